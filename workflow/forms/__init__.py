@@ -1,0 +1,1 @@
+"""WTForms, one module per screen family."""

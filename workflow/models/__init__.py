@@ -1,0 +1,42 @@
+"""The data model, one module per noun; importing this package registers every table."""
+
+from workflow.models.agenda_entry import AgendaEntry, Attendance, Opinion
+from workflow.models.history import HistoryEvent
+from workflow.models.item import (
+    DEFAULT_ROUTE,
+    Item,
+    ItemCoordination,
+    ItemDetail,
+    ItemDiscussionPoint,
+    ItemHistoryRow,
+    ItemRouteStep,
+)
+from workflow.models.meeting import Meeting
+from workflow.models.meeting_kind import DEFAULT_KINDS, MeetingKind, seed_meeting_kinds
+from workflow.models.public_comment import PublicComment, PublicCommentOpinion
+from workflow.models.section import Section
+from workflow.models.user import ApiToken, User, UserSession
+
+__all__ = [
+    "DEFAULT_KINDS",
+    "DEFAULT_ROUTE",
+    "AgendaEntry",
+    "ApiToken",
+    "Attendance",
+    "HistoryEvent",
+    "Item",
+    "ItemCoordination",
+    "ItemDetail",
+    "ItemDiscussionPoint",
+    "ItemHistoryRow",
+    "ItemRouteStep",
+    "Meeting",
+    "MeetingKind",
+    "Opinion",
+    "PublicComment",
+    "PublicCommentOpinion",
+    "Section",
+    "User",
+    "UserSession",
+    "seed_meeting_kinds",
+]

@@ -1,0 +1,96 @@
+"""An item on a meeting's agenda, and what was said and decided about it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.ext.orderinglist import ordering_list
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workflow.extensions import db
+from workflow.models._types import UTCDateTime, enum_type
+from workflow.models.item import Item
+from workflow.models.meeting import Meeting
+from workflow.models.meeting_kind import MeetingKind
+from workflow.states.states import Outcome
+
+
+class AgendaEntry(db.Model):
+    __tablename__ = "agenda_entries"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "item_id", name="uq_agenda_entries_meeting_item"),
+        CheckConstraint(
+            "forward_to IS NULL OR outcome = 'forwarded'", name="forward_only_when_fwd"
+        ),
+        CheckConstraint(
+            "outcome IS NULL OR outcome <> 'forwarded' OR forward_to IS NOT NULL",
+            name="forwarded_names_kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    presenter: Mapped[str] = mapped_column(String(100), default="")  # a job title: 企画部長
+    special_notes: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[Outcome | None] = mapped_column(enum_type(Outcome, "outcome"))
+    forward_to: Mapped[str | None] = mapped_column(ForeignKey("meeting_kinds.code"))
+    outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="entries")
+    item: Mapped[Item] = relationship(lazy="joined")
+    forward_kind: Mapped[MeetingKind | None] = relationship()
+    opinions: Mapped[list[Opinion]] = relationship(
+        order_by="Opinion.position",
+        collection_class=ordering_list("position"),
+        cascade="all, delete-orphan",
+        back_populates="entry",
+    )
+    attendance: Mapped[list[Attendance]] = relationship(
+        order_by="Attendance.position",
+        collection_class=ordering_list("position"),
+        cascade="all, delete-orphan",
+        back_populates="entry",
+    )
+
+    @property
+    def outcome_text(self) -> str | None:
+        """The result as printed: 「原案を上部庁議へ付議する（政策調整会議）」."""
+        if self.outcome is None:
+            return None
+        return self.outcome.wording(self.forward_kind.name if self.forward_kind else None)
+
+
+class Opinion(db.Model):
+    """主な意見等: ○ opinion, → response (optional), （→ follow-up） (optional)."""
+
+    __tablename__ = "opinions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_entries.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    opinion: Mapped[str] = mapped_column(Text)
+    response: Mapped[str | None] = mapped_column(Text)
+    follow_up: Mapped[str | None] = mapped_column(Text)
+
+    entry: Mapped[AgendaEntry] = relationship(back_populates="opinions")
+
+
+class Attendance(db.Model):
+    """関係課長会議の出席課・機関等: one section present, 「（代）」 when a deputy came."""
+
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_entries.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    section_name: Mapped[str] = mapped_column(String(100))
+    deputy: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    entry: Mapped[AgendaEntry] = relationship(back_populates="attendance")

@@ -1,0 +1,67 @@
+"""会議: one sitting of a meeting kind, with its ordered agenda."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy.ext.orderinglist import ordering_list
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workflow.extensions import db
+from workflow.models._types import UTCDateTime, enum_type, utcnow
+from workflow.models.meeting_kind import MeetingKind
+from workflow.states.states import MeetingStatus
+from workflow.wareki import to_fullwidth_digits
+
+
+class Meeting(db.Model):
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("kind", "fiscal_year", "number", name="uq_meetings_kind_fy_number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(ForeignKey("meeting_kinds.code"), index=True)
+    # A meeting held together with another body: 「ＩＣＴ戦略調整会議」 in 「…兼関係課長会議」.
+    joint_name: Mapped[str] = mapped_column(String(100), default="")
+    number: Mapped[int] = mapped_column(Integer)
+    fiscal_year: Mapped[int] = mapped_column(Integer, index=True)
+    date: Mapped[date] = mapped_column(Date, index=True)
+    start_time: Mapped[time | None] = mapped_column(Time)
+    end_time: Mapped[time | None] = mapped_column(Time)
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    chair: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[MeetingStatus] = mapped_column(
+        enum_type(MeetingStatus, "meeting_status"), default=MeetingStatus.PLANNED, index=True
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    kind_row: Mapped[MeetingKind] = relationship(lazy="joined")
+    entries: Mapped[list[AgendaEntry]] = relationship(  # noqa: F821 (defined in agenda_entry)
+        "AgendaEntry",
+        order_by="AgendaEntry.position",
+        collection_class=ordering_list("position"),
+        cascade="all, delete-orphan",
+        back_populates="meeting",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def kind_name(self) -> str:
+        """The name printed for the kind, with the joint body: 「ＩＣＴ戦略調整会議兼関係課長会議」."""
+        name = self.kind_row.name
+        return f"{self.joint_name}兼{name}" if self.joint_name else name
+
+    @property
+    def title(self) -> str:
+        """「第５回 政策調整会議」."""
+        return f"第{to_fullwidth_digits(str(self.number))}回 {self.kind_name}"
+
+    def __repr__(self) -> str:
+        return f"<Meeting {self.id} {self.kind} #{self.number} {self.status}>"

@@ -1,0 +1,115 @@
+"""The states, events' vocabulary and outcomes of DOMAIN §2, §4 and §5, with their Japanese labels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LabelledEnum(StrEnum):
+    """A StrEnum whose members carry a Japanese label for pages, PDFs and API."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+class ItemStatus(LabelledEnum):
+    DRAFT = "draft", "作成中"
+    SUBMITTED = "submitted", "申込済"
+    RETURNED = "returned", "差戻し中"
+    ACCEPTED = "accepted", "付議待ち"
+    SCHEDULED = "scheduled", "審議予定"
+    AMENDING = "amending", "修正対応中"
+    APPROVED = "approved", "承認済"
+    PUBLIC_COMMENT = "public_comment", "意見募集中"
+    PUBLIC_COMMENT_CLOSED = "public_comment_closed", "意見募集終了"
+    CONCLUDED = "concluded", "完了"
+    WITHDRAWN = "withdrawn", "取下げ"
+
+
+FINAL_ITEM_STATES = frozenset({ItemStatus.CONCLUDED, ItemStatus.WITHDRAWN})
+
+
+class MeetingStatus(LabelledEnum):
+    PLANNED = "planned", "予定"
+    HELD = "held", "開催済"
+    CONFIRMED = "confirmed", "議事録確定"
+    PUBLISHED = "published", "公開"
+
+
+class PublicCommentStatus(LabelledEnum):
+    OPEN = "open", "意見募集中"
+    CLOSED = "closed", "意見募集終了"
+    RESULTS_PUBLISHED = "results_published", "結果公表済"
+    ABANDONED = "abandoned", "案の取下げ"
+
+
+class Outcome(LabelledEnum):
+    """結果. ``label`` is the wording printed in the minutes (DOMAIN §4), exactly."""
+
+    APPROVED = "approved", "原案のとおり承認する。"
+    APPROVED_WITH_AMENDMENTS = "approved_with_amendments", "原案を一部修正し承認する。"
+    FORWARDED = "forwarded", "原案を上部庁議へ付議する"
+    CONTINUED = "continued", "継続審議とする。"
+    REMANDED = "remanded", "差し戻しとする。"
+    NOTED = "noted", "報告のとおり了承する。"
+
+    def wording(self, forward_to_name: str | None = None) -> str:
+        """The printed result, naming the higher meeting for ``forwarded``."""
+        if self is Outcome.FORWARDED:
+            return f"{self.label}（{forward_to_name or ''}）"
+        return self.label
+
+
+class Role(LabelledEnum):
+    DEPARTMENT = "department", "所管課職員"
+    SECRETARIAT = "secretariat", "庁議事務局"
+    VIEWER = "viewer", "職員"
+    ADMIN = "admin", "システム管理者"
+
+
+class PressRelease(LabelledEnum):
+    NONE = "none", "なし"
+    MATERIALS = "materials", "資料提供"
+    PRESS_CONFERENCE = "press_conference", "記者発表"
+
+
+class CouncilChannel(LabelledEnum):
+    NONE = "none", "なし"
+    COMMITTEE = "committee", "部会"
+    ALL_MEMBERS = "all_members", "全員協議会"
+    OTHER = "other", "その他"
+
+
+class OrdinanceKind(LabelledEnum):
+    NONE = "none", "なし"
+    ORDINANCE = "ordinance", "条例"
+    RULE = "rule", "規則"
+    OTHER = "other", "その他"
+
+
+class OrdinanceChange(LabelledEnum):
+    ENACT = "enact", "制定"
+    AMEND = "amend", "改正"
+    ABOLISH = "abolish", "廃止"
+    AMEND_ABOLISH = "amend_abolish", "改廃"
+
+
+class CoordinationStatus(LabelledEnum):
+    DONE = "done", "調整済"
+    IN_PROGRESS = "in_progress", "調整中"
+    NOT_STARTED = "not_started", "未調整"
+
+
+class Handling(LabelledEnum):
+    """対応区分 of a public-comment opinion (DOMAIN §5)."""
+
+    REVISE = "revise", "案を修正"
+    ALREADY_INCLUDED = "already_included", "既に記載"
+    FUTURE_REFERENCE = "future_reference", "今後の参考"
+    NOT_REFLECTED = "not_reflected", "反映しない"
+    OTHER = "other", "その他"
