@@ -1,0 +1,117 @@
+"""Factories that build rows through the services, so every status is reached the real way."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+from workflow.extensions import db
+from workflow.models import Item, Meeting, Section, User
+from workflow.services import items, meetings, public_comment
+from workflow.states.states import ItemStatus, Role
+
+_seq = itertools.count(1)
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_section(name: str | None = None, **kw: Any) -> Section:
+    section = Section(name=name or f"テスト課{next(_seq)}", **kw)
+    db.session.add(section)
+    db.session.flush()
+    return section
+
+
+def make_user(role: Role | str = Role.DEPARTMENT, section: Section | None = None, **kw) -> User:
+    role = Role(role)
+    n = next(_seq)
+    if role == Role.DEPARTMENT and section is None:
+        section = make_section()
+    user = User(
+        login=kw.pop("login", f"user{n}"),
+        display_name=kw.pop("display_name", f"利用者{n}"),
+        role=role,
+        section=section,
+        **kw,
+    )
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_meeting(
+    secretariat: User, kind: str = "section_managers", on: date = date(2019, 8, 21), **kw
+) -> Meeting:
+    return meetings.create_meeting(secretariat, kind=kind, date_=on, **kw)
+
+
+# The statuses make_item can reach, and the path to each.
+_PATH = {
+    ItemStatus.DRAFT: [],
+    ItemStatus.SUBMITTED: ["submit"],
+    ItemStatus.RETURNED: ["submit", "return"],
+    ItemStatus.ACCEPTED: ["submit", "accept"],
+    ItemStatus.SCHEDULED: ["submit", "accept", "schedule"],
+    ItemStatus.AMENDING: ["submit", "accept", "schedule", "amend"],
+    ItemStatus.APPROVED: ["submit", "accept", "schedule", "approve"],
+    ItemStatus.PUBLIC_COMMENT: ["submit", "accept", "schedule", "approve", "open"],
+    ItemStatus.PUBLIC_COMMENT_CLOSED: ["submit", "accept", "schedule", "approve", "open", "close"],
+    ItemStatus.CONCLUDED: ["submit", "accept", "schedule", "approve", "conclude"],
+    ItemStatus.WITHDRAWN: ["withdraw"],
+}
+
+
+def make_item(
+    status: ItemStatus | str = ItemStatus.DRAFT,
+    *,
+    department: User | None = None,
+    secretariat: User | None = None,
+    **fields: Any,
+) -> Item:
+    """An item in *status*, reached through the services (history rows included)."""
+    status = ItemStatus(status)
+    department = department or make_user(Role.DEPARTMENT)
+    secretariat = secretariat or make_user(Role.SECRETARIAT)
+    data = {"title": f"テスト案件{next(_seq)}", "section": department.section.name, **fields}
+    if status in (ItemStatus.PUBLIC_COMMENT, ItemStatus.PUBLIC_COMMENT_CLOSED):
+        data.setdefault("public_comment", {"planned": True, "period_text": "令和2年1月～2月"})
+    item = items.file_item(department, data)
+    for step in _PATH[status]:
+        match step:
+            case "submit":
+                items.submit(department, item)
+            case "return":
+                items.return_item(secretariat, item, "記載が不足しています。")
+            case "accept":
+                items.accept(secretariat, item)
+            case "schedule":
+                meeting = make_meeting(secretariat, kind=item.level_kind)
+                meetings.schedule(secretariat, meeting, item, "担当課長")
+            case "amend" | "approve":
+                meeting = db.session.get(Meeting, item_meeting_id(item))
+                outcome = "approved_with_amendments" if step == "amend" else "approved"
+                meetings.record_outcome(secretariat, meeting, item, outcome)
+            case "open":
+                public_comment.open_public_comment(
+                    secretariat,
+                    item,
+                    published_on=date(2020, 1, 6),
+                    closes_on=date(2020, 2, 4),
+                    how_to_submit="電子メール",
+                )
+            case "close":
+                public_comment.close(secretariat, item, on=date(2020, 2, 5))
+            case "conclude":
+                items.conclude(secretariat, item)
+            case "withdraw":
+                items.withdraw(department, item, "事業を見送るため")
+    assert item.status == status
+    return item
+
+
+def item_meeting_id(item: Item) -> int:
+    from workflow.services.derived import item_entries
+
+    return item_entries(item)[-1].meeting_id

@@ -1,0 +1,54 @@
+"""Errors the workflow raises: each carries a Japanese message for users and a stable code."""
+
+from __future__ import annotations
+
+
+class WorkflowError(Exception):
+    """Base class. ``message`` is shown to users; ``details`` is structured, for the API."""
+
+    code = "workflow_error"
+    http_status = 400
+
+    def __init__(self, message: str, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(WorkflowError):
+    code = "not_found"
+    http_status = 404
+
+
+class Forbidden(WorkflowError):
+    code = "forbidden"
+    http_status = 403
+
+
+class NotAllowedNow(WorkflowError):
+    """The event does not exist for the current state: names the state and what is allowed."""
+
+    code = "not_allowed_in_state"
+    http_status = 409
+
+
+class Conflict(WorkflowError):
+    """Someone else changed the record first (stale version)."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class ValidationFailed(WorkflowError):
+    """Input or a business rule (a guard) refused: ``details["fields"]`` maps field → messages."""
+
+    code = "validation_failed"
+    http_status = 422
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message, {"fields": fields or {}})
+        self.fields = fields or {}
+
+    @classmethod
+    def field(cls, name: str, message: str) -> ValidationFailed:
+        return cls(message, {name: [message]})

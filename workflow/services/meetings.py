@@ -1,0 +1,309 @@
+"""Use cases of meetings: create, set the agenda, record deliberations and outcomes, hold, confirm, publish."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.extensions import db
+from workflow.models import AgendaEntry, Attendance, Item, Meeting, MeetingKind, Opinion, User
+from workflow.models._types import utcnow
+from workflow.permissions import can_manage_meetings
+from workflow.services.item_fields import LINE_MAX, ROWS_MAX, TEXT_MAX, _Errors, _text
+from workflow.services.items import check_version, fire_item
+from workflow.states.machine import fire
+from workflow.states.states import MeetingStatus, Outcome
+from workflow.wareki import fiscal_year
+
+FROZEN = frozenset({MeetingStatus.CONFIRMED, MeetingStatus.PUBLISHED})
+
+
+def _require_secretariat(actor: User | None) -> None:
+    if not can_manage_meetings(actor):
+        raise Forbidden("会議の操作は庁議事務局だけが行えます。")
+
+
+def _touch(meeting: Meeting) -> None:
+    """Bump the meeting's version: concurrent edits of its agenda conflict instead of merging."""
+    meeting.updated_at = utcnow()
+
+
+def create_meeting(
+    actor: User,
+    *,
+    kind: str,
+    date_: date,
+    number: int | None = None,
+    chair: str = "",
+    venue: str = "",
+    start_time: time | None = None,
+    joint_name: str = "",
+) -> Meeting:
+    """Create a planned meeting; 第N回 is counted per kind per 年度 unless *number* is given."""
+    _require_secretariat(actor)
+    kind_row = db.session.get(MeetingKind, kind)
+    if kind_row is None:
+        raise ValidationFailed.field("kind", f"会議の種類「{kind}」はありません。")
+    fy = fiscal_year(date_)
+    taken = select(Meeting.id).where(
+        Meeting.kind == kind, Meeting.fiscal_year == fy, Meeting.number == number
+    )
+    if number is None:
+        last = db.session.scalar(
+            select(func.max(Meeting.number)).where(Meeting.kind == kind, Meeting.fiscal_year == fy)
+        )
+        number = (last or 0) + 1
+    elif number < 1:
+        raise ValidationFailed.field("number", "回数は1以上の整数で指定してください。")
+    elif db.session.scalar(taken) is not None:
+        raise ValidationFailed.field(
+            "number", f"この年度の第{number}回{kind_row.name}はすでに登録されています。"
+        )
+    meeting = Meeting(
+        kind=kind,
+        kind_row=kind_row,
+        number=number,
+        fiscal_year=fy,
+        date=date_,
+        chair=chair,
+        venue=venue,
+        start_time=start_time,
+        joint_name=joint_name,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    return meeting
+
+
+def entry_for(meeting: Meeting, item: Item) -> AgendaEntry:
+    for entry in meeting.entries:
+        if entry.item_id == item.id:
+            return entry
+    raise ValidationFailed.field("item_id", "この案件はこの会議の議題にありません。")
+
+
+def schedule(
+    actor: User, meeting: Meeting, item: Item, presenter: str = "", *, version: int | None = None
+) -> AgendaEntry:
+    """Put an accepted item on a planned meeting of the kind it awaits."""
+    _require_secretariat(actor)
+    errors = _Errors()
+    presenter = _text(errors, "presenter", presenter, LINE_MAX)
+    if errors.fields:
+        raise ValidationFailed("説明者の入力に誤りがあります。", errors.fields)
+    entry = AgendaEntry(item=item, presenter=presenter)
+
+    def add_to_agenda() -> None:
+        meeting.entries.append(entry)
+        _touch(meeting)
+
+    fire_item(actor, item, "schedule", version, meeting=meeting, effect=add_to_agenda)
+    return entry
+
+
+def unschedule(actor: User, meeting: Meeting, item: Item, *, version: int | None = None) -> Item:
+    """Take the item off the agenda; it awaits the same kind again."""
+    _require_secretariat(actor)
+    entry = entry_for(meeting, item)
+
+    def remove_from_agenda() -> None:
+        meeting.entries.remove(entry)
+        meeting.entries.reorder()
+        _touch(meeting)
+
+    return fire_item(
+        actor, item, "unschedule", version, meeting=meeting, entry=entry, effect=remove_from_agenda
+    )
+
+
+def drop_open_entry(item: Item) -> None:
+    """A withdrawn scheduled item leaves the agenda of its planned meeting."""
+    entry = db.session.scalar(
+        select(AgendaEntry).where(AgendaEntry.item_id == item.id, AgendaEntry.outcome.is_(None))
+    )
+    if entry is not None and entry.meeting.status == MeetingStatus.PLANNED:
+        meeting = entry.meeting
+        meeting.entries.remove(entry)
+        meeting.entries.reorder()
+        _touch(meeting)
+
+
+def reorder_agenda(
+    actor: User, meeting: Meeting, item_ids: Sequence[int], *, version: int | None = None
+) -> Meeting:
+    """Put the agenda in the given order of item ids (all of them, each once)."""
+    _require_secretariat(actor)
+    check_version(meeting, version)
+    if meeting.status != MeetingStatus.PLANNED:
+        raise Conflict(f"この会議は「{meeting.status.label}」のため、議題の順番を変えられません。")
+    by_item = {e.item_id: e for e in meeting.entries}
+    if sorted(item_ids) != sorted(by_item):
+        raise ValidationFailed.field("order", "議題の案件をすべて一度ずつ指定してください。")
+    meeting.entries[:] = [by_item[i] for i in item_ids]
+    meeting.entries.reorder()
+    _touch(meeting)
+    db.session.flush()
+    return meeting
+
+
+def record_deliberation(
+    actor: User,
+    meeting: Meeting,
+    item: Item,
+    data: Mapping[str, Any],
+    *,
+    version: int | None = None,
+) -> AgendaEntry:
+    """Record what was said: presenter, attendance, opinions, special notes (each given key replaces).
+
+    Editable until the minutes are confirmed; frozen after.
+    """
+    _require_secretariat(actor)
+    check_version(meeting, version)
+    if meeting.status in FROZEN:
+        raise Conflict(
+            f"この会議の議事録は「{meeting.status.label}」のため、変更できません。",
+            {"status": meeting.status.value},
+        )
+    entry = entry_for(meeting, item)
+    clean = validate_deliberation(data)
+    if "presenter" in clean:
+        entry.presenter = clean["presenter"]
+    if "special_notes" in clean:
+        entry.special_notes = clean["special_notes"]
+    if "attendance" in clean:
+        entry.attendance = [Attendance(**row) for row in clean["attendance"]]
+    if "opinions" in clean:
+        entry.opinions = [Opinion(**row) for row in clean["opinions"]]
+    _touch(meeting)
+    db.session.flush()
+    return entry
+
+
+def validate_deliberation(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a deliberation payload; raise ValidationFailed with field → messages."""
+    errors = _Errors()
+    clean: dict[str, Any] = {}
+    for key in data:
+        if key not in ("presenter", "special_notes", "attendance", "opinions"):
+            errors.add(key, "この項目はありません。")
+    if "presenter" in data:
+        clean["presenter"] = _text(errors, "presenter", data["presenter"], LINE_MAX)
+    if "special_notes" in data:
+        clean["special_notes"] = _text(errors, "special_notes", data["special_notes"], TEXT_MAX)
+    for key, parse in (("attendance", _attendance_row), ("opinions", _opinion_row)):
+        if key not in data:
+            continue
+        rows = data[key]
+        if not isinstance(rows, list):
+            errors.add(key, "一覧（配列）で指定してください。")
+        elif len(rows) > ROWS_MAX:
+            errors.add(key, f"{ROWS_MAX}行以内にしてください（現在{len(rows)}行）。")
+        else:
+            clean[key] = [parse(errors, f"{key}[{n}]", row) for n, row in enumerate(rows)]
+    if errors.fields:
+        first = next(iter(errors.fields.values()))[0]
+        raise ValidationFailed(f"入力内容に誤りがあります: {first}", errors.fields)
+    return clean
+
+
+def _attendance_row(errors: _Errors, field: str, row: Any) -> dict | None:
+    if not isinstance(row, Mapping):
+        errors.add(field, "オブジェクトで指定してください。")
+        return None
+    name = _text(errors, f"{field}.section", row.get("section"), LINE_MAX, required=True)
+    deputy = row.get("deputy", False)
+    if not isinstance(deputy, bool):
+        errors.add(f"{field}.deputy", "代理出席は true か false で指定してください。")
+    return {"section_name": name, "deputy": deputy}
+
+
+def _opinion_row(errors: _Errors, field: str, row: Any) -> dict | None:
+    if not isinstance(row, Mapping):
+        errors.add(field, "オブジェクトで指定してください。")
+        return None
+    opinion = _text(errors, f"{field}.opinion", row.get("opinion"), TEXT_MAX, required=True)
+    response = _text(errors, f"{field}.response", row.get("response"), TEXT_MAX)
+    follow_up = _text(errors, f"{field}.follow_up", row.get("follow_up"), TEXT_MAX)
+    return {"opinion": opinion, "response": response or None, "follow_up": follow_up or None}
+
+
+def record_outcome(
+    actor: User,
+    meeting: Meeting,
+    item: Item,
+    outcome: str | Outcome,
+    forward_to: str | None = None,
+    *,
+    version: int | None = None,
+) -> AgendaEntry:
+    """Record the result (結果) of an agenda entry and move the item on (DOMAIN §4)."""
+    _require_secretariat(actor)
+    try:
+        outcome = Outcome(outcome)
+    except ValueError:
+        allowed = "、".join(f"{o.value}（{o.label}）" for o in Outcome)
+        raise ValidationFailed.field("outcome", f"結果は次のいずれかです: {allowed}") from None
+    target = None
+    if forward_to is not None:
+        target = db.session.get(MeetingKind, forward_to)
+        if target is None:
+            raise ValidationFailed.field("forward_to", f"会議の種類「{forward_to}」はありません。")
+    entry = entry_for(meeting, item)
+
+    def note_outcome() -> None:
+        entry.outcome = outcome
+        entry.forward_to = target.code if target else None
+        entry.forward_kind = target
+        entry.outcome_recorded_at = utcnow()
+        if outcome == Outcome.FORWARDED:
+            item.level_kind = target.code
+        elif outcome != Outcome.CONTINUED:
+            item.level_kind = None
+        _touch(meeting)
+
+    fire_item(
+        actor,
+        item,
+        "record_outcome",
+        version,
+        meeting=meeting,
+        entry=entry,
+        outcome=outcome,
+        forward_to=target,
+        effect=note_outcome,
+    )
+    return entry
+
+
+def _fire_meeting(actor: User, meeting: Meeting, event: str, version: int | None) -> Meeting:
+    _require_secretariat(actor)
+    check_version(meeting, version)
+    fire(meeting, event, actor=actor)
+    db.session.flush()
+    return meeting
+
+
+def hold(actor: User, meeting: Meeting, *, version: int | None = None) -> Meeting:
+    """Mark the meeting held: every agenda entry has its outcome."""
+    return _fire_meeting(actor, meeting, "hold", version)
+
+
+def confirm(actor: User, meeting: Meeting, *, version: int | None = None) -> Meeting:
+    """Confirm the minutes (議事録確定): they no longer print as 案 and are frozen."""
+    return _fire_meeting(actor, meeting, "confirm", version)
+
+
+def publish(actor: User, meeting: Meeting, *, version: int | None = None) -> Meeting:
+    """Publish the minutes and the items on them."""
+    return _fire_meeting(actor, meeting, "publish", version)
+
+
+def allowed_meeting_events(actor: User | None, meeting: Meeting) -> list[str]:
+    from workflow.states.machine import events_from
+
+    return events_from(meeting) if can_manage_meetings(actor) else []

@@ -1,0 +1,210 @@
+"""パブリックコメント (DOMAIN §5): open, record opinions, close, answer, publish the results."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.extensions import db
+from workflow.models import Item, PublicComment, PublicCommentOpinion, User
+from workflow.permissions import can_manage_public_comment
+from workflow.services.item_fields import LINE_MAX, TEXT_MAX, _date, _Errors, _text
+from workflow.services.items import fire_item
+from workflow.states.machine import fire
+from workflow.states.states import Handling, PublicCommentStatus
+
+
+def today() -> date:
+    """The city's calendar day (Asia/Tokyo unless CHOGI_TIMEZONE says otherwise)."""
+    zone = current_app.config.get("CHOGI_TIMEZONE", "Asia/Tokyo") if has_app_context() else None
+    return datetime.now(ZoneInfo(zone or "Asia/Tokyo")).date()
+
+
+def process_of(item: Item) -> PublicComment:
+    process = item.comment_process
+    if process is None:
+        raise ValidationFailed.field("public_comment", "この案件の意見募集はまだ始まっていません。")
+    return process
+
+
+def _require(actor: User | None) -> None:
+    if not can_manage_public_comment(actor):
+        raise Forbidden("パブリックコメントの操作は庁議事務局だけが行えます。")
+
+
+def open_public_comment(
+    actor: User,
+    item: Item,
+    *,
+    published_on: Any,
+    closes_on: Any,
+    how_to_submit: Any,
+    shortened_reason: Any = "",
+    version: int | None = None,
+) -> PublicComment:
+    """Start the comment period (≥ 30 days from the publication day unless a reason is given)."""
+    errors = _Errors()
+    published = _date(errors, "published_on", published_on)
+    closes = _date(errors, "closes_on", closes_on)
+    how = _text(errors, "how_to_submit", how_to_submit, 2000)
+    reason = _text(errors, "shortened_reason", shortened_reason, 2000)
+    for field, value in (("published_on", published), ("closes_on", closes)):
+        if value is None and field not in errors.fields:
+            errors.add(field, "日付を入力してください。")
+    if errors.fields:
+        raise ValidationFailed("意見募集の入力に誤りがあります。", errors.fields)
+    process = PublicComment(
+        published_on=published, closes_on=closes, how_to_submit=how, shortened_reason=reason
+    )
+
+    def start() -> None:
+        process.item = item
+        db.session.add(process)
+
+    fire_item(
+        actor,
+        item,
+        "open_public_comment",
+        version,
+        published_on=published,
+        closes_on=closes,
+        how_to_submit=how,
+        shortened_reason=reason,
+        effect=start,
+    )
+    return process
+
+
+def add_opinion(
+    actor: User,
+    item: Item,
+    *,
+    summary: Any,
+    submitter_kind: Any = "",
+    submitter_no: Any = None,
+) -> PublicCommentOpinion:
+    """Record a received opinion while the period is open (or just closed, for late post)."""
+    _require(actor)
+    process = process_of(item)
+    if process.status not in (PublicCommentStatus.OPEN, PublicCommentStatus.CLOSED):
+        raise Conflict(f"意見募集は「{process.status.label}」のため、意見を追加できません。")
+    errors = _Errors()
+    summary = _text(errors, "summary", summary, TEXT_MAX, required=True)
+    kind = _text(errors, "submitter_kind", submitter_kind, LINE_MAX)
+    if submitter_no is not None and (not isinstance(submitter_no, int) or submitter_no < 1):
+        errors.add("submitter_no", "提出者番号は1以上の整数で指定してください。")
+    if errors.fields:
+        raise ValidationFailed("意見の入力に誤りがあります。", errors.fields)
+    number = max((o.number for o in process.opinions), default=0) + 1
+    submitters = max((o.submitter_no for o in process.opinions), default=0)
+    opinion = PublicCommentOpinion(
+        number=number,
+        summary=summary,
+        submitter_kind=kind,
+        submitter_no=submitter_no or submitters + 1,
+    )
+    process.opinions.append(opinion)
+    db.session.flush()
+    return opinion
+
+
+def update_opinion(
+    actor: User, item: Item, number: int, data: dict[str, Any]
+) -> PublicCommentOpinion:
+    """Edit an opinion's summary/kind (while open) or give the city's view and handling (closed)."""
+    _require(actor)
+    process = process_of(item)
+    opinion = next((o for o in process.opinions if o.number == number), None)
+    if opinion is None:
+        raise NotFound(f"意見 No.{number} はありません。")
+    errors = _Errors()
+    for key in data:
+        if key not in ("summary", "submitter_kind", "city_view", "handling"):
+            errors.add(key, "この項目はありません。")
+    answering = {"city_view", "handling"} & data.keys()
+    if answering and process.status != PublicCommentStatus.CLOSED:
+        raise Conflict(
+            "市の考え方と対応区分は、意見募集を終了してから入力してください。"
+            if process.status == PublicCommentStatus.OPEN
+            else f"意見募集は「{process.status.label}」のため、変更できません。",
+            {"status": process.status.value},
+        )
+    if process.status in (PublicCommentStatus.RESULTS_PUBLISHED, PublicCommentStatus.ABANDONED):
+        raise Conflict(f"意見募集は「{process.status.label}」のため、変更できません。")
+    if "summary" in data:
+        opinion.summary = _text(errors, "summary", data["summary"], TEXT_MAX, required=True)
+    if "submitter_kind" in data:
+        opinion.submitter_kind = _text(errors, "submitter_kind", data["submitter_kind"], LINE_MAX)
+    if "city_view" in data:
+        opinion.city_view = _text(errors, "city_view", data["city_view"], TEXT_MAX)
+    if "handling" in data:
+        try:
+            opinion.handling = Handling(data["handling"]) if data["handling"] else None
+        except ValueError:
+            allowed = "、".join(f"{h.value}（{h.label}）" for h in Handling)
+            errors.add("handling", f"対応区分は次のいずれかです: {allowed}")
+    if errors.fields:
+        raise ValidationFailed("意見の入力に誤りがあります。", errors.fields)
+    db.session.flush()
+    return opinion
+
+
+def close(actor: User, item: Item, *, on: date | None = None, version: int | None = None) -> Item:
+    """End the period, on or after its closing day (*on* is injectable for tests)."""
+    process = process_of(item)
+    day = on or today()
+
+    def mark_closed() -> None:
+        fire(process, "close", actor=actor, record_history=False)
+        process.closed_on = day
+
+    return fire_item(
+        actor,
+        item,
+        "close_public_comment",
+        version,
+        public_comment=process,
+        today=day,
+        effect=mark_closed,
+    )
+
+
+def publish_results(
+    actor: User,
+    item: Item,
+    *,
+    changes_made: Any = "",
+    on: date | None = None,
+    version: int | None = None,
+) -> Item:
+    """Publish the result (§43): every opinion answered, or 「意見なし」; the item is concluded."""
+    process = process_of(item)
+    errors = _Errors()
+    changes = _text(errors, "changes_made", changes_made, TEXT_MAX)
+    if errors.fields:
+        raise ValidationFailed("入力内容に誤りがあります。", errors.fields)
+
+    def mark_published() -> None:
+        fire(process, "publish_results", actor=actor, record_history=False)
+        process.results_published_on = on or today()
+        process.changes_made = changes
+
+    return fire_item(
+        actor,
+        item,
+        "publish_comment_results",
+        version,
+        public_comment=process,
+        effect=mark_published,
+    )
+
+
+def abandon(actor: User, item: Item, reason: str) -> None:
+    """Record that the draft was abandoned (§43④); called when the item is withdrawn."""
+    process = process_of(item)
+    fire(process, "abandon", actor=actor, record_history=False)
+    process.abandoned_reason = reason
