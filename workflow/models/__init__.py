@@ -13,6 +13,7 @@ from workflow.models.item import (
 )
 from workflow.models.meeting import Meeting
 from workflow.models.meeting_kind import DEFAULT_KINDS, MeetingKind, seed_meeting_kinds
+from workflow.models.pdf_cache import PdfCache
 from workflow.models.public_comment import PublicComment, PublicCommentOpinion
 from workflow.models.section import Section
 from workflow.models.user import ApiToken, User, UserSession
@@ -33,6 +34,7 @@ __all__ = [
     "Meeting",
     "MeetingKind",
     "Opinion",
+    "PdfCache",
     "PublicComment",
     "PublicCommentOpinion",
     "Section",
