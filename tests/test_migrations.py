@@ -15,9 +15,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import _create_pg_database, _drop_pg_database, make_app
 from flask import Flask
 
+from tests.conftest import _create_pg_database, _drop_pg_database, make_app
 from workflow import PROJECT_ROOT
 from workflow.extensions import db
 from workflow.models import DEFAULT_KINDS, MeetingKind

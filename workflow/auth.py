@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -16,12 +18,16 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from workflow.extensions import db, login_manager
 from workflow.forms.auth import LoginForm
 from workflow.models import User, UserSession
 from workflow.models._types import utcnow
+
+# Compared against when the login ID is unknown; its password is random and thrown away.
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
 # Refresh last_seen_at at most this often: a write on every request would serialise readers.
 _TOUCH_EVERY = timedelta(minutes=1)
@@ -79,10 +85,19 @@ def load_user(token: str) -> User | None:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only local paths: never redirect a user to another host after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only local paths: never redirect a user to another host after login.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as ``/``, so ``/%09/evil``
+    and ``/%5Cevil`` both mean ``//evil``: refuse whitespace, control characters and backslashes.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def login() -> str | Response:
@@ -91,7 +106,10 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.login == form.login.data))
-        if user is not None and user.active and user.check_password(form.password.data):
+        if user is None:
+            # Hash anyway, so the response time does not tell which login IDs exist.
+            check_password_hash(_DUMMY_HASH, form.password.data)
+        elif user.active and user.check_password(form.password.data):
             _clear_session_keys()
             start_session(user)
             db.session.commit()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 
@@ -14,15 +16,27 @@ def _secret_key(instance_path: Path) -> str:
     path = instance_path / "secret_key"
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two workers starting together must not each write a different key.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-    return path.read_text().strip()
+        _publish_new_key(path)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable key; delete it and a new one will be made")
+    return key
+
+
+def _publish_new_key(path: Path) -> None:
+    """Write a fresh key beside *path* (mode 0600), then hard-link it into place.
+
+    The link either succeeds or finds a file already there, so of two workers starting together
+    exactly one key wins, and no reader ever sees a half-written file.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
 
 
 def _database_url(instance_path: Path) -> str:
