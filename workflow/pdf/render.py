@@ -1,0 +1,171 @@
+"""render_pdf(template, context) -> bytes: Jinja over pdf_templates/, then WeasyPrint, locked down.
+
+Everything that is the same for every document — the Jinja environment, the parsed print
+stylesheet, the @font-face rules and WeasyPrint's font configuration (which copies each font
+file once) — is built once per process; a warm rendering only lays out the document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from workflow import filters
+from workflow.pdf import fonts
+from workflow.pdf.fetcher import LockedFetcher, RefusedURLError
+
+__all__ = ["TEMPLATES_DIR", "PdfRenderError", "render_html", "render_pdf", "templates_digest"]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "pdf_templates"
+STYLESHEET = "print.css"
+JST = ZoneInfo("Asia/Tokyo")
+
+# Pango's font map is shared by every rendering in the process; one at a time.
+_lock = threading.Lock()
+
+
+class PdfRenderError(RuntimeError):
+    """The renderer was asked to fetch something it must not; a bug in a template."""
+
+    message = "PDFを作成できませんでした（帳票のひな形が外部の資源を参照しています）"
+
+
+@cache
+def _jinja() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        # Every value is user text: escape it all, whatever the file is called.
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    filters.register(env)
+    return env
+
+
+def render_html(template_name: str, context: dict) -> str:
+    """The document as HTML (also handy to look at while working on a template)."""
+    return _jinja().get_template(template_name).render(context)
+
+
+@cache
+def templates_digest() -> str:
+    """A hash of every file in pdf_templates/: part of each cache key, so a new look re-renders."""
+    digest = hashlib.sha256()
+    for path in sorted(TEMPLATES_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(TEMPLATES_DIR).as_posix().encode())
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class _Engine:
+    """WeasyPrint objects kept for the life of the process."""
+
+    def __init__(self) -> None:
+        from weasyprint import CSS
+        from weasyprint.css.counters import CounterStyle
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.CSS = CSS
+        paths = {font: fonts.font_path(font) for font in (fonts.MINCHO, fonts.GOTHIC)}
+        self.fetcher = LockedFetcher(folders=(TEMPLATES_DIR,), files=tuple(paths.values()))
+        self.font_config = FontConfiguration()
+        self.counter_style = CounterStyle()
+        self.base_url = TEMPLATES_DIR.as_uri() + "/"
+        self.faces = self._css(_font_face(fonts.MINCHO, paths[fonts.MINCHO]))
+        self.faces_gothic = self._css(_font_face(fonts.GOTHIC, paths[fonts.GOTHIC]))
+        self.print_css = CSS(
+            filename=str(TEMPLATES_DIR / STYLESHEET),
+            url_fetcher=self.fetcher,
+            font_config=self.font_config,
+            counter_style=self.counter_style,
+        )
+        self._fallback = None
+
+    def _css(self, text: str):
+        return self.CSS(
+            string=text,
+            base_url=self.base_url,
+            url_fetcher=self.fetcher,
+            font_config=self.font_config,
+            counter_style=self.counter_style,
+        )
+
+    def fallback_faces(self):
+        """IPAmj明朝's @font-face, loaded (a 46 MB file) only once a document needs it."""
+        if self._fallback is None:
+            path = fonts.font_path(fonts.MJ)
+            self.fetcher.files = self.fetcher.files | {path}
+            self._fallback = self._css(_font_face(fonts.MJ, path))
+        return self._fallback
+
+    def stylesheets(self, fallback: bool) -> list:
+        sheets = [self.faces, self.faces_gothic]
+        if fallback:
+            sheets.append(self.fallback_faces())
+        sheets.append(self.print_css)
+        return sheets
+
+
+def _font_face(font: fonts.FontFile, path: Path) -> str:
+    return f'@font-face {{ font-family: "{font.css_family}"; src: url("{path.as_uri()}"); }}\n'
+
+
+@cache
+def _engine() -> _Engine:
+    return _Engine()
+
+
+def _w3c(moment: date | datetime) -> str:
+    """A record's date or time as PDF metadata wants it; a bare date is midnight in Japan."""
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time(0, 0), tzinfo=JST)
+    return moment.isoformat(timespec="seconds")
+
+
+def render_pdf(
+    template_name: str,
+    context: dict,
+    *,
+    created: date | datetime,
+    modified: date | datetime | None = None,
+) -> bytes:
+    """Render *template_name* with *context* to PDF bytes; the same input gives the same bytes.
+
+    The dates written into the PDF come from the record (*created*, *modified*), never from the
+    clock. Raises fonts.UnprintableCharacterError for a character no font has,
+    fonts.FontMissingError when a font is not installed, PdfRenderError when a template refers
+    to anything outside pdf_templates/ and the fonts.
+    """
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    html = render_html(template_name, context)
+    fallback = fonts.needs_fallback(html)
+    engine = _engine()
+    with _lock:
+        try:
+            document = HTML(
+                string=html, base_url=engine.base_url, url_fetcher=engine.fetcher
+            ).render(
+                font_config=engine.font_config,
+                counter_style=engine.counter_style,
+                stylesheets=engine.stylesheets(fallback),
+            )
+        except FatalURLFetchingError as exc:
+            # A BaseException in WeasyPrint; make it an ordinary error with its cause.
+            cause = exc.__cause__ if isinstance(exc.__cause__, RefusedURLError) else exc
+            raise PdfRenderError(str(cause)) from None
+        document.metadata.created = _w3c(created)
+        document.metadata.modified = _w3c(modified or created)
+        return document.write_pdf()
