@@ -1,9 +1,54 @@
-"""Blueprints of the HTML pages."""
+"""Blueprints of the HTML pages, and the Japanese 403/404 pages."""
 
-from flask import Flask
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from workflow.wareki import to_wareki_short
 
 
 def init_app(app: Flask) -> None:
+    from workflow.views.comments import bp as comments_bp
+    from workflow.views.items import bp as items_bp
     from workflow.views.main import bp as main_bp
+    from workflow.views.meetings import bp as meetings_bp
+    from workflow.views.public import bp as public_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(items_bp)
+    app.register_blueprint(meetings_bp)
+    app.register_blueprint(comments_bp)
+    app.register_blueprint(public_bp)
+    for code in (400, 403, 404, 405, 409, 413):
+        app.register_error_handler(code, _error_page)
+    app.add_template_filter(jst_short)
+
+
+def jst_short(value: datetime | None) -> str:
+    """A stored UTC time as the city's calendar day, 「R1.10.11」."""
+    if value is None:
+        return ""
+    day = value.astimezone(ZoneInfo("Asia/Tokyo")).date()
+    return to_wareki_short(day)
+
+
+_MESSAGES = {
+    400: ("リクエストが正しくありません", "画面を読み込み直してから、もう一度操作してください。"),
+    403: ("この画面を表示する権限がありません", "必要な場合は庁議事務局にお問い合わせください。"),
+    404: ("ページが見つかりません", "アドレスが正しいか確認してください。"),
+    405: ("この操作はできません", "画面のボタンから操作してください。"),
+    409: ("ほかの操作と重なりました", "画面を読み込み直してから、もう一度操作してください。"),
+    413: ("送信された内容が大きすぎます", "内容を減らしてから、もう一度送信してください。"),
+}
+
+
+def _error_page(error: HTTPException):
+    """Japanese error pages; the JSON API keeps its own error bodies."""
+    if request.path.startswith("/api/"):
+        return error
+    title, hint = _MESSAGES.get(error.code, ("エラーが発生しました", ""))
+    return render_template("errors/error.html", code=error.code, title=title, hint=hint), error.code

@@ -1,0 +1,190 @@
+"""Meetings: create one, build its agenda, and the meeting-room screen (one agenda entry)."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from workflow.forms._choices import options
+from workflow.states.states import Outcome
+from workflow.wareki import WarekiError, parse_wareki
+
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+ROOM_LISTS = ("attendance", "opinions")
+ROOM_BLANK_ROWS = {
+    "attendance": {"section": "", "deputy": False},
+    "opinions": {"opinion": "", "response": "", "follow_up": ""},
+}
+
+
+def parse_date_field(text: str | None) -> date | None:
+    """和暦 or ISO; raise ValidationError with the Japanese reason."""
+    if not text or not text.strip():
+        return None
+    try:
+        return parse_wareki(text)
+    except WarekiError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class MeetingForm(FlaskForm):
+    kind = SelectField("会議の種類", choices=[])
+    date = StringField(
+        "開催日",
+        validators=[DataRequired("開催日を入力してください。")],
+        description="和暦（令和元年10月11日、R1.10.11）または 2019-10-11 の形で入力できます。",
+    )
+    number = StringField("回数（第N回）", description="空欄なら、年度内の回数を自動で数えます。")
+    joint_name = StringField(
+        "合同で開催する会議名",
+        validators=[Length(max=100)],
+        description="例：ＩＣＴ戦略調整会議（「…兼関係課長会議」となります）",
+    )
+    start_time = StringField("開始時刻", description="例：10:00", validators=[Length(max=5)])
+    venue = StringField("会場", validators=[Length(max=200)])
+    chair = StringField("議長", validators=[Length(max=100)])
+
+    def validate_date(self, field) -> None:
+        self.parsed_date = parse_date_field(field.data)
+
+    def validate_number(self, field) -> None:
+        self.parsed_number = None
+        text = (field.data or "").strip().translate(_FULLWIDTH_DIGITS)
+        if text:
+            if not text.isdigit() or int(text) < 1:
+                raise ValidationError("回数は1以上の数字で入力してください。")
+            self.parsed_number = int(text)
+
+    def validate_start_time(self, field) -> None:
+        self.parsed_time = None
+        if field.data and field.data.strip():
+            try:
+                self.parsed_time = time.fromisoformat(field.data.strip().zfill(5))
+            except ValueError:
+                raise ValidationError("時刻は 10:00 の形で入力してください。") from None
+
+
+class ScheduleForm(FlaskForm):
+    """Add an accepted item to the agenda."""
+
+    item_id = IntegerField(validators=[DataRequired()])
+    presenter = StringField("説明者（職名）", validators=[Length(max=100)])
+
+
+class MoveForm(FlaskForm):
+    version = HiddenField()
+    item_id = IntegerField(validators=[DataRequired()])
+
+
+class AttendanceRowForm(Form):
+    section = StringField("出席課・機関等")
+    deputy = BooleanField("代理出席（代）")
+
+
+class OpinionRowForm(Form):
+    opinion = TextAreaField("意見")
+    response = TextAreaField("回答")
+    follow_up = TextAreaField("その後の対応（→）")
+
+
+class DeliberationForm(FlaskForm):
+    """One agenda entry in the meeting room: what was said, and the result."""
+
+    version = HiddenField()
+    presenter = StringField("説明者（職名）")
+    attendance = FieldList(FormField(AttendanceRowForm), label="出席課・機関等")
+    opinions = FieldList(FormField(OpinionRowForm), label="主な意見等")
+    special_notes = TextAreaField(
+        "特記事項", description="なければ空欄（議事録には「なし」と印刷されます）。"
+    )
+    outcome = SelectField(
+        "結果",
+        choices=options([("", "（まだ決めない）")] + [(o.value, o.label) for o in Outcome]),
+        validate_choice=False,
+    )
+    forward_to = SelectField("付議する上部の会議", choices=[], validate_choice=False)
+
+    general_errors: list[str]
+
+    def __init__(self, *args, forward_kinds=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.general_errors = []
+        self.forward_to.choices = options(
+            [("", "（選択してください）")] + [(k.code, k.name) for k in forward_kinds]
+        )
+
+    def validate_outcome(self, field) -> None:
+        if field.data and field.data not in {o.value for o in Outcome}:
+            raise ValidationError("結果を一覧から選んでください。")
+
+    def validate_forward_to(self, field) -> None:
+        if field.data and field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError("付議する上部の会議を一覧から選んでください。")
+        if self.outcome.data == Outcome.FORWARDED.value and not field.data:
+            raise ValidationError("付議する上部の会議を選んでください。")
+
+    def deliberation_data(self, with_attendance: bool) -> dict:
+        """The mapping of services.meetings.record_deliberation (empty rows dropped)."""
+        data = {
+            "presenter": self.presenter.data or "",
+            "special_notes": self.special_notes.data or "",
+            "opinions": [
+                {
+                    "opinion": r["opinion"] or "",
+                    "response": r["response"] or "",
+                    "follow_up": r["follow_up"] or "",
+                }
+                for r in self.opinions.data
+                if any((r[k] or "").strip() for k in ("opinion", "response", "follow_up"))
+            ],
+        }
+        if with_attendance:
+            data["attendance"] = [
+                {"section": (r["section"] or "").strip(), "deputy": bool(r["deputy"])}
+                for r in self.attendance.data
+                if (r["section"] or "").strip()
+            ]
+        return data
+
+    def add_service_errors(self, fields: dict[str, list[str]]) -> None:
+        """Messages keyed like ``opinions[2].opinion`` go beside the field (rows are kept in
+        order, only empty ones dropped, so the n-th non-empty row is meant)."""
+        import re
+
+        for key, messages in fields.items():
+            match = re.match(r"^(\w+)(?:\[(\d+)\])?(?:\.(\w+))?$", key)
+            target = None
+            if match and match[2] is None and match[1] in ("presenter", "special_notes"):
+                target = self._fields[match[1]]
+            elif match and match[1] in ROOM_LISTS and match[2] is not None:
+                rows = [
+                    e
+                    for e in getattr(self, match[1]).entries
+                    if any(isinstance(v, str) and v.strip() for v in e.form.data.values())
+                ]
+                n = int(match[2])
+                if n < len(rows):
+                    target = rows[n].form._fields.get(match[3] or "", None)
+            if target is None:
+                self.general_errors.extend(messages)
+            else:
+                target.errors = [*target.errors, *messages]
+
+
+class SimpleForm(FlaskForm):
+    """A bare POST (hold, confirm, publish): CSRF and the version seen."""
+
+    version = HiddenField()

@@ -1,0 +1,314 @@
+"""Items (案件): the department's list and 様式２ form, the item page, the secretariat's intake."""
+
+from __future__ import annotations
+
+import copy
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from werkzeug.wrappers import Response
+
+from workflow.errors import ValidationFailed, WorkflowError
+from workflow.extensions import db
+from workflow.forms._choices import options
+from workflow.forms.items import (
+    BLANK_ROWS,
+    ROW_LISTS,
+    ActionForm,
+    ItemFilterForm,
+    ItemForm,
+    ReasonForm,
+)
+from workflow.forms.rows import apply_row_action, form_data, row_action
+from workflow.models import HistoryEvent, Item, ItemRouteStep, Section
+from workflow.permissions import (
+    can_edit_item,
+    can_file_item,
+    can_read_item,
+    is_secretariat,
+    owns,
+)
+from workflow.services import derived, items
+from workflow.states.machine import EVENT_LABELS
+from workflow.states.states import ItemStatus, Role
+from workflow.views.common import (
+    flash_workflow_error,
+    kinds,
+    require,
+    send_pdf,
+    version_from,
+)
+
+bp = Blueprint("items", __name__, url_prefix="/items")
+
+# Events a button on the item page fires directly; the others live on their own screens.
+SIMPLE_EVENTS = ("submit", "accept", "submit_amendment", "conclude")
+REASON_EVENTS = ("return", "withdraw")
+
+NEXT_STEP = {
+    ItemStatus.DRAFT: "所管課が内容を入力し、「申込」すると庁議事務局へ届きます。",
+    ItemStatus.SUBMITTED: "庁議事務局が内容を確認し、受け付けるか差し戻します。",
+    ItemStatus.RETURNED: "差戻しの理由を確認し、所管課が修正して再度申し込みます。",
+    ItemStatus.ACCEPTED: "「{kind}」の議題に加えられるのを待っています。",
+    ItemStatus.SCHEDULED: "「{kind}」で審議されます。",
+    ItemStatus.AMENDING: "一部修正して承認されました。所管課が修正版を提出します。",
+    ItemStatus.APPROVED: "承認されました。パブリックコメントを行うか、完了にします。",
+    ItemStatus.PUBLIC_COMMENT: "パブリックコメントを実施しています。",
+    ItemStatus.PUBLIC_COMMENT_CLOSED: "寄せられた意見に市の考え方を示し、結果を公表します。",
+    ItemStatus.CONCLUDED: "手続はすべて完了しました。",
+    ItemStatus.WITHDRAWN: "この案件は取り下げられました。",
+}
+
+
+def next_step(item: Item) -> str:
+    kind = item.awaited.name if item.awaited else ""
+    return NEXT_STEP[ItemStatus(item.status)].format(kind=kind)
+
+
+def _load(item_id: int) -> Item:
+    item = db.get_or_404(Item, item_id)
+    require(can_read_item(current_user, item))
+    return item
+
+
+def _readable_items():
+    """Items the user may see in lists (drafts only of one's own section)."""
+    query = select(Item)
+    if current_user.role in (Role.SECRETARIAT, Role.ADMIN):
+        return query
+    if current_user.role == Role.DEPARTMENT:
+        return query.where(
+            or_(Item.status != ItemStatus.DRAFT, Item.section_id == current_user.section_id)
+        )
+    return query.where(Item.status != ItemStatus.DRAFT)
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    form = ItemFilterForm(request.args)
+    form.status.choices = options([("", "すべて")] + [(s.value, s.label) for s in ItemStatus])
+    form.kind.choices = options([("", "すべて")] + [(k.code, k.name) for k in kinds()])
+    if current_user.role == Role.DEPARTMENT and "q" not in request.args:
+        form.mine.data = True  # a department starts from its own items
+    query = _readable_items()
+    if form.validate():
+        if form.q.data:
+            query = query.where(Item.title.contains(form.q.data.strip(), autoescape=True))
+        if form.status.data:
+            query = query.where(Item.status == ItemStatus(form.status.data))
+        if form.kind.data:
+            query = query.where(
+                or_(
+                    Item.level_kind == form.kind.data,
+                    Item.route_steps.any(ItemRouteStep.kind == form.kind.data),
+                )
+            )
+        if form.mine.data and current_user.section_id:
+            query = query.where(Item.section_id == current_user.section_id)
+    rows = db.session.scalars(query.order_by(Item.updated_at.desc()).limit(300)).all()
+    return render_template("items/index.html", form=form, items=rows, next_step=next_step)
+
+
+@bp.get("/intake")
+@login_required
+def intake() -> str:
+    """The secretariat's queue: requests submitted and waiting to be taken in or returned."""
+    require(is_secretariat(current_user))
+    rows = db.session.scalars(
+        select(Item).where(Item.status == ItemStatus.SUBMITTED).order_by(Item.updated_at)
+    ).all()
+    return render_template(
+        "items/intake.html", items=rows, action_form=ActionForm(), reason_form=ReasonForm()
+    )
+
+
+def _section_names(item: Item | None) -> list[str]:
+    if is_secretariat(current_user):
+        names = list(db.session.scalars(select(Section.name).order_by(Section.name)))
+    else:
+        names = [current_user.section.name] if current_user.section else []
+    if item is not None and item.section.name not in names:
+        names.insert(0, item.section.name)
+    return names
+
+
+def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
+    """New and edit share one flow: row buttons re-render; save (and maybe submit) otherwise."""
+    ks, sections = kinds(), _section_names(item)
+    template = "items/form.html"
+    if request.method == "GET":
+        data = (
+            ItemForm.data_from_item(item, ks)
+            if item is not None
+            else ItemForm.blank_data(sections[0] if sections else "")
+        )
+        form = ItemForm(formdata=None, data=data, kinds=ks, sections=sections)
+        return render_template(template, form=form, item=item)
+
+    form = ItemForm(kinds=ks, sections=sections)
+    action = row_action(request.form, ROW_LISTS)
+    if action is not None:
+        data = form_data(form)
+        focus = apply_row_action(data, action, copy.deepcopy(BLANK_ROWS[action.list_name]))
+        form = ItemForm(formdata=None, data=data, kinds=ks, sections=sections)
+        return render_template(template, form=form, item=item, focus=f"{action.list_name}-{focus}")
+    if not form.validate():
+        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
+        return render_template(template, form=form, item=item), 422
+
+    then_submit = "save_and_submit" in request.form
+    try:
+        data = form.to_service_data()
+        if item is None:
+            item = items.file_item(current_user, data)
+        else:
+            items.update_item(current_user, item, data, version=version_from(form.version.data))
+        if then_submit:
+            if item.status == ItemStatus.AMENDING:
+                items.submit_amendment(current_user, item)
+            else:
+                items.submit(current_user, item)
+        db.session.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        form.add_service_errors(error.fields)
+        flash(error.message, "error")
+        return render_template(template, form=form, item=_reloaded(item)), 422
+    except WorkflowError as error:
+        flash_workflow_error(error)
+        return render_template(template, form=form, item=_reloaded(item)), error.http_status
+    if then_submit:
+        flash(
+            "修正版を提出しました。"
+            if item.status == ItemStatus.APPROVED
+            else "申し込みました。庁議事務局の受付をお待ちください。",
+            "success",
+        )
+    else:
+        flash("保存しました。", "success")
+    return redirect(url_for("items.show", item_id=item.id))
+
+
+def _reloaded(item: Item | None) -> Item | None:
+    """After a rollback: the stored item, or None when it was being created."""
+    if item is None or item.id is None:
+        return None
+    return db.session.get(Item, item.id)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    own = current_user.section
+    require(is_secretariat(current_user) or (own is not None and can_file_item(current_user, own)))
+    return _form_page(None)
+
+
+@bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(item_id: int):
+    item = _load(item_id)
+    if not can_edit_item(current_user, item):
+        if is_secretariat(current_user) or owns(current_user, item):
+            flash(f"この案件は現在「{item.status.label}」のため、編集できません。", "error")
+            return redirect(url_for("items.show", item_id=item.id))
+        abort(403)
+    return _form_page(item)
+
+
+@bp.get("/<int:item_id>")
+@login_required
+def show(item_id: int) -> str:
+    item = _load(item_id)
+    history = db.session.scalars(
+        select(HistoryEvent)
+        .where(HistoryEvent.item_id == item.id)
+        .order_by(HistoryEvent.occurred_at, HistoryEvent.id)
+    ).all()
+    allowed = items.allowed_events(current_user, item)
+    return render_template(
+        "items/show.html",
+        item=item,
+        entries=derived.item_entries(item),
+        history=history,
+        allowed=allowed,
+        simple_events=[e for e in SIMPLE_EVENTS if e in allowed],
+        reason_events=[e for e in REASON_EVENTS if e in allowed],
+        event_labels=EVENT_LABELS,
+        can_edit=can_edit_item(current_user, item),
+        next_step=next_step(item),
+        action_form=ActionForm(data={"version": item.version}),
+        reason_form=ReasonForm(formdata=None, data={"version": item.version}),
+        diagram=_diagram(item),
+        state_label=_state_label,
+    )
+
+
+def _state_label(value: str) -> str:
+    try:
+        return ItemStatus(value).label
+    except ValueError:
+        return value
+
+
+def _diagram(item: Item) -> str | None:
+    """The workflow diagram with the item's state highlighted (generated, trusted SVG)."""
+    try:
+        from workflow.states.diagram import item_diagram_svg
+    except ImportError:
+        return None
+    return item_diagram_svg(ItemStatus(item.status))
+
+
+@bp.post("/<int:item_id>/events/<event>")
+@login_required
+def fire(item_id: int, event: str) -> Response | tuple[str, int]:
+    """申込・受付・差戻し・修正版の提出・完了・取下げ from the item page or the intake queue."""
+    item = _load(item_id)
+    if event not in SIMPLE_EVENTS + REASON_EVENTS:
+        abort(404)
+    back = _back_url(item)
+    form = ReasonForm() if event in REASON_EVENTS else ActionForm()
+    if not form.validate():
+        for messages in form.errors.values():
+            for message in messages:
+                flash(message, "error")
+        return redirect(back)
+    version = version_from(form.version.data)
+    try:
+        match event:
+            case "submit":
+                items.submit(current_user, item, version=version)
+            case "accept":
+                items.accept(current_user, item, version=version)
+            case "submit_amendment":
+                items.submit_amendment(current_user, item, version=version)
+            case "conclude":
+                items.conclude(current_user, item, version=version)
+            case "return":
+                items.return_item(current_user, item, form.reason.data.strip(), version=version)
+            case "withdraw":
+                items.withdraw(current_user, item, form.reason.data.strip(), version=version)
+        db.session.commit()
+    except WorkflowError as error:
+        flash_workflow_error(error)
+        return redirect(back)
+    flash(f"「{EVENT_LABELS[event]}」を行いました。", "success")
+    return redirect(back)
+
+
+def _back_url(item: Item) -> str:
+    if request.form.get("from") == "intake":
+        return url_for("items.intake")
+    return url_for("items.show", item_id=item.id)
+
+
+@bp.get("/<int:item_id>/form.pdf")
+@login_required
+def form_pdf(item_id: int):
+    """様式２ as PDF."""
+    from workflow.pdf.documents import request_form_pdf
+
+    return send_pdf(request_form_pdf(_load(item_id)))

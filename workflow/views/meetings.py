@@ -1,0 +1,344 @@
+"""Meetings (会議): list by 年度 and kind, create, agenda builder, meeting room, minutes."""
+
+from __future__ import annotations
+
+import copy
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from workflow.errors import ValidationFailed, WorkflowError
+from workflow.extensions import db
+from workflow.forms._choices import options
+from workflow.forms.meetings import (
+    ROOM_BLANK_ROWS,
+    ROOM_LISTS,
+    DeliberationForm,
+    MeetingForm,
+    MoveForm,
+    ScheduleForm,
+    SimpleForm,
+)
+from workflow.forms.rows import apply_row_action, form_data, row_action
+from workflow.models import Item, Meeting, MeetingKind
+from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes
+from workflow.services import meetings
+from workflow.services.public_comment import today
+from workflow.states.machine import EVENT_LABELS
+from workflow.states.states import ItemStatus, MeetingStatus, Outcome
+from workflow.views.common import flash_workflow_error, kinds, require, send_pdf, version_from
+from workflow.wareki import fiscal_year
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+MEETING_EVENTS = ("hold", "confirm", "publish")
+SECTION_MANAGERS = "section_managers"
+
+
+def _load(meeting_id: int) -> Meeting:
+    meeting = db.get_or_404(Meeting, meeting_id)
+    require(can_read_meeting(current_user, meeting))
+    return meeting
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    years = sorted(set(db.session.scalars(select(Meeting.fiscal_year).distinct())), reverse=True)
+    current = fiscal_year(today())
+    if current not in years:
+        years.insert(0, current)
+    fy = request.args.get("fy", type=int)
+    kind = request.args.get("kind", "")
+    query = select(Meeting)
+    if fy:
+        query = query.where(Meeting.fiscal_year == fy)
+    if kind:
+        query = query.where(Meeting.kind == kind)
+    rows = db.session.scalars(query.order_by(Meeting.date.desc(), Meeting.id.desc())).all()
+    return render_template(
+        "meetings/index.html",
+        meetings=rows,
+        years=sorted(set(years), reverse=True),
+        fy=fy,
+        kind=kind,
+        kinds=kinds(),
+        can_manage=can_manage_meetings(current_user),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    require(can_manage_meetings(current_user))
+    form = MeetingForm()
+    form.kind.choices = options([(k.code, k.name) for k in kinds()])
+    if request.method == "GET" and request.args.get("kind"):
+        form.kind.data = request.args["kind"]
+    if form.validate_on_submit():
+        try:
+            meeting = meetings.create_meeting(
+                current_user,
+                kind=form.kind.data,
+                date_=form.parsed_date,
+                number=form.parsed_number,
+                chair=(form.chair.data or "").strip(),
+                venue=(form.venue.data or "").strip(),
+                start_time=form.parsed_time,
+                joint_name=(form.joint_name.data or "").strip(),
+            )
+            db.session.commit()
+        except ValidationFailed as error:
+            db.session.rollback()
+            for key, messages in error.fields.items():
+                field = form._fields.get(key)
+                if field is not None:
+                    field.errors = [*field.errors, *messages]
+            flash(error.message, "error")
+            return render_template("meetings/new.html", form=form), 422
+        except WorkflowError as error:
+            flash_workflow_error(error)
+            return render_template("meetings/new.html", form=form), error.http_status
+        flash(f"{meeting.title}を登録しました。議題を加えてください。", "success")
+        return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("meetings/new.html", form=form), status
+
+
+@bp.get("/<int:meeting_id>")
+@login_required
+def show(meeting_id: int) -> str:
+    meeting = _load(meeting_id)
+    manage = can_manage_meetings(current_user)
+    waiting = []
+    if manage and meeting.status == MeetingStatus.PLANNED:
+        waiting = db.session.scalars(
+            select(Item)
+            .where(Item.status == ItemStatus.ACCEPTED, Item.level_kind == meeting.kind)
+            .order_by(Item.updated_at)
+        ).all()
+    return render_template(
+        "meetings/show.html",
+        meeting=meeting,
+        manage=manage,
+        waiting=waiting,
+        events=[e for e in meetings.allowed_meeting_events(current_user, meeting)],
+        event_labels=EVENT_LABELS,
+        form=SimpleForm(formdata=None, data={"version": meeting.version}),
+        can_minutes=can_read_minutes(current_user, meeting),
+    )
+
+
+def _back(meeting: Meeting) -> Response:
+    return redirect(url_for("meetings.show", meeting_id=meeting.id) + "#agenda")
+
+
+def _item_or_flash(form) -> Item | None:
+    item = db.session.get(Item, form.item_id.data) if form.item_id.data else None
+    if item is None:
+        flash("案件が見つかりません。", "error")
+    return item
+
+
+@bp.post("/<int:meeting_id>/agenda/add")
+@login_required
+def agenda_add(meeting_id: int) -> Response:
+    meeting = _load(meeting_id)
+    require(can_manage_meetings(current_user))
+    form = ScheduleForm()
+    if not form.validate() or (item := _item_or_flash(form)) is None:
+        flash("追加する案件を選んでください。", "error")
+        return _back(meeting)
+    try:
+        meetings.schedule(current_user, meeting, item, (form.presenter.data or "").strip())
+        db.session.commit()
+    except WorkflowError as error:
+        flash_workflow_error(error)
+        return _back(meeting)
+    flash(f"「{item.title}」を議題に加えました。", "success")
+    return _back(meeting)
+
+
+@bp.post("/<int:meeting_id>/agenda/<direction>")
+@login_required
+def agenda_move(meeting_id: int, direction: str) -> Response:
+    """Move an entry up or down, or take it off the agenda (remove)."""
+    meeting = _load(meeting_id)
+    require(can_manage_meetings(current_user))
+    if direction not in ("up", "down", "remove"):
+        abort(404)
+    form = MoveForm()
+    if not form.validate() or (item := _item_or_flash(form)) is None:
+        return _back(meeting)
+    try:
+        if direction == "remove":
+            meetings.unschedule(current_user, meeting, item)
+            message = f"「{item.title}」を議題から外しました。"
+        else:
+            order = [e.item_id for e in meeting.entries]
+            if item.id not in order:
+                raise ValidationFailed("この案件はこの会議の議題にありません。")
+            i = order.index(item.id)
+            j = i - 1 if direction == "up" else i + 1
+            if 0 <= j < len(order):
+                order[i], order[j] = order[j], order[i]
+            meetings.reorder_agenda(
+                current_user, meeting, order, version=version_from(form.version.data)
+            )
+            message = "議題の順番を変えました。"
+        db.session.commit()
+    except WorkflowError as error:
+        flash_workflow_error(error)
+        return _back(meeting)
+    flash(message, "success")
+    return _back(meeting)
+
+
+@bp.post("/<int:meeting_id>/events/<event>")
+@login_required
+def fire(meeting_id: int, event: str) -> Response:
+    """開催済にする・議事録の確定・公開."""
+    meeting = _load(meeting_id)
+    require(can_manage_meetings(current_user))
+    if event not in MEETING_EVENTS:
+        abort(404)
+    form = SimpleForm()
+    if not form.validate():
+        flash("画面を読み込み直してから、もう一度操作してください。", "error")
+        return _back(meeting)
+    action = {"hold": meetings.hold, "confirm": meetings.confirm, "publish": meetings.publish}
+    try:
+        action[event](current_user, meeting, version=version_from(form.version.data))
+        db.session.commit()
+    except WorkflowError as error:
+        flash_workflow_error(error)
+        return _back(meeting)
+    flash(f"「{EVENT_LABELS[event]}」を行いました。", "success")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id))
+
+
+def _forward_kinds(meeting: Meeting) -> list[MeetingKind]:
+    level = meeting.kind_row.level
+    return [k for k in kinds() if k.level > level]
+
+
+def _room_data(meeting: Meeting, entry) -> dict:
+    return {
+        "version": str(meeting.version),
+        "presenter": entry.presenter,
+        "attendance": [{"section": a.section_name, "deputy": a.deputy} for a in entry.attendance]
+        or [dict(ROOM_BLANK_ROWS["attendance"])],
+        "opinions": [
+            {"opinion": o.opinion, "response": o.response or "", "follow_up": o.follow_up or ""}
+            for o in entry.opinions
+        ]
+        or [dict(ROOM_BLANK_ROWS["opinions"])],
+        "special_notes": entry.special_notes,
+        "outcome": entry.outcome.value if entry.outcome else "",
+        "forward_to": entry.forward_to or "",
+    }
+
+
+@bp.route("/<int:meeting_id>/room/<int:n>", methods=["GET", "POST"])
+@login_required
+def room(meeting_id: int, n: int):
+    """ペーパーレス会議: one screen per agenda entry (n counts from 1)."""
+    meeting = _load(meeting_id)
+    require(can_manage_meetings(current_user))
+    if not 1 <= n <= len(meeting.entries):
+        abort(404)
+    entry = meeting.entries[n - 1]
+    forward = _forward_kinds(meeting)
+    frozen = meeting.status in meetings.FROZEN
+    with_attendance = meeting.kind == SECTION_MANAGERS
+
+    def page(form: DeliberationForm, status: int = 200, focus: str | None = None):
+        return render_template(
+            "meetings/room.html",
+            meeting=meeting,
+            entry=entry,
+            n=n,
+            form=form,
+            frozen=frozen,
+            with_attendance=with_attendance,
+            focus=focus,
+        ), status
+
+    if request.method == "GET":
+        form = DeliberationForm(
+            formdata=None, data=_room_data(meeting, entry), forward_kinds=forward
+        )
+        return page(form)
+    if frozen:
+        flash(f"この会議の議事録は「{meeting.status.label}」のため、変更できません。", "error")
+        return redirect(url_for("meetings.room", meeting_id=meeting.id, n=n))
+
+    form = DeliberationForm(forward_kinds=forward)
+    action = row_action(request.form, ROOM_LISTS)
+    if action is not None:
+        data = form_data(form)
+        focus = apply_row_action(data, action, copy.deepcopy(ROOM_BLANK_ROWS[action.list_name]))
+        form = DeliberationForm(formdata=None, data=data, forward_kinds=forward)
+        return page(form, focus=f"{action.list_name}-{focus}")
+    if not form.validate():
+        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
+        return page(form, 422)
+    try:
+        meetings.record_deliberation(
+            current_user,
+            meeting,
+            entry.item,
+            form.deliberation_data(with_attendance),
+            version=version_from(form.version.data),
+        )
+        if form.outcome.data and entry.outcome is None:
+            meetings.record_outcome(
+                current_user,
+                meeting,
+                entry.item,
+                Outcome(form.outcome.data),
+                form.forward_to.data if form.outcome.data == Outcome.FORWARDED.value else None,
+            )
+        db.session.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        form.add_service_errors(error.fields)
+        flash(error.message, "error")
+        return page(form, 422)
+    except WorkflowError as error:
+        flash_workflow_error(error)
+        return page(form, error.http_status)
+    flash(f"議題{n}の記録を保存しました。", "success")
+    if "save_next" in request.form and n < len(meeting.entries):
+        return redirect(url_for("meetings.room", meeting_id=meeting.id, n=n + 1))
+    if "save_next" in request.form:
+        return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return redirect(url_for("meetings.room", meeting_id=meeting.id, n=n))
+
+
+@bp.get("/<int:meeting_id>/minutes")
+@login_required
+def minutes(meeting_id: int) -> str:
+    meeting = _load(meeting_id)
+    require(can_read_minutes(current_user, meeting))
+    return render_template("meetings/minutes.html", meeting=meeting, public=False)
+
+
+@bp.get("/<int:meeting_id>/minutes.pdf")
+@login_required
+def minutes_pdf(meeting_id: int):
+    from workflow.pdf.documents import minutes_pdf as render
+
+    meeting = _load(meeting_id)
+    require(can_read_minutes(current_user, meeting))
+    return send_pdf(render(meeting))
+
+
+@bp.get("/<int:meeting_id>/agenda.pdf")
+@login_required
+def agenda_pdf(meeting_id: int):
+    from workflow.pdf.documents import agenda_pdf as render
+
+    return send_pdf(render(_load(meeting_id)))
