@@ -1,7 +1,98 @@
-"""The JSON API v1."""
+"""The JSON API v1: a thin layer over the services for other city systems and acceptance tests.
 
-from flask import Flask
+Every error is ``{"error": {"code", "message", "details"}}`` with a Japanese message; never an
+HTML page, never a 500 for bad input. Authentication is by bearer token only (CSRF-exempt).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from workflow.api.common import CONFLICT_MESSAGE, bp
+from workflow.errors import WorkflowError
+from workflow.extensions import csrf, db
+
+PREFIX = "/api/v1"
+
+# Japanese messages for the HTTP errors Werkzeug raises before a view runs.
+HTTP_MESSAGES = {
+    400: ("bad_request", "リクエストの形式が正しくありません。"),
+    404: ("not_found", "指定されたURLはありません。"),
+    405: ("method_not_allowed", "このURLではその操作（HTTPメソッド）は使えません。"),
+    413: ("payload_too_large", "リクエストの本文が大きすぎます（上限 2 MiB）。"),
+    415: ("unsupported_media_type", "この形式の本文は受け付けません。"),
+    500: ("internal_error", "サーバーで問題が起きました。時間をおいてもう一度お試しください。"),
+}
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict | None = None
+) -> ResponseReturnValue:
+    """The one error shape of the API."""
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    if status == 401:
+        challenge = 'Bearer realm="chogi"'
+        if g.get("invalid_token"):
+            challenge += ', error="invalid_token"'
+        response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _workflow_error(exc: WorkflowError) -> ResponseReturnValue:
+    db.session.rollback()
+    return error_response(exc.http_status, exc.code, exc.message, exc.details)
+
+
+def _lost_race(exc: Exception) -> ResponseReturnValue:
+    db.session.rollback()
+    current_app.logger.info("API write lost a race: %s", exc)
+    return error_response(409, "conflict", CONFLICT_MESSAGE, {"reason": type(exc).__name__})
+
+
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    db.session.rollback()
+    code, message = HTTP_MESSAGES.get(exc.code or 500, ("http_error", exc.name))
+    response = error_response(exc.code or 500, code, message)
+    if exc.code == 405 and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _for_api_paths(previous):
+    """An app-wide handler: JSON under /api/v1 (routing errors have no blueprint), else as before."""
+
+    def handler(exc: HTTPException) -> ResponseReturnValue:
+        if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+            return _http_error(exc)
+        return previous(exc) if previous is not None else exc
+
+    return handler
+
+
+# The blueprint is shared by every app made in the process: set it up once, at import.
+bp.register_error_handler(WorkflowError, _workflow_error)
+bp.register_error_handler(StaleDataError, _lost_race)
+bp.register_error_handler(IntegrityError, _lost_race)
+# By code, so they win over app-wide handlers of the same code that the pages register.
+for _status in HTTP_MESSAGES:
+    bp.register_error_handler(_status, _http_error)
+bp.register_error_handler(HTTPException, _http_error)
+
+from workflow.api import items, meetings, open_data, openapi, pdfs  # noqa: E402, F401 (routes)
 
 
 def init_app(app: Flask) -> None:
-    """Register the /api/v1 blueprint."""
+    """Register the /api/v1 blueprint, exempt from CSRF (bearer tokens, no cookies)."""
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+
+    # 404/405 from routing happen before any blueprint is chosen: wrap the app's handlers.
+    for status in (404, 405):
+        spec = app.error_handler_spec[None].get(status, {})
+        previous = next(iter(spec.values()), None)
+        app.register_error_handler(status, _for_api_paths(previous))

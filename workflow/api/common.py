@@ -1,0 +1,191 @@
+"""What every API view shares: the blueprint, bearer authentication, the JSON body, access, commit.
+
+Views read like this: ``user = require_user()``, ``item = readable_item(item_id)``, call a service,
+``commit()``, return a serializer's dict. Business rules live in the services and permissions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, g, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed, WorkflowError
+from workflow.extensions import db
+from workflow.models import ApiToken, Item, Meeting, User
+from workflow.models._types import utcnow
+from workflow.permissions import can_read_item, can_read_meeting
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Ids beyond a 32-bit integer cannot exist; asking the database would be an error on PostgreSQL.
+MAX_ID = 2**31 - 1
+# Record a token's last use at most this often: a write per request would serialise readers.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+CONFLICT_MESSAGE = "ほかの人が先に更新しました。読み込み直してから、もう一度操作してください。"
+
+
+class Unauthorized(WorkflowError):
+    """No token where one is needed, or a token that is unknown or revoked."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class BadRequest(WorkflowError):
+    """The body is not a JSON object we can read."""
+
+    code = "bad_request"
+    http_status = 400
+
+
+class UnknownEvent(WorkflowError):
+    """The event name in the URL is not one of this noun's events."""
+
+    code = "unknown_event"
+    http_status = 404
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Act as the token's user; no header means the public. The session cookie is never used."""
+    g.api_user = None
+    g.invalid_token = False
+    header = request.headers.get("Authorization")
+    if header is None:
+        return
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    row = ApiToken.lookup(token) if scheme.lower() == "bearer" and token else None
+    if row is None or not row.user.is_active:
+        g.invalid_token = True
+        raise Unauthorized("APIトークンが正しくないか、失効しています。")
+    if row.last_used_at is None or utcnow() - row.last_used_at > _TOUCH_EVERY:
+        row.last_used_at = utcnow()
+        db.session.commit()
+    g.api_user = row.user
+
+
+def current_api_user() -> User | None:
+    """The token's user, or None for the public."""
+    return g.get("api_user")
+
+
+def require_user() -> User:
+    """The token's user; 401 without a token."""
+    user = current_api_user()
+    if user is None:
+        raise Unauthorized("この操作にはAPIトークン（Authorization: Bearer …）が必要です。")
+    return user
+
+
+def deny(noun: str) -> WorkflowError:
+    """What to raise for something the caller may not read: the public learns nothing of it."""
+    if current_api_user() is None:
+        return NotFound(f"指定された{noun}はありません。")
+    return Forbidden(f"この{noun}を見る権限がありません。")
+
+
+def _get(cls: type, row_id: int, noun: str):
+    row = db.session.get(cls, row_id) if 1 <= row_id <= MAX_ID else None
+    if row is None:
+        raise NotFound(f"指定された{noun}はありません。", {"id": row_id})
+    return row
+
+
+def readable_item(item_id: int) -> Item:
+    """The item, if the caller may read it (404 unknown or hidden from the public, 403 staff)."""
+    item = _get(Item, item_id, "案件")
+    if not can_read_item(current_api_user(), item):
+        raise deny("案件")
+    return item
+
+
+def readable_meeting(meeting_id: int) -> Meeting:
+    """The meeting, if the caller may see it."""
+    meeting = _get(Meeting, meeting_id, "会議")
+    if not can_read_meeting(current_api_user(), meeting):
+        raise deny("会議")
+    return meeting
+
+
+def json_body() -> dict[str, Any]:
+    """The request body as a JSON object; an empty body is ``{}``. 400 for anything else."""
+    raw = request.get_data(cache=True)  # 413 past MAX_CONTENT_LENGTH
+    if not raw.strip():
+        return {}
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequest("リクエストの本文が UTF-8 ではありません。") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(
+            "リクエストの本文を JSON として読めません。", {"reason": str(exc)[:200]}
+        ) from None
+    if not isinstance(data, dict):
+        raise BadRequest("リクエストの本文は JSON オブジェクト（{…}）にしてください。")
+    return data
+
+
+def only_keys(data: Mapping[str, Any], allowed: set[str] | frozenset[str]) -> None:
+    """422 for keys the endpoint does not take (a typo must not be silently ignored)."""
+    unknown = [k for k in data if k not in allowed]
+    if unknown:
+        raise ValidationFailed(
+            f"この項目はありません: {'、'.join(unknown)}",
+            {k: ["この項目はありません。"] for k in unknown},
+        )
+
+
+def optional_version(data: dict[str, Any]) -> int | None:
+    """Pop the ``version`` the client read (optional)."""
+    if "version" not in data or data["version"] is None:
+        data.pop("version", None)
+        return None
+    return int_value(data.pop("version"), "version")
+
+
+def int_value(value: Any, field: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
+    """A JSON integer in range (booleans are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed.field(field, "整数で指定してください。")
+    if not minimum <= value <= maximum:
+        raise ValidationFailed.field(field, f"{minimum}以上{maximum}以下の整数で指定してください。")
+    return value
+
+
+def query_int(name: str, default: int, *, maximum: int = MAX_ID) -> int:
+    """An integer query parameter (422 when it is not one)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise ValidationFailed.field(name, "1以上の整数で指定してください。")
+    return int_value(int(raw), name, maximum=maximum)
+
+
+def query_text(name: str, *, limit: int = 200) -> str:
+    """A text query parameter, stripped; characters no database stores are refused."""
+    raw = request.args.get(name, "").strip()
+    if len(raw) > limit:
+        raise ValidationFailed.field(name, f"{limit}文字以内で指定してください。")
+    if any(ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF for ch in raw):
+        raise ValidationFailed.field(name, "使用できない文字（制御文字など）が含まれています。")
+    return raw
+
+
+def commit() -> None:
+    """End the request's one transaction; a lost race becomes 409 (nothing half-written)."""
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError) as exc:
+        db.session.rollback()
+        raise Conflict(CONFLICT_MESSAGE, {"reason": type(exc).__name__}) from exc

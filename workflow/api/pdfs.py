@@ -1,0 +1,62 @@
+"""The official documents as PDF: 様式２, 様式６ (議事録), 次第, and the public-comment result.
+
+Each response carries the document's content hash as its ETag; a client that sends it back in
+``If-None-Match`` gets 304.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask.typing import ResponseReturnValue
+
+from workflow.api.common import bp, commit, current_api_user, deny, readable_item, readable_meeting
+from workflow.errors import NotFound
+from workflow.pdf import documents
+from workflow.permissions import can_read_minutes
+from workflow.states.states import PublicCommentStatus
+
+# What the public may read of a public comment: its published result, or that the draft was dropped.
+PUBLISHED_COMMENT = frozenset(
+    {PublicCommentStatus.RESULTS_PUBLISHED, PublicCommentStatus.ABANDONED}
+)
+
+
+def pdf_response(doc: documents.PdfDocument) -> ResponseReturnValue:
+    """The PDF inline, with its ETag; 304 when the client has it already."""
+    commit()  # keep a fresh rendering in the shared cache
+    response = Response(doc.content, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "inline", filename=doc.filename)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.set_etag(doc.etag)
+    return response.make_conditional(request)
+
+
+@bp.get("/items/<int:item_id>/form.pdf")
+def item_form_pdf(item_id: int) -> ResponseReturnValue:
+    item = readable_item(item_id)
+    return pdf_response(documents.request_form_pdf(item))
+
+
+@bp.get("/items/<int:item_id>/public-comment/results.pdf")
+def comment_results_pdf(item_id: int) -> ResponseReturnValue:
+    item = readable_item(item_id)
+    process = item.comment_process
+    if process is None:
+        raise NotFound("この案件の意見募集はありません。")
+    if current_api_user() is None and process.status not in PUBLISHED_COMMENT:
+        raise deny("意見募集の結果")
+    return pdf_response(documents.comment_results_pdf(process))
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes.pdf")
+def minutes_pdf(meeting_id: int) -> ResponseReturnValue:
+    meeting = readable_meeting(meeting_id)
+    if not can_read_minutes(current_api_user(), meeting):
+        raise deny("議事録")
+    return pdf_response(documents.minutes_pdf(meeting))
+
+
+@bp.get("/meetings/<int:meeting_id>/agenda.pdf")
+def agenda_pdf(meeting_id: int) -> ResponseReturnValue:
+    meeting = readable_meeting(meeting_id)
+    return pdf_response(documents.agenda_pdf(meeting))

@@ -1,0 +1,275 @@
+"""One serializer per noun: rows → plain dicts in DOMAIN §3's field names (reused by search and UI).
+
+What a caller may see is decided by the permission functions: the opinions, attendance and
+outcome of a meeting appear only to those who may read its minutes, and the event history
+(names of staff, internal reasons) only to signed-in staff.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import select
+
+from workflow.extensions import db
+from workflow.models import (
+    AgendaEntry,
+    HistoryEvent,
+    Item,
+    Meeting,
+    PublicComment,
+    PublicCommentOpinion,
+    User,
+)
+from workflow.permissions import can_read_meeting, can_read_minutes
+from workflow.services import derived
+from workflow.states.machine import EVENT_LABELS
+
+
+def iso(value: date | datetime | time | None) -> str | None:
+    """Dates as YYYY-MM-DD, times as HH:MM, instants as UTC ISO 8601."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, time):
+        return value.isoformat(timespec="minutes")
+    return value.isoformat()
+
+
+def item_summary(item: Item) -> dict[str, Any]:
+    """An item in a list."""
+    return {
+        "id": item.id,
+        "title": item.title,
+        "section": item.section.name,
+        "applied_on": iso(item.applied_on),
+        "target_kind": item.target_kind,
+        "status": item.status.value,
+        "status_label": item.status.label,
+        "level_kind": item.level_kind,
+        "version": item.version,
+        "updated_at": iso(item.updated_at),
+    }
+
+
+def item_fields(item: Item) -> dict[str, Any]:
+    """The 様式２ fields as typed (``history_rows`` are DOMAIN's ``history``: 検討経過)."""
+    return {
+        "title": item.title,
+        "applied_on": iso(item.applied_on),
+        "target_kind": item.target_kind,
+        "bureau": item.bureau,
+        "division": item.division,
+        "section": item.section.name,
+        "contact": item.contact,
+        "extension": item.extension,
+        "policy_ref": item.policy_ref,
+        "in_implementation_plan": item.in_implementation_plan,
+        "summary": item.summary,
+        "discussion_points": [p.text for p in item.discussion_points],
+        "history_rows": [
+            {"when": r.when, "meeting": r.meeting, "content": r.content} for r in item.history_rows
+        ],
+        "public_comment": {
+            "planned": item.public_comment_planned,
+            "period_text": item.public_comment_period_text,
+        },
+        "press_release": item.press_release.value,
+        "council_report": {"channel": item.council_channel.value, "timing": item.council_timing},
+        "ordinance": {
+            "kind": item.ordinance_kind.value,
+            "change": item.ordinance_change.value if item.ordinance_change else None,
+            "council_submission": item.ordinance_council_submission,
+        },
+        "advisory_body": item.advisory_body,
+        "personal_info_use": item.personal_info_use,
+        "coordination": [
+            {"department": c.department, "content": c.content, "status": c.status.value}
+            for c in item.coordination
+        ],
+        "schedule_notes": item.schedule_notes,
+        "remarks": item.remarks,
+        "details": [{"heading": d.heading, "body": d.body} for d in item.details],
+        "route": item.route,
+    }
+
+
+def opinion_json(opinion) -> dict[str, Any]:
+    """○ opinion, → response, （→ follow-up）."""
+    return {
+        "opinion": opinion.opinion,
+        "response": opinion.response,
+        "follow_up": opinion.follow_up,
+    }
+
+
+def attendance_json(row) -> dict[str, Any]:
+    return {"section": row.section_name, "deputy": row.deputy}
+
+
+def deliberation_json(entry: AgendaEntry, user: User | None) -> dict[str, Any]:
+    """An item at one meeting; what was said only for those who may read the minutes."""
+    meeting = entry.meeting
+    said = can_read_minutes(user, meeting)
+    return {
+        "meeting_id": meeting.id,
+        "meeting_title": meeting.title,
+        "kind": meeting.kind,
+        "date": iso(meeting.date),
+        "meeting_status": meeting.status.value,
+        "presenter": entry.presenter,
+        "minutes_readable": said,
+        "attendance": [attendance_json(a) for a in entry.attendance] if said else [],
+        "opinions": [opinion_json(o) for o in entry.opinions] if said else [],
+        "outcome": entry.outcome.value if said and entry.outcome else None,
+        "outcome_text": entry.outcome_text if said else None,
+        "forward_to": entry.forward_to if said else None,
+        "special_notes": entry.special_notes if said else "",
+    }
+
+
+def history_json(row: HistoryEvent) -> dict[str, Any]:
+    return {
+        "event": row.event,
+        "event_label": EVENT_LABELS.get(row.event, row.event),
+        "from": row.from_state,
+        "to": row.to_state,
+        "actor": row.actor.display_name if row.actor else None,
+        "at": iso(row.occurred_at),
+        "reason": row.reason,
+        "params": row.params or {},
+    }
+
+
+def public_comment_json(process: PublicComment) -> dict[str, Any]:
+    """The running (or finished) パブリックコメント of an item."""
+    return {
+        "status": process.status.value,
+        "status_label": process.status.label,
+        "published_on": iso(process.published_on),
+        "closes_on": iso(process.closes_on),
+        "how_to_submit": process.how_to_submit,
+        "shortened_reason": process.shortened_reason,
+        "closed_on": iso(process.closed_on),
+        "results_published_on": iso(process.results_published_on),
+        "changes_made": process.changes_made,
+        "abandoned_reason": process.abandoned_reason,
+        "opinion_count": len(process.opinions),
+        "submitter_count": process.submitter_count,
+        "version": process.version,
+    }
+
+
+def comment_opinion_json(opinion: PublicCommentOpinion) -> dict[str, Any]:
+    return {
+        "number": opinion.number,
+        "submitter_no": opinion.submitter_no,
+        "submitter_kind": opinion.submitter_kind,
+        "summary": opinion.summary,
+        "city_view": opinion.city_view,
+        "handling": opinion.handling.value if opinion.handling else None,
+        "handling_label": opinion.handling.label if opinion.handling else None,
+    }
+
+
+def item_json(item: Item, user: User | None) -> dict[str, Any]:
+    """Every field of the item, what the system derived, and what *user* may do with it."""
+    from workflow.services.items import allowed_events
+
+    entries = [e for e in derived.item_entries(item) if can_read_meeting(user, e.meeting)]
+    sm_entries = [e for e in entries if e.meeting.kind == derived.SECTION_MANAGERS]
+    sm_said = bool(sm_entries) and can_read_minutes(user, sm_entries[-1].meeting)
+    history = (
+        db.session.scalars(
+            select(HistoryEvent).where(HistoryEvent.item_id == item.id).order_by(HistoryEvent.id)
+        ).all()
+        if user is not None
+        else []
+    )
+    process = item.comment_process
+    return {
+        "id": item.id,
+        **item_fields(item),
+        "status": item.status.value,
+        "status_label": item.status.label,
+        "level_kind": item.level_kind,
+        "version": item.version,
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.updated_at),
+        "review_dates": {e.meeting.kind: iso(e.meeting.date) for e in entries},
+        "section_managers_attendance": (
+            [attendance_json(a) for a in derived.section_managers_attendance(item)]
+            if sm_said
+            else []
+        ),
+        "section_managers_result": derived.section_managers_result(item) if sm_said else None,
+        "prior_opinions": [
+            {
+                "meeting_id": group.meeting.id,
+                "meeting_title": group.meeting.title,
+                "name": group.name,
+                "date": iso(group.date),
+                "opinions": [opinion_json(o) for o in group.opinions],
+                "outcome_text": group.outcome_text,
+            }
+            for group in derived.prior_opinions(item)
+            if can_read_minutes(user, group.meeting)
+        ],
+        "deliberations": [deliberation_json(e, user) for e in entries],
+        "public_comment_process": public_comment_json(process) if process else None,
+        "history": [history_json(row) for row in history],
+        "allowed_events": allowed_events(user, item),
+    }
+
+
+def entry_json(entry: AgendaEntry, user: User | None) -> dict[str, Any]:
+    """One agenda entry of a meeting."""
+    said = can_read_minutes(user, entry.meeting)
+    return {
+        "number": entry.position + 1,
+        "item_id": entry.item_id,
+        "item_title": entry.item.title,
+        "item_status": entry.item.status.value,
+        "presenter": entry.presenter,
+        "attendance": [attendance_json(a) for a in entry.attendance] if said else [],
+        "opinions": [opinion_json(o) for o in entry.opinions] if said else [],
+        "outcome": entry.outcome.value if said and entry.outcome else None,
+        "outcome_text": entry.outcome_text if said else None,
+        "forward_to": entry.forward_to if said else None,
+        "special_notes": entry.special_notes if said else "",
+    }
+
+
+def meeting_summary(meeting: Meeting) -> dict[str, Any]:
+    """A meeting in a list."""
+    return {
+        "id": meeting.id,
+        "title": meeting.title,
+        "kind": meeting.kind,
+        "kind_name": meeting.kind_name,
+        "number": meeting.number,
+        "fiscal_year": meeting.fiscal_year,
+        "date": iso(meeting.date),
+        "status": meeting.status.value,
+        "status_label": meeting.status.label,
+        "version": meeting.version,
+    }
+
+
+def meeting_json(meeting: Meeting, user: User | None) -> dict[str, Any]:
+    """The meeting, its agenda, and the events *user* may fire on it."""
+    from workflow.services.meetings import allowed_meeting_events
+
+    return {
+        **meeting_summary(meeting),
+        "joint_name": meeting.joint_name,
+        "start_time": iso(meeting.start_time),
+        "end_time": iso(meeting.end_time),
+        "venue": meeting.venue,
+        "chair": meeting.chair,
+        "minutes_readable": can_read_minutes(user, meeting),
+        "entries": [entry_json(e, user) for e in meeting.entries],
+        "allowed_events": allowed_meeting_events(user, meeting),
+    }
