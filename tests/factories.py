@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date
 from typing import Any
+
+from werkzeug.security import generate_password_hash
 
 from workflow.extensions import db
 from workflow.models import Item, Meeting, Section, User
@@ -14,6 +17,12 @@ from workflow.states.states import ItemStatus, Role
 _seq = itertools.count(1)
 
 PASSWORD = "correct-horse-battery"
+
+
+@functools.cache
+def _password_hash() -> str:
+    """Hash PASSWORD once: scrypt is slow on purpose, and every test makes users."""
+    return generate_password_hash(PASSWORD)
 
 
 def make_section(name: str | None = None, **kw: Any) -> Section:
@@ -35,7 +44,7 @@ def make_user(role: Role | str = Role.DEPARTMENT, section: Section | None = None
         section=section,
         **kw,
     )
-    user.set_password(PASSWORD)
+    user.password_hash = _password_hash()
     db.session.add(user)
     db.session.flush()
     return user

@@ -15,7 +15,7 @@ from workflow.models._types import utcnow
 from workflow.permissions import can_manage_meetings
 from workflow.services.item_fields import LINE_MAX, ROWS_MAX, TEXT_MAX, _Errors, _text
 from workflow.services.items import check_version, fire_item
-from workflow.states.machine import fire
+from workflow.states.machine import check_allowed, fire
 from workflow.states.states import MeetingStatus, Outcome
 from workflow.wareki import fiscal_year
 
@@ -108,6 +108,7 @@ def schedule(
 def unschedule(actor: User, meeting: Meeting, item: Item, *, version: int | None = None) -> Item:
     """Take the item off the agenda; it awaits the same kind again."""
     _require_secretariat(actor)
+    check_allowed(item, "unschedule")
     entry = entry_for(meeting, item)
 
     def remove_from_agenda() -> None:
@@ -253,6 +254,7 @@ def record_outcome(
         target = db.session.get(MeetingKind, forward_to)
         if target is None:
             raise ValidationFailed.field("forward_to", f"会議の種類「{forward_to}」はありません。")
+    check_allowed(item, "record_outcome")
     entry = entry_for(meeting, item)
 
     def note_outcome() -> None:

@@ -155,7 +155,7 @@ def update_opinion(
 
 def close(actor: User, item: Item, *, on: date | None = None, version: int | None = None) -> Item:
     """End the period, on or after its closing day (*on* is injectable for tests)."""
-    process = process_of(item)
+    process = item.comment_process  # present whenever the event is allowed
     day = on or today()
 
     def mark_closed() -> None:
@@ -182,7 +182,7 @@ def publish_results(
     version: int | None = None,
 ) -> Item:
     """Publish the result (§43): every opinion answered, or 「意見なし」; the item is concluded."""
-    process = process_of(item)
+    process = item.comment_process  # present whenever the event is allowed
     errors = _Errors()
     changes = _text(errors, "changes_made", changes_made, TEXT_MAX)
     if errors.fields:

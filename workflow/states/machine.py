@@ -153,6 +153,19 @@ def events_from(subject: Item | Meeting | PublicComment) -> list[str]:
     return spec.machine.get_triggers(spec.states(subject.status))
 
 
+def check_allowed(subject: Item | Meeting | PublicComment, event: str) -> None:
+    """Raise :class:`NotAllowedNow`, naming the state and what is allowed, unless *event* is."""
+    allowed = events_from(subject)
+    if event not in allowed:
+        spec = _SPECS[type(subject)]
+        state = spec.states(subject.status)
+        raise NotAllowedNow(
+            f"この{spec.noun}は現在「{state.label}」のため、"
+            f"「{EVENT_LABELS.get(event, event)}」はできません。",
+            {"status": state.value, "status_label": state.label, "allowed_events": allowed},
+        )
+
+
 def fire(
     subject: Item | Meeting | PublicComment,
     event: str,
@@ -173,13 +186,7 @@ def fire(
     """
     spec = _SPECS[type(subject)]
     before = spec.states(subject.status)
-    allowed = events_from(subject)
-    if event not in allowed:
-        raise NotAllowedNow(
-            f"この{spec.noun}は現在「{before.label}」のため、"
-            f"「{EVENT_LABELS.get(event, event)}」はできません。",
-            {"status": before.value, "status_label": before.label, "allowed_events": allowed},
-        )
+    check_allowed(subject, event)
     ok = spec.machine.events[event].trigger(subject, actor=actor, reason=reason, **context)
     if not ok:  # no transition's conditions matched (guards that explain themselves raise)
         raise ValidationFailed(f"「{EVENT_LABELS.get(event, event)}」の条件を満たしていません。")
