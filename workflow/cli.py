@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from workflow.demo.load import demo_cli
 from workflow.extensions import db
 from workflow.models import ApiToken, Section, User
 from workflow.states.states import Role
@@ -31,7 +32,7 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(section_cli)
     app.cli.add_command(user_cli)
-    # `flask demo load` (the demo data set) registers its group here as well.
+    app.cli.add_command(demo_cli)
 
 
 class CommandError(click.ClickException):
