@@ -37,6 +37,7 @@ from workflow.wareki import WarekiError, parse_wareki
 
 TITLE_MAX = 200
 LINE_MAX = 200  # one-line fields: names, dates as text, timing
+NAME_MAX = 100  # names of a section, bureau, person or job title (their columns are this wide)
 TEXT_MAX = 20_000  # long text: summary, bodies, remarks
 ROWS_MAX = 100  # rows of any repeatable part
 
@@ -116,7 +117,11 @@ def _date(errors: _Errors, field: str, value: Any) -> date | None:
 def _kind(errors: _Errors, field: str, value: Any) -> str | None:
     if value in (None, ""):
         return None
-    if isinstance(value, str) and db.session.get(MeetingKind, value) is not None:
+    if (
+        isinstance(value, str)
+        and not _UNSTORABLE.search(value)
+        and db.session.get(MeetingKind, value) is not None
+    ):
         return value
     errors.add(field, f"会議の種類「{value}」はありません。")
     return None
@@ -194,10 +199,10 @@ _SCALARS: dict[str, tuple[Callable, tuple]] = {
     "applied_on": (_date, ()),
     "target_kind": (_kind, ()),
     "section": (_section, ()),
-    "bureau": (_text, (LINE_MAX,)),
-    "division": (_text, (LINE_MAX,)),
-    "contact": (_text, (LINE_MAX,)),
-    "extension": (_text, (LINE_MAX,)),
+    "bureau": (_text, (NAME_MAX,)),
+    "division": (_text, (NAME_MAX,)),
+    "contact": (_text, (NAME_MAX,)),
+    "extension": (_text, (40,)),
     "policy_ref": (_text, (400,)),
     "in_implementation_plan": (_bool, ()),
     "summary": (_text, (TEXT_MAX,)),
@@ -221,7 +226,7 @@ def _history(errors: _Errors, field: str, value: Any):
         if obj is None:
             return None
         parts = {
-            "when": _text(errors, f"{f}.when", obj.get("when"), LINE_MAX),
+            "when": _text(errors, f"{f}.when", obj.get("when"), NAME_MAX),
             "meeting": _text(errors, f"{f}.meeting", obj.get("meeting"), LINE_MAX),
             "content": _text(errors, f"{f}.content", obj.get("content"), TEXT_MAX),
         }
@@ -237,7 +242,7 @@ def _coordination(errors: _Errors, field: str, value: Any):
             return None
         parts = {
             "department": _text(
-                errors, f"{f}.department", obj.get("department"), LINE_MAX, required=True
+                errors, f"{f}.department", obj.get("department"), NAME_MAX, required=True
             ),
             "content": _text(errors, f"{f}.content", obj.get("content"), TEXT_MAX),
             "status": _choice(

@@ -13,7 +13,7 @@ from workflow.extensions import db
 from workflow.models import AgendaEntry, Attendance, Item, Meeting, MeetingKind, Opinion, User
 from workflow.models._types import utcnow
 from workflow.permissions import can_manage_meetings
-from workflow.services.item_fields import LINE_MAX, ROWS_MAX, TEXT_MAX, _Errors, _text
+from workflow.services.item_fields import NAME_MAX, ROWS_MAX, TEXT_MAX, _Errors, _text
 from workflow.services.items import check_version, fire_item
 from workflow.states.machine import check_allowed, fire
 from workflow.states.states import MeetingStatus, Outcome
@@ -92,7 +92,7 @@ def schedule(
     """Put an accepted item on a planned meeting of the kind it awaits."""
     _require_secretariat(actor)
     errors = _Errors()
-    presenter = _text(errors, "presenter", presenter, LINE_MAX)
+    presenter = _text(errors, "presenter", presenter, NAME_MAX)
     if errors.fields:
         raise ValidationFailed("説明者の入力に誤りがあります。", errors.fields)
     entry = AgendaEntry(item=item, presenter=presenter)
@@ -193,7 +193,7 @@ def validate_deliberation(data: Mapping[str, Any]) -> dict[str, Any]:
         if key not in ("presenter", "special_notes", "attendance", "opinions"):
             errors.add(key, "この項目はありません。")
     if "presenter" in data:
-        clean["presenter"] = _text(errors, "presenter", data["presenter"], LINE_MAX)
+        clean["presenter"] = _text(errors, "presenter", data["presenter"], NAME_MAX)
     if "special_notes" in data:
         clean["special_notes"] = _text(errors, "special_notes", data["special_notes"], TEXT_MAX)
     for key, parse in (("attendance", _attendance_row), ("opinions", _opinion_row)):
@@ -216,7 +216,7 @@ def _attendance_row(errors: _Errors, field: str, row: Any) -> dict | None:
     if not isinstance(row, Mapping):
         errors.add(field, "オブジェクトで指定してください。")
         return None
-    name = _text(errors, f"{field}.section", row.get("section"), LINE_MAX, required=True)
+    name = _text(errors, f"{field}.section", row.get("section"), NAME_MAX, required=True)
     deputy = row.get("deputy", False)
     if not isinstance(deputy, bool):
         errors.add(f"{field}.deputy", "代理出席は true か false で指定してください。")

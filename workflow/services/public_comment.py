@@ -12,10 +12,12 @@ from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.extensions import db
 from workflow.models import Item, PublicComment, PublicCommentOpinion, User
 from workflow.permissions import can_manage_public_comment
-from workflow.services.item_fields import LINE_MAX, TEXT_MAX, _date, _Errors, _text
+from workflow.services.item_fields import TEXT_MAX, _date, _Errors, _text
 from workflow.services.items import fire_item
 from workflow.states.machine import fire
 from workflow.states.states import Handling, PublicCommentStatus
+
+SUBMITTER_KIND_MAX = 50  # 個人 / 団体 / 事業者: the column is this wide
 
 
 def today() -> date:
@@ -94,7 +96,7 @@ def add_opinion(
         raise Conflict(f"意見募集は「{process.status.label}」のため、意見を追加できません。")
     errors = _Errors()
     summary = _text(errors, "summary", summary, TEXT_MAX, required=True)
-    kind = _text(errors, "submitter_kind", submitter_kind, LINE_MAX)
+    kind = _text(errors, "submitter_kind", submitter_kind, SUBMITTER_KIND_MAX)
     if submitter_no is not None and (not isinstance(submitter_no, int) or submitter_no < 1):
         errors.add("submitter_no", "提出者番号は1以上の整数で指定してください。")
     if errors.fields:
@@ -138,7 +140,9 @@ def update_opinion(
     if "summary" in data:
         opinion.summary = _text(errors, "summary", data["summary"], TEXT_MAX, required=True)
     if "submitter_kind" in data:
-        opinion.submitter_kind = _text(errors, "submitter_kind", data["submitter_kind"], LINE_MAX)
+        opinion.submitter_kind = _text(
+            errors, "submitter_kind", data["submitter_kind"], SUBMITTER_KIND_MAX
+        )
     if "city_view" in data:
         opinion.city_view = _text(errors, "city_view", data["city_view"], TEXT_MAX)
     if "handling" in data:
