@@ -674,3 +674,41 @@ def test_search_respects_who_may_read(client, people):
 def test_openapi_document_is_served(client):
     doc = client.get(f"{API}/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("bureau", "局" * 101),
+        ("division", "部" * 101),
+        ("contact", "者" * 101),
+        ("extension", "1" * 41),
+        ("history", [{"when": "R" * 101, "meeting": "", "content": ""}]),
+        ("coordination", [{"department": "課" * 101}]),
+        ("target_kind", "policy\x00"),
+        ("route", ["section\x00"]),
+    ],
+)
+def test_input_wider_than_its_column_is_422_not_500(client, people, field, value):
+    """PostgreSQL refuses what does not fit: the validator must say so first."""
+    body = {"title": "x", "section": "情報政策課", field: value}
+    err = error_of(client.post(f"{API}/items", json=body, headers=people["dep"]), 422)
+    assert any(k.startswith(field) for k in err["details"]["fields"])
+
+
+def test_meeting_text_wider_than_its_column_is_422(client, people):
+    sec = people["sec"]
+    base = {"kind": "section_managers", "date": "2020-01-01"}
+    for extra in ({"chair": "長" * 101}, {"venue": "\x00"}, {"kind": "k\x00"}, {"number": 10**12}):
+        error_of(client.post(f"{API}/meetings", json={**base, **extra}, headers=sec), 422)
+    item = make_item(
+        ItemStatus.ACCEPTED, department=people["department"], secretariat=people["secretariat"]
+    )
+    meeting_id = client.post(f"{API}/meetings", json=base, headers=sec).get_json()["id"]
+    db.session.commit()
+    r = client.post(
+        f"{API}/meetings/{meeting_id}/entries",
+        json={"item_id": item.id, "presenter": "長" * 101},
+        headers=sec,
+    )
+    assert "presenter" in error_of(r, 422)["details"]["fields"]

@@ -162,6 +162,16 @@ def int_value(value: Any, field: str, *, minimum: int = 1, maximum: int = MAX_ID
     return value
 
 
+def is_code(value: Any) -> bool:
+    """A code such as a meeting kind: a short string the database can compare."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 40
+        and value.isprintable()
+        and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+    )
+
+
 def query_int(name: str, default: int, *, maximum: int = MAX_ID) -> int:
     """An integer query parameter (422 when it is not one)."""
     raw = request.args.get(name)

@@ -15,6 +15,7 @@ from workflow.api.common import (
     commit,
     current_api_user,
     int_value,
+    is_code,
     json_body,
     only_keys,
     optional_version,
@@ -67,8 +68,8 @@ def create_meeting() -> ResponseReturnValue:
     only_keys(data, CREATE_KEYS)
     errors = _Errors()
     kind = data.get("kind")
-    if not isinstance(kind, str) or not kind:
-        errors.add("kind", "会議の種類を指定してください。")
+    if not is_code(kind):
+        errors.add("kind", "会議の種類をコードで指定してください。")
     day = _date(errors, "date", data.get("date"))
     if day is None and "date" not in errors.fields:
         errors.add("date", "開催日を入力してください。")
@@ -171,7 +172,7 @@ def record_outcome(meeting_id: int, item_id: int) -> ResponseReturnValue:
     outcome, forward_to = data.get("outcome"), data.get("forward_to")
     if not isinstance(outcome, str):
         raise ValidationFailed.field("outcome", "結果（outcome）を指定してください。")
-    if forward_to is not None and not isinstance(forward_to, str):
+    if forward_to is not None and not is_code(forward_to):
         raise ValidationFailed.field("forward_to", "付議先は会議の種類のコードで指定してください。")
     meeting_service.record_outcome(user, meeting, item, outcome, forward_to, version=version)
     commit()
