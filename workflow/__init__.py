@@ -24,6 +24,8 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    app.json.ensure_ascii = False  # Japanese in API responses as UTF-8, not \uXXXX escapes
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

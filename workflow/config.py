@@ -69,5 +69,4 @@ def load_config(instance_path: str) -> dict:
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "60")),
         "SESSION_ABSOLUTE_MINUTES": int(os.environ.get("SESSION_ABSOLUTE_MINUTES", "720")),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-        "JSON_AS_ASCII": False,
     }

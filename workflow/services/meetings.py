@@ -13,7 +13,7 @@ from workflow.extensions import db
 from workflow.models import AgendaEntry, Attendance, Item, Meeting, MeetingKind, Opinion, User
 from workflow.models._types import utcnow
 from workflow.permissions import can_manage_meetings
-from workflow.services.item_fields import NAME_MAX, ROWS_MAX, TEXT_MAX, _Errors, _text
+from workflow.services.item_fields import LINE_MAX, NAME_MAX, ROWS_MAX, TEXT_MAX, _Errors, _text
 from workflow.services.items import check_version, fire_item
 from workflow.states.machine import check_allowed, fire
 from workflow.states.states import MeetingStatus, Outcome
@@ -45,6 +45,12 @@ def create_meeting(
 ) -> Meeting:
     """Create a planned meeting; 第N回 is counted per kind per 年度 unless *number* is given."""
     _require_secretariat(actor)
+    errors = _Errors()
+    chair = _text(errors, "chair", chair, NAME_MAX)
+    venue = _text(errors, "venue", venue, LINE_MAX)
+    joint_name = _text(errors, "joint_name", joint_name, NAME_MAX)
+    if errors.fields:
+        raise ValidationFailed("会議の入力に誤りがあります。", errors.fields)
     kind_row = db.session.get(MeetingKind, kind)
     if kind_row is None:
         raise ValidationFailed.field("kind", f"会議の種類「{kind}」はありません。")

@@ -30,6 +30,7 @@ from workflow.permissions import (
     owns,
 )
 from workflow.services import derived, items
+from workflow.services.search import readable_items_clause
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
 from workflow.views.common import (
@@ -72,18 +73,6 @@ def _load(item_id: int) -> Item:
     return item
 
 
-def _readable_items():
-    """Items the user may see in lists (drafts only of one's own section)."""
-    query = select(Item)
-    if current_user.role in (Role.SECRETARIAT, Role.ADMIN):
-        return query
-    if current_user.role == Role.DEPARTMENT:
-        return query.where(
-            or_(Item.status != ItemStatus.DRAFT, Item.section_id == current_user.section_id)
-        )
-    return query.where(Item.status != ItemStatus.DRAFT)
-
-
 @bp.get("/")
 @login_required
 def index() -> str:
@@ -92,7 +81,7 @@ def index() -> str:
     form.kind.choices = options([("", "すべて")] + [(k.code, k.name) for k in kinds()])
     if current_user.role == Role.DEPARTMENT and "q" not in request.args:
         form.mine.data = True  # a department starts from its own items
-    query = _readable_items()
+    query = select(Item).where(readable_items_clause(current_user))
     if form.validate():
         if form.q.data:
             query = query.where(Item.title.contains(form.q.data.strip(), autoescape=True))
