@@ -13,7 +13,8 @@ STAMP=$VENV/.chogi-pyproject.sha256
 # libharfbuzz-subset0: WeasyPrint subsets fonts with HarfBuzz; without it, fontTools does it in
 #   Python, measured 5-7x slower per PDF.
 # chromium, chromium-driver: the browser the end-to-end tests drive.
-DEBIAN_PACKAGES=(fonts-ipaexfont fonts-ipamj-mincho libharfbuzz-subset0 chromium chromium-driver)
+# graphviz: lays out the workflow diagram generated from the state machine (dot).
+DEBIAN_PACKAGES=(fonts-ipaexfont fonts-ipamj-mincho libharfbuzz-subset0 chromium chromium-driver graphviz)
 
 step() { printf 'setup: %s\n' "$*"; }
 fail() {

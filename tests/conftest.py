@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 
 from workflow import create_app
@@ -62,7 +62,8 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         config.chogi_pg_url = _create_pg_database()
     except sa.exc.OperationalError as exc:
-        reason = f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({exc.orig})"
+        detail = " ".join(str(exc.orig).split())  # psycopg's message spans lines
+        reason = f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({detail})"
         if _in_ci():
             pytest.exit(f"FAILED: {reason}; CI needs it", returncode=1)
         pytest.exit(f"SKIPPED the PostgreSQL run: {reason}", returncode=0)
@@ -89,8 +90,28 @@ def engine_name(request: pytest.FixtureRequest) -> str:
     return request.config.getoption("--db")
 
 
+class FreshGClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as it does in production.
+
+    The ``app`` fixture keeps one app context pushed for the whole test and Flask reuses it for
+    each request, so ``g`` would outlive a request: Flask-Login caches the signed-in user there
+    and Flask-WTF the CSRF token, and a second client (or a timed-out session) would see them.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(g):
+            g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 def make_app(database_url: str, **config) -> Flask:
     """An app on the test database (used by fixtures and by tests that need a second one)."""
+    app = _create_test_app(database_url, **config)
+    app.test_client_class = FreshGClient
+    return app
+
+
+def _create_test_app(database_url: str, **config) -> Flask:
     return create_app(
         {
             "TESTING": True,

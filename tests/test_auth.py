@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import make_app
@@ -21,25 +21,6 @@ pytestmark = pytest.mark.usefixtures("app")
 
 PASSWORD = "correct-horse-battery"
 BAD_CREDENTIALS = "ログインIDまたはパスワードが正しくありません。"
-
-
-class BrowserClient(FlaskClient):
-    """A test client whose every request starts with an empty ``g``, as it does in production.
-
-    The ``app`` fixture keeps one app context pushed for the whole test and Flask reuses it for
-    each request, so ``g`` would outlive a request: Flask-Login caches the signed-in user there
-    and Flask-WTF the CSRF token, and a second client (or a timed-out session) would see them.
-    """
-
-    def open(self, *args, **kwargs):
-        for name in list(g):
-            g.pop(name)
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app: Flask) -> None:
-    app.test_client_class = BrowserClient
 
 
 @pytest.fixture
