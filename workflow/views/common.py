@@ -37,6 +37,8 @@ def require(allowed: bool) -> None:
 
 def send_pdf(document) -> Response:
     """A PDF document (workflow.pdf.documents.PdfDocument) as a download with a Japanese name."""
+    if not document.cached:
+        db.session.commit()  # keep the fresh rendering in the shared cache (its row is pending)
     if request.if_none_match and document.etag in request.if_none_match:
         return Response(status=304)
     response = Response(document.content, mimetype="application/pdf")

@@ -6,9 +6,9 @@ from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 
 from workflow.extensions import db
-from workflow.models import Item, Meeting
+from workflow.models import Item, Meeting, PublicComment
 from workflow.permissions import is_public_item
-from workflow.states.states import MeetingStatus
+from workflow.states.states import MeetingStatus, PublicCommentStatus
 from workflow.views.common import send_pdf
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -69,3 +69,49 @@ def item_pdf(item_id: int):
     from workflow.pdf.documents import request_form_pdf
 
     return send_pdf(request_form_pdf(_public_item(item_id)))
+
+
+# The call for comments is public from its publication (公示); the received opinions and the
+# city's answers only once the results are published, or the draft was abandoned (§43).
+RESULTS_PUBLIC = (PublicCommentStatus.RESULTS_PUBLISHED, PublicCommentStatus.ABANDONED)
+
+
+def _public_comment(item_id: int) -> PublicComment:
+    process = db.session.scalar(select(PublicComment).where(PublicComment.item_id == item_id))
+    if process is None:
+        abort(404)
+    return process
+
+
+@bp.get("/comments/")
+def comments() -> str:
+    rows = db.session.scalars(
+        select(PublicComment).order_by(PublicComment.published_on.desc(), PublicComment.id.desc())
+    ).all()
+    return render_template(
+        "public/comments.html",
+        open_calls=[pc for pc in rows if pc.status == PublicCommentStatus.OPEN],
+        results=[pc for pc in rows if pc.status in RESULTS_PUBLIC],
+        closed=[pc for pc in rows if pc.status == PublicCommentStatus.CLOSED],
+    )
+
+
+@bp.get("/comments/<int:item_id>")
+def comment(item_id: int) -> str:
+    process = _public_comment(item_id)
+    return render_template(
+        "public/comment.html",
+        pc=process,
+        item=process.item,
+        results_public=process.status in RESULTS_PUBLIC,
+    )
+
+
+@bp.get("/comments/<int:item_id>/results.pdf")
+def comment_results_pdf(item_id: int):
+    from workflow.pdf.documents import comment_results_pdf as render
+
+    process = _public_comment(item_id)
+    if process.status not in RESULTS_PUBLIC:
+        abort(404)
+    return send_pdf(render(process))
