@@ -384,3 +384,13 @@ def test_a_refused_permission_changes_nothing():
         items.accept(department, item)
     db.session.rollback()
     assert db.session.get(Item, item.id).status == S.SUBMITTED
+
+
+def test_text_the_official_forms_cannot_print_is_refused_at_input():
+    department = make_user(Role.DEPARTMENT)
+    with pytest.raises(ValidationFailed) as refused:
+        items.file_item(department, {"title": "絵文字😀の案件", "section": department.section.name})
+    assert "「😀」（U+1F600）" in refused.value.fields["title"][0]
+    # A rare kanji IPAmj明朝 has is fine: it prints with the fallback font.
+    item = items.file_item(department, {"title": "𠮷野家の件", "section": department.section.name})
+    assert item.title == "𠮷野家の件"

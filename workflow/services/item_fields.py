@@ -26,6 +26,7 @@ from workflow.models import (
     MeetingKind,
     Section,
 )
+from workflow.pdf import fonts
 from workflow.states.states import (
     CoordinationStatus,
     CouncilChannel,
@@ -77,6 +78,12 @@ def _text(errors: _Errors, field: str, value: Any, limit: int, *, required=False
         return None
     if len(value) > limit:
         errors.add(field, f"{limit}文字以内で入力してください（現在{len(value)}文字）。")
+        return None
+    try:
+        # Refuse at input what the official forms could never print (it would be tofu).
+        fonts.needs_fallback(value)
+    except fonts.UnprintableCharacterError as exc:
+        errors.add(field, exc.message)
         return None
     return value
 
