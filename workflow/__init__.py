@@ -37,8 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
-    from workflow import api, auth, cli, filters, pdf, views
+    from workflow import api, auth, cli, filters, pdf, security, views
 
+    security.init_app(app)
     auth.init_app(app)
     filters.init_app(app)
     cli.init_app(app)

@@ -1,7 +1,17 @@
-"""Sign-in: Flask-Login on top of server-side sessions, so that a logged-out cookie is dead."""
+"""Sign-in: Flask-Login on top of server-side sessions, so that a logged-out cookie is dead.
+
+Sign-in is limited per login ID and per address (``LOGIN_FAILURES_PER_ACCOUNT`` /
+``LOGIN_FAILURES_PER_ADDRESS`` failures in ``LOGIN_WINDOW_MINUTES``), counted in the
+``login_attempts`` table. Why the database and not Flask-Limiter: its default memory storage is
+per worker (measured: 2 gunicorn workers let through twice the limit), and a shared Redis would be
+one more server to run; the database is already shared by every worker and app server, works with
+zero set-up on SQLite, and the same rows are the sign-in log an auditor asks for. Each attempt is
+committed *before* the count is read, so concurrent attempts cannot all slip under the limit.
+"""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -17,14 +27,23 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from workflow.extensions import db, login_manager
 from workflow.forms.auth import LoginForm
-from workflow.models import User, UserSession
+from workflow.models import LoginAttempt, User, UserSession
 from workflow.models._types import utcnow
+from workflow.models.login_attempt import ADDRESS_MAX, LOGIN_MAX
+from workflow.security import utc_now_text
+
+log = logging.getLogger("workflow.auth")
+
+TOO_MANY_ATTEMPTS = (
+    "ログインの試行回数が上限に達しました。しばらくしてから（{minutes}分ほど後に）"
+    "もう一度お試しください。"
+)
 
 # Compared against when the login ID is unknown; its password is random and thrown away.
 _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
@@ -100,24 +119,78 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        attempt = _record_attempt(form.login.data)
+        if _over_the_limit(attempt):
+            log.warning(
+                "login refused (too many attempts): %r from %s at=%s",
+                attempt.login,
+                attempt.address,
+                utc_now_text(),
+            )
+            minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
+            form.password.errors.append(TOO_MANY_ATTEMPTS.format(minutes=minutes))
+            return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(select(User).where(User.login == form.login.data))
         if user is None:
             # Hash anyway, so the response time does not tell which login IDs exist.
             check_password_hash(_DUMMY_HASH, form.password.data)
         elif user.active and user.check_password(form.password.data):
             _clear_session_keys()
+            attempt.success = True
             start_session(user)
             db.session.commit()
-            current_app.logger.info("login ok: %s from %s", user.login, request.remote_addr)
+            log.info("login ok: %s from %s at=%s", user.login, attempt.address, utc_now_text())
             return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
-        current_app.logger.warning("login failed: %r from %s", form.login.data, request.remote_addr)
+        log.warning(
+            "login failed: %r from %s at=%s", attempt.login, attempt.address, utc_now_text()
+        )
         form.password.errors.append("ログインIDまたはパスワードが正しくありません。")
     return render_template("auth/login.html", form=form)
+
+
+def _record_attempt(login_id: str) -> LoginAttempt:
+    """Write the attempt (as a failure until it succeeds) and commit, so every worker counts it."""
+    attempt = LoginAttempt(
+        login=login_id[:LOGIN_MAX],
+        address=(request.remote_addr or "unknown")[:ADDRESS_MAX],
+        success=False,
+        at=utcnow(),
+    )
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt
+
+
+def _over_the_limit(attempt: LoginAttempt) -> bool:
+    """More failures than allowed in the window, for this login ID or from this address.
+
+    An account's count starts again after its last successful sign-in; an address's does not
+    (one address trying many login IDs is the attack it stops).
+    """
+    cfg = current_app.config
+    since = attempt.at - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
+    last_success = db.session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.login == attempt.login, LoginAttempt.success.is_(True)
+        )
+    )
+    account_since = max(since, last_success) if last_success else since
+    failures = select(func.count()).where(LoginAttempt.success.is_(False))
+    by_account = db.session.scalar(
+        failures.where(LoginAttempt.login == attempt.login, LoginAttempt.at > account_since)
+    )
+    by_address = db.session.scalar(
+        failures.where(LoginAttempt.address == attempt.address, LoginAttempt.at > since)
+    )
+    return (
+        by_account > cfg["LOGIN_FAILURES_PER_ACCOUNT"]
+        or by_address > cfg["LOGIN_FAILURES_PER_ADDRESS"]
+    )
 
 
 @login_required

@@ -15,12 +15,13 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from workflow.audit import audit_cli
 from workflow.demo.load import demo_cli
 from workflow.extensions import db
 from workflow.models import ApiToken, Section, User
+from workflow.passwords import password_problem
 from workflow.states.states import Role
 
-MIN_PASSWORD_LENGTH = 12
 _LOGIN_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _ROLES = "・".join(role.value for role in Role)
 
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(section_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(audit_cli)
 
 
 class CommandError(click.ClickException):
@@ -96,8 +98,8 @@ def _read_password() -> str:
             raise CommandError("パスワードが一致しません。")
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise CommandError(f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。")
+    if problem := password_problem(password):
+        raise CommandError(problem)
     return password
 
 

@@ -69,4 +69,10 @@ def load_config(instance_path: str) -> dict:
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "60")),
         "SESSION_ABSOLUTE_MINUTES": int(os.environ.get("SESSION_ABSOLUTE_MINUTES", "720")),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Reverse proxies in front of the app that set X-Forwarded-For (see workflow.security).
+        "TRUSTED_PROXIES": int(os.environ.get("CHOGI_TRUSTED_PROXIES", "0")),
+        # Sign-in limits (see workflow.auth): failures allowed per login ID and per address.
+        "LOGIN_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5")),
+        "LOGIN_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20")),
+        "LOGIN_WINDOW_MINUTES": int(os.environ.get("LOGIN_WINDOW_MINUTES", "15")),
     }

@@ -11,10 +11,12 @@ from workflow.models.item import (
     ItemHistoryRow,
     ItemRouteStep,
 )
+from workflow.models.login_attempt import LoginAttempt
 from workflow.models.meeting import Meeting
 from workflow.models.meeting_kind import DEFAULT_KINDS, MeetingKind, seed_meeting_kinds
 from workflow.models.pdf_cache import PdfCache
 from workflow.models.public_comment import PublicComment, PublicCommentOpinion
+from workflow.models.search_document import SearchDocument
 from workflow.models.section import Section
 from workflow.models.user import ApiToken, User, UserSession
 
@@ -31,14 +33,19 @@ __all__ = [
     "ItemDiscussionPoint",
     "ItemHistoryRow",
     "ItemRouteStep",
+    "LoginAttempt",
     "Meeting",
     "MeetingKind",
     "Opinion",
     "PdfCache",
     "PublicComment",
     "PublicCommentOpinion",
+    "SearchDocument",
     "Section",
     "User",
     "UserSession",
     "seed_meeting_kinds",
 ]
+
+# Last: the search index hooks the flush of the models above (workflow/search_index.py).
+import workflow.search_index  # noqa: E402, F401, I001

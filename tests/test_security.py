@@ -1,0 +1,281 @@
+"""Security headers on every response, pages the CSP cannot break, the password policy, limits on
+input (request size), and a log line for every refused access."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from tests.conftest import make_app
+from tests.factories import make_item, make_user
+from workflow import PROJECT_ROOT
+from workflow.api.common import ApiToken
+from workflow.extensions import db
+from workflow.models import User
+from workflow.passwords import common_passwords, normalize, password_problem
+from workflow.states.states import ItemStatus, Role
+
+pytestmark = pytest.mark.usefixtures("app")
+
+EXPECTED = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def signed_in(app, user):
+    client = app.test_client()
+    with client.session_transaction() as s:
+        from workflow.models import UserSession
+
+        row = UserSession.start(user)
+        db.session.add(row)
+        db.session.commit()
+        s["_user_id"] = row.token
+        s["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def staff(app):
+    secretariat = make_user(Role.SECRETARIAT)
+    item = make_item(ItemStatus.SUBMITTED, secretariat=secretariat)
+    db.session.commit()
+    return secretariat, item
+
+
+def _responses(app, staff):
+    secretariat, item = staff
+    anonymous = app.test_client()
+    client = signed_in(app, secretariat)
+    token_row, token = ApiToken.issue(secretariat)
+    db.session.add(token_row)
+    db.session.commit()
+    responses = {
+        "login page": anonymous.get("/login"),
+        "redirect to login": anonymous.get("/"),
+        "home": client.get("/"),
+        "item page": client.get(f"/items/{item.id}"),
+        "404 page": client.get("/no-such-page"),
+        "403 page": signed_in(app, make_user(Role.VIEWER)).get("/items/intake"),
+        "405 page": client.get("/logout"),
+        "static file": anonymous.get("/static/css/app.css"),
+        "public page": anonymous.get("/public/"),
+        "api json": anonymous.get("/api/v1/openapi.json"),
+        "api error": anonymous.post("/api/v1/items"),
+        "api as staff": client.get(
+            f"/api/v1/items/{item.id}", headers={"Authorization": f"Bearer {token}"}
+        ),
+    }
+    for response in responses.values():
+        response.get_data()  # read it all, so the static file is closed
+        response.close()
+    return responses
+
+
+def test_every_kind_of_response_carries_the_security_headers(app, staff):
+    for name, response in _responses(app, staff).items():
+        for header, value in EXPECTED.items():
+            assert response.headers.get(header) == value, (name, header)
+        assert "Strict-Transport-Security" not in response.headers, name
+
+
+def test_hsts_only_when_served_over_https(database_url, staff):
+    https = make_app(database_url, SESSION_COOKIE_SECURE=True)
+    try:
+        response = https.test_client().get("https://localhost/login")
+        assert (
+            response.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+        )
+        assert response.headers["Content-Security-Policy"] == EXPECTED["Content-Security-Policy"]
+    finally:
+        with https.app_context():
+            db.engine.dispose()
+
+
+def test_chogi_https_turns_hsts_on(database_url, monkeypatch):
+    monkeypatch.setenv("CHOGI_HTTPS", "1")
+    https = make_app(database_url)
+    try:
+        assert "Strict-Transport-Security" in https.test_client().get("/login").headers
+    finally:
+        with https.app_context():
+            db.engine.dispose()
+
+
+# -- nothing the CSP would block ----------------------------------------------------------------
+
+_INLINE = [
+    (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "inline <script>"),
+    (re.compile(r"<style\b", re.I), "<style> element"),
+    (re.compile(r"\sstyle\s*=", re.I), "style attribute"),
+    (re.compile(r"\son[a-z]+\s*=", re.I), "event-handler attribute"),
+    (re.compile(r"javascript:", re.I), "javascript: URL"),
+]
+
+
+def test_templates_have_no_inline_script_or_style():
+    found = []
+    for path in sorted((PROJECT_ROOT / "templates").rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        for pattern, what in _INLINE:
+            for match in pattern.finditer(text):
+                line = text.count("\n", 0, match.start()) + 1
+                found.append(f"{path.relative_to(PROJECT_ROOT)}:{line}: {what}")
+    assert found == []
+
+
+def test_the_workflow_diagram_uses_presentation_attributes_not_style():
+    from workflow.states.diagram import item_diagram_svg
+
+    for status in ItemStatus:
+        svg = item_diagram_svg(status)
+        for pattern, what in _INLINE:
+            assert not pattern.search(svg), (status, what)
+
+
+def test_rendered_pages_have_no_inline_script_or_style(app, staff):
+    for name, response in _responses(app, staff).items():
+        if response.mimetype != "text/html":
+            continue
+        html = response.get_data(as_text=True)
+        for pattern, what in _INLINE:
+            assert not pattern.search(html), (name, what)
+
+
+# -- passwords ----------------------------------------------------------------------------------
+
+
+def test_the_common_password_list_is_shipped_and_large():
+    words = common_passwords()
+    assert len(words) > 10_000
+    assert {"password", "123456", "qwerty", "iloveyou"} <= words
+    assert Path(PROJECT_ROOT / "workflow" / "data" / "README.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("short-11chr", "12文字以上"),
+        ("", "12文字以上"),
+        ("q1w2e3r4t5y6", "よく使われていて"),
+        ("Q1W2E3R4T5Y6", "よく使われていて"),  # case is ignored
+        ("ｑ１ｗ２ｅ３ｒ４ｔ５ｙ６", "よく使われていて"),  # so is full width
+        ("  qwerty123456  ", "よく使われていて"),  # and outer spaces
+        ("tab\tin-the-middle", "制御文字"),
+        ("x" * 257, "256文字以内"),
+    ],
+)
+def test_weak_passwords_are_refused_in_japanese(password, problem):
+    assert problem in password_problem(password)
+
+
+@pytest.mark.parametrize(
+    "password", ["correct-horse-battery", "庁議事務局の合言葉です２０２６", "x" * 256]
+)
+def test_good_passwords_pass(password):
+    assert password_problem(password) is None
+
+
+def test_normalize_folds_width_and_case():
+    assert normalize(" ＰａｓｓＷＯＲＤ ") == "password"
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("qwerty123456", "よく使われていて推測されやすい"),
+        ("abc", "12文字以上"),
+    ],
+)
+def test_flask_user_create_applies_the_policy(app, password, message):
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    runner = CliRunner()
+    result = runner.invoke(
+        app.cli, ["user", "create", "newuser", "--role", "viewer"], input=password + "\n"
+    )
+    assert result.exit_code == 1
+    assert message in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
+
+
+def test_flask_user_create_takes_a_good_password(app):
+    result = CliRunner().invoke(
+        app.cli,
+        ["user", "create", "newuser", "--role", "viewer"],
+        input="correct-horse-battery\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.login == "newuser"))
+    assert user.check_password("correct-horse-battery")
+
+
+# -- request size -------------------------------------------------------------------------------
+
+BIG = b"x" * (2 * 1024 * 1024 + 1)
+
+
+def test_an_oversized_form_gets_a_japanese_413_page(app, staff):
+    client = signed_in(app, staff[0])
+    response = client.post(
+        "/items/new", data=b"title=" + BIG, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "送信された内容が大きすぎます" in html
+    assert response.headers["Content-Security-Policy"] == EXPECTED["Content-Security-Policy"]
+
+
+def test_an_oversized_api_body_gets_a_japanese_json_413(app, staff):
+    secretariat = staff[0]
+    token_row, token = ApiToken.issue(secretariat)
+    db.session.add(token_row)
+    db.session.commit()
+    response = app.test_client().post(
+        "/api/v1/items",
+        data=BIG,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+    assert "大きすぎます" in response.get_json()["error"]["message"]
+
+
+# -- refused access is logged -------------------------------------------------------------------
+
+STAMP = r"at=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+
+
+def test_a_refused_page_is_logged_with_user_path_and_utc_time(app, staff, caplog):
+    caplog.set_level(logging.WARNING, logger="workflow")
+    viewer = make_user(Role.VIEWER, login="viewer1")
+    db.session.commit()
+    assert signed_in(app, viewer).get("/items/intake").status_code == 403
+    [message] = [r.getMessage() for r in caplog.records if r.name == "workflow.security"]
+    assert re.fullmatch(
+        rf"access refused: 403 GET /items/intake user=viewer1 address=127\.0\.0\.1 {STAMP}",
+        message,
+    )
+
+
+def test_a_refused_api_call_is_logged(app, staff, caplog):
+    caplog.set_level(logging.WARNING, logger="workflow")
+    client = app.test_client()
+    assert client.post("/api/v1/items", json={}).status_code == 401
+    assert client.get("/api/v1/items", headers={"Authorization": "Bearer nope"}).status_code == 401
+    messages = [r.getMessage() for r in caplog.records if r.name == "workflow.security"]
+    assert len(messages) == 2
+    assert re.fullmatch(
+        rf"access refused: 401 POST /api/v1/items user=anonymous .* {STAMP}", messages[0]
+    )

@@ -1,0 +1,93 @@
+"""Security headers on every response, and a log line for every refused access.
+
+Why a small ``after_request`` and not Flask-Talisman (1.1.0, no release since August 2023): the
+headers here are fixed strings, and what Talisman adds on top is what this app must not have —
+it redirects plain HTTP to HTTPS by default (the tests and ``make run`` serve plain HTTP),
+rewrites ``SESSION_COOKIE_*`` settings that :mod:`workflow.config` already owns, still sends the
+deprecated ``X-XSS-Protection``, and decides on HSTS from a client-supplied
+``X-Forwarded-Proto``. Its real strengths (per-view policies, script nonces) are unused: the
+pages have no inline script or style at all, so one policy fits every page.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, g, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+log = logging.getLogger("workflow.security")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    )
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+# Two years, the HSTS preload list's own minimum; sent only when the app is served over HTTPS.
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers and the refused-access log; trust proxies only as configured."""
+    app.after_request(_secure_headers)
+    app.after_request(_log_refusal)
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        # Behind a reverse proxy every request comes from the proxy's address: take the client's
+        # from X-Forwarded-For, or the per-address sign-in limit would count the whole city as one.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+
+def _secure_headers(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if _served_over_https():
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def _served_over_https() -> bool:
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+
+
+def utc_now_text() -> str:
+    """The current time in UTC, as the logs write it (whatever the server's time zone)."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _who() -> str:
+    """The login of whoever asked: API token's user, signed-in user, or anonymous."""
+    user = g.get("api_user")
+    if user is None and request.blueprint != "api" and current_user.is_authenticated:
+        user = current_user
+    return user.login if user is not None else "anonymous"
+
+
+def _log_refusal(response: Response) -> Response:
+    if response.status_code in (401, 403):
+        log.warning(
+            "access refused: %s %s %s user=%s address=%s at=%s",
+            response.status_code,
+            request.method,
+            request.path,
+            _who(),
+            request.remote_addr,
+            utc_now_text(),
+        )
+    return response
