@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from workflow import create_app
 from workflow.extensions import db
 from workflow.models import seed_meeting_kinds
+from workflow.models.history import create_append_only_guard, drop_append_only_guard
 
 PG_ADMIN_URL = os.environ.get(
     "CHOGI_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -134,12 +135,15 @@ def _schema(database_url: str) -> str:
 
 def _empty_all_tables() -> None:
     tables = db.metadata.sorted_tables
+    # The database refuses to delete history (workflow.models.history): lift that for the wipe.
+    drop_append_only_guard(db.session.connection())
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         for table in reversed(tables):
             db.session.execute(table.delete())
+    create_append_only_guard(db.session.connection())
     db.session.commit()
 
 
