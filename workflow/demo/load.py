@@ -223,3 +223,18 @@ def load_command() -> None:
     with unit_of_work():
         load_demo(date.today())
     click.echo(f"デモデータを読み込みました。利用者: {', '.join(u[0] for u in USERS)}")
+
+
+@demo_cli.command("generate")
+@click.option("--items", "n", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+def generate_command(n: int, seed: int) -> None:
+    """Generate ten years of meetings and N items in bulk (benchmarks; an item-less database)."""
+    from workflow.demo.generate import NotEmpty, run
+
+    try:
+        run(n, seed, click.echo)
+    except NotEmpty:
+        raise click.ClickException(
+            "案件または会議がすでに登録されています。空のデータベースで実行してください。"
+        ) from None
