@@ -56,6 +56,8 @@ class Item(db.Model):
         ),
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_items_status_level_kind", "status", "level_kind"),
+        # Lists show the most recently updated first (items page, API), a page at a time.
+        Index("ix_items_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,8 @@ import copy
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from workflow.errors import ValidationFailed, WorkflowError
@@ -42,6 +43,8 @@ from workflow.views.common import (
 )
 
 bp = Blueprint("items", __name__, url_prefix="/items")
+
+PER_PAGE = 50  # rows of the item list per page
 
 # Events a button on the item page fires directly; the others live on their own screens.
 SIMPLE_EVENTS = ("submit", "accept", "submit_amendment", "conclude")
@@ -96,8 +99,27 @@ def index() -> str:
             )
         if form.mine.data and current_user.section_id:
             query = query.where(Item.section_id == current_user.section_id)
-    rows = db.session.scalars(query.order_by(Item.updated_at.desc()).limit(300)).all()
-    return render_template("items/index.html", form=form, items=rows, next_step=next_step)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = db.session.scalars(
+        query.options(joinedload(Item.awaited))
+        .order_by(Item.updated_at.desc(), Item.id.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "items/index.html",
+        form=form,
+        items=rows,
+        next_step=next_step,
+        total=total,
+        page=page,
+        pages=pages,
+        per_page=PER_PAGE,
+        page_url=lambda n: url_for("items.index", **args, page=n),
+    )
 
 
 @bp.get("/intake")

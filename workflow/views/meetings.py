@@ -7,6 +7,7 @@ import copy
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from workflow.errors import ValidationFailed, WorkflowError
@@ -22,7 +23,7 @@ from workflow.forms.meetings import (
     SimpleForm,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
-from workflow.models import Item, Meeting, MeetingKind
+from workflow.models import AgendaEntry, Item, Meeting, MeetingKind
 from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes
 from workflow.services import meetings
 from workflow.services.public_comment import today
@@ -37,8 +38,10 @@ MEETING_EVENTS = ("hold", "confirm", "publish")
 SECTION_MANAGERS = "section_managers"
 
 
-def _load(meeting_id: int) -> Meeting:
-    meeting = db.get_or_404(Meeting, meeting_id)
+def _load(meeting_id: int, *options) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id, options=options)
+    if meeting is None:
+        abort(404)
     require(can_read_meeting(current_user, meeting))
     return meeting
 
@@ -110,7 +113,8 @@ def new():
 @bp.get("/<int:meeting_id>")
 @login_required
 def show(meeting_id: int) -> str:
-    meeting = _load(meeting_id)
+    # The agenda in one query, each result's higher meeting with it (no query per entry).
+    meeting = _load(meeting_id, selectinload(Meeting.entries).joinedload(AgendaEntry.forward_kind))
     manage = can_manage_meetings(current_user)
     waiting = []
     if manage and meeting.status == MeetingStatus.PLANNED:

@@ -1,0 +1,39 @@
+"""The item list pages through every item, 50 at a time, newest first."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from workflow.demo.load import DEMO_PASSWORD
+from workflow.extensions import db
+from workflow.models import Item
+
+
+def _rows(response) -> list[int]:
+    return [int(n) for n in re.findall(r'href="/items/(\d+)"', response.get_data(as_text=True))]
+
+
+def test_pages_of_fifty_with_links(app):
+    result = app.test_cli_runner().invoke(args=["demo", "generate", "--items", "80", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    client.post("/login", data={"login": "secretariat", "password": DEMO_PASSWORD})
+    newest = db.session.scalars(
+        sa.select(Item.id).order_by(Item.updated_at.desc(), Item.id.desc())
+    ).all()
+
+    first = client.get("/items/?q=")
+    assert _rows(first) == newest[:50]
+    page = first.get_data(as_text=True)
+    assert "1／2ページ（80件）" in page
+    assert 'href="/items/?q=&amp;page=2" rel="next">次の50件' in page
+
+    second = client.get("/items/?q=&page=2")
+    assert _rows(second) == newest[50:]
+    assert "前の50件" in second.get_data(as_text=True)
+    # Out of range or unreadable: the nearest page, never an error.
+    assert _rows(client.get("/items/?q=&page=99")) == newest[50:]
+    assert _rows(client.get("/items/?q=&page=0")) == newest[:50]
+    assert _rows(client.get("/items/?q=&page=x")) == newest[:50]

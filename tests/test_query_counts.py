@@ -1,0 +1,116 @@
+"""The busiest pages run a fixed number of queries, however many rows they show (no N+1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from workflow.demo.load import DEMO_PASSWORD
+from workflow.extensions import db
+from workflow.models import AgendaEntry, HistoryEvent, Item, Meeting, User
+from workflow.states.states import ItemStatus, Role
+
+# Session, user, the page's own queries: well under these, and the same for 1 row or 50.
+# The API item reads the item's agenda entries once per derived block (review dates, attendance,
+# result, prior opinions): more queries, but still the same number for 1 meeting or 5.
+BOUND = {"list": 12, "item": 16, "meeting": 12, "api_item": 28}
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def queries(client: FlaskClient, url: str, **kw) -> int:
+    client.get(url, **kw)  # warm: first-use lookups (kinds, templates) are not the page's
+    with counting() as statements:
+        response = client.get(url, **kw)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+@pytest.fixture
+def data(app):
+    result = app.test_cli_runner().invoke(args=["demo", "generate", "--items", "80", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def _signed_in(app, login: str) -> FlaskClient:
+    client = app.test_client()
+    response = client.post("/login", data={"login": login, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def _by_size(model, column, *where) -> tuple[int, int]:
+    """The ids with the fewest and the most rows of *column* (agenda entries, history rows)."""
+    sizes = db.session.execute(
+        sa.select(model.id, sa.func.count(column))
+        .join(column.table, column == model.id)
+        .where(*where)
+        .group_by(model.id)
+        .order_by(sa.func.count(column), model.id)
+    ).all()
+    assert sizes[0][1] < sizes[-1][1]
+    return sizes[0][0], sizes[-1][0]
+
+
+@pytest.mark.parametrize("login", ["secretariat", "dept", "viewer"])
+def test_item_list_page(data, login):
+    client = _signed_in(data, login)
+    full = queries(client, "/items/?q=")  # a page of 50
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Item)) > 50
+    one = queries(client, "/items/?status=draft&q=")
+    assert full == one <= BOUND["list"]
+    assert queries(client, "/items/?q=&page=2") == full
+
+
+def test_item_page(data):
+    client = _signed_in(data, "secretariat")
+    # Items of one state, so they show the same parts: only how many rows differs.
+    concluded = Item.status == ItemStatus.CONCLUDED
+    few, many = _by_size(Item, AgendaEntry.item_id, concluded)
+    assert queries(client, f"/items/{few}") == queries(client, f"/items/{many}") <= BOUND["item"]
+    few, many = _by_size(Item, HistoryEvent.item_id, concluded)
+    assert queries(client, f"/items/{few}") == queries(client, f"/items/{many}")
+
+
+def test_meeting_page(data):
+    client = _signed_in(data, "secretariat")
+    few, many = _by_size(Meeting, AgendaEntry.meeting_id)
+    assert queries(client, f"/meetings/{few}") == queries(client, f"/meetings/{many}")
+    assert queries(client, f"/meetings/{many}") <= BOUND["meeting"]
+
+
+def test_api_item_and_list(data):
+    from workflow.models import ApiToken
+
+    user = db.session.scalar(sa.select(User).where(User.role == Role.SECRETARIAT))
+    row, token = ApiToken.issue(user)
+    db.session.add(row)
+    db.session.commit()
+    client = data.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    few, many = _by_size(Item, AgendaEntry.item_id, Item.status == ItemStatus.CONCLUDED)
+    assert queries(client, f"/api/v1/items/{few}", headers=headers) == queries(
+        client, f"/api/v1/items/{many}", headers=headers
+    )
+    assert queries(client, f"/api/v1/items/{many}", headers=headers) <= BOUND["api_item"]
+    concluded = ItemStatus.CONCLUDED.value
+    assert queries(client, "/api/v1/items?per_page=50", headers=headers) == queries(
+        client, f"/api/v1/items?per_page=50&status={concluded}", headers=headers
+    )
