@@ -37,13 +37,15 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
-    from workflow import api, auth, cli, filters, pdf, security, views
+    from workflow import api, auth, cli, faults, filters, observability, pdf, security, views
 
+    observability.init_app(app)  # first: its request id and timing wrap everything else
     security.init_app(app)
     auth.init_app(app)
     filters.init_app(app)
     cli.init_app(app)
     views.init_app(app)
     api.init_app(app)
+    faults.init_app(app)
     pdf.init_app(app)
     return app

@@ -1,0 +1,339 @@
+"""Faults outside the user's control: the database backend killed mid-transition, a lost
+connection, a deadlock, a PDF that will not render. Each request fails cleanly — a Japanese 503,
+409 or error page, never a traceback — nothing is half-written, and the next request works.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from tests.conftest import PG_ADMIN_URL, make_app
+from tests.factories import PASSWORD, item_meeting_id, make_item, make_user
+from workflow.audit import verify_chain
+from workflow.extensions import db
+from workflow.faults import DB_UNAVAILABLE, LOST_RACE, PDF_FAILED, SERVER_ERROR
+from workflow.models import AgendaEntry, ApiToken, HistoryEvent, Item, Meeting, PdfCache, User
+from workflow.pdf import documents
+from workflow.pdf.render import PdfRenderError
+from workflow.services import meetings
+from workflow.states.states import ItemStatus, MeetingStatus, Role
+
+
+def _bearer(user: User) -> dict[str, str]:
+    row, token = ApiToken.issue(user)
+    db.session.add(row)
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _login(client: FlaskClient, user: User) -> FlaskClient:
+    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def _history_count() -> int:
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(HistoryEvent))
+    db.session.rollback()
+    return count
+
+
+def _scheduled() -> tuple[Item, Meeting, User]:
+    secretariat = make_user(Role.SECRETARIAT)
+    item = make_item(ItemStatus.SCHEDULED, secretariat=secretariat)
+    meeting = db.session.get(Meeting, item_meeting_id(item))
+    db.session.commit()
+    return item, meeting, secretariat
+
+
+def _confirmed() -> tuple[Meeting, User]:
+    secretariat = make_user(Role.SECRETARIAT)
+    item = make_item(ItemStatus.APPROVED, secretariat=secretariat)
+    meeting = db.session.get(Meeting, item_meeting_id(item))
+    meetings.hold(secretariat, meeting)
+    meetings.confirm(secretariat, meeting)
+    db.session.commit()
+    return meeting, secretariat
+
+
+def _outcome_url(meeting: Meeting, item: Item) -> str:
+    return f"/api/v1/meetings/{meeting.id}/entries/{item.id}/outcome"
+
+
+def _assert_nothing_recorded(item_id: int, history_before: int) -> None:
+    db.session.expire_all()
+    assert db.session.get(Item, item_id).status == ItemStatus.SCHEDULED
+    entry = db.session.scalar(sa.select(AgendaEntry).where(AgendaEntry.item_id == item_id))
+    assert entry.outcome is None
+    db.session.rollback()
+    assert _history_count() == history_before
+    assert verify_chain().ok
+
+
+@contextmanager
+def _after_history_flush(action: Callable[[Session], None]) -> Iterator[list[bool]]:
+    """Run *action* once, inside fire, right after the history row reached the database."""
+    done: list[bool] = []
+
+    def hook(session: Session, _context) -> None:
+        if not done and any(isinstance(obj, HistoryEvent) for obj in session.new):
+            done.append(True)
+            action(session)
+
+    sa.event.listen(Session, "after_flush", hook)
+    try:
+        yield done
+    finally:
+        sa.event.remove(Session, "after_flush", hook)
+
+
+def _kill_own_backend(session: Session) -> None:
+    """pg_terminate_backend from a second connection, and wait until the backend is gone."""
+    pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+            deadline = time.monotonic() + 10
+            alive = "SELECT count(*) FROM pg_stat_activity WHERE pid = :p"
+            while conn.execute(sa.text(alive), {"p": pid}).scalar() and time.monotonic() < deadline:
+                time.sleep(0.02)
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def postgresql_only(engine_name: str) -> None:
+    if engine_name != "postgresql":
+        pytest.skip("pg_terminate_backend is PostgreSQL's; the simulated disconnect runs on both")
+
+
+# -- the backend killed in the middle of a transition (PostgreSQL) ------------------------------
+
+
+@pytest.mark.usefixtures("postgresql_only")
+def test_api_outcome_with_the_backend_killed_mid_transition(app: Flask, client: FlaskClient):
+    item, meeting, secretariat = _scheduled()
+    headers = _bearer(secretariat)
+    before = _history_count()
+
+    with _after_history_flush(_kill_own_backend) as killed:
+        response = client.post(
+            _outcome_url(meeting, item), json={"outcome": "approved"}, headers=headers
+        )
+    assert killed
+    assert response.status_code == 503
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"] == {
+        "code": "database_unavailable",
+        "message": DB_UNAVAILABLE,
+        "details": {},
+    }
+    assert response.headers["Retry-After"] == "5"
+    _assert_nothing_recorded(item.id, before)
+
+    # The next request gets a live connection and does the same thing properly.
+    response = client.post(
+        _outcome_url(meeting, item), json={"outcome": "approved"}, headers=headers
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == ItemStatus.APPROVED
+    db.session.rollback()
+    assert _history_count() == before + 1
+    assert verify_chain().ok
+
+
+@pytest.mark.usefixtures("postgresql_only")
+def test_page_publish_with_the_backend_killed_mid_transition(app: Flask, client: FlaskClient):
+    meeting, secretariat = _confirmed()
+    _login(client, secretariat)
+    before = _history_count()
+
+    with _after_history_flush(_kill_own_backend) as killed:
+        response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+    assert killed
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "ただいま処理できません" in page
+    assert DB_UNAVAILABLE in page
+    assert "Traceback" not in page
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CONFIRMED
+    db.session.rollback()
+    assert _history_count() == before
+
+    assert client.get(f"/meetings/{meeting.id}").status_code == 200
+    response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.PUBLISHED
+    db.session.rollback()
+    assert _history_count() == before + 1
+    assert verify_chain().ok
+
+
+# -- the same, simulated, on every engine ---------------------------------------------------------
+
+
+def _lose_connection(_session: Session) -> None:
+    raise sa.exc.OperationalError(
+        "COMMIT",
+        {},
+        Exception("server closed the connection unexpectedly"),
+        connection_invalidated=True,
+    )
+
+
+def _deadlock(_session: Session) -> None:
+    raise sa.exc.OperationalError(
+        "UPDATE items", {}, psycopg.errors.DeadlockDetected("deadlock detected")
+    )
+
+
+def test_a_lost_connection_is_a_503_and_nothing_is_written(app: Flask, client: FlaskClient):
+    item, meeting, secretariat = _scheduled()
+    headers = _bearer(secretariat)
+    before = _history_count()
+    with _after_history_flush(_lose_connection):
+        response = client.post(
+            _outcome_url(meeting, item), json={"outcome": "noted"}, headers=headers
+        )
+    assert response.status_code == 503
+    assert response.get_json()["error"]["message"] == DB_UNAVAILABLE
+    _assert_nothing_recorded(item.id, before)
+    response = client.post(_outcome_url(meeting, item), json={"outcome": "noted"}, headers=headers)
+    assert response.status_code == 200
+
+
+def test_a_lost_connection_on_a_page_is_a_japanese_page(app: Flask, client: FlaskClient):
+    meeting, secretariat = _confirmed()
+    _login(client, secretariat)
+    with _after_history_flush(_lose_connection):
+        response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert DB_UNAVAILABLE in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CONFIRMED
+
+
+def test_a_deadlock_victim_gets_409_like_any_lost_race(app: Flask, client: FlaskClient):
+    item, meeting, secretariat = _scheduled()
+    headers = _bearer(secretariat)
+    before = _history_count()
+    with _after_history_flush(_deadlock):
+        response = client.post(
+            _outcome_url(meeting, item), json={"outcome": "noted"}, headers=headers
+        )
+    assert response.status_code == 409
+    assert response.get_json()["error"]["message"] == LOST_RACE
+    _assert_nothing_recorded(item.id, before)
+
+
+def test_the_database_down_before_the_view_is_still_a_japanese_page(app: Flask):
+    """Even the sign-in check cannot reach the database: the page must not need it either."""
+    down = make_app(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none"
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+        else "sqlite:////nonexistent-directory/chogi.sqlite3"
+    )
+    client = down.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "some-session-token"
+    response = client.get("/items/")
+    assert response.status_code == 503
+    assert DB_UNAVAILABLE in response.get_data(as_text=True)
+    response = client.get("/api/v1/items", headers={"Authorization": "Bearer chogi_x"})
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "database_unavailable"
+
+
+# -- a PDF that fails to render -------------------------------------------------------------------
+
+
+def _meeting_state(meeting_id: int) -> tuple:
+    db.session.expire_all()
+    meeting = db.session.get(Meeting, meeting_id)
+    state = (meeting.status, meeting.version, _count(PdfCache), _count(HistoryEvent))
+    db.session.rollback()
+    return state
+
+
+def _count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_a_pdf_that_fails_to_render_leaves_the_workflow_untouched(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+):
+    meeting, secretariat = _confirmed()
+    response = client.post(
+        f"/api/v1/meetings/{meeting.id}/events/publish", headers=_bearer(secretariat)
+    )
+    assert response.status_code == 200
+    state = _meeting_state(meeting.id)
+    assert state[0] == MeetingStatus.PUBLISHED
+
+    def fail(*_args, **_kwargs):
+        raise PdfRenderError("url refused: http://example.invalid/x.css")
+
+    monkeypatch.setattr(documents, "render_pdf", fail)
+    response = client.get(f"/api/v1/meetings/{meeting.id}/minutes.pdf")
+    assert response.status_code == 500
+    assert response.get_json()["error"] == {
+        "code": "pdf_failed",
+        "message": PDF_FAILED,
+        "details": {},
+    }
+    _login(client, secretariat)
+    response = client.get(f"/meetings/{meeting.id}/minutes.pdf")
+    assert response.status_code == 500
+    assert response.mimetype == "text/html"
+    assert PDF_FAILED in response.get_data(as_text=True)
+    assert _meeting_state(meeting.id) == state  # same status, version, no cache row, no history
+    assert verify_chain().ok
+
+    monkeypatch.undo()
+    response = client.get(f"/meetings/{meeting.id}/minutes.pdf")
+    assert response.status_code == 200
+    assert response.data.startswith(b"%PDF")
+
+
+def test_an_unexpected_crash_is_a_japanese_500_without_traceback(
+    database_url: str, app: Flask, monkeypatch: pytest.MonkeyPatch
+):
+    """What production does with a bug (the test apps let exceptions through, this one not)."""
+    meeting, secretariat = _confirmed()
+    headers = _bearer(secretariat)
+    meeting_id, secretariat_id = meeting.id, secretariat.id
+    db.session.rollback()  # on SQLite, even that read holds the write lock
+    production_like = make_app(database_url, PROPAGATE_EXCEPTIONS=False)
+
+    def crash(*_args, **_kwargs):
+        raise RuntimeError("a bug in the renderer")
+
+    monkeypatch.setattr(documents, "render_pdf", crash)
+    with production_like.app_context():
+        client = production_like.test_client()
+        response = client.get(f"/api/v1/meetings/{meeting_id}/agenda.pdf", headers=headers)
+        assert response.status_code == 500
+        assert response.get_json()["error"]["code"] == "internal_error"
+        _login(client, db.session.get(User, secretariat_id))
+        response = client.get(f"/meetings/{meeting_id}/agenda.pdf")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 500
+        assert SERVER_ERROR in page
+        assert "RuntimeError" not in page
+        assert "Traceback" not in page
+        db.session.remove()
+        db.engine.dispose()

@@ -1,0 +1,124 @@
+"""Faults outside the user's control, answered in one place: the database gone, a PDF not made.
+
+A request that loses its database connection (the server restarted, the backend killed, the
+network cut) rolls back whole and answers 503 with a Japanese message: JSON under /api/, a page
+elsewhere. The pool pings each connection before use (``pool_pre_ping``), so the next request
+gets a live one. A deadlock or serialisation failure that PostgreSQL resolves by aborting one
+transaction is a lost race: 409, as for a stale version. A PDF that cannot be rendered touches
+nothing: documents are rendered in GET requests, which write only the PDF cache.
+
+The pages shown here stand alone (templates/errors/unavailable.html): they must render without
+the database, which base.html needs for the signed-in user.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, g, make_response, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import InternalServerError
+
+from workflow.extensions import db
+from workflow.pdf.fonts import FontMissingError
+from workflow.pdf.render import PdfRenderError
+
+log = logging.getLogger(__name__)
+
+DB_UNAVAILABLE = (
+    "データベースに接続できないため、処理を完了できませんでした。この操作の内容は保存されていません。"
+    "しばらくしてから、もう一度お試しください。"
+)
+LOST_RACE = (
+    "ほかの操作と重なったため、処理を完了できませんでした。この操作の内容は保存されていません。"
+    "画面を読み込み直してから、もう一度操作してください。"
+)
+PDF_FAILED = (
+    "PDFを作成できませんでした。案件や会議の内容は変わっていません。"
+    "時間をおいても解決しない場合は、システム管理者にお問い合わせください。"
+)
+SERVER_ERROR = (
+    "サーバーで問題が起きたため、処理を完了できませんでした。この操作の内容は保存されていません。"
+    "時間をおいても解決しない場合は、システム管理者にお問い合わせください。"
+)
+
+# SQLSTATEs with which PostgreSQL aborts one of two transactions that got in each other's way.
+_LOST_RACE_STATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers (app-wide: they apply to the pages and the API alike)."""
+    for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.register_error_handler(error, _database_error)
+    app.register_error_handler(sa_exc.DBAPIError, _dbapi_error)
+    app.register_error_handler(PdfRenderError, _pdf_error)
+    app.register_error_handler(FontMissingError, _pdf_error)
+    app.register_error_handler(InternalServerError, _server_error)
+
+
+def _rollback() -> None:
+    """End the request's transaction; with the connection gone this only discards it."""
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:
+        log.warning("rollback after a database error failed too", exc_info=True)
+        db.session.remove()
+
+
+def _is_api() -> bool:
+    return request.path == "/api/v1" or request.path.startswith("/api/")
+
+
+def _answer(status: int, code: str, title: str, message: str) -> ResponseReturnValue:
+    if _is_api():
+        from workflow.api import error_response
+
+        response = error_response(status, code, message)
+    else:
+        # Straight from the Jinja environment: Flask's context processors would load the
+        # signed-in user (Flask-Login's does), which needs the database.
+        html = current_app.jinja_env.get_template("errors/unavailable.html").render(
+            code=status,
+            title=title,
+            message=message,
+            request_id=g.get("request_id"),
+        )
+        response = make_response(html, status)
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
+def _sqlstate(error: sa_exc.DBAPIError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)
+
+
+def _database_error(error: sa_exc.SQLAlchemyError) -> ResponseReturnValue:
+    _rollback()
+    if isinstance(error, sa_exc.DBAPIError) and _sqlstate(error) in _LOST_RACE_STATES:
+        log.info("transaction aborted by the database (%s): %s", _sqlstate(error), error.orig)
+        return _answer(409, "conflict", "ほかの操作と重なりました", LOST_RACE)
+    log.error("database unavailable during %s %s: %s", request.method, request.path, error)
+    return _answer(503, "database_unavailable", "ただいま処理できません", DB_UNAVAILABLE)
+
+
+def _dbapi_error(error: sa_exc.DBAPIError) -> ResponseReturnValue:
+    """Other driver errors: a dropped connection is a 503; anything else is a bug (500)."""
+    if error.connection_invalidated:
+        return _database_error(error)
+    _rollback()
+    log.exception("database error during %s %s", request.method, request.path, exc_info=error)
+    return _answer(500, "internal_error", "サーバーで問題が起きました", SERVER_ERROR)
+
+
+def _pdf_error(error: Exception) -> ResponseReturnValue:
+    _rollback()
+    log.error("PDF not rendered for %s: %s", request.path, error)
+    return _answer(500, "pdf_failed", "PDFを作成できませんでした", PDF_FAILED)
+
+
+def _server_error(error: InternalServerError) -> ResponseReturnValue:
+    """An unexpected exception (production; tests let it propagate): Japanese, no traceback."""
+    _rollback()  # Flask has logged the exception with its traceback already
+    return _answer(500, "internal_error", "サーバーで問題が起きました", SERVER_ERROR)
