@@ -27,13 +27,19 @@ def test_pages_of_fifty_with_links(app):
     first = client.get("/items/?q=")
     assert _rows(first) == newest[:50]
     page = first.get_data(as_text=True)
-    assert "1／2ページ（80件）" in page
+    assert "1ページ目" in page
+    assert "前の50件" not in page
     assert 'href="/items/?q=&amp;page=2" rel="next">次の50件' in page
 
     second = client.get("/items/?q=&page=2")
     assert _rows(second) == newest[50:]
     assert "前の50件" in second.get_data(as_text=True)
-    # Out of range or unreadable: the nearest page, never an error.
-    assert _rows(client.get("/items/?q=&page=99")) == newest[50:]
+    assert "次の50件" not in second.get_data(as_text=True)
+    # Past the end, or unreadable: a page that says so, or the first; never an error.
+    beyond = client.get("/items/?q=&page=99")
+    assert beyond.status_code == 200
+    assert _rows(beyond) == []
+    assert "このページに案件はありません" in beyond.get_data(as_text=True)
     assert _rows(client.get("/items/?q=&page=0")) == newest[:50]
+    assert client.get(f"/items/?q=&page={10**30}").status_code == 200
     assert _rows(client.get("/items/?q=&page=x")) == newest[:50]
