@@ -14,7 +14,8 @@ STAMP=$VENV/.chogi-pyproject.sha256
 #   Python, measured 5-7x slower per PDF.
 # chromium, chromium-driver: the browser the end-to-end tests drive.
 # graphviz: lays out the workflow diagram generated from the state machine (dot).
-DEBIAN_PACKAGES=(fonts-ipaexfont fonts-ipamj-mincho libharfbuzz-subset0 chromium chromium-driver graphviz)
+# postgresql-client: pg_dump/pg_restore for flask backup/restore on PostgreSQL (and their tests).
+DEBIAN_PACKAGES=(fonts-ipaexfont fonts-ipamj-mincho libharfbuzz-subset0 chromium chromium-driver graphviz postgresql-client)
 
 step() { printf 'setup: %s\n' "$*"; }
 fail() {

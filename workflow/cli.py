@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from workflow.audit import audit_cli
+from workflow.backup import backup_command, restore_command
 from workflow.demo.load import demo_cli
 from workflow.extensions import db
 from workflow.models import ApiToken, Section, User
@@ -35,6 +36,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 class CommandError(click.ClickException):
