@@ -26,7 +26,9 @@ def _plain(value: object) -> object:
 
 def content_key(kind: str, template_digest: str, context: dict) -> str:
     """SHA-256 of everything a rendering depends on: the context, the templates, the renderer."""
-    from weasyprint import __version__ as weasyprint_version
+    from workflow.pdf.weasy import import_weasyprint
+
+    weasyprint_version = import_weasyprint().__version__
 
     payload = json.dumps(
         {

@@ -50,6 +50,9 @@ def check_harfbuzz_subset() -> Check:
         # WeasyPrint warns at import when the library is missing; that is what we report.
         warnings.simplefilter("ignore")
         try:
+            from workflow.pdf.weasy import import_weasyprint
+
+            import_weasyprint()
             from weasyprint.text import ffi as weasy_ffi
         except OSError as exc:
             return Check(False, f"WeasyPrint のライブラリを読み込めません: {exc}")

@@ -11,7 +11,11 @@ import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from workflow.pdf.weasy import import_weasyprint
+
+import_weasyprint()  # the first import of WeasyPrint, the fast way (see workflow.pdf.weasy)
+
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 __all__ = ["LockedFetcher", "RefusedURLError"]
 

@@ -7,6 +7,7 @@ file once) — is built once per process; a warm rendering only lays out the doc
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import threading
 from datetime import date, datetime, time
@@ -18,7 +19,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from workflow import filters
 from workflow.pdf import fonts
-from workflow.pdf.fetcher import LockedFetcher, RefusedURLError
+from workflow.pdf.weasy import import_weasyprint
+
+# workflow.pdf.fetcher imports WeasyPrint (about a second at start-up): it is imported where a
+# document is rendered, so processes that render nothing never pay for it.
 
 __all__ = ["TEMPLATES_DIR", "PdfRenderError", "render_html", "render_pdf", "templates_digest"]
 
@@ -72,9 +76,12 @@ class _Engine:
     """WeasyPrint objects kept for the life of the process."""
 
     def __init__(self) -> None:
+        import_weasyprint()
         from weasyprint import CSS
         from weasyprint.css.counters import CounterStyle
         from weasyprint.text.fonts import FontConfiguration
+
+        from workflow.pdf.fetcher import LockedFetcher
 
         self.CSS = CSS
         paths = {font: fonts.font_path(font) for font in (fonts.MINCHO, fonts.GOTHIC)}
@@ -126,6 +133,11 @@ def _engine() -> _Engine:
     return _Engine()
 
 
+# Drop the engine at exit, before the interpreter takes modules apart: WeasyPrint's
+# FontConfiguration removes its temporary font folder in __del__, which needs shutil still there.
+atexit.register(_engine.cache_clear)
+
+
 def _w3c(moment: date | datetime) -> str:
     """A record's date or time as PDF metadata wants it; a bare date is midnight in Japan."""
     if not isinstance(moment, datetime):
@@ -147,8 +159,11 @@ def render_pdf(
     fonts.FontMissingError when a font is not installed, PdfRenderError when a template refers
     to anything outside pdf_templates/ and the fonts.
     """
+    import_weasyprint()
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
+
+    from workflow.pdf.fetcher import RefusedURLError
 
     html = render_html(template_name, context)
     fallback = fonts.needs_fallback(html)
