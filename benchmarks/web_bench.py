@@ -1,0 +1,297 @@
+"""Web benchmark: the busiest pages and the API under gunicorn, at 1k and 100k items, both engines.
+
+    apt-get install wrk            # Debian's wrk (HTTP load generator); not needed by make test
+    .venv/bin/python benchmarks/web_bench.py [--items 1000 100000] [--engines sqlite postgresql]
+                                             [--duration 15] [--tree DIR] [--json FILE]
+
+For each engine and size: a fresh database (SQLite file under /tmp/chogi_bench, or the PostgreSQL
+database ``chogi_bench`` created and dropped on 127.0.0.1), ``flask db upgrade``, ``flask demo
+generate --items N`` (timed), then the app under ``gunicorn -w 2`` on 127.0.0.1 and, beside it,
+the bare Flask + Jinja baseline (benchmarks/bare_app.py) on the same database. Each URL gets a
+2-second warm-up and one wrk run of ``--duration`` seconds (at most 60) with 2 threads and
+4 connections; the report is requests/s and latency p50/p95/p99 (benchmarks/wrk_report.lua).
+
+Pages are fetched as the demo secretariat, signed in once through the login form (CSRF token and
+all); the API with a bearer token from ``flask user token``. ``--tree`` runs another checkout
+(e.g. a ``git archive HEAD`` snapshot) with this repository's .venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv" / "bin"
+HERE = Path(__file__).resolve().parent
+PG_ADMIN = os.environ.get(
+    "CHOGI_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PG_DB = "chogi_bench"
+APP_PORT, BARE_PORT = 8100, 8101
+PASSWORD = "chogi-demo-pass"  # noqa: S105  (the demo secretariat that `demo generate` creates)
+SEARCH_TERM = "地球温暖化"
+
+
+def sh(args: list[str], env: dict, cwd: Path, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=env, cwd=cwd, check=True, text=True, **kw)  # noqa: S603
+
+
+def database_url(engine: str, items: int) -> str:
+    if engine == "sqlite":
+        folder = Path("/tmp/chogi_bench")  # noqa: S108  (a scratch database, removed after)
+        folder.mkdir(exist_ok=True)
+        path = folder / f"bench_{items}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{PG_DB}"')
+    admin.dispose()
+    return sa.make_url(PG_ADMIN).set(database=PG_DB).render_as_string(hide_password=False)
+
+
+def drop_database(engine: str, url: str) -> None:
+    if engine == "sqlite":
+        path = url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+    admin.dispose()
+
+
+def prepare(env: dict, tree: Path, items: int) -> dict:
+    """Schema, generated data (timed), the search index if the tree has one, ids and a token."""
+    flask = [str(VENV / "flask"), "--app", "wsgi"]
+    sh([*flask, "db", "upgrade"], env, tree, capture_output=True)
+    started = time.perf_counter()
+    out = sh(
+        [*flask, "demo", "generate", "--items", str(items), "--seed", "1"],
+        env,
+        tree,
+        capture_output=True,
+    ).stdout
+    generation = time.perf_counter() - started
+    print(f"    generate: {generation:.1f} s — {out.strip().splitlines()[-1]}", flush=True)
+    probe = (
+        "import json, sqlalchemy as sa\n"
+        "from workflow import create_app\n"
+        "from workflow.extensions import db\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    try:\n"
+        "        from workflow.search_index import rebuild\n"
+        "    except ImportError:\n"
+        "        rebuild = None\n"
+        "    if rebuild is not None:\n"
+        "        rebuild(db.session.connection()); db.session.commit()\n"
+        "    q = lambda s: db.session.scalar(sa.text(s))\n"
+        "    print(json.dumps({\n"
+        "        'indexed': rebuild is not None,\n"
+        "        'item': q(\"SELECT id FROM items WHERE status = 'concluded' AND id >= \"\n"
+        '                  "(SELECT max(id) / 2 FROM items) ORDER BY id LIMIT 1"),\n'
+        "        'meeting': q(\"SELECT id FROM meetings WHERE status = 'published' AND id >= \"\n"
+        '                     "(SELECT max(id) / 2 FROM meetings) ORDER BY id LIMIT 1"),\n'
+        "    }))\n"
+    )
+    started = time.perf_counter()
+    info = json.loads(
+        sh([str(VENV / "python"), "-c", probe], env, tree, capture_output=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    if info["indexed"]:
+        print(f"    search index rebuilt: {time.perf_counter() - started:.1f} s", flush=True)
+    token = sh([*flask, "user", "token", "secretariat"], env, tree, capture_output=True)
+    info["token"] = token.stdout.strip().splitlines()[-1]
+    info["generation_s"] = round(generation, 1)
+    return info
+
+
+@contextmanager
+def gunicorn(env: dict, cwd: Path, target: str, port: int, log: Path):
+    """gunicorn -w 2 on 127.0.0.1:*port*, until the block ends."""
+    args = [
+        str(VENV / "gunicorn"),
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        target,
+    ]
+    with log.open("w") as out:
+        proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=out)  # noqa: S603
+    try:
+        for _ in range(200):
+            try:
+                path = "/login" if port == APP_PORT else "/"
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"gunicorn on {port} did not start; see {log}")
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def sign_in(base: str) -> str:
+    """Log in through the form as the secretariat; the Cookie header to send."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/login").read().decode()
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode(
+        {"login": "secretariat", "password": PASSWORD, "csrf_token": csrf}
+    ).encode()
+    opener.open(f"{base}/login", data=body).read()
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    check = urllib.request.Request(f"{base}/items/", headers={"Cookie": cookie})  # noqa: S310
+    if "案件一覧" not in urllib.request.urlopen(check).read().decode():  # noqa: S310
+        raise RuntimeError("sign-in failed")
+    return cookie
+
+
+def probe(url: str, headers: dict) -> tuple[int | None, float]:
+    """Status and seconds of one request; None when gunicorn gave up on it (30 s timeout)."""
+    started = time.perf_counter()
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
+    try:
+        status = urllib.request.urlopen(request, timeout=90).status  # noqa: S310
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (OSError, http.client.HTTPException):
+        status = None
+    return status, time.perf_counter() - started
+
+
+def wrk(url: str, headers: dict, seconds: int) -> dict:
+    env = {**os.environ, "WRK_HEADERS": "\n".join(f"{k}: {v}" for k, v in headers.items())}
+    base = ["wrk", "-t2", "-c4", "--timeout", "10s", "-s", str(HERE / "wrk_report.lua")]
+    subprocess.run([*base, "-d2s", url], env=env, check=True, capture_output=True)  # noqa: S603
+    load = os.getloadavg()[0]
+    out = subprocess.run(
+        [*base, f"-d{seconds}s", url],
+        env=env,
+        check=True,  # noqa: S603
+        capture_output=True,
+        text=True,
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    result["load_before"] = round(load, 2)
+    return result
+
+
+def run(engine: str, items: int, tree: Path, seconds: int) -> dict:
+    print(f"== {engine}, {items} items", flush=True)
+    url = database_url(engine, items)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "benchmark-only-secret",
+        "PYTHONPATH": str(tree),
+    }
+    try:
+        info = prepare(env, tree, items)
+        base, bare = f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{BARE_PORT}"
+        logs = Path("/tmp/chogi_bench")  # noqa: S108
+        logs.mkdir(exist_ok=True)
+        with (
+            gunicorn(env, tree, "wsgi:app", APP_PORT, logs / "app.log"),
+            gunicorn(env, HERE, "bare_app:app", BARE_PORT, logs / "bare.log"),
+        ):
+            cookie = {"Cookie": sign_in(base)}
+            bearer = {"Authorization": f"Bearer {info['token']}"}
+            term = urllib.parse.quote(SEARCH_TERM)
+            search = (f"{base}/search?q={term}", cookie)
+            if probe(*search)[0] != 200:
+                search = (f"{base}/api/v1/search?q={term}", bearer)
+            targets = {
+                "bare page (50 rows)": (f"{bare}/", {}),
+                "item list /items/": (f"{base}/items/", cookie),
+                "item page /items/{id}": (f"{base}/items/{info['item']}", cookie),
+                "meeting page /meetings/{id}": (f"{base}/meetings/{info['meeting']}", cookie),
+                "search " + search[0].split("?")[0].removeprefix(base): search,
+                "API /api/v1/items/{id}": (f"{base}/api/v1/items/{info['item']}", bearer),
+                "API /api/v1/items": (f"{base}/api/v1/items", bearer),
+            }
+            results = {}
+            for name, (target, headers) in targets.items():
+                status, took = probe(target, headers)
+                if status != 200:
+                    results[name] = {"failed": f"status {status} after {took:.1f} s"}
+                    print(f"    {name:34} FAILED: {results[name]['failed']}", flush=True)
+                    continue
+                results[name] = wrk(target, headers, seconds)
+                r = results[name]
+                print(
+                    f"    {name:34} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.1f}  "
+                    f"p95 {r['p95_ms']:7.1f}  p99 {r['p99_ms']:7.1f} ms  "
+                    f"(load {r['load_before']}, non-2xx {r['non_2xx']}, errors {r['errors']})",
+                    flush=True,
+                )
+        return {
+            "engine": engine,
+            "items": items,
+            "generation_s": info["generation_s"],
+            "search_indexed": info["indexed"],
+            "results": results,
+        }
+    finally:
+        drop_database(engine, url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, nargs="+", default=[1000, 100000])
+    parser.add_argument(
+        "--engines", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
+    )
+    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run (≤ 60)")
+    parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to run")
+    parser.add_argument("--json", type=Path, help="write all figures here")
+    args = parser.parse_args()
+    if not 1 <= args.duration <= 60:
+        parser.error("--duration must be 1–60 seconds")
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    runs = [run(e, n, args.tree.resolve(), args.duration) for e in args.engines for n in args.items]
+    if args.json:
+        args.json.write_text(json.dumps(runs, ensure_ascii=False, indent=1))
+    for r in runs:
+        loads = [v["load_before"] for v in r["results"].values() if "load_before" in v]
+        print(
+            f"{r['engine']} {r['items']}: generation {r['generation_s']} s, "
+            f"median load {statistics.median(loads)}"
+        )
+
+
+if __name__ == "__main__":
+    main()
