@@ -279,3 +279,42 @@ def test_a_refused_api_call_is_logged(app, staff, caplog):
     assert re.fullmatch(
         rf"access refused: 401 POST /api/v1/items user=anonymous .* {STAMP}", messages[0]
     )
+
+
+# -- limits on every input, in Japanese ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "data", "message"),
+    [
+        ("own", "/items/new", {"title": "題" * 201, "section": "情報政策課"}, "200文字以内"),
+        (
+            "own",
+            "/items/new",
+            {"title": "題", "section": "情報政策課", "summary": "x" * 20_001},
+            "20000文字以内",
+        ),
+        (
+            "own",
+            "/items/new",
+            {"title": "題", "section": "情報政策課", "history-0-when": "x" * 101},
+            "100文字以内",
+        ),
+        ("secretariat", "/meetings/new", {"kind": "section_managers", "date": "R2.4.1", "venue": "x" * 201}, "200文字以内"),
+        ("secretariat", "/meetings/{planned}/room/1", {"opinions-0-opinion": "x" * 20_001}, "20000文字以内"),
+        ("secretariat", "/public-comments/{in_pc}/opinions", {"summary": "意見", "submitter_kind": "x" * 51}, "50文字以内"),
+        ("secretariat", "/public-comments/{approved_pc}/open", {"published_on": "R2.1.6", "closes_on": "R2.2.4", "how_to_submit": "x" * 2001}, "2000文字以内"),
+    ],
+    ids=["title", "summary", "history-row", "venue", "opinion", "submitter-kind", "how-to-submit"],
+)  # fmt: skip
+def test_every_form_states_its_limits_in_japanese(app, who, path, data, message):
+    from tests.test_access_matrix import client_for, fingerprint, fresh_world
+
+    world = fresh_world()
+    client = client_for(app, world, who)
+    before = fingerprint()
+    response = client.post(path.format(**world), data=data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert "（現在" in response.get_data(as_text=True)
+    assert fingerprint() == before

@@ -20,12 +20,19 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflow.forms._choices import options
+from workflow.forms._validators import MaxLength, storable
 from workflow.models import Item, MeetingKind
-from workflow.services.item_fields import STANDARD_DETAIL_HEADINGS
+from workflow.services.item_fields import (
+    LINE_MAX,
+    NAME_MAX,
+    STANDARD_DETAIL_HEADINGS,
+    TEXT_MAX,
+    TITLE_MAX,
+)
 from workflow.states.states import (
     CoordinationStatus,
     CouncilChannel,
@@ -50,14 +57,14 @@ def _choices(enum_cls) -> list[tuple[str, str]]:
 
 
 class HistoryRowForm(Form):
-    when = StringField("時期", validators=[Length(max=100)])
-    meeting = StringField("打合せ・会議", validators=[Length(max=200)])
-    content = TextAreaField("内容")
+    when = StringField("時期", validators=[MaxLength(NAME_MAX)])
+    meeting = StringField("打合せ・会議", validators=[MaxLength(LINE_MAX)])
+    content = TextAreaField("内容", validators=[MaxLength(TEXT_MAX)])
 
 
 class CoordinationRowForm(Form):
-    department = StringField("関係部局")
-    content = TextAreaField("調整内容")
+    department = StringField("関係部局", validators=[MaxLength(NAME_MAX)])
+    content = TextAreaField("調整内容", validators=[MaxLength(TEXT_MAX)])
     status = SelectField(
         "調整状況",
         choices=options(_choices(CoordinationStatus)),
@@ -67,15 +74,18 @@ class CoordinationRowForm(Form):
 
 
 class DetailRowForm(Form):
-    heading = StringField("見出し")
-    body = TextAreaField("内容")
+    heading = StringField("見出し", validators=[MaxLength(LINE_MAX)])
+    body = TextAreaField("内容", validators=[MaxLength(TEXT_MAX)])
 
 
 class ItemForm(FlaskForm):
     version = HiddenField()
-    title = StringField("案件名", validators=[DataRequired("案件名を入力してください。")])
+    title = StringField(
+        "案件名", validators=[DataRequired("案件名を入力してください。"), MaxLength(TITLE_MAX)]
+    )
     applied_on = StringField(
         "申込日",
+        validators=[MaxLength(LINE_MAX)],
         description="和暦（令和元年10月8日、R1.10.8）または 2019-10-08 の形で入力できます。",
     )
     target_kind = SelectField("付議先（申込書の会議名）", choices=[], validate_choice=False)
@@ -87,21 +97,25 @@ class ItemForm(FlaskForm):
         validate_choice=False,
     )
     section = SelectField("課", choices=[], validate_choice=False)
-    bureau = StringField("局・区")
-    division = StringField("部")
-    contact = StringField("担当者")
-    extension = StringField("内線")
-    policy_ref = StringField("施策番号及び実施計画事業名")
+    bureau = StringField("局・区", validators=[MaxLength(NAME_MAX)])
+    division = StringField("部", validators=[MaxLength(NAME_MAX)])
+    contact = StringField("担当者", validators=[MaxLength(NAME_MAX)])
+    extension = StringField("内線", validators=[MaxLength(40)])
+    policy_ref = StringField("施策番号及び実施計画事業名", validators=[MaxLength(400)])
     in_implementation_plan = RadioField(
         "実施計画の位置付け", choices=options(YES_NO), default="no", validate_choice=False
     )
-    summary = TextAreaField("概要")
-    discussion_points = FieldList(TextAreaField("論点"), label="審議内容（論点）")
+    summary = TextAreaField("概要", validators=[MaxLength(TEXT_MAX)])
+    discussion_points = FieldList(
+        TextAreaField("論点", validators=[MaxLength(TEXT_MAX)]), label="審議内容（論点）"
+    )
     history = FieldList(FormField(HistoryRowForm), label="検討経過等（打合せ・会議の経過）")
     public_comment_planned = RadioField(
         "パブリックコメント", choices=options(YES_NO), default="no", validate_choice=False
     )
-    public_comment_period_text = StringField("実施時期", description="例：令和元年12月～令和2年1月")
+    public_comment_period_text = StringField(
+        "実施時期", description="例：令和元年12月～令和2年1月", validators=[MaxLength(LINE_MAX)]
+    )
     press_release = RadioField(
         "報道への情報提供",
         choices=options(_choices(PressRelease)),
@@ -114,7 +128,7 @@ class ItemForm(FlaskForm):
         default="none",
         validate_choice=False,
     )
-    council_timing = StringField("時期")
+    council_timing = StringField("時期", validators=[MaxLength(LINE_MAX)])
     ordinance_kind = SelectField(
         "条例等の調整",
         choices=options(_choices(OrdinanceKind)),
@@ -127,7 +141,7 @@ class ItemForm(FlaskForm):
         default="",
         validate_choice=False,
     )
-    ordinance_council_submission = StringField("議会提案時期")
+    ordinance_council_submission = StringField("議会提案時期", validators=[MaxLength(LINE_MAX)])
     advisory_body = RadioField(
         "審議会等、協議会等の設置", choices=options(YES_NO), default="no", validate_choice=False
     )
@@ -135,8 +149,8 @@ class ItemForm(FlaskForm):
         "個人情報の目的外利用等", choices=options(YES_NO), default="no", validate_choice=False
     )
     coordination = FieldList(FormField(CoordinationRowForm), label="関係部局との調整")
-    schedule_notes = TextAreaField("日程等調整事項")
-    remarks = TextAreaField("備考")
+    schedule_notes = TextAreaField("日程等調整事項", validators=[MaxLength(TEXT_MAX)])
+    remarks = TextAreaField("備考", validators=[MaxLength(TEXT_MAX)])
     details = FieldList(FormField(DetailRowForm), label="事案の具体的な内容（裏面）")
 
     # Messages from the service that belong to no single field.
@@ -321,7 +335,7 @@ class ReasonForm(FlaskForm):
 
     version = HiddenField()
     reason = TextAreaField(
-        "理由", validators=[DataRequired("理由を入力してください。"), Length(max=2000)]
+        "理由", validators=[DataRequired("理由を入力してください。"), MaxLength(2000)]
     )
 
 
@@ -335,7 +349,7 @@ class ItemFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("案件名", validators=[Optional(), Length(max=100)])
+    q = StringField("案件名", validators=[Optional(), MaxLength(100), storable])
     status = SelectField("状態", choices=[], default="")
     kind = SelectField("会議の種類", choices=[], default="")
     mine = BooleanField("自課の案件のみ")

@@ -16,9 +16,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from workflow.forms._choices import options
+from workflow.forms._validators import MaxLength, an_id
+from workflow.services.item_fields import LINE_MAX, NAME_MAX, TEXT_MAX
 from workflow.states.states import Outcome
 from workflow.wareki import WarekiError, parse_wareki
 
@@ -44,18 +46,22 @@ class MeetingForm(FlaskForm):
     kind = SelectField("会議の種類", choices=[])
     date = StringField(
         "開催日",
-        validators=[DataRequired("開催日を入力してください。")],
+        validators=[DataRequired("開催日を入力してください。"), MaxLength(LINE_MAX)],
         description="和暦（令和元年10月11日、R1.10.11）または 2019-10-11 の形で入力できます。",
     )
-    number = StringField("回数（第N回）", description="空欄なら、年度内の回数を自動で数えます。")
+    number = StringField(
+        "回数（第N回）",
+        description="空欄なら、年度内の回数を自動で数えます。",
+        validators=[MaxLength(6)],
+    )
     joint_name = StringField(
         "合同で開催する会議名",
-        validators=[Length(max=100)],
+        validators=[MaxLength(NAME_MAX)],
         description="例：ＩＣＴ戦略調整会議（「…兼関係課長会議」となります）",
     )
-    start_time = StringField("開始時刻", description="例：10:00", validators=[Length(max=5)])
-    venue = StringField("会場", validators=[Length(max=200)])
-    chair = StringField("議長", validators=[Length(max=100)])
+    start_time = StringField("開始時刻", description="例：10:00", validators=[MaxLength(5)])
+    venue = StringField("会場", validators=[MaxLength(LINE_MAX)])
+    chair = StringField("議長", validators=[MaxLength(NAME_MAX)])
 
     def validate_date(self, field) -> None:
         self.parsed_date = parse_date_field(field.data)
@@ -80,35 +86,37 @@ class MeetingForm(FlaskForm):
 class ScheduleForm(FlaskForm):
     """Add an accepted item to the agenda."""
 
-    item_id = IntegerField(validators=[DataRequired()])
-    presenter = StringField("説明者（職名）", validators=[Length(max=100)])
+    item_id = IntegerField(validators=[DataRequired(), an_id()])
+    presenter = StringField("説明者（職名）", validators=[MaxLength(NAME_MAX)])
 
 
 class MoveForm(FlaskForm):
     version = HiddenField()
-    item_id = IntegerField(validators=[DataRequired()])
+    item_id = IntegerField(validators=[DataRequired(), an_id()])
 
 
 class AttendanceRowForm(Form):
-    section = StringField("出席課・機関等")
+    section = StringField("出席課・機関等", validators=[MaxLength(NAME_MAX)])
     deputy = BooleanField("代理出席（代）")
 
 
 class OpinionRowForm(Form):
-    opinion = TextAreaField("意見")
-    response = TextAreaField("回答")
-    follow_up = TextAreaField("その後の対応（→）")
+    opinion = TextAreaField("意見", validators=[MaxLength(TEXT_MAX)])
+    response = TextAreaField("回答", validators=[MaxLength(TEXT_MAX)])
+    follow_up = TextAreaField("その後の対応（→）", validators=[MaxLength(TEXT_MAX)])
 
 
 class DeliberationForm(FlaskForm):
     """One agenda entry in the meeting room: what was said, and the result."""
 
     version = HiddenField()
-    presenter = StringField("説明者（職名）")
+    presenter = StringField("説明者（職名）", validators=[MaxLength(NAME_MAX)])
     attendance = FieldList(FormField(AttendanceRowForm), label="出席課・機関等")
     opinions = FieldList(FormField(OpinionRowForm), label="主な意見等")
     special_notes = TextAreaField(
-        "特記事項", description="なければ空欄（議事録には「なし」と印刷されます）。"
+        "特記事項",
+        description="なければ空欄（議事録には「なし」と印刷されます）。",
+        validators=[MaxLength(TEXT_MAX)],
     )
     outcome = SelectField(
         "結果",
