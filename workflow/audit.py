@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
+from sqlalchemy.orm import lazyload
 
 from workflow.extensions import db
 from workflow.models.history import GENESIS, HistoryEvent, content_hash
@@ -44,7 +45,12 @@ class ChainReport:
 
 
 def _rows() -> Iterator[HistoryEvent]:
-    query = sa.select(HistoryEvent).order_by(HistoryEvent.id).execution_options(yield_per=1000)
+    query = (
+        sa.select(HistoryEvent)
+        .options(lazyload(HistoryEvent.actor))  # the hash covers actor_id, not the user row
+        .order_by(HistoryEvent.id)
+        .execution_options(yield_per=1000)
+    )
     yield from db.session.scalars(query)
 
 

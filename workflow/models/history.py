@@ -32,6 +32,20 @@ GENESIS = "0" * 64
 # pg_advisory_xact_lock key of the history chain ("chogi-hi" as a 64-bit integer).
 CHAIN_LOCK_KEY = int.from_bytes(b"chogi-hi", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
+# What the hash covers: everything but the id and the hash itself.
+CONTENT_KEYS = (
+    "item_id",
+    "meeting_id",
+    "actor_id",
+    "occurred_at",
+    "event",
+    "from_state",
+    "to_state",
+    "params",
+    "reason",
+    "prev_hash",
+)
+
 APPEND_ONLY_MESSAGE = "history_events is append-only: UPDATE and DELETE are refused"
 
 
@@ -58,19 +72,8 @@ class HistoryEvent(db.Model):
     actor: Mapped[User | None] = relationship(lazy="joined")
 
     def content(self) -> dict:
-        """What the hash covers (everything but the id and the hash itself)."""
-        return {
-            "item_id": self.item_id,
-            "meeting_id": self.meeting_id,
-            "actor_id": self.actor_id,
-            "occurred_at": self.occurred_at,
-            "event": self.event,
-            "from_state": self.from_state,
-            "to_state": self.to_state,
-            "params": self.params,
-            "reason": self.reason,
-            "prev_hash": self.prev_hash,
-        }
+        """What the hash covers (CONTENT_KEYS)."""
+        return {key: getattr(self, key) for key in CONTENT_KEYS}
 
 
 def content_hash(content: dict) -> str:
@@ -80,8 +83,9 @@ def content_hash(content: dict) -> str:
     function must never change: every stored hash depends on it (the migration that introduced
     the chain holds a copy).
     """
-    moment = content["occurred_at"]
-    plain = {**content, "occurred_at": moment.astimezone(UTC).isoformat(timespec="microseconds")}
+    plain = {key: content[key] for key in CONTENT_KEYS}  # a row dict may carry more (its id)
+    moment = plain["occurred_at"]
+    plain["occurred_at"] = moment.astimezone(UTC).isoformat(timespec="microseconds")
     text = json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
