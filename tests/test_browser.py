@@ -76,6 +76,9 @@ class Session:
         self.context.set_default_timeout(15_000)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda exc: pytest.fail(f"JavaScript error: {exc}"))
+        # The Content Security Policy (workflow.security) must block nothing the pages use.
+        self.csp_violations: list[str] = []
+        self.page.on("console", self._console)
         if role:
             self.goto("/login")
             self.page.fill("#login", LOGINS[role])
@@ -83,10 +86,15 @@ class Session:
             self.page.click("main [type=submit]")
             self.page.wait_for_url(f"{base}/")
 
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp_violations.append(f"{self.page.url}: {message.text}")
+
     def goto(self, path: str) -> None:
         response = self.page.goto(self.base + path)
         assert response is not None
         assert response.status < 400, f"{path}: HTTP {response.status}"
+        assert "script-src 'self'" in response.headers["content-security-policy"]
 
     def click(self, selector: str) -> None:
         with self.page.expect_navigation():
@@ -105,6 +113,7 @@ class Session:
 
     def close(self) -> None:
         self.context.close()
+        assert self.csp_violations == [], "\n".join(self.csp_violations)
 
 
 def _rows(s: Session, list_name: str, count: int) -> None:
