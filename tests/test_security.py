@@ -318,3 +318,10 @@ def test_every_form_states_its_limits_in_japanese(app, who, path, data, message)
     assert message in response.get_data(as_text=True)
     assert "（現在" in response.get_data(as_text=True)
     assert fingerprint() == before
+
+
+def test_sign_ins_reach_stderr_at_info_level(app):
+    """Without any logging set-up, a successful sign-in is still written (not only warnings)."""
+    assert logging.getLogger("workflow.auth").isEnabledFor(logging.INFO)
+    assert logging.getLogger("workflow.security").isEnabledFor(logging.WARNING)
+    assert app.logger.name == "workflow"  # their parent, which has Flask's stderr handler

@@ -45,6 +45,12 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 def init_app(app: Flask) -> None:
     """Add the headers and the refused-access log; trust proxies only as configured."""
+    # Sign-ins and refusals go to stderr (gunicorn's error log) through Flask's handler on the
+    # "workflow" logger, made on first use of app.logger; INFO, so successful sign-ins are kept.
+    _ = app.logger
+    for name in ("workflow.auth", "workflow.security"):
+        if logging.getLogger(name).level == logging.NOTSET:
+            logging.getLogger(name).setLevel(logging.INFO)
     app.after_request(_secure_headers)
     app.after_request(_log_refusal)
     proxies = app.config.get("TRUSTED_PROXIES", 0)
