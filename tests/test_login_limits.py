@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import make_app
+from tests.test_scale_out import _csrf_token, _get, _post_form, servers  # noqa: F401 (fixture)
 from workflow.extensions import db
 from workflow.models import LoginAttempt, User, UserSession
 from workflow.states.states import Role
@@ -178,3 +180,46 @@ def test_unstorable_or_overlong_login_ids_are_refused_before_the_database(client
     html = response.get_data(as_text=True)
     assert "使用できない文字" in html or "64文字以内" in html
     assert attempts() == []
+
+
+@pytest.mark.slow
+def test_the_limit_holds_across_two_gunicorn_servers_racing(servers):  # noqa: F811
+    """Twelve wrong passwords at once, through two real servers on one PostgreSQL: at most five
+    are even checked (the limit is counted in the database, not in a worker's memory)."""
+    user = User(login="raced", display_name="競合 太郎", role=Role.VIEWER)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+    barrier = threading.Barrier(12, timeout=60)
+    statuses: list[int] = []
+
+    def attempt(server) -> None:
+        jar: dict[str, str] = {}
+        _, _, page = _get(server, "/login", jar)
+        form = {
+            "login": "raced",
+            "password": "wrong-password-here",
+            "csrf_token": _csrf_token(page),
+        }
+        barrier.wait()
+        statuses.append(_post_form(server, "/login", form, jar)[0])
+
+    threads = [threading.Thread(target=attempt, args=(servers[n % 2],)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(statuses) == 12
+    assert set(statuses) <= {200, 429}
+    assert 1 <= statuses.count(200) <= 5, statuses
+    for server in servers:
+        jar: dict[str, str] = {}
+        _, _, page = _get(server, "/login", jar)
+        form = {"login": "raced", "password": PASSWORD, "csrf_token": _csrf_token(page)}
+        assert _post_form(server, "/login", form, jar)[0] == 429
+    failures = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            LoginAttempt.login == "raced", LoginAttempt.success.is_(False)
+        )
+    )
+    assert failures == 14  # every attempt is in the sign-in log, refused ones too
