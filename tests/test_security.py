@@ -325,3 +325,41 @@ def test_sign_ins_reach_stderr_at_info_level(app):
     assert logging.getLogger("workflow.auth").isEnabledFor(logging.INFO)
     assert logging.getLogger("workflow.security").isEnabledFor(logging.WARNING)
     assert app.logger.name == "workflow"  # their parent, which has Flask's stderr handler
+
+
+# -- URLs a person can type: never a 500 ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/items/99999999999", 404),
+        ("/items/2147483648/edit", 404),
+        ("/meetings/99999999999", 404),
+        ("/meetings/1/room/99999999999", 404),
+        ("/public-comments/99999999999", 404),
+        ("/public/items/99999999999", 404),
+        ("/public/meetings/99999999999/minutes.pdf", 404),
+        ("/meetings/?kind=%00", 400),
+        ("/items/?q=a%00b", 400),
+        ("/meetings/?fy=99999999999999", 200),
+        ("/meetings/?fy=-5", 200),
+        ("/items/?q=%ff%fe", 200),
+    ],
+)
+def test_typed_urls_get_an_answer_not_a_server_error(app, url, status):
+    from tests.test_access_matrix import client_for, fresh_world
+
+    world = fresh_world()
+    response = client_for(app, world, "secretariat").get(url)
+    assert response.status_code == status
+    assert "<html" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/items/99999999999", "/api/v1/meetings/2147483648", "/api/v1/items?q=%00"]
+)
+def test_typed_api_urls_get_the_json_error(app, url):
+    response = app.test_client().get(url)
+    assert response.status_code in (400, 404, 422)
+    assert response.get_json()["error"]["message"]

@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 log = logging.getLogger("workflow.security")
@@ -41,6 +42,22 @@ HEADERS = {
 }
 # Two years, the HSTS preload list's own minimum; sent only when the app is served over HTTPS.
 HSTS = "max-age=63072000; includeSubDomains"
+# No row id goes past a 32-bit integer; PostgreSQL answers a larger one with an error, not "none".
+MAX_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in every URL: 0 to 2³¹−1, so /items/99999999999 is a 404, not a 500."""
+
+    def __init__(
+        self,
+        map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = None,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
 
 
 def init_app(app: Flask) -> None:
@@ -51,6 +68,8 @@ def init_app(app: Flask) -> None:
     for name in ("workflow.auth", "workflow.security"):
         if logging.getLogger(name).level == logging.NOTSET:
             logging.getLogger(name).setLevel(logging.INFO)
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
+    app.before_request(_refuse_nul_in_query)
     app.after_request(_secure_headers)
     app.after_request(_log_refusal)
     proxies = app.config.get("TRUSTED_PROXIES", 0)
@@ -58,6 +77,13 @@ def init_app(app: Flask) -> None:
         # Behind a reverse proxy every request comes from the proxy's address: take the client's
         # from X-Forwarded-For, or the per-address sign-in limit would count the whole city as one.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+
+def _refuse_nul_in_query() -> None:
+    """NUL is never part of a search or a filter, and PostgreSQL cannot compare strings with it:
+    a 400 (Japanese page, or the API's JSON error) before any view puts it in a query."""
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        abort(400)
 
 
 def _secure_headers(response: Response) -> Response:

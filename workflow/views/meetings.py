@@ -54,6 +54,8 @@ def index() -> str:
     if current not in years:
         years.insert(0, current)
     fy = request.args.get("fy", type=int)
+    if fy is not None and not 1 <= fy <= 9999:
+        fy = None  # a typed URL: past any year, and past what the database can compare
     kind = request.args.get("kind", "")
     query = select(Meeting)
     if fy:
