@@ -182,6 +182,8 @@ def main() -> None:
 
     from pypdf import PdfReader
 
+    load_at_start = os.getloadavg()
+
     with tempfile.TemporaryDirectory(prefix="chogi-pdf-bench-") as tmp:
         database = Path(tmp) / "bench.sqlite3"
         # One app per process (the app factory is meant to run once per process).
@@ -213,6 +215,7 @@ def main() -> None:
         pages = len(PdfReader(io.BytesIO(minutes_pdf)).pages)
         form_pages = len(PdfReader(io.BytesIO(form_pdf)).pages)
         print(f"runs per figure: {args.runs} (median); CPUs: {os.cpu_count()}")
+        print(f"load average at start {load_at_start[0]:.2f}, at end {os.getloadavg()[0]:.2f}")
         print(f"様式６ 3 items × 20 opinions: {pages} pages, {len(minutes_pdf) / 1024:.1f} KB")
         print(f"様式２ sample item: {form_pages} pages, {len(form_pdf) / 1024:.1f} KB")
         print(f"warm 様式６: {warm_minutes:.3f} s   warm 様式２: {warm_form:.3f} s")

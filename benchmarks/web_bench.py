@@ -267,6 +267,26 @@ def run(engine: str, items: int, tree: Path, seconds: int) -> dict:
         drop_database(engine, url)
 
 
+def markdown(runs: list[dict]) -> str:
+    """The figures as the table in benchmarks/RESULTS.md."""
+    lines = [
+        "| engine | items | URL | req/s | p50 ms | p95 ms | p99 ms | load |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in runs:
+        for name, v in r["results"].items():
+            if "failed" in v:
+                lines.append(
+                    f"| {r['engine']} | {r['items']} | {name} | — | — | — | — | {v['failed']} |"
+                )
+                continue
+            lines.append(
+                f"| {r['engine']} | {r['items']} | {name} | {v['rps']:.0f} | {v['p50_ms']:.1f} "
+                f"| {v['p95_ms']:.1f} | {v['p99_ms']:.1f} | {v['load_before']:.1f} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, nargs="+", default=[1000, 100000])
@@ -276,7 +296,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run (≤ 60)")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to run")
     parser.add_argument("--json", type=Path, help="write all figures here")
+    parser.add_argument("--table", type=Path, help="only print the table of a --json file")
     args = parser.parse_args()
+    if args.table:
+        print(markdown(json.loads(args.table.read_text())))
+        return
     if not 1 <= args.duration <= 60:
         parser.error("--duration must be 1–60 seconds")
     if shutil.which("wrk") is None:
@@ -285,6 +309,7 @@ def main() -> None:
     runs = [run(e, n, args.tree.resolve(), args.duration) for e in args.engines for n in args.items]
     if args.json:
         args.json.write_text(json.dumps(runs, ensure_ascii=False, indent=1))
+    print(markdown(runs))
     for r in runs:
         loads = [v["load_before"] for v in r["results"].values() if "load_before" in v]
         print(
