@@ -25,7 +25,7 @@ def pdf_response(doc: documents.PdfDocument) -> ResponseReturnValue:
     """The PDF inline, with its ETag; 304 when the client has it already."""
     commit()  # keep a fresh rendering in the shared cache
     response = Response(doc.content, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline", filename=doc.filename)
+    response.headers["Content-Disposition"] = doc.content_disposition("inline")
     response.headers["Cache-Control"] = "private, no-cache"
     response.set_etag(doc.etag)
     return response.make_conditional(request)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import time
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -51,6 +52,13 @@ class PdfDocument:
     etag: str
     filename: str
     cached: bool  # True when another request (or process) had rendered it already
+
+    def content_disposition(self, disposition: str = "attachment") -> str:
+        """The header value: an ASCII fallback name and the Japanese one (RFC 6266/8187).
+
+        HTTP headers are Latin-1; gunicorn refuses a raw Japanese file name with a 500.
+        """
+        return f"{disposition}; filename=document.pdf; filename*=UTF-8''{quote(self.filename)}"
 
 
 def _produce(kind: str, template: str, context: dict, filename: str) -> PdfDocument:

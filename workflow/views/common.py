@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Response, abort, flash, request
 from sqlalchemy import select
 
@@ -42,10 +40,7 @@ def send_pdf(document) -> Response:
     if request.if_none_match and document.etag in request.if_none_match:
         return Response(status=304)
     response = Response(document.content, mimetype="application/pdf")
-    ascii_name = "document.pdf"
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(document.filename)}"
-    )
+    response.headers["Content-Disposition"] = document.content_disposition("attachment")
     response.set_etag(document.etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
