@@ -12,6 +12,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from workflow.search_index import include_object
+
 config = context.config
 if config.config_file_name is not None and not logging.getLogger().handlers:
     # Log to the console from `flask db …`; a host that set up logging already (pytest, a
@@ -50,6 +52,8 @@ def _options(dialect_name: str) -> dict:
         # SQLite cannot ALTER most things: rebuild the table ("move and copy") instead.
         "render_as_batch": dialect_name == "sqlite",
         "render_item": render_item,
+        # The engine's search index (FTS5 tables, a GIN index) is built beside the models.
+        "include_object": include_object,
     }
     configured = dict(current_app.extensions["migrate"].configure_args)
     configured.setdefault("process_revision_directives", _skip_empty_autogenerate)

@@ -292,6 +292,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("public.comment_results_pdf", "GET"): Case(
         lambda w: f"/public/comments/{w['sample']}/results.pdf", EVERYONE_200
     ),
+    # -- search: anyone; each finds only what they may read (tests/test_search.py) --
+    ("search.index", "GET"): Case(lambda w: "/search?q=ICT", EVERYONE_200),
     # -- the JSON API (bearer tokens; anonymous = no header) --
     ("api.openapi_json", "GET"): Case(lambda w: "/api/v1/openapi.json", EVERYONE_200),
     ("api.index_items", "GET"): Case(lambda w: "/api/v1/items", EVERYONE_200),

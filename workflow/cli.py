@@ -21,6 +21,7 @@ from workflow.demo.load import demo_cli
 from workflow.extensions import db
 from workflow.models import ApiToken, Section, User
 from workflow.passwords import password_problem
+from workflow.search_index import search_cli
 from workflow.states.states import Role
 
 _LOGIN_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(search_cli)
 
 
 class CommandError(click.ClickException):

@@ -12,6 +12,7 @@ from workflow.api.common import MAX_ID, bp
 from workflow.api.items import EVENT_PARAMS
 from workflow.api.meetings import MEETING_EVENTS
 from workflow.api.open_data import MINUTES_COLUMNS
+from workflow.services.search import SEARCH_FIELDS
 from workflow.states.states import (
     CoordinationStatus,
     CouncilChannel,
@@ -712,7 +713,7 @@ def _paths() -> dict[str, Any]:
         },
         "/api/v1/search": {
             "get": _op(
-                "案件の検索（案件名・概要・論点・裏面・意見と回答の部分一致）",
+                "案件の検索（案件名・概要・論点・裏面・意見と回答・特記事項などの部分一致）",
                 "200",
                 _closed(
                     {
@@ -723,15 +724,7 @@ def _paths() -> dict[str, Any]:
                                     "title": _str(),
                                     "status": _enum(ItemStatus),
                                     "status_label": _str(),
-                                    "field": _str(
-                                        enum=[
-                                            "title",
-                                            "summary",
-                                            "discussion_points",
-                                            "details",
-                                            "opinions",
-                                        ]
-                                    ),
+                                    "field": _str(enum=list(SEARCH_FIELDS)),
                                     "snippet": _str(),
                                 }
                             )

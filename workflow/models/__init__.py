@@ -16,6 +16,7 @@ from workflow.models.meeting import Meeting
 from workflow.models.meeting_kind import DEFAULT_KINDS, MeetingKind, seed_meeting_kinds
 from workflow.models.pdf_cache import PdfCache
 from workflow.models.public_comment import PublicComment, PublicCommentOpinion
+from workflow.models.search_document import SearchDocument
 from workflow.models.section import Section
 from workflow.models.user import ApiToken, User, UserSession
 
@@ -39,8 +40,12 @@ __all__ = [
     "PdfCache",
     "PublicComment",
     "PublicCommentOpinion",
+    "SearchDocument",
     "Section",
     "User",
     "UserSession",
     "seed_meeting_kinds",
 ]
+
+# Last: the search index hooks the flush of the models above (workflow/search_index.py).
+import workflow.search_index  # noqa: E402, F401, I001

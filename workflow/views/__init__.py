@@ -17,12 +17,14 @@ def init_app(app: Flask) -> None:
     from workflow.views.main import bp as main_bp
     from workflow.views.meetings import bp as meetings_bp
     from workflow.views.public import bp as public_bp
+    from workflow.views.search import bp as search_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(items_bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(search_bp)
     for code in (400, 403, 404, 405, 409, 413):
         app.register_error_handler(code, _error_page)
     app.add_template_filter(jst_short)

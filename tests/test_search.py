@@ -1,0 +1,644 @@
+"""Search: every indexed field, Japanese queries of any length, permissions, folding, pages and API.
+
+The same queries and the same expected hits run on whichever engine the suite runs on (SQLite's
+FTS5 trigram table, PostgreSQL's pg_trgm index): the answers must not depend on the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import _create_pg_database, _drop_pg_database, make_app
+from tests.factories import PASSWORD, item_meeting_id, make_item, make_section, make_user
+from workflow.extensions import db
+from workflow.models import Item, Meeting, SearchDocument
+from workflow.permissions import can_read_minutes
+from workflow.search_index import PG_TRGM_INDEX, fold, fold_with_offsets, rebuild
+from workflow.services import items, meetings
+from workflow.services.search import SEARCH_FIELDS, readable_minutes_clause, search, search_items
+from workflow.states.states import ItemStatus, MeetingStatus, Role
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def people(app: Flask) -> dict:
+    section = make_section("情報政策課", bureau="企画財政局", division="企画部")
+    people = {
+        "department": make_user(Role.DEPARTMENT, section=section, login="dept"),
+        "other_department": make_user(Role.DEPARTMENT, login="other"),
+        "secretariat": make_user(Role.SECRETARIAT, login="sec"),
+        "viewer": make_user(Role.VIEWER, login="viewer"),
+        "admin": make_user(Role.ADMIN, login="admin"),
+    }
+    db.session.commit()
+    return people
+
+
+def _item(people: dict, status: ItemStatus = ItemStatus.SUBMITTED, **fields) -> Item:
+    return make_item(
+        status, department=people["department"], secretariat=people["secretariat"], **fields
+    )
+
+
+def _meeting(item: Item) -> Meeting:
+    return db.session.get(Meeting, item_meeting_id(item))
+
+
+def titles(user, q: str) -> list[str]:
+    return [hit.item.title for hit in search_items(user, q)]
+
+
+# -- every field -------------------------------------------------------------------------------
+
+EVERYTHING = {
+    "title": "地域公共交通網形成計画の策定",
+    "summary": "路線バスの再編とデマンド交通の導入を図る。",
+    "policy_ref": "施策番号３－２－１ 公共交通ネットワーク整備事業",
+    "discussion_points": ["乗合タクシーの運賃設定について", "交通事業者との役割分担"],
+    "details": [
+        {"heading": "（１）事案の概要", "body": "ア 循環バスの廃止\nイ 停留所の統合"},
+        {"heading": "（２）事業スケジュール", "body": "令和２年度 実証運行"},
+    ],
+    "history": [{"when": "R1.7.5", "meeting": "交通政策検討会", "content": "利用実態調査を報告"}],
+    "coordination": [{"department": "都市整備局", "content": "道路占用の協議", "status": "done"}],
+    "schedule_notes": "議会全員協議会で報告予定",
+    "remarks": "国庫補助金の申請を予定",
+}
+# (query, the field where the first hit is, the hit as written)
+FIELD_QUERIES = [
+    ("網形成", "title", "網形成"),
+    ("デマンド交通", "summary", "デマンド交通"),
+    ("ネットワーク整備", "policy_ref", "ネットワーク整備"),
+    ("乗合タクシー", "discussion_points", "乗合タクシー"),
+    ("役割分担", "discussion_points", "役割分担"),
+    ("循環バス", "details", "循環バス"),
+    ("事業スケジュール", "details", "事業スケジュール"),
+    ("交通政策検討会", "history", "交通政策検討会"),
+    ("利用実態調査", "history", "利用実態調査"),
+    ("都市整備局", "coordination", "都市整備局"),
+    ("道路占用", "coordination", "道路占用"),
+    ("全員協議会", "schedule_notes", "全員協議会"),
+    ("国庫補助金", "remarks", "国庫補助金"),
+    ("高齢者の移動", "opinions", "高齢者の移動"),
+    ("利用者アンケート", "opinions", "利用者アンケート"),
+    ("運行事業者と合意", "opinions", "運行事業者と合意"),
+    ("継続審議", "special_notes", "継続審議"),
+]
+
+
+@pytest.fixture
+def transit(people) -> Item:
+    """An item with every searchable text filled, deliberated at a meeting (minutes unconfirmed)."""
+    item = _item(people, ItemStatus.SCHEDULED, **EVERYTHING)
+    meetings.record_deliberation(
+        people["secretariat"],
+        _meeting(item),
+        item,
+        {
+            "opinions": [
+                {
+                    "opinion": "高齢者の移動手段をどう確保するのか。",
+                    "response": "利用者アンケートの結果を踏まえて検討する。",
+                    "follow_up": "運行事業者と合意済み。",
+                }
+            ],
+            "special_notes": "次回に継続審議とする。",
+        },
+    )
+    db.session.commit()
+    return item
+
+
+@pytest.mark.parametrize(("q", "field", "as_written"), FIELD_QUERIES)
+def test_every_indexed_field_is_found(people, transit, q, field, as_written):
+    (hit,) = search_items(people["secretariat"], q)
+    assert hit.item.id == transit.id
+    assert hit.field == field
+    assert hit.match == as_written
+    assert as_written in hit.snippet
+
+
+def test_every_field_has_a_japanese_label():
+    assert {f for _, f, _ in FIELD_QUERIES} == set(SEARCH_FIELDS)
+    assert all(re.search(r"[\u3040-\u9fff]", label) for label in SEARCH_FIELDS.values())
+
+
+# -- Japanese queries of one, two, three and more characters -----------------------------------
+
+
+@pytest.fixture
+def water(people) -> dict[str, Item]:
+    made = {}
+    for key, title, summary in [
+        ("sewer", "下水道事業の経営戦略", "使用料の見直し"),
+        ("supply", "水の安定供給に関する計画", "浄水場の更新"),
+        ("road", "道路の維持管理", "橋りょうの長寿命化と下水の接続"),
+        ("park", "公園の再整備", "遊具の更新"),
+    ]:
+        made[key] = _item(people, title=title, summary=summary)
+    db.session.commit()
+    return made
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("水", ["supply", "sewer", "road"]),  # one character: the LIKE scan
+        ("道", ["road", "sewer"]),
+        ("下水", ["sewer", "road"]),  # two characters: the LIKE scan
+        ("更新", ["park", "supply"]),
+        ("下水道", ["sewer"]),  # three and more: the trigram index
+        ("浄水場の更新", ["supply"]),
+        ("長寿命化と下水", ["road"]),
+        ("上水道", []),
+        ("公", ["park"]),
+    ],
+)
+def test_japanese_queries_of_every_length_find_exactly(people, water, q, expected):
+    """Title hits first, then newest first (the items were filed in the fixture's order)."""
+    assert titles(people["secretariat"], q) == [water[k].title for k in expected]
+
+
+def test_title_hits_come_before_newer_hits_elsewhere(people):
+    old = _item(people, title="ごみ収集の効率化")
+    db.session.commit()
+    newer = _item(people, title="清掃工場の更新", summary="ごみ収集車の更新も含む")
+    db.session.commit()
+    assert newer.updated_at >= old.updated_at
+    assert titles(people["secretariat"], "ごみ収集") == [old.title, newer.title]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("100%", ["手数料を100%引き上げる"]),
+        ("%", ["手数料を100%引き上げる"]),
+        ("a_b", ["手数料を100%引き上げる"]),
+        ("_", ["手数料を100%引き上げる"]),
+        ('"引き上げ"', ["手数料を100%引き上げる"]),
+        ('"', ["手数料を100%引き上げる"]),
+        ("\\", ["手数料を100%引き上げる"]),
+        ("OR -*", ["手数料を100%引き上げる"]),
+        ("*", ["手数料を100%引き上げる"]),
+        ("axb", ["手数料を100円に"]),
+        ("100", ["手数料を100円に", "手数料を100%引き上げる"]),
+    ],
+)
+def test_query_syntax_is_only_text(people, q, expected):
+    """No LIKE wildcard or FTS5 operator in a query means anything but itself."""
+    _item(people, title="手数料を100%引き上げる", summary='税率の"引き上げ"と a_b の案 OR -* \\')
+    _item(people, title="手数料を100円に", summary="ab とも axb とも言う")
+    db.session.commit()
+    assert titles(people["secretariat"], q) == expected
+
+
+def test_the_index_and_a_plain_scan_agree(people, transit, water):
+    """Whatever path a query takes (trigram index or LIKE scan), it finds what `in` finds."""
+    docs = db.session.execute(sa.select(SearchDocument.item_id, SearchDocument.folded)).all()
+    queries = [
+        "水",
+        "の",
+        "下水",
+        "交通",
+        "デマンド交通の導入",
+        "ｄｅｍａｎｄ",
+        "バス",
+        "r1.7",
+        "xyz",
+    ]
+    for q in queries:
+        expected = {item_id for item_id, folded in docs if fold(q) in folded}
+        found = {hit.item.id for hit in search_items(people["secretariat"], q, limit=200)}
+        assert found == expected, q
+
+
+# -- folding ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "query"),
+    [
+        ("ＩＣＴ戦略", "ICT"),
+        ("ICT戦略", "ＩＣＴ"),
+        ("ICT戦略", "ict"),
+        ("ｉｃｔ戦略", "Ｉｃｔ"),
+        ("ｼｽﾃﾑ改修", "システム"),
+        ("システム改修", "ｼｽﾃﾑ"),
+        ("ﾃﾞｰﾀ連携", "データ"),
+        ("第１２回", "12回"),
+    ],
+)
+def test_full_and_half_width_and_case_are_one(people, written, query):
+    item = _item(people, title=f"{written}の推進")
+    db.session.commit()
+    (hit,) = search_items(people["secretariat"], query)
+    assert hit.item.id == item.id
+    assert fold(hit.match) == fold(query)
+    assert hit.match in f"{written}の推進"  # the snippet shows the text as written
+
+
+def test_fold_keeps_a_map_back_to_the_text():
+    text = "ｶﾞｽ料金とＩＣＴ"
+    folded, origin = fold_with_offsets(text)
+    assert folded == "ガス料金とict" == fold(text)
+    at = folded.index("ict")
+    assert text[origin[at] : origin[at + 3]] == "ＩＣＴ"
+    assert text[origin[0] : origin[1]] == "ｶﾞ"
+
+
+def test_snippet_is_about_forty_characters_either_side(people):
+    body = "あ" * 100 + "目的外利用" + "い" * 100
+    _item(people, title="個人情報の取扱い", summary=body)
+    db.session.commit()
+    (hit,) = search_items(people["secretariat"], "目的外利用")
+    assert hit.before == "…" + "あ" * 40
+    assert hit.match == "目的外利用"
+    assert hit.after == "い" * 40 + "…"
+    assert hit.snippet == hit.before + hit.match + hit.after
+
+
+# -- the index follows every change ------------------------------------------------------------
+
+
+def test_an_edited_item_is_found_by_its_new_text_only(people):
+    dep = people["department"]
+    item = make_item(
+        department=dep, title="旧庁舎の解体", details=[{"heading": "経緯", "body": "耐震性不足"}]
+    )
+    db.session.commit()
+    items.update_item(
+        dep,
+        item,
+        {"title": "新庁舎の建設", "details": [{"heading": "経緯", "body": "老朽化への対応"}]},
+    )
+    db.session.commit()
+    sec = people["secretariat"]
+    assert titles(sec, "旧庁舎") == []
+    assert titles(sec, "耐震性不足") == []
+    assert titles(sec, "新庁舎") == ["新庁舎の建設"]
+    assert [h.field for h in search_items(sec, "老朽化")] == ["details"]
+
+
+def test_replaced_opinions_and_a_rolled_back_edit_leave_no_trace(people, transit):
+    sec = people["secretariat"]
+    meetings.record_deliberation(
+        sec, _meeting(transit), transit, {"opinions": [{"opinion": "通学利用にも配慮を。"}]}
+    )
+    db.session.commit()
+    assert titles(sec, "高齢者の移動") == []
+    assert titles(sec, "通学利用") == [transit.title]
+
+    items.update_item(
+        people["secretariat"], make_item(department=people["department"]), {"title": "幻の案件"}
+    )
+    db.session.rollback()
+    assert titles(sec, "幻の案件") == []
+
+
+def test_rebuild_writes_the_same_rows(people, transit, water):
+    def rows():
+        return db.session.execute(
+            sa.select(
+                SearchDocument.item_id,
+                SearchDocument.position,
+                SearchDocument.field,
+                SearchDocument.meeting_id,
+                SearchDocument.text,
+                SearchDocument.folded,
+            ).order_by(SearchDocument.item_id, SearchDocument.position)
+        ).all()
+
+    before = rows()
+    assert rebuild(db.session.connection()) == 5
+    assert rows() == before
+    assert titles(people["secretariat"], "下水道") == [water["sewer"].title]
+
+
+# -- permissions -------------------------------------------------------------------------------
+
+
+def test_drafts_only_for_their_own_section_and_the_secretariat(people):
+    _item(people, ItemStatus.DRAFT, title="下書きの観光振興策")
+    _item(people, ItemStatus.SUBMITTED, title="申込済みの観光振興策")
+    db.session.commit()
+    expected = {
+        "secretariat": ["申込済みの観光振興策", "下書きの観光振興策"],
+        "admin": ["申込済みの観光振興策", "下書きの観光振興策"],
+        "department": ["申込済みの観光振興策", "下書きの観光振興策"],
+        "other_department": ["申込済みの観光振興策"],
+        "viewer": ["申込済みの観光振興策"],
+    }
+    for who, found in expected.items():
+        assert titles(people[who], "観光振興") == found, who
+    assert titles(None, "観光振興") == []  # nothing is published
+
+
+def test_what_was_said_is_found_only_where_its_minutes_may_be_read(people, transit):
+    sec, viewer, dep = people["secretariat"], people["viewer"], people["department"]
+    meeting = _meeting(transit)
+
+    def found(user) -> dict[str, list[str]]:
+        return {q: titles(user, q) for q in ("高齢者の移動", "継続審議", "デマンド交通")}
+
+    mine = [transit.title]
+    assert found(sec) == {"高齢者の移動": mine, "継続審議": mine, "デマンド交通": mine}
+    # The minutes are a draft: staff other than the secretariat see the item but not what was said.
+    for user in (viewer, dep):
+        assert found(user) == {"高齢者の移動": [], "継続審議": [], "デマンド交通": mine}
+    assert found(None) == {"高齢者の移動": [], "継続審議": [], "デマンド交通": []}
+
+    meetings.record_outcome(sec, meeting, transit, "approved")
+    meetings.hold(sec, meeting)
+    meetings.confirm(sec, meeting)
+    db.session.commit()
+    assert found(viewer) == {"高齢者の移動": mine, "継続審議": mine, "デマンド交通": mine}
+    assert found(None) == {"高齢者の移動": [], "継続審議": [], "デマンド交通": []}
+
+    meetings.publish(sec, meeting)
+    db.session.commit()
+    assert meeting.status == MeetingStatus.PUBLISHED
+    assert found(None) == {"高齢者の移動": mine, "継続審議": mine, "デマンド交通": mine}
+
+
+# -- the API -----------------------------------------------------------------------------------
+
+
+def test_api_search_shape(client, people, transit):
+    from tests.test_api import auth
+
+    r = client.get(
+        f"{API}/search", query_string={"q": "ﾃﾞﾏﾝﾄﾞ交通"}, headers=auth(people["secretariat"])
+    )
+    assert r.status_code == 200
+    (hit,) = r.get_json()["results"]
+    assert hit == {
+        "item_id": transit.id,
+        "title": EVERYTHING["title"],
+        "status": "scheduled",
+        "status_label": ItemStatus.SCHEDULED.label,
+        "field": "summary",
+        "snippet": "路線バスの再編とデマンド交通の導入を図る。",
+    }
+
+
+@pytest.mark.parametrize("q", ["", "   ", "　"])
+def test_api_empty_query_finds_nothing(client, people, transit, q):
+    r = client.get(f"{API}/search", query_string={"q": q})
+    assert r.status_code == 200
+    assert r.get_json() == {"results": []}
+
+
+def test_api_overlong_query_is_a_japanese_422(client, people):
+    r = client.get(f"{API}/search", query_string={"q": "水" * 201})
+    assert r.status_code == 422
+    body = r.get_json()
+    assert "200文字以内" in body["error"]["message"] or "200文字以内" in str(body)
+
+
+# -- the pages ---------------------------------------------------------------------------------
+
+
+def login(client: FlaskClient, user) -> FlaskClient:
+    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+SEARCH_BOX = re.compile(
+    r'<form class="site-search" role="search" aria-label="[^"]+" method="get" action="/search">'
+    r'\s*<label for="site-search-q"[^>]*>[^<]+</label>\s*<input type="search" id="site-search-q" name="q"'
+)
+
+
+@pytest.mark.parametrize(
+    ("user", "url"),
+    [
+        (None, "/login"),
+        (None, "/public/"),
+        (None, "/search"),
+        ("viewer", "/"),
+        ("viewer", "/items/"),
+        ("viewer", "/meetings/"),
+        ("secretariat", "/items/intake"),
+        ("viewer", "/search?q=水"),
+        ("viewer", "/items/999999"),  # the 404 page too
+    ],
+)
+def test_the_search_box_is_on_every_page(client, people, user, url):
+    if user:
+        login(client, people[user])
+    page = client.get(url).get_data(as_text=True)
+    assert SEARCH_BOX.search(page), url
+
+
+def test_results_page_marks_the_hit_and_links_the_item(client, people, transit):
+    login(client, people["secretariat"])
+    r = client.get(
+        "/search", query_string={"q": "ＤＥＭＡＮＤ"}
+    )  # no hit: 「デマンド」 is katakana
+    assert "見つかりませんでした" in r.get_data(as_text=True)
+    r = client.get("/search", query_string={"q": "デマンド交通"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "検索結果：1件" in page
+    assert "路線バスの再編と<mark>デマンド交通</mark>の導入を図る。" in page
+    assert f'href="/items/{transit.id}"' in page
+    assert "一致した箇所：概要" in page
+    assert 'value="デマンド交通"' in page  # the box keeps the query
+
+
+def test_results_page_escapes_what_it_shows(client, people):
+    _item(people, title="<script>alert(1)</script>の検証")
+    db.session.commit()
+    login(client, people["secretariat"])
+    page = client.get("/search", query_string={"q": "<script>"}).get_data(as_text=True)
+    assert "<mark>&lt;script&gt;</mark>" in page
+    assert "<script>alert" not in page
+
+
+def test_results_page_pages(client, people):
+    for n in range(23):
+        _item(people, title=f"公共施設の長寿命化 その{n + 1}")
+    db.session.commit()
+    login(client, people["viewer"])
+    first = client.get("/search", query_string={"q": "長寿命化"}).get_data(as_text=True)
+    assert "検索結果：23件" in first
+    assert first.count("<mark>長寿命化</mark>") == 20
+    assert "その23<" in first
+    assert "その4<" in first
+    assert "その3<" not in first
+    assert 'rel="next"' in first
+    second = client.get("/search", query_string={"q": "長寿命化", "page": 2}).get_data(as_text=True)
+    assert second.count("<mark>長寿命化</mark>") == 3
+    assert "その3<" in second
+    assert "その1<" in second
+    assert 'rel="prev"' in second
+    beyond = client.get("/search", query_string={"q": "長寿命化", "page": 99})
+    assert beyond.status_code == 200
+    assert "このページに結果はありません" in beyond.get_data(as_text=True)
+
+
+def test_public_search_shows_published_items_with_public_links(client, people, transit):
+    sec = people["secretariat"]
+    meeting = _meeting(transit)
+    _item(people, title="交通政策の下書き検討")
+    db.session.commit()
+    assert "見つかりませんでした" in client.get("/search?q=交通").get_data(as_text=True)
+    meetings.record_outcome(sec, meeting, transit, "approved")
+    for step in (meetings.hold, meetings.confirm, meetings.publish):
+        step(sec, meeting)
+    db.session.commit()
+    page = client.get("/search?q=交通").get_data(as_text=True)
+    assert "検索結果：1件" in page
+    assert f'href="/public/items/{transit.id}"' in page
+    assert "交通政策の下書き" not in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"q": ""}, "検索する語を入力してください。"),
+        ({"q": "　 "}, "検索する語を入力してください。"),
+        ({"q": "水" * 201}, "検索語は200文字以内で入力してください（現在201文字）。"),
+        ({"q": "水\x00"}, "使用できない文字（制御文字など）が含まれています。"),
+        ({"q": "水", "page": "abc"}, None),
+        ({"q": "水", "page": "-5"}, None),
+        ({"q": "水", "page": "99999999999999999999"}, None),
+    ],
+)
+def test_bad_queries_get_a_japanese_message_not_a_500(client, people, query, message):
+    login(client, people["viewer"])
+    r = client.get("/search", query_string=query)
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    if message:
+        assert message in page
+        assert 'aria-invalid="true"' in page
+    else:
+        assert "検索結果：0件" in page
+
+
+# -- the migration builds the same index -------------------------------------------------------
+
+
+@pytest.fixture
+def migrated_app(engine_name: str, tmp_path) -> Iterator[Flask]:
+    """A database built by `flask db upgrade` (not create_all), with one item in it."""
+    url = _create_pg_database() if engine_name == "postgresql" else f"sqlite:///{tmp_path / 'm.db'}"
+    app = make_app(url)
+    try:
+        with app.app_context():
+            result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+            assert result.exit_code == 0, result.output
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if engine_name == "postgresql":
+            _drop_pg_database(url)
+
+
+def _engine_index_exists() -> bool:
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            sql = "SELECT count(*) FROM sqlite_master WHERE name = :name"
+            name = "search_fts"
+        else:
+            sql = "SELECT count(*) FROM pg_indexes WHERE indexname = :name"
+            name = PG_TRGM_INDEX
+        return conn.execute(sa.text(sql), {"name": name}).scalar() == 1
+
+
+def test_the_migration_builds_the_engine_index(migrated_app):
+    assert _engine_index_exists()
+    sec = make_user(Role.SECRETARIAT)
+    dep = make_user(Role.DEPARTMENT)
+    make_item(ItemStatus.SUBMITTED, department=dep, secretariat=sec, title="ＩＣＴ推進計画")
+    db.session.commit()
+    assert titles(sec, "ict推進") == ["ＩＣＴ推進計画"]  # three and more: the engine's index
+    assert titles(sec, "推進") == ["ＩＣＴ推進計画"]
+    db.session.remove()  # end the read transaction: SQLite's writer lock would block the DDL
+    result = migrated_app.test_cli_runner().invoke(args=["db", "downgrade", "--", "-1"])
+    assert result.exit_code == 0, result.output
+    assert not _engine_index_exists()
+    assert "search_documents" not in sa.inspect(db.engine).get_table_names()
+
+
+def test_search_results_page_is_stable_for_the_same_day(people):
+    """Same inputs, same order: ties in time fall back to the id (newest first)."""
+    made = [_item(people, title=f"同日の案件{n}") for n in range(3)]
+    db.session.commit()
+    found = search(people["secretariat"], "同日の案件", per_page=2)
+    assert found.total == 3
+    assert found.pages == 2
+    ids = [h.item.id for h in found.hits] + [
+        h.item.id for h in search(people["secretariat"], "同日の案件", page=2, per_page=2).hits
+    ]
+    assert sorted(ids) == sorted(i.id for i in made)
+    assert len(set(ids)) == 3
+
+
+def test_minutes_clause_agrees_with_can_read_minutes(people, transit):
+    """The SQL that hides what was said is can_read_minutes, for every role and meeting state."""
+    sec, meeting = people["secretariat"], _meeting(transit)
+    steps = [
+        lambda: None,
+        lambda: meetings.record_outcome(sec, meeting, transit, "approved"),
+        lambda: meetings.hold(sec, meeting),
+        lambda: meetings.confirm(sec, meeting),
+        lambda: meetings.publish(sec, meeting),
+    ]
+    seen = set()
+    for step in steps:
+        step()
+        db.session.flush()
+        seen.add(meeting.status)
+        for user in [None, *people.values()]:
+            in_sql = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Meeting)
+                .where(Meeting.id == meeting.id, readable_minutes_clause(user))
+            )
+            assert bool(in_sql) == can_read_minutes(user, meeting), (user, meeting.status)
+    assert seen == set(MeetingStatus)
+
+
+def test_a_snippet_is_one_line(people):
+    _item(people, title="改行の確認", summary="ア 循環バスの廃止\nイ  停留所の統合\n\nウ 運賃")
+    db.session.commit()
+    (hit,) = search_items(people["secretariat"], "停留所")
+    assert hit.snippet == "ア 循環バスの廃止 イ 停留所の統合 ウ 運賃"
+
+
+def test_short_queries_rank_only_the_newest_matches(people, monkeypatch, client):
+    """1–2 characters: a bounded scan (newest first, SHORT_QUERY_ITEMS); longer: every match."""
+    monkeypatch.setattr("workflow.services.search.SHORT_QUERY_ITEMS", 3)
+    oldest = _item(people, title="橋りょう長寿命化修繕計画")
+    db.session.commit()
+    for n in range(4):
+        _item(people, title=f"道路維持 その{n}", summary="橋りょうの点検を含む")
+        db.session.commit()
+    sec = people["secretariat"]
+    short = search(sec, "橋")
+    assert short.limited
+    assert short.total == 3
+    assert [h.item.title for h in short.hits] == [
+        "道路維持 その3",
+        "道路維持 その2",
+        "道路維持 その1",
+    ]
+    full = search(sec, "橋りょう")
+    assert not full.limited
+    assert full.total == 5
+    assert full.hits[0].item.id == oldest.id  # its title hit comes first
+    login(client, sec)
+    page = client.get("/search", query_string={"q": "橋"}).get_data(as_text=True)
+    assert "検索結果：3件以上" in page
+    assert "新しい3件から表示" in page
