@@ -186,6 +186,10 @@ def rebuild(conn: Connection) -> int:
     conn.execute(SearchDocument.__table__.delete())
     reindex(conn, ids)
     create_search_structures(conn)
+    # Fresh statistics for the planner: without them PostgreSQL, after a bulk load, read the
+    # whole trigram index for a short query (measured: 700 ms against 90 ms once analysed).
+    for table in ("items", "search_documents"):
+        conn.exec_driver_sql(f"ANALYZE {table}")
     return len(ids)
 
 
