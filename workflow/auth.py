@@ -11,6 +11,7 @@ committed *before* the count is read, so concurrent attempts cannot all slip und
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from datetime import timedelta
@@ -45,8 +46,15 @@ TOO_MANY_ATTEMPTS = (
     "もう一度お試しください。"
 )
 
-# Compared against when the login ID is unknown; its password is random and thrown away.
-_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown login is checked against, so it costs the same time as a known one.
+
+    Made on first use: scrypt at import would slow every process start (and cold PDFs).
+    """
+    return generate_password_hash(secrets.token_urlsafe(16))
+
 
 # Refresh last_seen_at at most this often: a write on every request would serialise readers.
 _TOUCH_EVERY = timedelta(minutes=1)
@@ -138,7 +146,7 @@ def login() -> str | Response | tuple[str, int]:
         user = db.session.scalar(select(User).where(User.login == form.login.data))
         if user is None:
             # Hash anyway, so the response time does not tell which login IDs exist.
-            check_password_hash(_DUMMY_HASH, form.password.data)
+            check_password_hash(_dummy_hash(), form.password.data)
         elif user.active and user.check_password(form.password.data):
             _clear_session_keys()
             attempt.success = True
