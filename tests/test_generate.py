@@ -7,7 +7,7 @@ from collections import defaultdict
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import make_item
+from tests.factories import make_item, make_user
 from workflow.demo import generate
 from workflow.extensions import db
 from workflow.models import (
@@ -22,7 +22,7 @@ from workflow.models import (
     PublicComment,
     User,
 )
-from workflow.states.states import ItemStatus, MeetingStatus, PublicCommentStatus
+from workflow.states.states import ItemStatus, MeetingStatus, PublicCommentStatus, Role
 from workflow.wareki import fiscal_year
 
 N = 60
@@ -170,3 +170,12 @@ def test_same_seed_same_data():
 def test_rows_use_every_part_of_the_form(generated):
     for model in (ItemDetail, ItemDiscussionPoint, ItemRouteStep, PublicComment):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) > 0
+
+
+def test_generated_items_are_found_by_search(generated):
+    """The generator writes around the ORM, so it must build the search index itself."""
+    from workflow.services.search import search_items
+
+    title = db.session.scalar(sa.select(Item.title).order_by(Item.id).limit(1))
+    hits = search_items(make_user(Role.SECRETARIAT), title[:6])
+    assert hits
