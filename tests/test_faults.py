@@ -337,3 +337,31 @@ def test_an_unexpected_crash_is_a_japanese_500_without_traceback(
         assert "Traceback" not in page
         db.session.remove()
         db.engine.dispose()
+
+
+def _stale(_session: Session) -> None:
+    raise sa.orm.exc.StaleDataError("UPDATE meetings matched 0 rows: another request changed it")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [_stale, lambda _s: _raise_integrity()],
+    ids=["stale_version", "unique_row_taken"],
+)
+def test_a_race_lost_on_a_page_is_a_japanese_409(app: Flask, client: FlaskClient, error):
+    """A page's transaction can lose a race at flush (the API has its own handler): no 500."""
+    meeting, secretariat = _confirmed()
+    _login(client, secretariat)
+    before = _history_count()
+    with _after_history_flush(error):
+        response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+    assert response.status_code == 409
+    assert response.mimetype == "text/html"
+    assert LOST_RACE in response.get_data(as_text=True)
+    assert _history_count() == before
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CONFIRMED
+
+
+def _raise_integrity() -> None:
+    raise sa.exc.IntegrityError("INSERT INTO agenda_entries", {}, Exception("duplicate key"))

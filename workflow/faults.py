@@ -18,6 +18,7 @@ import logging
 from flask import Flask, current_app, g, make_response, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import InternalServerError
 
 from workflow.extensions import db
@@ -52,6 +53,9 @@ def init_app(app: Flask) -> None:
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.register_error_handler(error, _database_error)
     app.register_error_handler(sa_exc.DBAPIError, _dbapi_error)
+    # A race lost inside a page's transaction (the API's blueprint answers its own first).
+    app.register_error_handler(StaleDataError, _lost_race)
+    app.register_error_handler(sa_exc.IntegrityError, _lost_race)
     app.register_error_handler(PdfRenderError, _pdf_error)
     app.register_error_handler(FontMissingError, _pdf_error)
     app.register_error_handler(InternalServerError, _server_error)
@@ -101,6 +105,13 @@ def _database_error(error: sa_exc.SQLAlchemyError) -> ResponseReturnValue:
         return _answer(409, "conflict", "ほかの操作と重なりました", LOST_RACE)
     log.error("database unavailable during %s %s: %s", request.method, request.path, error)
     return _answer(503, "database_unavailable", "ただいま処理できません", DB_UNAVAILABLE)
+
+
+def _lost_race(error: sa_exc.SQLAlchemyError) -> ResponseReturnValue:
+    """Someone changed the same row first (stale version, or the same unique row): 409."""
+    _rollback()
+    log.info("lost a race during %s %s: %s", request.method, request.path, error)
+    return _answer(409, "conflict", "ほかの操作と重なりました", LOST_RACE)
 
 
 def _dbapi_error(error: sa_exc.DBAPIError) -> ResponseReturnValue:
