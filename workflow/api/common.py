@@ -12,14 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, g, request
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed, WorkflowError
+from workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.models import ApiToken, Item, Meeting, User
 from workflow.models._types import utcnow
 from workflow.permissions import can_read_item, can_read_meeting
+from workflow.services import transaction
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -194,8 +193,4 @@ def query_text(name: str, *, limit: int = 200) -> str:
 
 def commit() -> None:
     """End the request's one transaction; a lost race becomes 409 (nothing half-written)."""
-    try:
-        db.session.commit()
-    except (StaleDataError, IntegrityError) as exc:
-        db.session.rollback()
-        raise Conflict(CONFLICT_MESSAGE, {"reason": type(exc).__name__}) from exc
+    transaction.commit(CONFLICT_MESSAGE)

@@ -17,19 +17,25 @@ CONFLICT_MESSAGE = (
 )
 
 
-@contextmanager
-def unit_of_work() -> Iterator[None]:
-    """Run the body and commit; any error rolls everything back.
+def commit(message: str = CONFLICT_MESSAGE) -> None:
+    """Commit the one transaction; a lost race rolls it back and becomes :class:`Conflict` (409).
 
     A lost race surfaces as StaleDataError (the version we read is gone) or, when two writers
-    insert the same unique row, IntegrityError: both become :class:`Conflict` (409).
+    insert the same unique row, IntegrityError.
     """
     try:
-        yield
         db.session.commit()
     except (StaleDataError, IntegrityError) as exc:
         db.session.rollback()
-        raise Conflict(CONFLICT_MESSAGE) from exc
+        raise Conflict(message, {"reason": type(exc).__name__}) from exc
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Run the body and :func:`commit`; any error rolls everything back."""
+    try:
+        yield
     except BaseException:
         db.session.rollback()
         raise
+    commit()
