@@ -17,25 +17,30 @@ CONFLICT_MESSAGE = (
 )
 
 
-def commit(message: str = CONFLICT_MESSAGE) -> None:
-    """Commit the one transaction; a lost race rolls it back and becomes :class:`Conflict` (409).
-
-    A lost race surfaces as StaleDataError (the version we read is gone) or, when two writers
-    insert the same unique row, IntegrityError.
-    """
+@contextmanager
+def _lost_race_is_conflict(message: str) -> Iterator[None]:
+    """A lost race — StaleDataError (the version we read is gone) or IntegrityError (two writers
+    inserting the same unique row), at a flush or at commit — rolls back and becomes Conflict."""
     try:
-        db.session.commit()
+        yield
     except (StaleDataError, IntegrityError) as exc:
         db.session.rollback()
         raise Conflict(message, {"reason": type(exc).__name__}) from exc
 
 
+def commit(message: str = CONFLICT_MESSAGE) -> None:
+    """Commit the one transaction; a lost race becomes :class:`Conflict` (409)."""
+    with _lost_race_is_conflict(message):
+        db.session.commit()
+
+
 @contextmanager
 def unit_of_work() -> Iterator[None]:
-    """Run the body and :func:`commit`; any error rolls everything back."""
+    """Run the body and commit; a lost race in either is Conflict, any error rolls back whole."""
     try:
-        yield
+        with _lost_race_is_conflict(CONFLICT_MESSAGE):
+            yield
+            db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    commit()
