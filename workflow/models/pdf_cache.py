@@ -20,8 +20,10 @@ class PdfCache(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256, hex
     kind: Mapped[str] = mapped_column(String(20))  # minutes, agenda, request_form …
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    # Indexed so old rows can be pruned by age.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When a download last read the row, to a day (workflow.pdf.cache.TOUCH_EVERY); indexed so
+    # that rows nobody reads any more can be pruned (workflow.maintenance).
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     def __repr__(self) -> str:
         return f"<PdfCache {self.kind} {self.key[:12]} {len(self.content)} bytes>"
