@@ -19,6 +19,7 @@ from workflow.audit import audit_cli
 from workflow.backup import backup_command, restore_command
 from workflow.demo.load import demo_cli
 from workflow.extensions import db
+from workflow.maintenance import prune_command
 from workflow.models import ApiToken, Section, User
 from workflow.passwords import password_problem
 from workflow.search_index import search_cli
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(search_cli)
+    app.cli.add_command(prune_command)
 
 
 class CommandError(click.ClickException):
