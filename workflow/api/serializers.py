@@ -178,9 +178,10 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
     """Every field of the item, what the system derived, and what *user* may do with it."""
     from workflow.services.items import allowed_events
 
-    entries = [e for e in derived.item_entries(item) if can_read_meeting(user, e.meeting)]
-    sm_entries = [e for e in entries if e.meeting.kind == derived.SECTION_MANAGERS]
-    sm_said = bool(sm_entries) and can_read_minutes(user, sm_entries[-1].meeting)
+    every = derived.item_entries(item)  # read once; every derived field below is cut from it
+    entries = [e for e in every if can_read_meeting(user, e.meeting)]
+    sm_entry = derived.section_managers_entry(item, entries=entries)
+    sm_said = sm_entry is not None and can_read_minutes(user, sm_entry.meeting)
     history = (
         db.session.scalars(
             select(HistoryEvent).where(HistoryEvent.item_id == item.id).order_by(HistoryEvent.id)
@@ -200,11 +201,13 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
         "updated_at": iso(item.updated_at),
         "review_dates": {e.meeting.kind: iso(e.meeting.date) for e in entries},
         "section_managers_attendance": (
-            [attendance_json(a) for a in derived.section_managers_attendance(item)]
+            [attendance_json(a) for a in derived.section_managers_attendance(item, entries=every)]
             if sm_said
             else []
         ),
-        "section_managers_result": derived.section_managers_result(item) if sm_said else None,
+        "section_managers_result": (
+            derived.section_managers_result(item, entries=every) if sm_said else None
+        ),
         "prior_opinions": [
             {
                 "meeting_id": group.meeting.id,
@@ -214,7 +217,7 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
                 "opinions": [opinion_json(o) for o in group.opinions],
                 "outcome_text": group.outcome_text,
             }
-            for group in derived.prior_opinions(item)
+            for group in derived.prior_opinions(item, entries=every)
             if can_read_minutes(user, group.meeting)
         ],
         "deliberations": [deliberation_json(e, user) for e in entries],

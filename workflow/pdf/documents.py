@@ -179,9 +179,9 @@ def _yes_no(value: bool) -> list[list]:
     return [["あり", bool(value)], ["なし", not value]]
 
 
-def _target_meeting(item: Item) -> Meeting | None:
+def _target_meeting(item: Item, entries: derived.Entries) -> Meeting | None:
     """The meeting of the item's 付議先 kind that took it up, if it has been scheduled yet."""
-    for entry in derived.item_entries(item):
+    for entry in entries:
         if entry.meeting.kind == item.target_kind:
             return entry.meeting
     return None
@@ -190,10 +190,11 @@ def _target_meeting(item: Item) -> Meeting | None:
 def request_form_context(item: Item) -> dict:
     """What 様式２ prints: every typed field, and what the system derives from the meetings."""
     kinds = db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)).all()
-    reviewed = derived.review_dates(item)
+    entries = derived.item_entries(item)  # read once; every derived field below is cut from it
+    reviewed = derived.review_dates(item, entries=entries)
     target = item.target.name if item.target else ""
-    prior = derived.prior_opinions(item, before=_target_meeting(item))
-    attendance = derived.section_managers_attendance(item)
+    prior = derived.prior_opinions(item, before=_target_meeting(item, entries), entries=entries)
+    attendance = derived.section_managers_attendance(item, entries=entries)
     title = f"庁議（{target}）案件申込書" if target else "庁議案件申込書"
     return {
         "doc_title": title,
@@ -242,7 +243,7 @@ def request_form_context(item: Item) -> dict:
         "schedule_notes": item.schedule_notes,
         "remarks": item.remarks,
         "attendance": [[a.section_name, a.deputy] for a in attendance],
-        "section_managers_result": derived.section_managers_result(item),
+        "section_managers_result": derived.section_managers_result(item, entries=entries),
         "details": [[d.heading, d.body] for d in item.details],
         "meta": {"created": item.created_at, "modified": item.updated_at},
     }

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -46,18 +47,29 @@ def item_entries(item: Item) -> list[AgendaEntry]:
     )
 
 
-def review_dates(item: Item) -> dict[str, date]:
+# Each function below reads the item's entries itself, or takes *entries*: what item_entries(item)
+# returned (or a part of it, in its order), so a caller that shows several of them queries once.
+Entries = Sequence[AgendaEntry]
+
+
+def _entries(item: Item, entries: Entries | None) -> Entries:
+    return item_entries(item) if entries is None else entries
+
+
+def review_dates(item: Item, *, entries: Entries | None = None) -> dict[str, date]:
     """審議日: kind code → date of the meeting of that kind that took the item up (the latest)."""
-    return {entry.meeting.kind: entry.meeting.date for entry in item_entries(item)}
+    return {entry.meeting.kind: entry.meeting.date for entry in _entries(item, entries)}
 
 
-def prior_opinions(item: Item, before: Meeting | None = None) -> list[PriorMeeting]:
+def prior_opinions(
+    item: Item, before: Meeting | None = None, *, entries: Entries | None = None
+) -> list[PriorMeeting]:
     """「これまでの庁議での主な意見」: each decided earlier meeting's opinions, in date order.
 
     With *before*, only meetings held before it (the form printed for that meeting).
     """
     groups = []
-    for entry in item_entries(item):
+    for entry in _entries(item, entries):
         meeting = entry.meeting
         if entry.outcome is None:
             continue
@@ -77,18 +89,19 @@ def prior_opinions(item: Item, before: Meeting | None = None) -> list[PriorMeeti
     return groups
 
 
-def _section_managers_entry(item: Item) -> AgendaEntry | None:
-    entries = [e for e in item_entries(item) if e.meeting.kind == SECTION_MANAGERS]
-    return entries[-1] if entries else None
+def section_managers_entry(item: Item, *, entries: Entries | None = None) -> AgendaEntry | None:
+    """The item's latest 関係課長会議 entry, which the two fields below print."""
+    found = [e for e in _entries(item, entries) if e.meeting.kind == SECTION_MANAGERS]
+    return found[-1] if found else None
 
 
-def section_managers_attendance(item: Item) -> list[Attendance]:
+def section_managers_attendance(item: Item, *, entries: Entries | None = None) -> list[Attendance]:
     """関係課長会議の出席課・機関等: who attended (``deputy`` marks 「（代）」)."""
-    entry = _section_managers_entry(item)
+    entry = section_managers_entry(item, entries=entries)
     return list(entry.attendance) if entry else []
 
 
-def section_managers_result(item: Item) -> str | None:
+def section_managers_result(item: Item, *, entries: Entries | None = None) -> str | None:
     """関係課長会議の結果等: the printed outcome of the item at its 関係課長会議."""
-    entry = _section_managers_entry(item)
+    entry = section_managers_entry(item, entries=entries)
     return entry.outcome_text if entry else None
