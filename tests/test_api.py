@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy.orm.exc import StaleDataError
 
-from tests.factories import make_item, make_section, make_user
+from tests.factories import item_meeting_id, make_item, make_meeting, make_section, make_user
 from workflow.demo.sample import FORM_KEYS, sample_form, sample_minutes
 from workflow.extensions import db
-from workflow.models import ApiToken
+from workflow.models import ApiToken, Meeting
 from workflow.models._types import utcnow
+from workflow.services import meetings
 from workflow.states.states import ItemStatus, Role
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -712,3 +714,37 @@ def test_meeting_text_wider_than_its_column_is_422(client, people):
         headers=sec,
     )
     assert "presenter" in error_of(r, 422)["details"]["fields"]
+
+
+def test_the_public_reads_the_section_managers_meeting_it_may_read(client, people):
+    """継続審議 at a published 関係課長会議, taken up again at one not yet published: the public
+    sees the published meeting's 出席課 and 結果, never what the later one recorded."""
+    sec = people["secretariat"]
+    item = make_item(ItemStatus.SCHEDULED, department=people["department"], secretariat=sec)
+    taken_up = []
+    for on, section, outcome in (
+        (date(2019, 8, 21), "財政課", "continued"),
+        (date(2019, 9, 18), "未公表課", "forwarded"),
+    ):
+        if taken_up:
+            meeting = make_meeting(sec, on=on)
+            meetings.schedule(sec, meeting, item, "担当課長")
+        else:
+            meeting = db.session.get(Meeting, item_meeting_id(item))
+        record = {"attendance": [{"section": section, "deputy": False}], "opinions": []}
+        meetings.record_deliberation(sec, meeting, item, record)
+        meetings.record_outcome(
+            sec, meeting, item, outcome, "affairs_coordination" if outcome == "forwarded" else None
+        )
+        meetings.hold(sec, meeting)
+        taken_up.append(meeting)
+    meetings.confirm(sec, taken_up[0])
+    meetings.publish(sec, taken_up[0])
+    db.session.commit()
+
+    public = client.get(f"{API}/items/{item.id}").get_json()
+    assert public["section_managers_attendance"] == [{"section": "財政課", "deputy": False}]
+    assert public["section_managers_result"] == "継続審議とする。"
+    assert [d["meeting_id"] for d in public["deliberations"]] == [taken_up[0].id]
+    staff = client.get(f"{API}/items/{item.id}", headers=people["sec"]).get_json()
+    assert staff["section_managers_attendance"] == [{"section": "未公表課", "deputy": False}]

@@ -178,8 +178,9 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
     """Every field of the item, what the system derived, and what *user* may do with it."""
     from workflow.services.items import allowed_events
 
-    every = derived.item_entries(item)  # read once; every derived field below is cut from it
-    entries = [e for e in every if can_read_meeting(user, e.meeting)]
+    # Read once; every derived field below is cut from the meetings *user* may see. The 関係課長会議
+    # fields come from the latest of those, and only where its minutes are readable.
+    entries = [e for e in derived.item_entries(item) if can_read_meeting(user, e.meeting)]
     sm_entry = derived.section_managers_entry(item, entries=entries)
     sm_said = sm_entry is not None and can_read_minutes(user, sm_entry.meeting)
     history = (
@@ -201,13 +202,9 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
         "updated_at": iso(item.updated_at),
         "review_dates": {e.meeting.kind: iso(e.meeting.date) for e in entries},
         "section_managers_attendance": (
-            [attendance_json(a) for a in derived.section_managers_attendance(item, entries=every)]
-            if sm_said
-            else []
+            [attendance_json(a) for a in sm_entry.attendance] if sm_said else []
         ),
-        "section_managers_result": (
-            derived.section_managers_result(item, entries=every) if sm_said else None
-        ),
+        "section_managers_result": sm_entry.outcome_text if sm_said else None,
         "prior_opinions": [
             {
                 "meeting_id": group.meeting.id,
@@ -217,7 +214,7 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
                 "opinions": [opinion_json(o) for o in group.opinions],
                 "outcome_text": group.outcome_text,
             }
-            for group in derived.prior_opinions(item, entries=every)
+            for group in derived.prior_opinions(item, entries=entries)
             if can_read_minutes(user, group.meeting)
         ],
         "deliberations": [deliberation_json(e, user) for e in entries],
