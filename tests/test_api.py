@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.orm.exc import StaleDataError
 
 from tests.factories import item_meeting_id, make_item, make_meeting, make_section, make_user
+from tests.test_sample_path import SAMPLE_EVENTS, SAMPLE_REVIEW_DATES
 from workflow.demo.sample import FORM_KEYS, sample_form, sample_minutes
 from workflow.extensions import db
 from workflow.models import ApiToken, Meeting
@@ -206,26 +207,9 @@ def test_the_sample_goes_its_whole_path_through_the_api(client, people):
     item = client.get(f"{API}/items/{item_id}", headers=sec).get_json()
     assert item["status"] == "concluded"
     assert item["allowed_events"] == []
-    assert [h["event"] for h in item["history"]] == [
-        "submit",
-        "accept",
-        "schedule",
-        "record_outcome",
-        "schedule",
-        "record_outcome",
-        "schedule",
-        "record_outcome",
-        "submit_amendment",
-        "open_public_comment",
-        "close_public_comment",
-        "publish_comment_results",
-    ]
+    assert [h["event"] for h in item["history"]] == SAMPLE_EVENTS
     assert item["history"][0]["event_label"] == "申込"
-    assert item["review_dates"] == {
-        "section_managers": "2019-08-21",
-        "affairs_coordination": "2019-10-04",
-        "policy_coordination": "2019-10-11",
-    }
+    assert item["review_dates"] == SAMPLE_REVIEW_DATES
     assert item["section_managers_attendance"] == [
         {"section": s, "deputy": False} for s in sm["attendance"]
     ]

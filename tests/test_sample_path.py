@@ -19,6 +19,27 @@ from workflow.states.states import ItemStatus, MeetingStatus, PublicCommentStatu
 
 pytestmark = pytest.mark.usefixtures("app")
 
+# What the sample's whole path leaves, through the services here and through the API in test_api.
+SAMPLE_EVENTS = [
+    "submit",
+    "accept",
+    "schedule",
+    "record_outcome",
+    "schedule",
+    "record_outcome",
+    "schedule",
+    "record_outcome",
+    "submit_amendment",
+    "open_public_comment",
+    "close_public_comment",
+    "publish_comment_results",
+]
+SAMPLE_REVIEW_DATES = {
+    "section_managers": "2019-08-21",
+    "affairs_coordination": "2019-10-04",
+    "policy_coordination": "2019-10-11",
+}
+
 
 @pytest.fixture
 def actors():
@@ -38,20 +59,7 @@ def test_the_sample_goes_its_whole_real_path(actors):
         .where(HistoryEvent.item_id == item.id)
         .order_by(HistoryEvent.id)
     ).all()
-    assert events == [
-        "submit",
-        "accept",
-        "schedule",
-        "record_outcome",
-        "schedule",
-        "record_outcome",
-        "schedule",
-        "record_outcome",
-        "submit_amendment",
-        "open_public_comment",
-        "close_public_comment",
-        "publish_comment_results",
-    ]
+    assert events == SAMPLE_EVENTS
     assert all(m.status == MeetingStatus.PUBLISHED for m in path.meetings.values())
 
 
@@ -72,11 +80,7 @@ def test_derived_prior_opinions_equal_what_the_earlier_meetings_recorded(actors)
         "section_managers_meeting"
     ]["attendance"]
     assert section_managers_result(path.item) == "原案を上部庁議へ付議する（事務事業調整会議）"
-    assert {k: d.isoformat() for k, d in review_dates(path.item).items()} == {
-        "section_managers": "2019-08-21",
-        "affairs_coordination": "2019-10-04",
-        "policy_coordination": "2019-10-11",
-    }
+    assert {k: d.isoformat() for k, d in review_dates(path.item).items()} == SAMPLE_REVIEW_DATES
 
 
 @pytest.mark.parametrize("stage", STAGES)
