@@ -31,11 +31,15 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from workflow import models  # noqa: F401  (registers every table with the metadata)
-    from workflow.database import configure_engine
+    from workflow import (
+        database,
+        models,  # noqa: F401  (registers every table with the metadata)
+    )
 
     with app.app_context():
-        configure_engine(db.engine)
+        database.configure_engine(db.engine)
+        if db.engine.dialect.name == "sqlite":
+            database.init_app(app)
 
     from workflow import api, auth, cli, faults, filters, observability, pdf, security, views
 

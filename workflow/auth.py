@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
+from workflow.database import writing
 from workflow.extensions import db, login_manager
 from workflow.forms.auth import LoginForm
 from workflow.models import LoginAttempt, User, UserSession
@@ -104,6 +105,7 @@ def load_user(token: str) -> User | None:
     if row is None or not session_is_live(row):
         return None
     if utcnow() - row.last_seen_at > _TOUCH_EVERY:
+        writing()
         row.last_seen_at = utcnow()
         db.session.commit()
     row.token = token

@@ -5,10 +5,23 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+import warnings
+from contextvars import ContextVar
 
+from flask import Flask, request
 from sqlalchemy import Engine, event
 
 log = logging.getLogger(__name__)
+
+# Methods that change nothing (RFC 9110 §9.2.1): their requests read in a deferred transaction.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# True while a request that only reads runs on SQLite: its transactions begin deferred.
+_reading: ContextVar[bool] = ContextVar("chogi_sqlite_reading", default=False)
+_DEFERRED = "chogi_deferred"  # connection.info: its transaction began deferred
+
+
+class WriteWhileReading(RuntimeWarning):
+    """A GET request wrote without :func:`writing` first (tests turn warnings into errors)."""
 
 
 def configure_engine(engine: Engine) -> None:
@@ -36,7 +49,68 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = _reading.get()
+        connection.info[_DEFERRED] = deferred
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(_conn, _cursor, statement, _params, _context, _many) -> None:
+        if _reading.get() and statement.lstrip()[:6].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            warnings.warn(
+                f"write in a read-only request without writing(): {statement[:60]}",
+                WriteWhileReading,
+                stacklevel=2,
+            )
+
+
+def init_app(app: Flask) -> None:
+    """Let requests that only read (GET, HEAD, OPTIONS) run side by side on SQLite.
+
+    ``BEGIN IMMEDIATE`` takes SQLite's one write lock when a transaction begins, so under it every
+    request, pages included, waits for the one before to finish rendering. A request with a safe
+    method begins its transactions deferred instead: under WAL readers never wait, and each reads
+    one consistent snapshot. The few writes such a request makes (refreshing a session's
+    last-seen time, keeping a fresh PDF in the cache) go through :func:`writing`.
+    """
+
+    @app.before_request
+    def _begin_reading() -> None:
+        if request.method in SAFE_METHODS:
+            _reading.set(True)
+
+    @app.teardown_request
+    def _end_reading(_exc: BaseException | None) -> None:
+        # The read ends with the request, even where the app context lives on (the test client
+        # inside a test's own context): a later write must not ride on this deferred transaction.
+        from workflow.extensions import db
+
+        try:
+            session = db.session()  # the scoped session's Session
+            if (
+                _reading.get()
+                and session.in_transaction()
+                and session.connection().info.get(_DEFERRED)
+            ):
+                session.rollback()
+        finally:
+            _reading.set(False)
+
+
+def writing() -> None:
+    """From here on this request may write: end its read transaction, begin the next IMMEDIATE.
+
+    A deferred transaction that writes must upgrade its read lock, and SQLite refuses the upgrade
+    at once (no busy wait) when another connection committed since the read began. So the read
+    transaction is committed (a safe request has nothing pending) and the next one takes the write
+    lock first, waiting its turn like any other writer. Outside a read-only request on SQLite
+    (PostgreSQL, POST requests, CLI commands) this does nothing.
+    """
+    if not _reading.get():
+        return
+    from workflow.extensions import db
+
+    db.session.commit()
+    _reading.set(False)
 
 
 def _use_wal(cursor: sqlite3.Cursor) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, g, request
 
+from workflow.database import writing
 from workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.models import ApiToken, Item, Meeting, User
@@ -66,6 +67,7 @@ def authenticate() -> None:
         g.invalid_token = True
         raise Unauthorized("APIトークンが正しくないか、失効しています。")
     if row.last_used_at is None or utcnow() - row.last_used_at > _TOUCH_EVERY:
+        writing()
         row.last_used_at = utcnow()
         db.session.commit()
     g.api_user = row.user

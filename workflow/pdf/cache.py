@@ -9,6 +9,7 @@ from enum import Enum
 
 import sqlalchemy as sa
 
+from workflow.database import writing
 from workflow.extensions import db
 from workflow.models import PdfCache
 from workflow.models._types import utcnow
@@ -57,7 +58,9 @@ def store(key: str, kind: str, content: bytes) -> None:
     identical, so whichever row won is the right one. The write rides on the caller's
     transaction rather than its own connection because SQLite takes its write lock when a
     transaction begins (workflow.database): a second connection would wait for the first.
+    A download (a GET) reads deferred on SQLite: ``writing()`` ends that read before the insert.
     """
+    writing()
     try:
         with db.session.begin_nested():
             db.session.add(PdfCache(key=key, kind=kind, content=content))
