@@ -76,7 +76,8 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship()
+    # Every request that finds its session needs the user (and the user's section): one query.
+    user: Mapped[User] = relationship(lazy="joined")
 
     # The plain token exists only in the response that sets the cookie.
     token = ""
@@ -105,7 +106,7 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(lazy="joined")  # every API request acts as it
 
     @classmethod
     def issue(cls, user: User) -> tuple[ApiToken, str]:
