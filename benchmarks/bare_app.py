@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import Flask, render_template_string
+from flask import Flask
 
 LIST = sa.text(
     "SELECT items.id, items.title, sections.name AS section, items.status, items.updated_at"
@@ -35,10 +35,13 @@ PAGE = """<!doctype html>
 
 app = Flask(__name__)
 engine = sa.create_engine(os.environ["DATABASE_URL"], pool_pre_ping=False)
+# Compiled once, as a template file is (render_template_string compiles on every call, which
+# made this baseline about a third slower than a real bare page).
+template = app.jinja_env.from_string(PAGE)
 
 
 @app.get("/")
 def index() -> str:
     with engine.connect() as conn:
         rows = conn.execute(LIST).all()
-    return render_template_string(PAGE, rows=rows)
+    return template.render(rows=rows)

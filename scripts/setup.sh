@@ -2,6 +2,7 @@
 # Prepare a working copy for `make run` and `make test`. Safe to run again: each step checks first.
 #   - .venv with Python >= 3.11
 #   - pip install -e '.[test]', only when pyproject.toml changed since the last install
+#   - the app's bytecode compiled
 #   - the Debian packages the PDFs and the browser tests need, when missing
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,6 +46,10 @@ else
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
     printf '%s\n' "$wanted" >"$STAMP"
 fi
+# The app runs from this checkout: compile its bytecode as pip does for what it installs, so no
+# process (a worker, a CLI command, a cold PDF) compiles it from source, even where
+# PYTHONDONTWRITEBYTECODE is set. Only changed files are compiled again.
+"$VENV/bin/python" -m compileall -q workflow wsgi.py
 
 # -- Debian packages -----------------------------------------------------------------------------
 if ! command -v dpkg-query >/dev/null; then
