@@ -11,13 +11,16 @@ from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_section, make_user
 from tests.test_migrations import _flask_db, bare_app, empty_database  # noqa: F401 (fixtures)
 from workflow.config import load_config
+from workflow.demo.sample import play_sample
 from workflow.extensions import db
 from workflow.maintenance import PruneError, prune
 from workflow.models import LoginAttempt, PdfCache
 from workflow.models._types import utcnow
+from workflow.pdf import cache, documents
+from workflow.pdf.render import templates_digest
 from workflow.states.states import Role
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -147,6 +150,60 @@ def test_the_pdf_retention_comes_from_the_configuration(app):
     db.session.commit()
     assert prune().pdf_cache == 1
     assert cache_keys() == {"two-days"}
+
+
+def test_a_cache_hit_notes_its_use_at_most_once_a_day(app):
+    cached("stale", made=timedelta(days=50), used=timedelta(days=3))
+    cached("fresh", made=timedelta(days=50), used=timedelta(hours=2))
+    db.session.commit()
+    writes: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            writes.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert cache.lookup("stale") == FAKE_PDF
+        db.session.commit()
+        assert len(writes) == 1
+        assert utcnow() - last_used("stale") < timedelta(minutes=1)
+        assert cache.lookup("stale") == FAKE_PDF  # noted a moment ago: no second write
+        assert cache.lookup("fresh") == FAKE_PDF
+        assert cache.lookup("missing") is None
+        db.session.commit()
+        assert len(writes) == 1
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert utcnow() - last_used("fresh") > timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    "url", ["/public/items/{item}/form.pdf", "/api/v1/items/{item}/form.pdf"], ids=["page", "api"]
+)
+def test_a_download_served_from_the_cache_keeps_its_entry(client, url):
+    """The pages commit only a fresh rendering; a download from the cache must still be noted."""
+    path = play_sample(
+        make_user(Role.DEPARTMENT, make_section("情報政策課")),
+        make_user(Role.SECRETARIAT),
+        until="section_managers",
+    )
+    db.session.commit()
+    context = documents.request_form_context(path.item)
+    key = cache.content_key("request_form", templates_digest(), context)
+    cached(key, made=timedelta(days=60), used=timedelta(days=29))
+    db.session.commit()
+
+    response = client.get(url.format(item=path.item.id))
+    assert response.status_code == 200
+    assert response.data == FAKE_PDF  # served from the cache, not rendered
+    # Committed: another connection (another worker, the prune command) sees it.
+    with db.engine.connect() as conn:
+        noted = conn.scalar(sa.select(PdfCache.last_used_at).where(PdfCache.key == key))
+    assert utcnow() - noted < timedelta(minutes=1)
+    db.session.rollback()
+    assert prune(utcnow() + timedelta(days=29)).pdf_cache == 0
+    assert key in cache_keys()
 
 
 # -- one transaction ----------------------------------------------------------------------------

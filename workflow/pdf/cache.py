@@ -1,4 +1,9 @@
-"""Rendered PDFs by content hash, in the database so every worker process shares them."""
+"""Rendered PDFs by content hash, in the database so every worker process shares them.
+
+A row never goes stale (its key hashes all that the document prints), it only stops being asked
+for; ``flask prune`` (workflow.maintenance) deletes the rows no download has read for
+``PDF_CACHE_RETENTION_DAYS``, so each hit notes when it happened, to a day.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,18 @@ from datetime import date, datetime, time, timedelta
 from enum import Enum
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 
-from workflow.database import writing
+from workflow.database import SAFE_METHODS, writing
 from workflow.extensions import db
 from workflow.models import PdfCache
 from workflow.models._types import utcnow
 
-__all__ = ["content_key", "lookup", "prune", "store"]
+__all__ = ["TOUCH_EVERY", "content_key", "lookup", "store"]
+
+# A hit notes its use at most this often: a write on every download would give each one a commit
+# (on SQLite, a turn at the one write lock); the retention counts in days anyway.
+TOUCH_EVERY = timedelta(days=1)
 
 
 def _plain(value: object) -> object:
@@ -47,8 +57,36 @@ def content_key(kind: str, template_digest: str, context: dict) -> str:
 
 
 def lookup(key: str) -> bytes | None:
-    """The cached PDF for *key*, if any process rendered it before."""
-    return db.session.scalar(sa.select(PdfCache.content).where(PdfCache.key == key))
+    """The cached PDF for *key*, if any process rendered it before; a hit notes its use (daily)."""
+    row = db.session.execute(
+        sa.select(PdfCache.content, PdfCache.last_used_at).where(PdfCache.key == key)
+    ).first()
+    if row is None:
+        return None
+    if utcnow() - row.last_used_at > TOUCH_EVERY:
+        _note_use(key)
+    return row.content
+
+
+def _note_use(key: str) -> None:
+    """Set the row's last use to now.
+
+    In a download (a GET) it is committed at once, as a signed-in session's last-seen time is
+    (workflow.auth): such a request has nothing else to commit, and the pages commit only a fresh
+    rendering, so a hit's note would otherwise be rolled back with the request. Elsewhere (a
+    command, a test) it rides on the caller's transaction, as :func:`store` does. ``writing()``
+    first, as for the insert; the condition on the old value makes two downloads at once write
+    once.
+    """
+    writing()
+    now = utcnow()
+    db.session.execute(
+        sa.update(PdfCache)
+        .where(PdfCache.key == key, PdfCache.last_used_at < now - TOUCH_EVERY)
+        .values(last_used_at=now)
+    )
+    if has_request_context() and request.method in SAFE_METHODS:
+        db.session.commit()
 
 
 def store(key: str, kind: str, content: bytes) -> None:
@@ -66,11 +104,3 @@ def store(key: str, kind: str, content: bytes) -> None:
             db.session.add(PdfCache(key=key, kind=kind, content=content))
     except sa.exc.IntegrityError:
         pass  # the same bytes are already there
-
-
-def prune(older_than: timedelta) -> int:
-    """Delete cached PDFs made more than *older_than* ago; return how many (for a cron job)."""
-    result = db.session.execute(
-        sa.delete(PdfCache).where(PdfCache.created_at < utcnow() - older_than)
-    )
-    return result.rowcount
