@@ -55,6 +55,42 @@ def test_the_app_starts_without_weasyprint(tmp_path):
     assert _run(code) == "[]"  # WeasyPrint when rendering, Alembic for `flask db` (extensions.py)
 
 
+def test_a_cached_pdf_is_served_without_importing_weasyprint(tmp_path):
+    """A worker whose downloads all hit the shared cache never pays for WeasyPrint's import."""
+    database = tmp_path / "x.db"
+    render_then_serve = f"""
+    import sys
+    from datetime import date
+    from workflow import create_app
+    from workflow.extensions import db
+    from workflow.models import Meeting, seed_meeting_kinds
+    from workflow.pdf import documents
+    from workflow.states.states import MeetingStatus
+    app = create_app({{"SQLALCHEMY_DATABASE_URI": "sqlite:///{database}"}})
+    with app.app_context():
+        if sys.argv[1:] == ["render"]:
+            db.create_all()
+            seed_meeting_kinds()
+            db.session.add(Meeting(kind="policy_coordination", number=1, fiscal_year=2019,
+                                   date=date(2019, 11, 8), status=MeetingStatus.CONFIRMED))
+            db.session.commit()
+        doc = documents.agenda_pdf(db.session.get(Meeting, 1))
+        db.session.commit()
+        print(doc.cached, "weasyprint" in sys.modules)
+    """
+    first = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", textwrap.dedent(render_then_serve), "render"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={"SECRET_KEY": "test-only", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split()[-2:] == ["False", "True"]  # rendered, so imported
+    assert _run(render_then_serve) == "True False"  # a hit: the cache's key needs no import
+
+
 @linux_only
 def test_weasyprint_imports_with_one_ldconfig_read():
     fast = _run(

@@ -7,7 +7,9 @@ for; ``flask prune`` (workflow.maintenance) deletes the rows no download has rea
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import json
 from datetime import date, datetime, time, timedelta
 from enum import Enum
@@ -35,11 +37,16 @@ def _plain(value: object) -> object:
     raise TypeError(f"not plain data for a PDF context: {type(value).__name__}")
 
 
+@functools.cache
+def _weasyprint_version() -> str:
+    """The installed WeasyPrint's version, from its metadata: a worker that only serves cached
+    PDFs never imports WeasyPrint itself (half a second of its first download)."""
+    return importlib.metadata.version("weasyprint")
+
+
 def content_key(kind: str, template_digest: str, context: dict) -> str:
     """SHA-256 of everything a rendering depends on: the context, the templates, the renderer."""
-    from workflow.pdf.weasy import import_weasyprint
-
-    weasyprint_version = import_weasyprint().__version__
+    weasyprint_version = _weasyprint_version()
 
     payload = json.dumps(
         {
