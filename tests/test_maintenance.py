@@ -1,7 +1,11 @@
-"""flask prune: old sign-in attempts and unused cached PDFs go; the sign-in limits do not move."""
+"""flask prune: old sign-in attempts, unused cached PDFs and long-ended sessions go.
+
+The sign-in limits do not move, and a session that can still be used is never deleted.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime, timedelta
 
@@ -13,11 +17,12 @@ from flask.testing import FlaskClient
 
 from tests.factories import PASSWORD, make_section, make_user
 from tests.test_migrations import _flask_db, bare_app, empty_database  # noqa: F401 (fixtures)
+from workflow.auth import session_is_live
 from workflow.config import load_config
 from workflow.demo.sample import play_sample
 from workflow.extensions import db
 from workflow.maintenance import PruneError, prune
-from workflow.models import LoginAttempt, PdfCache
+from workflow.models import LoginAttempt, PdfCache, User, UserSession
 from workflow.models._types import utcnow
 from workflow.pdf import cache, documents
 from workflow.pdf.render import templates_digest
@@ -28,6 +33,7 @@ pytestmark = pytest.mark.usefixtures("app")
 TOO_MANY = "ログインの試行回数が上限に達しました。"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 FAKE_PDF = b"%PDF-1.7 from the cache"
+MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
 
 def attempt(ago: timedelta, *, login: str = "tanaka", address: str = "192.0.2.1", success=False):
@@ -61,6 +67,23 @@ def cache_keys() -> set[str]:
 def last_used(key: str) -> datetime:
     db.session.expire_all()
     return db.session.scalar(sa.select(PdfCache.last_used_at).where(PdfCache.key == key))
+
+
+def session(
+    user: User, *, began: timedelta, seen: timedelta, revoked: timedelta | None = None
+) -> UserSession:
+    """A sign-in *began* ago, last seen *seen* ago, logged out *revoked* ago (or not)."""
+    now = utcnow()
+    row = UserSession.start(user)
+    row.created_at, row.last_seen_at = now - began, now - seen
+    row.revoked_at = None if revoked is None else now - revoked
+    db.session.add(row)
+    return row
+
+
+def session_ids() -> set[int]:
+    db.session.expire_all()
+    return set(db.session.scalars(sa.select(UserSession.id)))
 
 
 def run(app: Flask, *args: str) -> Result:
@@ -206,21 +229,179 @@ def test_a_download_served_from_the_cache_keeps_its_entry(client, url):
     assert key in cache_keys()
 
 
+# -- sign-in sessions ---------------------------------------------------------------------------
+
+
+def test_no_table_refers_to_sign_in_sessions():
+    """Deleting a session row orphans nothing; a new reference must decide what a prune does."""
+    referring = [
+        f"{table.name}.{fk.parent.name}"
+        for table in db.metadata.sorted_tables
+        for fk in table.foreign_keys
+        if fk.column.table.name == UserSession.__tablename__
+    ]
+    assert referring == []
+
+
+def test_sessions_that_ended_more_than_thirty_days_ago_go_and_the_rest_stay():
+    """Limits of 60 idle minutes and 12 hours; a session ends at whichever comes first."""
+    user = make_user(Role.VIEWER)
+    retired = make_user(Role.VIEWER, active=False)
+    rows = {
+        "logged out 31 days ago": session(
+            user, began=31 * DAY + HOUR, seen=31 * DAY, revoked=31 * DAY
+        ),
+        "logged out 29 days ago": session(
+            user, began=29 * DAY + HOUR, seen=29 * DAY, revoked=29 * DAY
+        ),
+        # Idle: ended an hour after it was last seen.
+        "idle since 30 days 2 hours": session(
+            user, began=30 * DAY + 3 * HOUR, seen=30 * DAY + 2 * HOUR
+        ),
+        "idle since 30 days": session(user, began=30 * DAY + HOUR, seen=30 * DAY),
+        # Absolute: used to the end of its 12 hours, so it was still within the idle limit.
+        "12 hours up 30 days 30 minutes ago": session(
+            user, began=30 * DAY + 12 * HOUR + 30 * MINUTE, seen=30 * DAY + 31 * MINUTE
+        ),
+        "12 hours up 29 days 23 hours ago": session(
+            user, began=30 * DAY + 11 * HOUR, seen=29 * DAY + 23 * HOUR + MINUTE
+        ),
+        "in use now": session(user, began=11 * HOUR, seen=MINUTE),
+        # Not usable while the user is deactivated, but reactivating the user brings it back.
+        "deactivated user, within the limits": session(retired, began=HOUR, seen=HOUR),
+    }
+    db.session.commit()
+    ids = {name: row.id for name, row in rows.items()}
+
+    result = prune()
+    assert (result.login_attempts, result.pdf_cache, result.sessions) == (0, 0, 3)
+    assert {name for name, id_ in ids.items() if id_ in session_ids()} == {
+        "logged out 29 days ago",
+        "idle since 30 days",
+        "12 hours up 29 days 23 hours ago",
+        "in use now",
+        "deactivated user, within the limits",
+    }
+
+
+def test_the_session_retention_and_limits_come_from_the_configuration(app):
+    app.config.update(
+        SESSION_RETENTION_DAYS=7, SESSION_IDLE_MINUTES=30, SESSION_ABSOLUTE_MINUTES=30 * 24 * 60
+    )
+    user = make_user(Role.VIEWER)
+    session(user, began=8 * DAY, seen=7 * DAY + 31 * MINUTE)  # idle 7 days 1 minute ago
+    kept = session(user, began=8 * DAY, seen=7 * DAY + 29 * MINUTE)  # 1 minute short of 7 days
+    db.session.commit()
+    kept_id = kept.id
+    assert prune().sessions == 1
+    assert session_ids() == {kept_id}
+
+
+# Session limits × retention, down to the shortest retention allowed under limits of years.
+LIMITS = [
+    pytest.param(60, 720, 30, id="defaults"),
+    pytest.param(60, 720, 1, id="one-day-retention"),
+    pytest.param(365 * 24 * 60, 10 * 365 * 24 * 60, 1, id="year-idle-decade-absolute"),
+]
+AGES = [
+    timedelta(0),
+    59 * MINUTE,
+    61 * MINUTE,
+    11 * HOUR + 59 * MINUTE,
+    12 * HOUR + MINUTE,
+    DAY + 2 * HOUR + 7 * MINUTE,
+    31 * DAY + 7 * MINUTE,
+    364 * DAY,
+    366 * DAY,
+    9 * 365 * DAY,
+    11 * 365 * DAY,
+]
+
+
+@pytest.mark.parametrize(("idle", "absolute", "days"), LIMITS)
+def test_a_live_session_is_never_deleted(app, idle, absolute, days):
+    """Every session session_is_live accepts survives; of the rest, only long-ended ones go."""
+    app.config.update(
+        SESSION_IDLE_MINUTES=idle, SESSION_ABSOLUTE_MINUTES=absolute, SESSION_RETENTION_DAYS=days
+    )
+    user = make_user(Role.VIEWER)
+    rows = []
+    for began, seen in itertools.product(AGES, AGES):
+        if seen <= began:
+            rows.append(session(user, began=began, seen=seen))
+            rows.append(session(user, began=began, seen=seen, revoked=seen))
+    db.session.commit()
+    now = utcnow()
+    every = {row.id for row in rows}
+    live = {row.id for row in rows if session_is_live(row)}
+    ended = {
+        row.id: min(
+            row.revoked_at or now,
+            row.last_seen_at + timedelta(minutes=idle),
+            row.created_at + timedelta(minutes=absolute),
+        )
+        for row in rows
+        if row.id not in live
+    }
+    cutoff = now - timedelta(days=days)
+    long_ended = {id_ for id_, end in ended.items() if end < cutoff}
+    assert live
+    assert long_ended
+
+    assert prune().sessions == len(long_ended)
+    assert live <= session_ids()
+    assert session_ids() == every - long_ended
+
+
+def test_the_signed_in_client_still_works_after_a_prune(app, client):
+    """A sign-in well within limits of a year survives the shortest retention; its logout goes
+    once the retention has passed."""
+    app.config.update(
+        SESSION_IDLE_MINUTES=365 * 24 * 60,
+        SESSION_ABSOLUTE_MINUTES=10 * 365 * 24 * 60,
+        SESSION_RETENTION_DAYS=1,
+    )
+    user = make_user(Role.VIEWER, login="tanaka")
+    session(user, began=400 * DAY, seen=300 * DAY, revoked=300 * DAY)
+    session(user, began=800 * DAY, seen=400 * DAY)  # idle for over a year
+    db.session.commit()
+    assert sign_in(client).status_code == 302
+    live = db.session.scalars(sa.select(UserSession).order_by(UserSession.id.desc())).first()
+    live_id = live.id
+    # Signed in long ago, last seen months ago: old, but within both limits.
+    live.created_at -= 3 * 365 * DAY
+    live.last_seen_at -= 364 * DAY
+    db.session.commit()
+
+    assert prune().sessions == 2
+    assert session_ids() == {live_id}
+    assert client.get("/").status_code == 200
+
+    assert client.post("/logout").status_code == 302
+    assert client.get("/").status_code == 302
+    assert prune().sessions == 0  # logged out a moment ago: kept for review
+    assert session_ids() == {live_id}
+    assert prune(utcnow() + DAY + MINUTE).sessions == 1
+    assert session_ids() == set()
+
+
 # -- one transaction ----------------------------------------------------------------------------
 
 
 def test_a_failed_prune_deletes_nothing(monkeypatch):
-    """Both deletes are one transaction: when the second fails, the first is undone."""
+    """All deletes are one transaction: when the last fails, the others are undone."""
     attempt(timedelta(days=200))
     cached("old", made=timedelta(days=200), used=timedelta(days=200))
+    session(make_user(Role.VIEWER), began=200 * DAY, seen=200 * DAY, revoked=200 * DAY)
     db.session.commit()
+    before = session_ids()
     real_execute = db.session.execute
     deletes = []
 
     def execute(statement, *args, **kwargs):
         if isinstance(statement, sa.Delete):
             deletes.append(statement)
-            if len(deletes) == 2:
+            if len(deletes) == 3:
                 raise sa.exc.OperationalError("DELETE", {}, Exception("the connection was lost"))
         return real_execute(statement, *args, **kwargs)
 
@@ -228,9 +409,11 @@ def test_a_failed_prune_deletes_nothing(monkeypatch):
     with pytest.raises(sa.exc.OperationalError):
         prune()
     monkeypatch.undo()
-    assert len(deletes) == 2
+    assert len(deletes) == 3
     assert attempt_ages() == [timedelta(days=200)]
     assert cache_keys() == {"old"}
+    assert session_ids() == before
+    assert len(before) == 1
 
 
 # -- the command --------------------------------------------------------------------------------
@@ -242,35 +425,48 @@ def test_the_command_says_in_japanese_what_it_removed(app):
     attempt(timedelta(days=1))
     cached("unread", made=timedelta(days=90), used=timedelta(days=45))
     cached("read", made=timedelta(days=90), used=timedelta(days=5))
+    user = make_user(Role.VIEWER)
+    session(user, began=40 * DAY, seen=40 * DAY, revoked=40 * DAY)
+    session(user, began=35 * DAY, seen=35 * DAY)
+    kept = session(user, began=HOUR, seen=MINUTE)
     result = run(app, "prune")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "90日より前のログイン試行の記録を2件削除しました。",
         "30日以上使われていないPDFキャッシュを1件削除しました。",
+        "終了から30日を過ぎたログインセッションを2件削除しました。",
     ]
     assert attempt_ages() == [timedelta(days=1)]
     assert cache_keys() == {"read"}
+    assert session_ids() == {kept.id}
 
 
 def test_the_command_on_an_empty_database_removes_nothing(app):
     result = run(app, "prune")
     assert result.exit_code == 0, result.output
     assert "ログイン試行の記録を0件削除しました。" in result.stdout
+    assert "ログインセッションを0件削除しました。" in result.stdout
 
 
 def test_dry_run_counts_and_deletes_nothing(app):
     for _ in range(1200):
         attempt(timedelta(days=100))
     cached("unread", made=timedelta(days=90), used=timedelta(days=45))
+    user = make_user(Role.VIEWER)
+    for _ in range(3):
+        session(user, began=50 * DAY, seen=50 * DAY, revoked=50 * DAY)
+    session(user, began=HOUR, seen=MINUTE)
     result = run(app, "prune", "--dry-run")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "90日より前のログイン試行の記録が1,200件あります。",
         "30日以上使われていないPDFキャッシュが1件あります。",
+        "終了から30日を過ぎたログインセッションが3件あります。",
         "--dry-run のため、何も削除していません。",
     ]
     assert len(attempt_ages()) == 1200
     assert cache_keys() == {"unread"}
+    assert len(session_ids()) == 4
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -294,7 +490,9 @@ def test_a_sign_in_log_kept_shorter_than_the_limits_window_is_refused(app):
     assert prune().login_attempts == 1
 
 
-@pytest.mark.parametrize("name", ["LOGIN_ATTEMPTS_RETENTION_DAYS", "PDF_CACHE_RETENTION_DAYS"])
+@pytest.mark.parametrize(
+    "name", ["LOGIN_ATTEMPTS_RETENTION_DAYS", "PDF_CACHE_RETENTION_DAYS", "SESSION_RETENTION_DAYS"]
+)
 @pytest.mark.parametrize("value", [0, -30, "90", 1.5, True])
 def test_a_retention_that_is_not_a_positive_number_of_days_is_refused(app, name, value):
     app.config[name] = value
@@ -305,17 +503,20 @@ def test_a_retention_that_is_not_a_positive_number_of_days_is_refused(app, name,
     assert JAPANESE.search(message)
 
 
-def test_the_retentions_default_to_90_and_30_days_and_come_from_the_environment(
+RETENTIONS = ("LOGIN_ATTEMPTS_RETENTION_DAYS", "PDF_CACHE_RETENTION_DAYS", "SESSION_RETENTION_DAYS")
+
+
+def test_the_retentions_default_to_90_30_and_30_days_and_come_from_the_environment(
     tmp_path, monkeypatch
 ):
-    monkeypatch.delenv("LOGIN_ATTEMPTS_RETENTION_DAYS", raising=False)
-    monkeypatch.delenv("PDF_CACHE_RETENTION_DAYS", raising=False)
+    for name in RETENTIONS:
+        monkeypatch.delenv(name, raising=False)
     config = load_config(str(tmp_path))
-    assert (config["LOGIN_ATTEMPTS_RETENTION_DAYS"], config["PDF_CACHE_RETENTION_DAYS"]) == (90, 30)
-    monkeypatch.setenv("LOGIN_ATTEMPTS_RETENTION_DAYS", "365")
-    monkeypatch.setenv("PDF_CACHE_RETENTION_DAYS", "7")
+    assert [config[name] for name in RETENTIONS] == [90, 30, 30]
+    for name, value in zip(RETENTIONS, ("365", "7", "14"), strict=True):
+        monkeypatch.setenv(name, value)
     config = load_config(str(tmp_path))
-    assert (config["LOGIN_ATTEMPTS_RETENTION_DAYS"], config["PDF_CACHE_RETENTION_DAYS"]) == (365, 7)
+    assert [config[name] for name in RETENTIONS] == [365, 7, 14]
 
 
 # -- the migration ------------------------------------------------------------------------------

@@ -75,8 +75,9 @@ def load_config(instance_path: str) -> dict:
         "LOGIN_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5")),
         "LOGIN_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20")),
         "LOGIN_WINDOW_MINUTES": int(os.environ.get("LOGIN_WINDOW_MINUTES", "15")),
-        # What `flask prune` keeps (see workflow.maintenance), in days: the sign-in log, and
-        # cached PDFs since a download last read them.
+        # What `flask prune` keeps (see workflow.maintenance), in days: the sign-in log, cached
+        # PDFs since a download last read them, and sign-in sessions since they ended.
         "LOGIN_ATTEMPTS_RETENTION_DAYS": int(os.environ.get("LOGIN_ATTEMPTS_RETENTION_DAYS", "90")),
         "PDF_CACHE_RETENTION_DAYS": int(os.environ.get("PDF_CACHE_RETENTION_DAYS", "30")),
+        "SESSION_RETENTION_DAYS": int(os.environ.get("SESSION_RETENTION_DAYS", "30")),
     }

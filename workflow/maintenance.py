@@ -1,4 +1,4 @@
-"""Pruning the two tables that grow with use: the sign-in log and the PDF cache.
+"""Pruning the tables that grow with use: the sign-in log, the PDF cache and sign-in sessions.
 
 ``flask --app wsgi prune``, run daily (cron, a systemd timer), deletes in one transaction:
 
@@ -9,6 +9,13 @@
 * cached PDFs no download has read for ``PDF_CACHE_RETENTION_DAYS`` (30). A key hashes all that a
   document prints, so a row never goes stale, it only stops being asked for (after an edit, or a
   new template or WeasyPrint); one pruned and asked for again is simply rendered again.
+* server-side sign-in sessions that ended more than ``SESSION_RETENTION_DAYS`` (30) ago. A session
+  ends at its logout (``revoked_at``), ``SESSION_IDLE_MINUTES`` after it was last seen, or
+  ``SESSION_ABSOLUTE_MINUTES`` after it began, whichever comes first (workflow.auth
+  ``session_is_live``); nothing brings an ended session back, and a live one is never deleted. A
+  deactivated user's session that has not ended stays, since reactivating the user revives it.
+  The retention keeps recent sign-ins for review, and is a margin should this command run with
+  shorter session limits than the web workers. No table refers to ``user_sessions``.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from workflow.extensions import db
-from workflow.models import LoginAttempt, PdfCache
+from workflow.models import LoginAttempt, PdfCache, UserSession
 from workflow.models._types import utcnow
 
 __all__ = ["PruneError", "PruneResult", "prune", "prune_command", "retention"]
@@ -46,8 +53,10 @@ class PruneResult:
 
     login_attempts: int
     pdf_cache: int
+    sessions: int
     login_attempts_days: int
     pdf_cache_days: int
+    sessions_days: int
     dry_run: bool
 
 
@@ -58,10 +67,11 @@ def _days(config: Mapping[str, Any], name: str) -> int:
     return value
 
 
-def retention(config: Mapping[str, Any]) -> tuple[int, int]:
-    """The days to keep sign-in attempts and unused PDFs; refuses a log shorter than the window."""
+def retention(config: Mapping[str, Any]) -> tuple[int, int, int]:
+    """The days to keep sign-in attempts, unused PDFs and ended sessions; checks each of them."""
     login_days = _days(config, "LOGIN_ATTEMPTS_RETENTION_DAYS")
     pdf_days = _days(config, "PDF_CACHE_RETENTION_DAYS")
+    session_days = _days(config, "SESSION_RETENTION_DAYS")
     window = config["LOGIN_WINDOW_MINUTES"]
     if login_days * _MINUTES_PER_DAY < window:
         raise PruneError(
@@ -69,7 +79,21 @@ def retention(config: Mapping[str, Any]) -> tuple[int, int]:
             f"LOGIN_WINDOW_MINUTES（{window}分）より短いため、削除できません。"
             f"{math.ceil(window / _MINUTES_PER_DAY)}日以上にしてください。"
         )
-    return login_days, pdf_days
+    return login_days, pdf_days, session_days
+
+
+def _ended_before(cutoff: datetime, config: Mapping[str, Any]) -> sa.ColumnElement[bool]:
+    """Sessions that ended before *cutoff*: the converse of workflow.auth.session_is_live.
+
+    Each rule alone means the session is over; one still within all three is never matched.
+    """
+    idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    absolute = timedelta(minutes=config["SESSION_ABSOLUTE_MINUTES"])
+    return sa.or_(
+        UserSession.revoked_at < cutoff,
+        UserSession.last_seen_at < cutoff - idle,
+        UserSession.created_at < cutoff - absolute,
+    )
 
 
 def _remove(model: type[db.Model], condition: sa.ColumnElement[bool], dry_run: bool) -> int:
@@ -82,21 +106,25 @@ def _remove(model: type[db.Model], condition: sa.ColumnElement[bool], dry_run: b
 
 
 def prune(now: datetime | None = None, *, dry_run: bool = False) -> PruneResult:
-    """Delete old sign-in attempts and unused cached PDFs in one transaction; return the counts.
+    """Delete old sign-in attempts, unused cached PDFs and long-ended sessions in one transaction.
 
     With *dry_run* only count them. Raises :class:`PruneError` before touching anything when
-    the configured retention is not allowed.
+    the configured retention is not allowed. Returns the counts.
     """
-    login_days, pdf_days = retention(current_app.config)
+    config = current_app.config
+    login_days, pdf_days, session_days = retention(config)
     now = now or utcnow()
     old_attempts = LoginAttempt.at < now - timedelta(days=login_days)
     unused_pdfs = PdfCache.last_used_at < now - timedelta(days=pdf_days)
+    ended_sessions = _ended_before(now - timedelta(days=session_days), config)
     try:
         result = PruneResult(
             login_attempts=_remove(LoginAttempt, old_attempts, dry_run),
             pdf_cache=_remove(PdfCache, unused_pdfs, dry_run),
+            sessions=_remove(UserSession, ended_sessions, dry_run),
             login_attempts_days=login_days,
             pdf_cache_days=pdf_days,
+            sessions_days=session_days,
             dry_run=dry_run,
         )
         if dry_run:
@@ -109,17 +137,23 @@ def prune(now: datetime | None = None, *, dry_run: bool = False) -> PruneResult:
     return result
 
 
-@click.command("prune", help="古いログイン試行の記録と、使われていないPDFキャッシュを削除する")
+@click.command(
+    "prune",
+    help="古いログイン試行の記録、使われていないPDFキャッシュ、終了したログインセッションを削除する",
+)
 @click.option("--dry-run", is_flag=True, help="削除せず、削除する件数だけを表示する")
 @with_appcontext
 def prune_command(dry_run: bool) -> None:
     result = prune(dry_run=dry_run)
     attempts = f"{result.login_attempts_days}日より前のログイン試行の記録"
     pdfs = f"{result.pdf_cache_days}日以上使われていないPDFキャッシュ"
+    sessions = f"終了から{result.sessions_days}日を過ぎたログインセッション"
     if dry_run:
         click.echo(f"{attempts}が{result.login_attempts:,}件あります。")
         click.echo(f"{pdfs}が{result.pdf_cache:,}件あります。")
+        click.echo(f"{sessions}が{result.sessions:,}件あります。")
         click.echo("--dry-run のため、何も削除していません。")
     else:
         click.echo(f"{attempts}を{result.login_attempts:,}件削除しました。")
         click.echo(f"{pdfs}を{result.pdf_cache:,}件削除しました。")
+        click.echo(f"{sessions}を{result.sessions:,}件削除しました。")
