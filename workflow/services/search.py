@@ -54,6 +54,10 @@ def readable_items_clause(user: User | None) -> ColumnElement[bool]:
         return Item.status != ItemStatus.DRAFT
     if role == Role.DEPARTMENT:
         return or_(Item.status != ItemStatus.DRAFT, Item.section_id == user.section_id)
+    # The public: an agenda entry on a published meeting. An EXISTS per item, not Item.id IN (the
+    # entries of published meetings): at 100 000 items both count in ~0.1 s on either engine, but
+    # on SQLite the IN list keeps the newest-first page from stopping at its 50 rows (it sorts
+    # them all: 0.6 → 130 ms a page, and a short search, which pages alike, 30 → 380–690 ms).
     return exists().where(
         AgendaEntry.item_id == Item.id,
         AgendaEntry.meeting_id == Meeting.id,
