@@ -34,7 +34,7 @@ def pdf_response(doc: documents.PdfDocument) -> ResponseReturnValue:
 @bp.get("/items/<int:item_id>/form.pdf")
 def item_form_pdf(item_id: int) -> ResponseReturnValue:
     item = readable_item(item_id)
-    return pdf_response(documents.request_form_pdf(item))
+    return pdf_response(documents.request_form_pdf(item, reader=current_api_user()))
 
 
 @bp.get("/items/<int:item_id>/public-comment/results.pdf")

@@ -14,9 +14,10 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from workflow.extensions import db
-from workflow.models import Item, Meeting, MeetingKind, PublicComment
+from workflow.models import Item, Meeting, MeetingKind, PublicComment, User
 from workflow.pdf import cache
 from workflow.pdf.render import render_pdf, templates_digest
+from workflow.permissions import can_read_meeting, can_read_minutes
 from workflow.services import derived
 from workflow.states.states import (
     CouncilChannel,
@@ -187,14 +188,25 @@ def _target_meeting(item: Item, entries: derived.Entries) -> Meeting | None:
     return None
 
 
-def request_form_context(item: Item) -> dict:
-    """What 様式２ prints: every typed field, and what the system derives from the meetings."""
+def request_form_context(item: Item, *, reader: User | None = None) -> dict:
+    """What 様式２ prints: every typed field, and what the system derives from the meetings.
+
+    The derived fields show *reader* only what the API's item_json shows them: 審議日 of the
+    meetings they may see, and what was said and decided only where they may read the minutes.
+    None is the public; the secretariat reads everything.
+    """
     kinds = db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)).all()
     entries = derived.item_entries(item)  # read once; every derived field below is cut from it
-    reviewed = derived.review_dates(item, entries=entries)
+    seen = [e for e in entries if can_read_meeting(reader, e.meeting)]
+    said = [e for e in seen if can_read_minutes(reader, e.meeting)]
+    reviewed = derived.review_dates(item, entries=seen)
     target = item.target.name if item.target else ""
-    prior = derived.prior_opinions(item, before=_target_meeting(item, entries), entries=entries)
-    attendance = derived.section_managers_attendance(item, entries=entries)
+    # The form is for its target meeting even where the reader may not see that meeting yet: cut
+    # at it all the same, so a reader's form is only ever the full form with parts left blank.
+    prior = derived.prior_opinions(item, before=_target_meeting(item, entries), entries=said)
+    # The latest 関係課長会議 the reader sees, printed only if its minutes are readable, as the API.
+    sm_entry = derived.section_managers_entry(item, entries=seen)
+    sm_said = sm_entry is not None and can_read_minutes(reader, sm_entry.meeting)
     title = f"庁議（{target}）案件申込書" if target else "庁議案件申込書"
     return {
         "doc_title": title,
@@ -242,19 +254,20 @@ def request_form_context(item: Item) -> dict:
         "coordination": [[c.department, c.content, c.status.label] for c in item.coordination],
         "schedule_notes": item.schedule_notes,
         "remarks": item.remarks,
-        "attendance": [[a.section_name, a.deputy] for a in attendance],
-        "section_managers_result": derived.section_managers_result(item, entries=entries),
+        "attendance": [[a.section_name, a.deputy] for a in sm_entry.attendance] if sm_said else [],
+        "section_managers_result": sm_entry.outcome_text if sm_said else None,
         "details": [[d.heading, d.body] for d in item.details],
         "meta": {"created": item.created_at, "modified": item.updated_at},
     }
 
 
-def request_form_pdf(item: Item) -> PdfDocument:
-    """様式２ 案件申込書 of *item*, front and back (事案の具体的な内容), as PDF."""
+def request_form_pdf(item: Item, *, reader: User | None = None) -> PdfDocument:
+    """様式２ 案件申込書 of *item*, front and back, as *reader* may read it (None: the public)."""
+    # The cache key is the context's hash: readers shown different parts get different rows.
     return _produce(
         "request_form",
         "request_form.html",
-        request_form_context(item),
+        request_form_context(item, reader=reader),
         _filename("案件申込書_", item.title),
     )
 

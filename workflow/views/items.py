@@ -338,4 +338,4 @@ def form_pdf(item_id: int):
     """様式２ as PDF."""
     from workflow.pdf.documents import request_form_pdf
 
-    return send_pdf(request_form_pdf(_load(item_id)))
+    return send_pdf(request_form_pdf(_load(item_id), reader=current_user))

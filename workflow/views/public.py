@@ -68,7 +68,8 @@ def item(item_id: int) -> str:
 def item_pdf(item_id: int):
     from workflow.pdf.documents import request_form_pdf
 
-    return send_pdf(request_form_pdf(_public_item(item_id)))
+    # The public's form, whoever is signed in: this page is what the city publishes.
+    return send_pdf(request_form_pdf(_public_item(item_id), reader=None))
 
 
 # The call for comments is public from its publication (公示); the received opinions and the
