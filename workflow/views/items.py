@@ -26,6 +26,8 @@ from workflow.permissions import (
     can_edit_item,
     can_file_item,
     can_read_item,
+    can_read_meeting,
+    can_read_minutes,
     is_secretariat,
     owns,
 )
@@ -255,10 +257,13 @@ def show(item_id: int) -> str:
         .order_by(HistoryEvent.occurred_at, HistoryEvent.id)
     ).all()
     allowed = items.allowed_events(current_user, item)
+    # As the API's item_json and 様式２: only the meetings the reader may see, and what was said
+    # and decided there only where they may read the minutes (staff: once confirmed).
+    entries = [e for e in derived.item_entries(item) if can_read_meeting(current_user, e.meeting)]
     return render_template(
         "items/show.html",
         item=item,
-        entries=derived.item_entries(item),
+        deliberations=[(e, can_read_minutes(current_user, e.meeting)) for e in entries],
         history=history,
         allowed=allowed,
         simple_events=[e for e in SIMPLE_EVENTS if e in allowed],
