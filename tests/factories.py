@@ -124,3 +124,52 @@ def item_meeting_id(item: Item) -> int:
     from workflow.services.derived import item_entries
 
     return item_entries(item)[-1].meeting_id
+
+
+# What each meeting of make_item_published_then_held records: text distinctive enough for a test
+# to find in a page or a PDF.
+PUBLISHED_MEETING = {
+    "date": "令和元年８月２１日",
+    "section": "公表済出席課",
+    "opinion": "公表済みの会議で出た意見である。",
+    "response": "公表済みの会議での回答である。",
+    "notes": "公表済みの会議の特記事項である。",
+    "result": "継続審議とする。",
+}
+HELD_MEETING = {
+    "date": "令和元年９月１８日",
+    "section": "未公表出席課",
+    "opinion": "未公表の会議で出た意見である。",
+    "response": "未公表の会議での回答である。",
+    "notes": "未公表の会議の特記事項である。",
+    "result": "原案を上部庁議へ付議する",
+}
+
+
+def make_item_published_then_held(secretariat: User, department: User | None = None) -> Item:
+    """継続審議 at a 関係課長会議 whose minutes are published, then 付議 at a later one only held.
+
+    Each meeting records PUBLISHED_MEETING's or HELD_MEETING's 出席課, 意見 → 回答 and 特記事項:
+    the case for every rule about whose minutes a reader may read.
+    """
+    item = make_item(ItemStatus.SCHEDULED, department=department, secretariat=secretariat)
+    first = db.session.get(Meeting, item_meeting_id(item))
+    second = make_meeting(secretariat, on=date(2019, 9, 18))
+    for meeting, said, outcome, forward_to in (
+        (first, PUBLISHED_MEETING, "continued", None),
+        (second, HELD_MEETING, "forwarded", "affairs_coordination"),
+    ):
+        if meeting is second:  # 継続審議: on the agenda again
+            meetings.schedule(secretariat, meeting, item, "担当課長")
+        record = {
+            "attendance": [{"section": said["section"], "deputy": False}],
+            "opinions": [{"opinion": said["opinion"], "response": said["response"]}],
+            "special_notes": said["notes"],
+        }
+        meetings.record_deliberation(secretariat, meeting, item, record)
+        meetings.record_outcome(secretariat, meeting, item, outcome, forward_to)
+        meetings.hold(secretariat, meeting)
+    meetings.confirm(secretariat, first)
+    meetings.publish(secretariat, first)
+    db.session.commit()
+    return item

@@ -8,39 +8,26 @@ API's item_json and 様式２'s (DOMAIN §1, workflow/permissions.py can_read_mi
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.factories import PASSWORD, item_meeting_id, make_item, make_meeting, make_user
+from tests.factories import (
+    HELD_MEETING,
+    PASSWORD,
+    PUBLISHED_MEETING,
+    item_meeting_id,
+    make_item_published_then_held,
+    make_user,
+)
 from workflow.extensions import db
 from workflow.models import Item, Meeting, User
 from workflow.services import meetings
-from workflow.states.states import ItemStatus, Role
+from workflow.states.states import Role
 
 pytestmark = pytest.mark.usefixtures("app")
 
 NOT_YET = "議事録の確定前のため、意見・結果はまだ表示できません。"
-
-# What each meeting recorded, distinctive enough to find in the page.
-PUBLISHED = {
-    "date": "令和元年８月２１日",
-    "section": "公表済出席課",
-    "opinion": "公表済みの会議で出た意見である。",
-    "response": "公表済みの会議での回答である。",
-    "notes": "公表済みの会議の特記事項である。",
-    "result": "継続審議とする。",
-}
-HELD = {
-    "date": "令和元年９月１８日",
-    "section": "未公表出席課",
-    "opinion": "未公表の会議で出た意見である。",
-    "response": "未公表の会議での回答である。",
-    "notes": "未公表の会議の特記事項である。",
-    "result": "原案を上部庁議へ付議する",
-}
 
 
 @pytest.fixture
@@ -57,29 +44,7 @@ def people(app: Flask) -> dict[str, User]:
 
 @pytest.fixture
 def item(people) -> Item:
-    """継続審議 at a published 関係課長会議, then 付議 at a later one held but not yet confirmed."""
-    sec = people["secretariat"]
-    item = make_item(ItemStatus.SCHEDULED, department=people["department"], secretariat=sec)
-    first = db.session.get(Meeting, item_meeting_id(item))
-    second = make_meeting(sec, on=date(2019, 9, 18))
-    for meeting, said, outcome, forward_to in (
-        (first, PUBLISHED, "continued", None),
-        (second, HELD, "forwarded", "affairs_coordination"),
-    ):
-        if meeting is second:  # 継続審議: on the agenda again
-            meetings.schedule(sec, meeting, item, "担当課長")
-        record = {
-            "attendance": [{"section": said["section"], "deputy": False}],
-            "opinions": [{"opinion": said["opinion"], "response": said["response"]}],
-            "special_notes": said["notes"],
-        }
-        meetings.record_deliberation(sec, meeting, item, record)
-        meetings.record_outcome(sec, meeting, item, outcome, forward_to)
-        meetings.hold(sec, meeting)
-    meetings.confirm(sec, first)
-    meetings.publish(sec, first)
-    db.session.commit()
-    return item
+    return make_item_published_then_held(people["secretariat"], department=people["department"])
 
 
 def _page(client: FlaskClient, user: User, item: Item) -> str:
@@ -100,15 +65,15 @@ def _shows(page: str, said: dict[str, str], *, listed: bool, minutes: bool) -> N
 @pytest.mark.parametrize("reader", ["viewer", "department", "other_department"])
 def test_staff_read_only_the_confirmed_meetings_minutes(client, people, item, reader):
     page = _page(client, people[reader], item)
-    _shows(page, PUBLISHED, listed=True, minutes=True)
-    _shows(page, HELD, listed=True, minutes=False)
+    _shows(page, PUBLISHED_MEETING, listed=True, minutes=True)
+    _shows(page, HELD_MEETING, listed=True, minutes=False)
     assert page.count(NOT_YET) == 1  # the held meeting, in place of its minutes
 
 
 def test_the_secretariat_reads_every_meetings_minutes(client, people, item):
     page = _page(client, people["secretariat"], item)
-    _shows(page, PUBLISHED, listed=True, minutes=True)
-    _shows(page, HELD, listed=True, minutes=True)
+    _shows(page, PUBLISHED_MEETING, listed=True, minutes=True)
+    _shows(page, HELD_MEETING, listed=True, minutes=True)
     assert NOT_YET not in page
 
 
@@ -116,5 +81,5 @@ def test_staff_read_the_minutes_once_confirmed(client, people, item):
     meetings.confirm(people["secretariat"], db.session.get(Meeting, item_meeting_id(item)))
     db.session.commit()
     page = _page(client, people["viewer"], item)
-    _shows(page, HELD, listed=True, minutes=True)
+    _shows(page, HELD_MEETING, listed=True, minutes=True)
     assert NOT_YET not in page
