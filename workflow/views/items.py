@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import copy
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
@@ -37,6 +46,7 @@ from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
 from workflow.views.common import (
     flash_workflow_error,
+    kind_names,
     kinds,
     require,
     send_pdf,
@@ -75,6 +85,19 @@ NEXT_STEP = {
 }
 
 
+# The list's filter options (WTForms only reads them): the states are fixed; the kinds are read
+# once per app (see kind_names).
+STATUS_OPTIONS = options([("", "すべて")] + [(s.value, s.label) for s in ItemStatus])
+
+
+def _kind_options() -> list:
+    cached = current_app.extensions.get("chogi.kind_options")
+    if cached is None:
+        cached = options([("", "すべて"), *kind_names()])
+        current_app.extensions["chogi.kind_options"] = cached
+    return cached
+
+
 def next_step(item: Item) -> str:
     kind = item.awaited.name if item.awaited else ""
     return NEXT_STEP[ItemStatus(item.status)].format(kind=kind)
@@ -95,8 +118,8 @@ def _load(item_id: int) -> Item:
 @login_required
 def index() -> str:
     form = ItemFilterForm(request.args)
-    form.status.choices = options([("", "すべて")] + [(s.value, s.label) for s in ItemStatus])
-    form.kind.choices = options([("", "すべて")] + [(k.code, k.name) for k in kinds()])
+    form.status.choices = STATUS_OPTIONS
+    form.kind.choices = _kind_options()
     if current_user.role == Role.DEPARTMENT and "q" not in request.args:
         form.mine.data = True  # a department starts from its own items
     query = select(Item).where(readable_items_clause(current_user))
