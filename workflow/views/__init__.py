@@ -30,11 +30,14 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(jst_short)
 
 
+JST = ZoneInfo("Asia/Tokyo")
+
+
 def jst_short(value: datetime | None) -> str:
     """A stored UTC time as the city's calendar day, 「R1.10.11」."""
     if value is None:
         return ""
-    day = value.astimezone(ZoneInfo("Asia/Tokyo")).date()
+    day = value.astimezone(JST).date()
     return to_wareki_short(day)
 
 
