@@ -67,6 +67,15 @@ LIST_COLUMNS = (
     MeetingKind.name.label("awaited_name"),
     Item.updated_at,
 )
+# Plain rows of what the list shows (building 50 Item objects with their section and kind cost
+# more than everything else on the page), newest first. Built once: composing it on every
+# request cost a third of the query's time; each request adds its WHERE, OFFSET and LIMIT.
+LIST_QUERY = (
+    select(*LIST_COLUMNS)
+    .join(Section, Section.id == Item.section_id)
+    .outerjoin(MeetingKind, MeetingKind.code == Item.level_kind)
+    .order_by(Item.updated_at.desc(), Item.id.desc())
+)
 
 # Events a button on the item page fires directly; the others live on their own screens.
 SIMPLE_EVENTS = ("submit", "accept", "submit_amendment", "conclude")
@@ -153,7 +162,7 @@ def index() -> str:
     form.kind.choices = _kind_options()
     if current_user.role == Role.DEPARTMENT and "q" not in request.args:
         form.mine.data = True  # a department starts from its own items
-    query = select(Item).where(readable_items_clause(current_user))
+    query = LIST_QUERY.where(readable_items_clause(current_user))
     if form.validate():
         if form.q.data:
             query = query.where(Item.title.contains(form.q.data.strip(), autoescape=True))
@@ -171,16 +180,7 @@ def index() -> str:
     # No total: counting every readable row costs a scan of the table (50 ms at 100 000 items
     # for a department's view); one row more than a page says whether a next page exists.
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    # Plain rows of what the list shows: building 50 Item objects with their section and kind
-    # cost more than everything else on the page.
-    rows = db.session.execute(
-        query.with_only_columns(*LIST_COLUMNS)
-        .join(Section, Section.id == Item.section_id)
-        .outerjoin(MeetingKind, MeetingKind.code == Item.level_kind)
-        .order_by(Item.updated_at.desc(), Item.id.desc())
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
-    ).all()
+    rows = db.session.execute(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "items/index.html",
