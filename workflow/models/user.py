@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, select
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -91,7 +91,12 @@ class UserSession(db.Model):
 
     @classmethod
     def by_token(cls, token: str) -> UserSession | None:
-        return db.session.scalar(select(cls).where(cls.token_hash == hash_token(token)))
+        return db.session.scalar(_SESSION_BY_HASH, {"token_hash": hash_token(token)})
+
+
+# by_token's query, built once: composing it and its cache key on every signed-in request cost
+# more than SQLite took to run it (0.07 ms of each request).
+_SESSION_BY_HASH = select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
 
 
 class ApiToken(db.Model):
