@@ -179,3 +179,14 @@ def test_generated_items_are_found_by_search(generated):
     title = db.session.scalar(sa.select(Item.title).order_by(Item.id).limit(1))
     hits = search_items(make_user(Role.SECRETARIAT), title[:6])
     assert hits
+
+
+def test_on_postgresql_the_bulk_load_is_vacuumed(generated, engine_name):
+    """Counting items reads an index only once the visibility map is set (VACUUM after the load)."""
+    if engine_name != "postgresql":
+        pytest.skip("VACUUM and the visibility map are PostgreSQL's")
+    pages, visible = db.session.execute(
+        sa.text("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'items'")
+    ).one()
+    assert pages > 0
+    assert visible == pages

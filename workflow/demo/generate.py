@@ -1066,6 +1066,12 @@ def run(n: int, seed: int, echo) -> None:
         counts = generate(n, seed, progress=lambda done, total: echo(f"  {done}/{total} 件"))
         # Core inserts bypass the index's flush hook: build it once over everything.
         rebuild(db.session.connection())
+    if db.engine.dialect.name == "postgresql":
+        # A bulk load leaves the visibility map empty until autovacuum comes round, and counting
+        # the items (every list's total) reads the table instead of an index: 20 ms against
+        # 8 ms at 100 000 items. VACUUM cannot run inside a transaction.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
     seconds = time.perf_counter() - started
     echo(
         f"{n}件の案件と{counts['meetings']}回の会議を作成しました"
