@@ -624,31 +624,47 @@ def test_a_snippet_is_one_line(people):
     assert hit.snippet == "ア 循環バスの廃止 イ 停留所の統合 ウ 運賃"
 
 
-def test_short_queries_rank_only_the_newest_matches(people, monkeypatch, client):
-    """1–2 characters: a bounded scan (newest first, SHORT_QUERY_ITEMS); longer: every match."""
-    monkeypatch.setattr("workflow.services.search.SHORT_QUERY_ITEMS", 3)
-    oldest = _item(people, title="橋りょう長寿命化修繕計画")
+@pytest.mark.parametrize("q", ["橋", "橋りょう"])  # a scan, and the engine's trigram index
+def test_search_reads_only_the_newest_matching_texts(people, monkeypatch, client, q):
+    """Search stops after SEARCH_TEXT_LIMIT matching texts, newest written first; ranks those."""
+    monkeypatch.setattr("workflow.services.search.SEARCH_TEXT_LIMIT", 3)
+    oldest = _item(people, ItemStatus.DRAFT, title="橋りょう長寿命化修繕計画")
     db.session.commit()
     for n in range(4):
         _item(people, title=f"道路維持 その{n}", summary="橋りょうの点検を含む")
         db.session.commit()
     sec = people["secretariat"]
-    short = search(sec, "橋")
-    assert short.limited
-    assert short.total == 3
-    assert [h.item.title for h in short.hits] == [
+    newest = search(sec, q)
+    assert newest.limited
+    assert newest.total == 3
+    assert [h.item.title for h in newest.hits] == [
         "道路維持 その3",
         "道路維持 その2",
         "道路維持 その1",
     ]
-    full = search(sec, "橋りょう")
-    assert not full.limited
-    assert full.total == 5
-    assert full.hits[0].item.id == oldest.id  # its title hit comes first
+
+    # Texts written again are the newest: the oldest item, edited, is read, and its title hit
+    # ranks first.
+    items.update_item(people["department"], oldest, {"remarks": "補修の優先度を見直し"})
+    db.session.commit()
+    edited = search(sec, q)
+    assert (edited.total, edited.limited) == (3, True)
+    assert [h.item.title for h in edited.hits] == [
+        "橋りょう長寿命化修繕計画",
+        "道路維持 その3",
+        "道路維持 その2",
+    ]
+
+    monkeypatch.setattr("workflow.services.search.SEARCH_TEXT_LIMIT", 10)
+    everything = search(sec, q)
+    assert (everything.total, everything.limited) == (5, False)
+    assert everything.hits[0].item.id == oldest.id
+
+    monkeypatch.setattr("workflow.services.search.SEARCH_TEXT_LIMIT", 3)
     login(client, sec)
-    page = client.get("/search", query_string={"q": "橋"}).get_data(as_text=True)
+    page = client.get("/search", query_string={"q": q}).get_data(as_text=True)
     assert "検索結果：3件以上" in page
-    assert "新しい3件から表示" in page
+    assert "新しい順に3か所までを読み" in page
 
 
 def test_unstorable_queries_are_refused_in_japanese(client, people):

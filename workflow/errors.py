@@ -52,3 +52,10 @@ class ValidationFailed(WorkflowError):
     @classmethod
     def field(cls, name: str, message: str) -> ValidationFailed:
         return cls(message, {name: [message]})
+
+
+class TookTooLong(WorkflowError):
+    """A read ran past its time limit (:func:`workflow.database.time_limit`) and was stopped."""
+
+    code = "took_too_long"
+    http_status = 503

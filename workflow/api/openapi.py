@@ -378,6 +378,7 @@ ERRORS = {
     "409": "現在の状態ではできない（details.status, details.allowed_events）か、version が古い",
     "413": "本文が大きすぎる",
     "422": "入力の誤り（details.fields）",
+    "503": "時間がかかりすぎたため中止した（took_too_long: 語を長くして再検索）",
 }
 
 
@@ -731,7 +732,7 @@ def _paths() -> dict[str, Any]:
                         )
                     }
                 ),
-                errors=("401", "422"),
+                errors=("401", "422", "503"),
                 params=[
                     _query("q", _str(maxLength=200)),
                     _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from workflow.errors import ValidationFailed
+from workflow.errors import TookTooLong, ValidationFailed
 from workflow.services.search import MAX_QUERY_LENGTH, check_query, search
 
 bp = Blueprint("search", __name__)
@@ -15,11 +15,11 @@ MAX_PAGE = 10_000  # far past any result; keeps OFFSET within reason for a hand-
 
 
 @bp.get("/search")
-def index() -> str:
+def index() -> tuple[str, int]:
     """Anyone may search; each sees only what they may read (the public: published items)."""
     q = request.args.get("q", "")
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    results, error = None, None
+    results, error, status = None, None, 200
     if "q" in request.args:
         try:
             if check_query(q):
@@ -28,6 +28,9 @@ def index() -> str:
                 error = "検索する語を入力してください。"
         except ValidationFailed as exc:
             error = exc.message
-    return render_template(
+        except TookTooLong as exc:  # stopped so as not to hold the worker: try a longer word
+            error, status = exc.message, exc.http_status
+    page_html = render_template(
         "search.html", q=q, results=results, error=error, max_length=MAX_QUERY_LENGTH
     )
+    return page_html, status
