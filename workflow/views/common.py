@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, request
+from flask import Response, abort, flash, request
 from sqlalchemy import select
 
 from workflow.errors import WorkflowError
@@ -13,22 +13,6 @@ from workflow.models import MeetingKind
 def kinds() -> list[MeetingKind]:
     """Meeting kinds in their configured order."""
     return list(db.session.scalars(select(MeetingKind).order_by(MeetingKind.sort_order)))
-
-
-def kind_names() -> tuple[tuple[str, str], ...]:
-    """(code, name) of the meeting kinds in their order, read once per app.
-
-    The kinds are configuration that only a migration changes (no page or command edits them),
-    so a server picks up a changed list when it restarts after the upgrade. Pages that need the
-    rows themselves (levels, forms that bind them) still call :func:`kinds`.
-    """
-    cached = current_app.extensions.get("chogi.kind_names")
-    if cached is None:
-        rows = db.session.execute(
-            select(MeetingKind.code, MeetingKind.name).order_by(MeetingKind.sort_order)
-        )
-        cached = current_app.extensions["chogi.kind_names"] = tuple(map(tuple, rows))
-    return cached
 
 
 def version_from(value: str | None) -> int | None:

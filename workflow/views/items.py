@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import cache
 from typing import NamedTuple
 
 from flask import (
@@ -48,7 +49,6 @@ from workflow.states.states import ItemStatus, Role
 from workflow.views import jst_short
 from workflow.views.common import (
     flash_workflow_error,
-    kind_names,
     kinds,
     require,
     send_pdf,
@@ -97,21 +97,34 @@ NEXT_STEP = {
 
 
 # The list's filter options (WTForms only reads them): the states are fixed; the kinds are read
-# once per app (see kind_names).
+# once per app (see _kind_options).
 STATUS_OPTIONS = options([("", "すべて")] + [(s.value, s.label) for s in ItemStatus])
 
 
 def _kind_options() -> list:
+    """The meeting kinds as filter options, read once per app.
+
+    The kinds are configuration that only a migration changes (no page or command edits them),
+    so a server picks up a changed list when it restarts after the upgrade. Pages that need the
+    rows themselves (levels, forms that bind them) still call :func:`kinds`.
+    """
     cached = current_app.extensions.get("chogi.kind_options")
     if cached is None:
-        cached = options([("", "すべて"), *kind_names()])
-        current_app.extensions["chogi.kind_options"] = cached
+        names = db.session.execute(
+            select(MeetingKind.code, MeetingKind.name).order_by(MeetingKind.sort_order)
+        )
+        cached = current_app.extensions["chogi.kind_options"] = options([("", "すべて"), *names])
     return cached
 
 
+@cache
+def _next_step_text(status: ItemStatus, kind_name: str | None) -> str:
+    """What to do next in *status*, awaiting a meeting of *kind_name* (made once per pair)."""
+    return NEXT_STEP[status].format(kind=kind_name or "")
+
+
 def next_step(item: Item) -> str:
-    kind = item.awaited.name if item.awaited else ""
-    return NEXT_STEP[ItemStatus(item.status)].format(kind=kind)
+    return _next_step_text(ItemStatus(item.status), item.awaited.name if item.awaited else None)
 
 
 class ListRow(NamedTuple):
@@ -128,8 +141,6 @@ class ListRow(NamedTuple):
 
 
 _STATUS_TEXT = {s: (s.value, s.label) for s in ItemStatus}
-# next_step()'s text by state and awaited kind, made once each (at most states × kinds).
-_NEXT_STEP_TEXT: dict[tuple[ItemStatus, str | None], str] = {}
 
 
 def _list_rows(rows) -> list[ListRow]:
@@ -137,11 +148,8 @@ def _list_rows(rows) -> list[ListRow]:
     name cost as much as all the rest here)."""
     result = []
     for item_id, title, section_name, status, awaited_name, updated_at in rows:
-        step = _NEXT_STEP_TEXT.get((status, awaited_name))
-        if step is None:
-            step = NEXT_STEP[status].format(kind=awaited_name or "")
-            _NEXT_STEP_TEXT[status, awaited_name] = step
         value, label = _STATUS_TEXT[status]
+        step = _next_step_text(status, awaited_name)
         result.append(
             ListRow(item_id, title, section_name, value, label, step, jst_short(updated_at))
         )
