@@ -162,17 +162,16 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
     elif connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(int(seconds * 1000), 1)}")
     try:
-        yield
+        try:
+            yield
+        finally:  # first: the rollback below would be interrupted too
+            if sqlite:
+                raw.set_progress_handler(None, 0)
     except OperationalError as exc:
-        if sqlite:  # before the rollback, which the handler would interrupt too
-            raw.set_progress_handler(None, 0)
         if not _cancelled(exc):
             raise
         db.session.rollback()
         raise TookTooLong(message, {"seconds": seconds}) from exc
-    finally:
-        if sqlite:
-            raw.set_progress_handler(None, 0)
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
 

@@ -69,14 +69,15 @@ def _role(user: User | None) -> Role | None:
 
 
 def reads_every_item(user: User | None) -> bool:
+    """The secretariat and admins read every item and every meeting's minutes."""
     return _role(user) in (Role.SECRETARIAT, Role.ADMIN)
 
 
 def readable_items_clause(user: User | None) -> ColumnElement[bool]:
     """SQL for :func:`workflow.permissions.can_read_item` (a test holds the two equal)."""
-    role = _role(user)
     if reads_every_item(user):
         return true()
+    role = _role(user)
     if role == Role.VIEWER:
         return Item.status != ItemStatus.DRAFT
     if role == Role.DEPARTMENT:
@@ -124,10 +125,9 @@ def list_items(
 
 def readable_minutes_clause(user: User | None) -> ColumnElement[bool]:
     """SQL for :func:`workflow.permissions.can_read_minutes`, on ``Meeting``."""
-    role = _role(user)
-    if role in (Role.SECRETARIAT, Role.ADMIN):
+    if reads_every_item(user):
         return true()
-    if role is not None:
+    if _role(user) is not None:
         return Meeting.status.in_(MINUTES_READABLE)
     return Meeting.status == MeetingStatus.PUBLISHED
 
