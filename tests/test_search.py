@@ -1,7 +1,8 @@
 """Search: every indexed field, Japanese queries of any length, permissions, folding, pages and API.
 
 The same queries and the same expected hits run on whichever engine the suite runs on (SQLite's
-FTS5 trigram table, PostgreSQL's pg_trgm index): the answers must not depend on the engine.
+FTS5 trigram table, PostgreSQL's pg_trgm index, and each engine's short-word index for one or two
+characters): the answers must not depend on the engine.
 """
 
 from __future__ import annotations
@@ -18,12 +19,23 @@ from tests.conftest import _create_pg_database, _drop_pg_database, make_app
 from tests.factories import PASSWORD, item_meeting_id, make_item, make_section, make_user
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
-from workflow.models import Item, Meeting, SearchDocument
+from workflow.models import Item, Meeting, SearchDocument, User
 from workflow.permissions import can_read_minutes
-from workflow.search_index import PG_TRGM_INDEX, fold, fold_with_offsets, rebuild
+from workflow.search_index import (
+    GRAMS_FUNCTION,
+    GRAMS_TABLE,
+    PG_GRAMS_INDEX,
+    PG_TRGM_INDEX,
+    fold,
+    fold_with_offsets,
+    rebuild,
+    short_grams,
+    short_token,
+)
 from workflow.services import items, meetings
 from workflow.services.search import (
     SEARCH_FIELDS,
+    _newest_matches,
     check_query,
     readable_minutes_clause,
     search,
@@ -157,9 +169,9 @@ def water(people) -> dict[str, Item]:
 @pytest.mark.parametrize(
     ("q", "expected"),
     [
-        ("水", ["supply", "sewer", "road"]),  # one character: the LIKE scan
+        ("水", ["supply", "sewer", "road"]),  # one character: the short-word index
         ("道", ["road", "sewer"]),
-        ("下水", ["sewer", "road"]),  # two characters: the LIKE scan
+        ("下水", ["sewer", "road"]),  # two characters: the short-word index
         ("更新", ["park", "supply"]),
         ("下水道", ["sewer"]),  # three and more: the trigram index
         ("浄水場の更新", ["supply"]),
@@ -326,6 +338,102 @@ def test_rebuild_writes_the_same_rows(people, transit, water):
     assert rebuild(db.session.connection()) == 5
     assert rows() == before
     assert titles(people["secretariat"], "下水道") == [water["sewer"].title]
+
+
+# -- the short-word index ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "grams"),
+    [
+        ("道路の整備", {"道", "路", "の", "整", "備", "道路", "路の", "の整", "整備"}),
+        ("𠮷野家", {"𠮷", "野", "家", "𠮷野", "野家"}),  # beyond the BMP: one character
+        ("a、b", {"a", "、", "b", "a、", "、b"}),  # punctuation is a character like any other
+        ("川", {"川"}),
+        ("", set()),
+    ],
+)
+def test_both_engines_index_each_character_and_each_pair(app, text, grams):
+    """SQLite's tokens (hex code points) and PostgreSQL's chogi_grams() name the same grams."""
+    in_sql = db.session.execute(sa.text("SELECT chogi_grams(:text)"), {"text": text}).scalar()
+    if db.engine.dialect.name == "sqlite":
+        assert in_sql == short_grams(text)
+        in_sql = [bytes.fromhex(token).decode("utf-32-be") for token in in_sql.split()]
+    assert set(in_sql) == grams
+
+
+def _index_answers(word: str) -> set[int]:
+    """The texts the short-word index itself lists for *word*, read from the index alone."""
+    if db.engine.dialect.name == "sqlite":
+        rows = db.session.execute(
+            sa.text("SELECT rowid FROM search_grams WHERE search_grams MATCH :token"),
+            {"token": f'"{short_token(word)}"'},
+        )
+        return set(rows.scalars())
+    # Only a bitmap scan is left to the planner, and only the GIN index can feed it.
+    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    db.session.execute(sa.text("SET LOCAL enable_indexscan = off"))
+    query = "SELECT id FROM search_documents WHERE chogi_grams(folded) @> ARRAY[:word]"
+    plan = db.session.execute(sa.text("EXPLAIN " + query), {"word": word}).scalars().all()
+    assert any(PG_GRAMS_INDEX in line for line in plan), plan
+    found = set(db.session.execute(sa.text(query), {"word": word}).scalars())
+    db.session.rollback()
+    return found
+
+
+def test_the_short_word_index_follows_every_write(people, transit, water):
+    """After inserts, edits, replaced opinions and a moved meeting, the index lists exactly the
+    texts that hold each word (SQLite's contentless table is kept by triggers alone)."""
+    dep, sec = people["department"], people["secretariat"]
+    old = make_item(department=dep, title="旧庁舎の解体", summary="耐震性不足")
+    db.session.commit()
+    items.update_item(dep, old, {"title": "新庁舎の建設", "summary": "老朽化への対応"})
+    meetings.record_deliberation(
+        sec, _meeting(transit), transit, {"opinions": [{"opinion": "通学利用にも配慮を。"}]}
+    )
+    _meeting(transit).date = _meeting(transit).date.replace(day=1)  # re-indexes what was said
+    db.session.commit()
+
+    words = ["旧庁", "耐震", "新庁", "老朽", "高齢", "通学", "道路", "下水", "水", "の", "。", "z"]
+    texts = db.session.execute(sa.select(SearchDocument.id, SearchDocument.folded)).all()
+    assert any("通学" in folded for _id, folded in texts)
+    for word in words:
+        assert _index_answers(word) == {i for i, folded in texts if word in folded}, word
+    assert _index_answers("旧庁") == _index_answers("高齢") == set()
+
+
+def test_short_words_are_looked_up_in_the_index(app):
+    """The query as search() builds it is one the engine's short-word index can answer."""
+    sql = str(_newest_matches("道路").compile(db.engine, compile_kwargs={"literal_binds": True}))
+    if db.engine.dialect.name == "sqlite":
+        plan = db.session.execute(sa.text("EXPLAIN QUERY PLAN " + sql)).all()
+        assert any("VIRTUAL TABLE INDEX" in row[-1] and GRAMS_TABLE in row[-1] for row in plan)
+        return
+    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    db.session.execute(sa.text("SET LOCAL enable_indexscan = off"))
+    plan = db.session.execute(sa.text("EXPLAIN " + sql)).scalars().all()
+    assert any(PG_GRAMS_INDEX in line for line in plan), plan
+
+
+def test_on_postgresql_a_common_short_word_reads_the_texts_newest_first(people, engine_name):
+    """Words in 1 % of the texts or more are not offered the short-word index (by pg_stats)."""
+    if engine_name != "postgresql":
+        pytest.skip("PostgreSQL's statistics; FTS5 reads any word's texts newest first")
+    for n in range(150):
+        _item(people, title=f"市民の声 その{n}", summary="窓口の受付")
+    _item(people, title="橋りょうの点検")
+    db.session.commit()
+    db.session.execute(sa.text("ANALYZE search_documents"))
+
+    def offered_the_index(word: str) -> bool:
+        return GRAMS_FUNCTION in str(_newest_matches(word).compile(db.engine))
+
+    assert not offered_the_index("の")  # in every text
+    assert not offered_the_index("市民")  # in half of them
+    assert offered_the_index("橋")  # in one of 301
+    assert offered_the_index("鬱")  # in none
+    assert titles(people["secretariat"], "市民")[:2] == ["市民の声 その149", "市民の声 その148"]
+    assert titles(people["secretariat"], "橋") == ["橋りょうの点検"]
 
 
 # -- permissions -------------------------------------------------------------------------------
@@ -551,19 +659,21 @@ def migrated_app(engine_name: str, tmp_path) -> Iterator[Flask]:
             _drop_pg_database(url)
 
 
-def _engine_index_exists() -> bool:
+def _engine_index_exists(short_words: bool = False) -> bool:
+    """The engine's trigram index, or with *short_words* its short-word index."""
     with db.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             sql = "SELECT count(*) FROM sqlite_master WHERE name = :name"
-            name = "search_fts"
+            name = GRAMS_TABLE if short_words else "search_fts"
         else:
             sql = "SELECT count(*) FROM pg_indexes WHERE indexname = :name"
-            name = PG_TRGM_INDEX
+            name = PG_GRAMS_INDEX if short_words else PG_TRGM_INDEX
         return conn.execute(sa.text(sql), {"name": name}).scalar() == 1
 
 
 def test_the_migration_builds_the_engine_index(migrated_app):
     assert _engine_index_exists()
+    assert _engine_index_exists(short_words=True)
     sec = make_user(Role.SECRETARIAT)
     dep = make_user(Role.DEPARTMENT)
     make_item(ItemStatus.SUBMITTED, department=dep, secretariat=sec, title="ＩＣＴ推進計画")
@@ -575,7 +685,25 @@ def test_the_migration_builds_the_engine_index(migrated_app):
     result = migrated_app.test_cli_runner().invoke(args=["db", "downgrade", "f942e37513f4"])
     assert result.exit_code == 0, result.output
     assert not _engine_index_exists()
+    assert not _engine_index_exists(short_words=True)
     assert "search_documents" not in sa.inspect(db.engine).get_table_names()
+
+
+def test_the_short_word_revision_indexes_the_texts_already_there(migrated_app):
+    """Upgrading a database that predates the short-word index fills it from its texts."""
+    runner = migrated_app.test_cli_runner()
+    assert runner.invoke(args=["db", "downgrade", "321f28504f84"]).exit_code == 0
+    assert not _engine_index_exists(short_words=True)
+    assert _engine_index_exists()  # the trigram index stays
+    sec_id = make_user(Role.SECRETARIAT).id
+    make_item(department=make_user(Role.DEPARTMENT), title="道路の維持管理")
+    db.session.commit()
+    db.session.remove()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert _engine_index_exists(short_words=True)
+    sec = db.session.get(User, sec_id)
+    assert titles(sec, "道路") == titles(sec, "維") == ["道路の維持管理"]
 
 
 def test_search_results_page_is_stable_for_the_same_day(people):

@@ -22,15 +22,27 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import Text
 
 from workflow.database import time_limit
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
 from workflow.models import AgendaEntry, Item, Meeting, SearchDocument, User
 from workflow.permissions import MINUTES_READABLE
-from workflow.search_index import FTS_TABLE, fold, fold_with_offsets
+from workflow.search_index import (
+    FTS_TABLE,
+    GRAMS_FUNCTION,
+    GRAMS_TABLE,
+    PG_GRAMS_INDEX,
+    SHORT_WORD,
+    fold,
+    fold_with_offsets,
+    short_token,
+)
 from workflow.states.states import ItemStatus, MeetingStatus, Role
 
 SNIPPET_RADIUS = 40
@@ -49,19 +61,22 @@ SEARCH_FIELDS = {
     "opinions": "主な意見等",
     "special_notes": "特記事項",
 }
-# FTS5's trigram tokenizer matches only queries of three characters or more.
-TRIGRAM = 3
 # Search reads the matching texts newest first and stops after this many, so that a common word
 # costs no more than a rare one: at 100 000 items 「地球温暖化」 is said in 31 805 texts of 3 359
 # items, and reading them all took 130–300 ms a search. What it found is then ranked.
 SEARCH_TEXT_LIMIT = 5000
-# A search that still runs this long (a one- or two-character word no index serves, on a large
-# database) is stopped, so that it cannot hold a worker; the caller gets a Japanese message.
+# A search that still runs this long (PostgreSQL reading every text of a common word that one of
+# its indexes offered, on a large database) is stopped, so that it cannot hold a worker; the
+# caller gets a Japanese message.
 SEARCH_SECONDS = 5.0
+# PostgreSQL: a word of one or two characters said in this share of all texts or more is found by
+# reading the texts newest first, without the short-word index (_common_on_postgresql).
+COMMON_SHARE = 0.01
 TOO_LONG = "検索に時間がかかりすぎたため中止しました。語を長くするか、別の語で検索してください。"
 _SPACE = re.compile(r"\s+")
 _UNSTORABLE = re.compile(r"[\x00-\x1f\ud800-\udfff]")
 _FTS = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
+_GRAMS = table(GRAMS_TABLE, column("rowid"), column(GRAMS_TABLE))
 
 
 def _role(user: User | None) -> Role | None:
@@ -197,16 +212,38 @@ def highlight(text: str, folded_query: str, radius: int = SNIPPET_RADIUS) -> tup
     return before, _one_line(text[start:end]), after
 
 
+def _common_on_postgresql(word: str) -> bool:
+    """Is *word* said in at least COMMON_SHARE of all texts, by the statistics of its index?
+
+    A common word is best found by reading the table newest first until the LIMIT: 「市民」, in
+    13 % of the texts, gives its newest 5 000 after 38 000 rows. Offered the short-word index
+    too, PostgreSQL rightly keeps to that reading, but then computes ``chogi_grams()`` again on
+    every text that holds the word, to test what strpos() has already tested: for the public,
+    who may read few of the newest texts, 60 → 184 ms for 「市民」 and 121 → 428 ms for 「の」.
+    So a common word is not offered the index. ANALYZE keeps the index's most common elements
+    and their shares in ``pg_stats`` (1 000 of them by default); a word not among them is rarer.
+    """
+    share = db.session.execute(
+        text(
+            "SELECT m.share FROM pg_stats AS s, "
+            "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(word, share) "
+            "WHERE s.schemaname = current_schema() AND s.tablename = :index AND m.word = :word"
+        ),
+        {"index": PG_GRAMS_INDEX, "word": word},
+    ).scalar()
+    return (share or 0.0) >= COMMON_SHARE
+
+
 def _newest_matches(folded_query: str) -> Select:
     """The texts that contain *folded_query*, newest first (the same texts on every engine).
 
     A text's id grows each time its item's texts are written, so id order is the order in which
-    items were last written. SQLite, for three characters or more, asks the FTS5 trigram table,
-    which hands its rowids over in descending order and stops with the LIMIT. PostgreSQL's GIN
-    ``gin_trgm_ops`` index serves LIKE for three characters or more; LIKE, not ILIKE, because both
-    sides are casefolded already (ILIKE would fold again, by the locale). One or two characters
-    (both engines) make no trigram, so no trigram index can serve them: the table is read newest
-    first until enough texts are found, or to its end for a rare word (SEARCH_SECONDS bounds it).
+    items were last written. On SQLite an FTS5 table answers, which hands its rowids over in
+    descending order and stops with the LIMIT: the trigram table for three characters or more,
+    the short-word table (:mod:`workflow.search_index`) for one or two. On PostgreSQL a GIN index
+    answers: ``gin_trgm_ops`` serves LIKE for three characters or more (LIKE, not ILIKE, because
+    both sides are casefolded already and ILIKE would fold again, by the locale), and the
+    short-word index serves ``chogi_grams(folded) @> {word}``.
     """
     columns = (
         SearchDocument.id,
@@ -214,25 +251,29 @@ def _newest_matches(folded_query: str) -> Select:
         SearchDocument.field,
         SearchDocument.position,
     )
-    if db.engine.dialect.name == "sqlite" and len(folded_query) >= TRIGRAM:
-        phrase = '"' + folded_query.replace('"', '""') + '"'  # one FTS5 phrase: a substring
+    if db.engine.dialect.name == "sqlite":
+        if len(folded_query) > SHORT_WORD:
+            index = _FTS
+            phrase = '"' + folded_query.replace('"', '""') + '"'  # one FTS5 phrase: a substring
+        else:
+            index, phrase = _GRAMS, f'"{short_token(folded_query)}"'
         return (
             select(*columns)
-            .select_from(_FTS)
-            .join(SearchDocument, SearchDocument.id == _FTS.c.rowid)
-            .where(_FTS.c[FTS_TABLE].op("MATCH")(phrase))
-            .order_by(_FTS.c.rowid.desc())
+            .select_from(index)
+            .join(SearchDocument, SearchDocument.id == index.c.rowid)
+            .where(index.c[index.name].op("MATCH")(phrase))
+            .order_by(index.c.rowid.desc())
         )
-    if len(folded_query) >= TRIGRAM:  # PostgreSQL: LIKE, which the GIN index serves
+    if len(folded_query) > SHORT_WORD:
         escaped = folded_query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         contains = SearchDocument.folded.like(f"%{escaped}%", escape="\\")
     else:
-        # A plain substring test, which no index claims to serve: for LIKE with no trigram in it
-        # PostgreSQL took the GIN index anyway, fetched every row from it and rechecked each
-        # (13 s at 100 000 items against 0.8 s for this scan). SQLite's instr() is also a
-        # quarter faster than its LIKE.
-        position = func.instr if db.engine.dialect.name == "sqlite" else func.strpos
-        contains = position(SearchDocument.folded, folded_query) > 0
+        contains = func.strpos(SearchDocument.folded, folded_query) > 0
+        if not _common_on_postgresql(folded_query):
+            # The planner may now read the GIN index and fetch what it found (「道路」, 2 480 of
+            # 2 971 058 texts at 100 000 items: 20–45 ms, against 1–3 s reading the table).
+            grams = getattr(func, GRAMS_FUNCTION)(SearchDocument.folded, type_=ARRAY(Text))
+            contains = and_(grams.contains([folded_query]), contains)
     return select(*columns).where(contains).order_by(SearchDocument.id.desc())
 
 
