@@ -303,3 +303,18 @@ def test_logout_without_csrf_token_is_refused(csrf_app, client, user):
     assert response.status_code == 302
     assert sessions()[0].revoked_at is not None
     assert not is_signed_in(client)
+
+
+def test_a_token_from_an_earlier_sign_in_is_refused(csrf_app, client, user):
+    """A sign-in starts a new CSRF token: a page kept from the one before cannot post."""
+    login(client, data={"csrf_token": csrf_token_from(client.get("/login").get_data(as_text=True))})
+    old_token = csrf_token_from(client.get("/").get_data(as_text=True))
+    client.post("/logout", data={"csrf_token": old_token})
+    login(client, data={"csrf_token": csrf_token_from(client.get("/login").get_data(as_text=True))})
+    new_token = csrf_token_from(client.get("/").get_data(as_text=True))
+
+    assert new_token != old_token
+    assert client.post("/logout", data={"csrf_token": old_token}).status_code == 400
+    assert is_signed_in(client)
+    assert client.post("/logout", data={"csrf_token": new_token}).status_code == 302
+    assert not is_signed_in(client)
