@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import _create_pg_database, _drop_pg_database, make_app
 from tests.factories import PASSWORD, item_meeting_id, make_item, make_section, make_user
+from tests.test_query_counts import counting
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
 from workflow.models import Item, Meeting, SearchDocument, User
@@ -793,6 +794,40 @@ def test_search_reads_only_the_newest_matching_texts(people, monkeypatch, client
     page = client.get("/search", query_string={"q": q}).get_data(as_text=True)
     assert "検索結果：3件以上" in page
     assert "新しい順に3か所までを読み" in page
+
+
+@pytest.mark.parametrize("q", ["橋", "橋りょう"])  # the short-word index, the trigram index
+def test_a_window_of_the_newest_texts_gives_the_same_answer(people, monkeypatch, q):
+    """PostgreSQL searches the newest SEARCH_WINDOW texts first, and all of them when those hold
+    fewer than SEARCH_TEXT_LIMIT: the answer is the same either way, on every engine."""
+    monkeypatch.setattr("workflow.services.search.SEARCH_TEXT_LIMIT", 3)
+    for n in range(3):
+        _item(people, title=f"橋りょう長寿命化 その{n}", summary="市道の整備")
+        db.session.commit()
+    newest = []
+    for n in range(4):
+        newest.append(_item(people, title=f"道路維持 その{n}", summary="橋りょうの点検を含む"))
+        db.session.commit()
+    sec = people["secretariat"]
+    enough = db.session.scalar(  # the texts of the newest three items, each saying 橋 once
+        sa.select(sa.func.count()).where(
+            SearchDocument.item_id.in_([item.id for item in newest[1:]])
+        )
+    )
+
+    def answer(window: int) -> tuple:
+        monkeypatch.setattr("workflow.services.search.SEARCH_WINDOW", window)
+        found = search(sec, q)
+        return [h.item.title for h in found.hits], found.total, found.limited
+
+    with counting() as statements:
+        everything = answer(10_000)  # the window holds every text: no window
+        windowed = answer(enough)  # enough there: one search
+        narrow = answer(1)  # too few there: all texts are searched again
+    assert everything == windowed == narrow
+    assert everything == (["道路維持 その3", "道路維持 その2", "道路維持 その1"], 3, True)
+    floors = [s for s in statements if "search_documents.id >=" in s]
+    assert len(floors) == (2 if db.engine.dialect.name == "postgresql" else 0)
 
 
 def test_unstorable_queries_are_refused_in_japanese(client, people):
