@@ -137,7 +137,12 @@ def short_grams(folded: str) -> str:
 
 @event.listens_for(Engine, "connect")
 def _register_grams(dbapi_connection, _record) -> None:
-    """Every SQLite connection can compute :func:`short_grams`, which the triggers call."""
+    """Every SQLite connection can compute :func:`short_grams`, which the triggers call.
+
+    A connection made elsewhere (the ``sqlite3`` shell) lacks it: it may read everything, but
+    writing ``search_documents`` there fails with "no such function: chogi_grams", leaving the
+    index as it was.
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function(GRAMS_FUNCTION, 1, short_grams, deterministic=True)
 
