@@ -801,6 +801,8 @@ def test_a_window_of_the_newest_texts_gives_the_same_answer(people, monkeypatch,
     """PostgreSQL searches the newest SEARCH_WINDOW texts first, and all of them when those hold
     fewer than SEARCH_TEXT_LIMIT: the answer is the same either way, on every engine."""
     monkeypatch.setattr("workflow.services.search.SEARCH_TEXT_LIMIT", 3)
+    for n in range(12):  # older texts, so that a window is a quarter of them or less
+        _item(people, title=f"公園の再整備 その{n}", summary="遊具の更新")
     for n in range(3):
         _item(people, title=f"橋りょう長寿命化 その{n}", summary="市道の整備")
         db.session.commit()

@@ -300,6 +300,18 @@ def _text_ids() -> tuple[int, int] | None:
     return None if newest is None else (newest, oldest)
 
 
+def _floor(bounds: tuple[int, int] | None, window: int) -> int | None:
+    """The lowest id of the newest *window* texts; None (every text) for a quarter or more.
+
+    The primary key's bitmap costs in proportion to the window: 2 ms for 100 000 ids, 35 ms for
+    1 600 000, where fetching all 2 480 texts that say 「道路」 took 3 ms.
+    """
+    if bounds is None:
+        return None
+    newest, oldest = bounds
+    return newest - window + 1 if window * 4 <= newest - oldest + 1 else None
+
+
 def _wider(window: int, read: int) -> int:
     """A window wide enough to hold half as many again as the limit, at the share *read* had;
     every text when it had none. (The public may read few of the newest texts: 368 in the first
@@ -370,7 +382,7 @@ def search(user: User | None, q: str, *, page: int = 1, per_page: int = 20) -> S
         while True:
             # The newest *window* texts, or every text once the window holds them all. Where it
             # holds fewer than the limit, a wider one: the answer is as without windows.
-            floor = bounds[0] - window + 1 if bounds and bounds[0] - window >= bounds[1] else None
+            floor = _floor(bounds, window)
             texts_in = texts if floor is None else texts.where(SearchDocument.id >= floor)
             rows, total, read = _ranked(texts_in, page, per_page)
             if floor is None or read >= SEARCH_TEXT_LIMIT:
