@@ -11,14 +11,11 @@ pages have no inline script or style at all, so one policy fits every page.
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import UTC, datetime
 
-from flask import Flask, abort, current_app, g, request, session
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
-from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
@@ -75,37 +72,11 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_in_query)
     app.after_request(_secure_headers)
     app.after_request(_log_refusal)
-    # After CSRFProtect's own: the later context processor gives the templates' csrf_token().
-    app.context_processor(lambda: {"csrf_token": csrf_token})
     proxies = app.config.get("TRUSTED_PROXIES", 0)
     if proxies:
         # Behind a reverse proxy every request comes from the proxy's address: take the client's
         # from X-Forwarded-For, or the per-address sign-in limit would count the whole city as one.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
-
-
-def csrf_token() -> str:
-    """The signed CSRF token for a form, as Flask-WTF's ``generate_csrf`` makes it.
-
-    Flask-WTF signs the session's token anew on every page (JSON, HMAC: 0.05 ms of each page,
-    whose layout has the logout form). Without a time limit (``WTF_CSRF_TIME_LIMIT`` None, see
-    workflow.config) a signature stays valid as long as the session's token, so the first one is
-    kept; with a limit, or before the session has a token, Flask-WTF signs as usual.
-    """
-    raw = session.get("csrf_token")
-    config = current_app.config
-    if (
-        not isinstance(raw, str)
-        or config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None  # Flask-WTF's default: an hour
-        or config.get("WTF_CSRF_FIELD_NAME", "csrf_token") != "csrf_token"
-    ):
-        return generate_csrf()
-    return _signed_csrf_token(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
-
-
-@functools.lru_cache(maxsize=4096)
-def _signed_csrf_token(secret_key: str, raw: str) -> str:
-    return URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").dumps(raw)
 
 
 def _refuse_nul_in_query() -> None:
