@@ -230,7 +230,7 @@ def run(engine: str, items: int, tree: Path, seconds: int) -> dict:
                 "item page /items/{id}": (f"{base}/items/{info['item']}", cookie),
                 "meeting page /meetings/{id}": (f"{base}/meetings/{info['meeting']}", cookie),
                 "search " + search[0].split("?")[0].removeprefix(base): search,
-                # Two characters make no trigram: the bounded scan (services/search.py).
+                # Two characters make no trigram: the short-word index (search_index.py).
                 "search, 2 characters": (
                     search[0].replace(term, urllib.parse.quote(SHORT_TERM)),
                     search[1],
