@@ -6,7 +6,7 @@ import copy
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -37,6 +37,28 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 MEETING_EVENTS = ("hold", "confirm", "publish")
 SECTION_MANAGERS = "section_managers"
 
+PER_PAGE = 50  # meetings per page of the list
+MAX_PAGE = 100_000  # a page number past any real list; larger ones would overflow OFFSET
+# A page of the list: the ids of its meetings, newest first (each request adds its WHERE, OFFSET
+# and LIMIT), then those meetings, each with how many items its agenda holds, counted in the same
+# query (the list used to load every meeting's entries, one query per meeting). The ids alone
+# take the OFFSET: with the count beside it, PostgreSQL counted the agenda of every meeting
+# skipped (the last page at 17 743 meetings: 39 ms; so, 4 ms; SQLite 5.2 -> 0.4 ms).
+NEWEST_FIRST = (Meeting.date.desc(), Meeting.id.desc())
+# No index of its own: ix_meetings_date gives the order (in SQLite it holds the id; PostgreSQL
+# sorts a day's meetings by id as it reads). One on (date, id) was measured at 100 000 items:
+# the first page the same on both engines, PostgreSQL's last page 4.3 -> 1.3 ms; not worth a
+# migration and an index to keep on every write.
+PAGE_IDS = select(Meeting.id).order_by(*NEWEST_FIRST)
+ENTRY_COUNT = (
+    select(func.count())
+    .where(AgendaEntry.meeting_id == Meeting.id)
+    .correlate(Meeting)
+    .scalar_subquery()
+    .label("entry_count")
+)
+LIST_QUERY = select(Meeting, ENTRY_COUNT).order_by(*NEWEST_FIRST)
+
 
 def _load(meeting_id: int, *options) -> Meeting:
     meeting = db.session.get(Meeting, meeting_id, options=options)
@@ -57,15 +79,24 @@ def index() -> str:
     if fy is not None and not 1 <= fy <= 9999:
         fy = None  # a typed URL: past any year, and past what the database can compare
     kind = request.args.get("kind", "")
-    query = select(Meeting)
+    ids = PAGE_IDS
     if fy:
-        query = query.where(Meeting.fiscal_year == fy)
+        ids = ids.where(Meeting.fiscal_year == fy)
     if kind:
-        query = query.where(Meeting.kind == kind)
-    rows = db.session.scalars(query.order_by(Meeting.date.desc(), Meeting.id.desc())).all()
+        ids = ids.where(Meeting.kind == kind)
+    # A page at a time, as the item list: a decade of meetings is tens of thousands of rows.
+    # One row more than a page says whether a next page exists; no total is counted.
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    ids = ids.offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1).subquery()
+    rows = db.session.execute(LIST_QUERY.join(ids, ids.c.id == Meeting.id)).all()
+    args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "meetings/index.html",
-        meetings=rows,
+        meetings=rows[:PER_PAGE],
+        page=page,
+        has_next=len(rows) > PER_PAGE,
+        per_page=PER_PAGE,
+        page_url=lambda n: url_for("meetings.index", **args, page=n),
         years=sorted(set(years), reverse=True),
         fy=fy,
         kind=kind,
