@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from collections.abc import Iterator
+from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, current_app, jsonify, stream_with_context
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import String, select, type_coerce
 
 from workflow.api.common import bp, current_api_user, query_int, query_text
-from workflow.api.serializers import iso
 from workflow.extensions import db
-from workflow.models import AgendaEntry, Meeting
-from workflow.permissions import can_read_minutes
+from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, Opinion
 from workflow.services.search import search_items
-from workflow.states.states import MeetingStatus
+from workflow.states.states import MeetingStatus, Outcome
+from workflow.wareki import to_fullwidth_digits
 
 MINUTES_COLUMNS = (
     "meeting_id",
@@ -55,50 +56,200 @@ def search() -> ResponseReturnValue:
     )
 
 
-def minutes_rows() -> list[dict[str, Any]]:
-    """One row per opinion of every published meeting, oldest meeting first."""
-    meetings = db.session.scalars(
-        select(Meeting)
-        .where(Meeting.status == MeetingStatus.PUBLISHED)
-        .options(selectinload(Meeting.entries).selectinload(AgendaEntry.opinions))
-        .order_by(Meeting.date, Meeting.id)
-    ).all()
-    rows = []
-    for meeting in meetings:
-        if not can_read_minutes(None, meeting):  # open data: what the public may read
-            continue
-        for entry in meeting.entries:
-            for opinion in entry.opinions:
-                rows.append(
-                    {
-                        "meeting_id": meeting.id,
-                        "meeting": meeting.title,
-                        "kind": meeting.kind,
-                        "date": iso(meeting.date),
-                        "item_id": entry.item_id,
-                        "item": entry.item.title,
-                        "opinion": opinion.opinion,
-                        "response": opinion.response or "",
-                        "follow_up": opinion.follow_up or "",
-                        "outcome": entry.outcome_text or "",
-                    }
+# The export's rows, straight from the tables (no ORM objects: building an entry, its item and
+# an opinion object per row was most of the old export's time), in the order the minutes print
+# them: meetings oldest first, then the agenda's order, then the opinions' order. The ids only
+# break ties the positions should never have.
+_M, _K, _E = Meeting.__table__.c, MeetingKind.__table__.c, AgendaEntry.__table__.c
+_I, _O = Item.__table__.c, Opinion.__table__.c
+_FORWARD = MeetingKind.__table__.alias("forward_kinds")
+MINUTES_QUERY = (
+    select(
+        _M.id,
+        _M.number,
+        _M.joint_name,
+        _K.name,
+        _M.kind,
+        _M.date,
+        _E.item_id,
+        _I.title,
+        _O.opinion,
+        _O.response,
+        _O.follow_up,
+        # The value as stored: the Enum type's conversion per row cost more than Outcome(…) once.
+        type_coerce(_E.outcome, String),
+        _FORWARD.c.name,
+    )
+    .select_from(
+        Meeting.__table__.join(MeetingKind.__table__, _K.code == _M.kind)
+        .join(AgendaEntry.__table__, _E.meeting_id == _M.id)
+        .join(Item.__table__, _I.id == _E.item_id)
+        .join(Opinion.__table__, _O.entry_id == _E.id)
+        .outerjoin(_FORWARD, _FORWARD.c.code == _E.forward_to)
+    )
+    # Open data is what the public may read (can_read_minutes(None, …)): published minutes.
+    .where(_M.status == MeetingStatus.PUBLISHED)
+    .order_by(_M.date, _M.id, _E.position, _E.id, _O.position, _O.id)
+)
+CHUNK_ROWS = 2000  # rows per fetch from the server-side cursor, and per chunk sent
+
+
+def _fiscal_year_filter():
+    """The optional ``fiscal_year`` (年度) of the meetings to export; 0 means every year."""
+    return query_int("fiscal_year", 0, maximum=9999)
+
+
+def _minutes_values(fiscal_year: int = 0) -> Iterator[list[tuple]]:
+    """The export's rows in chunks, as tuples in MINUTES_COLUMNS' order (texts made once each)."""
+    query = MINUTES_QUERY
+    if fiscal_year:
+        query = query.where(_M.fiscal_year == fiscal_year)
+    titles: dict[tuple, str] = {}
+    outcomes: dict[tuple, str] = {None: ""}
+    # yield_per streams: a server-side cursor on PostgreSQL, SQLite's own stepping on SQLite.
+    result = db.session.execute(query.execution_options(yield_per=CHUNK_ROWS))
+    for partition in result.partitions():
+        chunk = []
+        for (
+            meeting_id,
+            number,
+            joint_name,
+            kind_name,
+            kind,
+            day,
+            item_id,
+            item_title,
+            opinion,
+            response,
+            follow_up,
+            outcome,
+            forward_name,
+        ) in partition:
+            # Meeting.title and AgendaEntry.outcome_text, made once per distinct value.
+            key = (number, joint_name, kind_name)
+            title = titles.get(key)
+            if title is None:
+                name = f"{joint_name}兼{kind_name}" if joint_name else kind_name
+                title = titles[key] = f"第{to_fullwidth_digits(str(number))}回 {name}"
+            okey = (outcome, forward_name) if outcome is not None else None
+            outcome_text = outcomes.get(okey)
+            if outcome_text is None:
+                outcome_text = outcomes[okey] = Outcome(outcome).wording(forward_name)
+            chunk.append(
+                (
+                    meeting_id,
+                    title,
+                    kind,
+                    day.isoformat(),
+                    item_id,
+                    item_title,
+                    opinion,
+                    response or "",
+                    follow_up or "",
+                    outcome_text,
                 )
-    return rows
+            )
+        yield chunk
+
+
+def minutes_rows(fiscal_year: int = 0) -> list[dict[str, Any]]:
+    """One row per opinion of every published meeting, oldest meeting first (all in memory)."""
+    return [
+        dict(zip(MINUTES_COLUMNS, values, strict=True))
+        for chunk in _minutes_values(fiscal_year)
+        for values in chunk
+    ]
+
+
+def _streamed(chunks: Iterator[bytes], mimetype: str) -> Response:
+    """A response sent as it is made: the first bytes leave at once, memory holds one chunk."""
+    return Response(stream_with_context(chunks), mimetype=mimetype)
+
+
+# One row as the app's JSON provider writes a dict (keys sorted, compact); the encoder's own C
+# string escaper per value is several times faster than json.dumps per row.
+_JSON_ROW = (
+    '{{"date":{3},"follow_up":{8},"item":{5},"item_id":{4},"kind":{2},"meeting":{1},'
+    '"meeting_id":{0},"opinion":{6},"outcome":{9},"response":{7}}}'
+)
+
+
+_JSON_COLUMNS = json.dumps(list(MINUTES_COLUMNS), separators=(",", ":")).encode()
+
+
+def _plain_json() -> bool:
+    """Does the app write JSON as _JSON_ROW assumes (compact, keys sorted: not in debug mode)?"""
+    provider = current_app.json
+    compact = getattr(provider, "compact", None)
+    if compact is None:
+        compact = not current_app.debug
+    return bool(compact) and getattr(provider, "sort_keys", False) is True
+
+
+def _json_chunks(fiscal_year: int) -> Iterator[bytes]:
+    # The same escaping json.dumps does: UTF-8 as it is (create_app), or \uXXXX if ASCII only.
+    ascii_only = getattr(current_app.json, "ensure_ascii", True)
+    text = encode_basestring_ascii if ascii_only else encode_basestring
+    yield b'{"columns":' + _JSON_COLUMNS + b',"rows":['
+    separator = ""
+    for chunk in _minutes_values(fiscal_year):
+        if not chunk:
+            continue
+        body = ",".join(
+            _JSON_ROW.format(
+                meeting_id,
+                text(title),
+                text(kind),
+                text(day),
+                item_id,
+                text(item_title),
+                text(opinion),
+                text(response),
+                text(follow_up),
+                text(outcome),
+            )
+            for (
+                meeting_id,
+                title,
+                kind,
+                day,
+                item_id,
+                item_title,
+                opinion,
+                response,
+                follow_up,
+                outcome,
+            ) in chunk
+        )
+        yield (separator + body).encode("utf-8")
+        separator = ","
+    yield b"]}\n"  # jsonify ends its body with a newline
 
 
 @bp.get("/minutes.json")
 def minutes_json() -> ResponseReturnValue:
-    return jsonify({"columns": list(MINUTES_COLUMNS), "rows": minutes_rows()})
+    fiscal_year = _fiscal_year_filter()
+    if not _plain_json():  # debug mode indents: the whole document, as jsonify writes it
+        return jsonify({"columns": list(MINUTES_COLUMNS), "rows": minutes_rows(fiscal_year)})
+    return _streamed(_json_chunks(fiscal_year), "application/json")
+
+
+def _csv_chunks(fiscal_year: int) -> Iterator[bytes]:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(MINUTES_COLUMNS)
+    # The BOM tells Excel the file is UTF-8.
+    yield ("\ufeff" + out.getvalue()).encode("utf-8")
+    for chunk in _minutes_values(fiscal_year):
+        out.seek(0)
+        out.truncate()
+        writer.writerows(chunk)
+        yield out.getvalue().encode("utf-8")
 
 
 @bp.get("/minutes.csv")
 def minutes_csv() -> ResponseReturnValue:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=MINUTES_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(minutes_rows())
-    # The BOM tells Excel the file is UTF-8.
-    response = Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv")
+    response = _streamed(_csv_chunks(_fiscal_year_filter()), "text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers.set("Content-Disposition", "attachment", filename="minutes.csv")
     return response

@@ -437,6 +437,15 @@ def _query(name: str, schema: Schema, description: str = "") -> Schema:
 
 ITEM_ID = _path("item_id", "案件のID")
 MEETING_ID = _path("meeting_id", "会議のID")
+MINUTES_FISCAL_YEAR = _query(
+    "fiscal_year",
+    {"type": "integer", "minimum": 1, "maximum": 9999},
+    "この年度（4月～翌年3月）の会議だけ。省略するとすべての年度",
+)
+MINUTES_DESCRIPTION = (
+    "公開された会議の意見を、会議の日付順・議題順・意見順に1行ずつ。"
+    "作りながら送る（chunked）ので、大きくても最初のバイトはすぐ届く。"
+)
 VERSION = {"version": {**ID, "description": "読み込んだときの version（任意。古ければ 409）"}}
 READ = ("401", "403", "404", "422")
 WRITE = ("400", "401", "403", "404", "409", "413", "422")
@@ -749,7 +758,9 @@ def _paths() -> dict[str, Any]:
                         "rows": _array(_ref("MinutesRow")),
                     }
                 ),
-                errors=("401",),
+                errors=("401", "422"),
+                params=[MINUTES_FISCAL_YEAR],
+                description=MINUTES_DESCRIPTION,
             )
         },
         "/api/v1/minutes.csv": {
@@ -757,7 +768,9 @@ def _paths() -> dict[str, Any]:
                 "公開された議事録（CSV、UTF-8 BOM付き）",
                 "200",
                 None,
-                errors=("401",),
+                errors=("401", "422"),
+                params=[MINUTES_FISCAL_YEAR],
+                description=MINUTES_DESCRIPTION,
                 media="text/csv",
             )
         },
