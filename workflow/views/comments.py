@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
@@ -20,22 +20,39 @@ from workflow.views.common import flash_workflow_error, require, send_pdf, versi
 bp = Blueprint("comments", __name__, url_prefix="/public-comments")
 
 
+PER_PAGE = 50  # items per page of the list, newest change first
+MAX_PAGE = 100_000  # a page number past any real list; larger ones would overflow OFFSET
+_ITEMS, _PC = Item.__table__.c, PublicComment.__table__.c
+# Plain rows of what the list shows, the procedure joined: the old list loaded every item and
+# then each one's procedure, one query per row (2.3 s at 100 000 items).
+LIST_QUERY = (
+    select(_ITEMS.id, _ITEMS.title, _ITEMS.status, _PC.published_on, _PC.closes_on)
+    .select_from(Item.__table__.outerjoin(PublicComment.__table__, _PC.item_id == _ITEMS.id))
+    .where(
+        or_(
+            (Item.status == ItemStatus.APPROVED) & Item.public_comment_planned,
+            Item.status.in_((ItemStatus.PUBLIC_COMMENT, ItemStatus.PUBLIC_COMMENT_CLOSED)),
+            _PC.id.is_not(None),
+        )
+    )
+    .order_by(_ITEMS.updated_at.desc(), _ITEMS.id.desc())
+)
+
+
 @bp.get("/")
 @login_required
 def index() -> str:
     require(can_manage_public_comment(current_user))
-    rows = db.session.scalars(
-        select(Item)
-        .where(
-            or_(
-                (Item.status == ItemStatus.APPROVED) & Item.public_comment_planned,
-                Item.status.in_((ItemStatus.PUBLIC_COMMENT, ItemStatus.PUBLIC_COMMENT_CLOSED)),
-                Item.id.in_(select(PublicComment.item_id)),
-            )
-        )
-        .order_by(Item.updated_at.desc())
-    ).all()
-    return render_template("comments/index.html", items=rows)
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    rows = db.session.execute(LIST_QUERY.offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
+    return render_template(
+        "comments/index.html",
+        items=rows[:PER_PAGE],
+        page=page,
+        has_next=len(rows) > PER_PAGE,
+        per_page=PER_PAGE,
+        page_url=lambda n: url_for("comments.index", page=n),
+    )
 
 
 def _load(item_id: int) -> Item:
