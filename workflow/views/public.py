@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from workflow.extensions import db
@@ -29,16 +29,30 @@ def _public_item(item_id: int) -> Item:
 
 
 @bp.get("/")
-def index() -> str:
-    meetings = db.session.scalars(
-        select(Meeting)
+def index() -> tuple[str, int]:
+    """One fiscal year of published meetings (the newest by default, ``?fy=`` another), with a
+    link to every year that has any: ten years of meetings on one page were 2.5 MB."""
+    years = db.session.scalars(
+        select(Meeting.fiscal_year)
         .where(Meeting.status == MeetingStatus.PUBLISHED)
-        .order_by(Meeting.date.desc(), Meeting.id.desc())
+        .distinct()
+        .order_by(Meeting.fiscal_year.desc())
     ).all()
-    by_year: dict[int, list[Meeting]] = {}
-    for m in meetings:
-        by_year.setdefault(m.fiscal_year, []).append(m)
-    return render_template("public/index.html", by_year=by_year)
+    fy = request.args.get("fy", type=int)
+    if fy is None and years:
+        fy = years[0]
+    meetings: list[Meeting] = []
+    if fy in years:
+        # The kind comes joined (Meeting.kind_row): one query for the year, none per meeting.
+        meetings = list(
+            db.session.scalars(
+                select(Meeting)
+                .where(Meeting.status == MeetingStatus.PUBLISHED, Meeting.fiscal_year == fy)
+                .order_by(Meeting.date.desc(), Meeting.id.desc())
+            )
+        )
+    status = 404 if fy is not None and fy not in years else 200
+    return render_template("public/index.html", years=years, fy=fy, meetings=meetings), status
 
 
 @bp.get("/meetings/<int:meeting_id>")
@@ -84,16 +98,61 @@ def _public_comment(item_id: int) -> PublicComment:
     return process
 
 
+PER_PAGE = 50  # public-comment procedures per page, newest first
+MAX_PAGE = 100_000  # a page number past any real list; larger ones would overflow OFFSET
+_PC, _ITEMS = PublicComment.__table__.c, Item.__table__.c
+# The procedures in the list's order, newest call first; each request cuts its page from it.
+COMMENTS_ORDER = (_PC.published_on.desc(), _PC.id.desc())
+
+
+def _comments_page(page: int) -> list:
+    """Plain rows of one page, PER_PAGE + 1 of them (the last says a next page exists).
+
+    The page of procedures is cut first and only its items' titles are joined: joining every
+    procedure to its item before the sort read the whole items table (38 -> 4 ms at 100 000
+    items on PostgreSQL). The old page loaded every procedure, then each one's item.
+    """
+    cut = (
+        select(
+            _PC.id,
+            _PC.item_id,
+            _PC.status,
+            _PC.published_on,
+            _PC.closes_on,
+            _PC.results_published_on,
+        )
+        .order_by(*COMMENTS_ORDER)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE + 1)
+        .subquery()
+    )
+    return db.session.execute(
+        select(
+            cut.c.item_id,
+            _ITEMS.title,
+            cut.c.status,
+            cut.c.published_on,
+            cut.c.closes_on,
+            cut.c.results_published_on,
+        )
+        .select_from(cut.join(Item.__table__, _ITEMS.id == cut.c.item_id))
+        .order_by(cut.c.published_on.desc(), cut.c.id.desc())
+    ).all()
+
+
 @bp.get("/comments/")
 def comments() -> str:
-    rows = db.session.scalars(
-        select(PublicComment).order_by(PublicComment.published_on.desc(), PublicComment.id.desc())
-    ).all()
+    """Every public-comment procedure, newest call first, a page at a time."""
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    rows = _comments_page(page)
     return render_template(
         "public/comments.html",
-        open_calls=[pc for pc in rows if pc.status == PublicCommentStatus.OPEN],
-        results=[pc for pc in rows if pc.status in RESULTS_PUBLIC],
-        closed=[pc for pc in rows if pc.status == PublicCommentStatus.CLOSED],
+        rows=rows[:PER_PAGE],
+        page=page,
+        has_next=len(rows) > PER_PAGE,
+        per_page=PER_PAGE,
+        page_url=lambda n: url_for("public.comments", page=n),
+        statuses=PublicCommentStatus,
     )
 
 
