@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from flask import Response, current_app, jsonify, stream_with_context
@@ -16,9 +15,9 @@ from sqlalchemy import String, select, type_coerce
 from workflow.api.common import bp, current_api_user, query_int, query_text
 from workflow.extensions import db
 from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, Opinion
+from workflow.models.meeting import meeting_title
 from workflow.services.search import search_items
 from workflow.states.states import MeetingStatus, Outcome
-from workflow.wareki import to_fullwidth_digits
 
 MINUTES_COLUMNS = (
     "meeting_id",
@@ -129,8 +128,7 @@ def _minutes_values(fiscal_year: int = 0) -> Iterator[list[tuple]]:
             key = (number, joint_name, kind_name)
             title = titles.get(key)
             if title is None:
-                name = f"{joint_name}兼{kind_name}" if joint_name else kind_name
-                title = titles[key] = f"第{to_fullwidth_digits(str(number))}回 {name}"
+                title = titles[key] = meeting_title(number, joint_name, kind_name)
             okey = (outcome, forward_name) if outcome is not None else None
             outcome_text = outcomes.get(okey)
             if outcome_text is None:
@@ -166,62 +164,31 @@ def _streamed(chunks: Iterator[bytes], mimetype: str) -> Response:
     return Response(stream_with_context(chunks), mimetype=mimetype)
 
 
-# One row as the app's JSON provider writes a dict (keys sorted, compact); the encoder's own C
-# string escaper per value is several times faster than json.dumps per row.
-_JSON_ROW = (
-    '{{"date":{3},"follow_up":{8},"item":{5},"item_id":{4},"kind":{2},"meeting":{1},'
-    '"meeting_id":{0},"opinion":{6},"outcome":{9},"response":{7}}}'
-)
-
-
 _JSON_COLUMNS = json.dumps(list(MINUTES_COLUMNS), separators=(",", ":")).encode()
 
 
 def _plain_json() -> bool:
-    """Does the app write JSON as _JSON_ROW assumes (compact, keys sorted: not in debug mode)?"""
+    """Does the app write JSON compact (not in debug mode), so that chunks join seamlessly?"""
     provider = current_app.json
     compact = getattr(provider, "compact", None)
     if compact is None:
         compact = not current_app.debug
-    return bool(compact) and getattr(provider, "sort_keys", False) is True
+    return bool(compact)
 
 
 def _json_chunks(fiscal_year: int) -> Iterator[bytes]:
-    # The same escaping json.dumps does: UTF-8 as it is (create_app), or \uXXXX if ASCII only.
-    ascii_only = getattr(current_app.json, "ensure_ascii", True)
-    text = encode_basestring_ascii if ascii_only else encode_basestring
+    """The document jsonify would write, a chunk of rows at a time by the app's own provider."""
+    dumps = current_app.json.dumps
     yield b'{"columns":' + _JSON_COLUMNS + b',"rows":['
     separator = ""
     for chunk in _minutes_values(fiscal_year):
         if not chunk:
             continue
-        body = ",".join(
-            _JSON_ROW.format(
-                meeting_id,
-                text(title),
-                text(kind),
-                text(day),
-                item_id,
-                text(item_title),
-                text(opinion),
-                text(response),
-                text(follow_up),
-                text(outcome),
-            )
-            for (
-                meeting_id,
-                title,
-                kind,
-                day,
-                item_id,
-                item_title,
-                opinion,
-                response,
-                follow_up,
-                outcome,
-            ) in chunk
+        rows = dumps(  # as jsonify writes when compact: no spaces, the provider's sort_keys
+            [dict(zip(MINUTES_COLUMNS, values, strict=True)) for values in chunk],
+            separators=(",", ":"),
         )
-        yield (separator + body).encode("utf-8")
+        yield (separator + rows[1:-1]).encode("utf-8")  # the list's brackets off
         separator = ","
     yield b"]}\n"  # jsonify ends its body with a newline
 

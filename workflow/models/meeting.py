@@ -15,6 +15,16 @@ from workflow.states.states import MeetingStatus
 from workflow.wareki import to_fullwidth_digits
 
 
+def joint_kind_name(joint_name: str | None, kind_name: str) -> str:
+    """A kind's name with the joint body, if any: 「ＩＣＴ戦略調整会議兼関係課長会議」."""
+    return f"{joint_name}兼{kind_name}" if joint_name else kind_name
+
+
+def meeting_title(number: int, joint_name: str | None, kind_name: str) -> str:
+    """「第５回 政策調整会議」, from a meeting's columns (for rows read without the model)."""
+    return f"第{to_fullwidth_digits(str(number))}回 {joint_kind_name(joint_name, kind_name)}"
+
+
 class Meeting(db.Model):
     __tablename__ = "meetings"
     __table_args__ = (
@@ -55,13 +65,12 @@ class Meeting(db.Model):
     @property
     def kind_name(self) -> str:
         """The name printed for the kind, with the joint body: 「ＩＣＴ戦略調整会議兼関係課長会議」."""
-        name = self.kind_row.name
-        return f"{self.joint_name}兼{name}" if self.joint_name else name
+        return joint_kind_name(self.joint_name, self.kind_row.name)
 
     @property
     def title(self) -> str:
         """「第５回 政策調整会議」."""
-        return f"第{to_fullwidth_digits(str(self.number))}回 {self.kind_name}"
+        return meeting_title(self.number, self.joint_name, self.kind_row.name)
 
     def __repr__(self) -> str:
         return f"<Meeting {self.id} {self.kind} #{self.number} {self.status}>"
