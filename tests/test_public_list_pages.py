@@ -4,13 +4,12 @@ page through every procedure, 50 at a time, newest first: a fixed number of quer
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from tests.test_query_counts import counting
 from workflow.demo.load import DEMO_PASSWORD
 from workflow.extensions import db
 from workflow.models import Item, Meeting, PublicComment
@@ -26,20 +25,6 @@ def data(app):
     )
     assert result.exit_code == 0, result.output
     return app
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _many) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def queries(client: FlaskClient, url: str) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
@@ -15,13 +15,18 @@ from workflow.permissions import can_manage_public_comment, can_read_item
 from workflow.services import items as item_service
 from workflow.services import public_comment as pc
 from workflow.states.states import ItemStatus, PublicCommentStatus
-from workflow.views.common import flash_workflow_error, require, send_pdf, version_from
+from workflow.views.common import (
+    PER_PAGE,
+    Page,
+    flash_workflow_error,
+    require,
+    send_pdf,
+    version_from,
+)
 
 bp = Blueprint("comments", __name__, url_prefix="/public-comments")
 
 
-PER_PAGE = 50  # items per page of the list, newest change first
-MAX_PAGE = 100_000  # a page number past any real list; larger ones would overflow OFFSET
 _ITEMS, _PC = Item.__table__.c, PublicComment.__table__.c
 # Plain rows of what the list shows, the procedure joined: the old list loaded every item and
 # then each one's procedure, one query per row (2.3 s at 100 000 items).
@@ -43,15 +48,12 @@ LIST_QUERY = (
 @login_required
 def index() -> str:
     require(can_manage_public_comment(current_user))
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    rows = db.session.execute(LIST_QUERY.offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
+    page = Page.requested()
+    rows = db.session.execute(page.cut(LIST_QUERY)).all()
     return render_template(
         "comments/index.html",
         items=rows[:PER_PAGE],
-        page=page,
-        has_next=len(rows) > PER_PAGE,
-        per_page=PER_PAGE,
-        page_url=lambda n: url_for("comments.index", page=n),
+        **page.context(rows, lambda n: url_for("comments.index", page=n)),
     )
 
 

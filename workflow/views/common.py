@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from flask import Response, abort, flash, request
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from workflow.errors import WorkflowError
 from workflow.extensions import db
@@ -44,3 +48,34 @@ def send_pdf(document) -> Response:
     response.set_etag(document.etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+PER_PAGE = 50  # rows per page of every list read a page at a time
+MAX_PAGE = 100_000  # a page number past any real list; larger ones would overflow OFFSET
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list read PER_PAGE rows at a time (a decade of rows never in one page).
+
+    One row more than a page is read: it says whether a next page exists, without a count.
+    """
+
+    number: int
+
+    @classmethod
+    def requested(cls) -> Page:
+        """``?page=``, clamped to 1…MAX_PAGE (a bad or missing number is page 1)."""
+        return cls(min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE))
+
+    def cut(self, query: Select) -> Select:
+        return query.offset((self.number - 1) * PER_PAGE).limit(PER_PAGE + 1)
+
+    def context(self, rows: Sequence, page_url: Callable[[int], str]) -> dict[str, Any]:
+        """What the ``pager`` macro (templates/macros/ui.html) and the list's caption use."""
+        return {
+            "page": self.number,
+            "has_next": len(rows) > PER_PAGE,
+            "per_page": PER_PAGE,
+            "page_url": page_url,
+        }

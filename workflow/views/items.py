@@ -48,6 +48,8 @@ from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
 from workflow.views import jst_short
 from workflow.views.common import (
+    PER_PAGE,
+    Page,
     flash_workflow_error,
     kinds,
     require,
@@ -57,8 +59,6 @@ from workflow.views.common import (
 
 bp = Blueprint("items", __name__, url_prefix="/items")
 
-PER_PAGE = 50  # rows of the item list per page
-MAX_PAGE = 100_000  # a page number past any real list; larger ones would overflow OFFSET
 _ITEMS, _SECTIONS, _KINDS = Item.__table__.c, Section.__table__.c, MeetingKind.__table__.c
 LIST_COLUMNS = (
     _ITEMS.id,
@@ -194,17 +194,14 @@ def index() -> str:
             query = query.where(Item.section_id == current_user.section_id)
     # No total: counting every readable row costs a scan of the table (50 ms at 100 000 items
     # for a department's view); one row more than a page says whether a next page exists.
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    rows = db.session.execute(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
+    page = Page.requested()
+    rows = db.session.execute(page.cut(query)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "items/index.html",
         form=form,
         items=_list_rows(rows[:PER_PAGE]),
-        page=page,
-        has_next=len(rows) > PER_PAGE,
-        per_page=PER_PAGE,
-        page_url=lambda n: url_for("items.index", **args, page=n),
+        **page.context(rows, lambda n: url_for("items.index", **args, page=n)),
     )
 
 

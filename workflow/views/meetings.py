@@ -29,7 +29,15 @@ from workflow.services import meetings
 from workflow.services.public_comment import today
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, MeetingStatus, Outcome
-from workflow.views.common import flash_workflow_error, kinds, require, send_pdf, version_from
+from workflow.views.common import (
+    PER_PAGE,
+    Page,
+    flash_workflow_error,
+    kinds,
+    require,
+    send_pdf,
+    version_from,
+)
 from workflow.wareki import fiscal_year
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -37,8 +45,6 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 MEETING_EVENTS = ("hold", "confirm", "publish")
 SECTION_MANAGERS = "section_managers"
 
-PER_PAGE = 50  # meetings per page of the list
-MAX_PAGE = 100_000  # a page number past any real list; larger ones would overflow OFFSET
 # A page of the list: the ids of its meetings, newest first (each request adds its WHERE, OFFSET
 # and LIMIT), then those meetings, each with how many items its agenda holds, counted in the same
 # query (the list used to load every meeting's entries, one query per meeting). The ids alone
@@ -86,17 +92,14 @@ def index() -> str:
         ids = ids.where(Meeting.kind == kind)
     # A page at a time, as the item list: a decade of meetings is tens of thousands of rows.
     # One row more than a page says whether a next page exists; no total is counted.
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    ids = ids.offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1).subquery()
+    page = Page.requested()
+    ids = page.cut(ids).subquery()
     rows = db.session.execute(LIST_QUERY.join(ids, ids.c.id == Meeting.id)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "meetings/index.html",
         meetings=rows[:PER_PAGE],
-        page=page,
-        has_next=len(rows) > PER_PAGE,
-        per_page=PER_PAGE,
-        page_url=lambda n: url_for("meetings.index", **args, page=n),
+        **page.context(rows, lambda n: url_for("meetings.index", **args, page=n)),
         years=sorted(set(years), reverse=True),
         fy=fy,
         kind=kind,
