@@ -24,9 +24,9 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    text,
     true,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
@@ -230,7 +230,7 @@ def _common_on_postgresql(word: str) -> bool:
     and their shares in ``pg_stats`` (1 000 of them by default); a word not among them is rarer.
     """
     share = db.session.execute(
-        text(
+        sql_text(
             "SELECT m.share FROM pg_stats AS s, "
             "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(word, share) "
             "WHERE s.schemaname = current_schema() AND s.tablename = :index AND m.word = :word"
