@@ -7,7 +7,9 @@
 For each engine and size: a fresh database (SQLite file under /tmp/chogi_bench, or the PostgreSQL
 database ``chogi_bench`` created and dropped on 127.0.0.1), ``flask db upgrade``, ``flask demo
 generate --items N`` (timed), then the app under ``gunicorn -w 2`` on 127.0.0.1 and, beside it,
-the bare Flask + Jinja baseline (benchmarks/bare_app.py) on the same database. Each URL gets a
+the bare Flask + Jinja baseline (benchmarks/bare_app.py) and the floor of the design's stack
+(benchmarks/floor_app.py: the same rows, signed in through Flask-Login, a CSRF token and a
+WTForms filter, nothing of the application) on the same database. Each URL gets a
 2-second warm-up and one wrk run of ``--duration`` seconds (at most 60) with 2 threads and
 4 connections; the report is requests/s and latency p50/p95/p99 (benchmarks/wrk_report.lua).
 
@@ -41,7 +43,7 @@ PG_ADMIN = os.environ.get(
     "CHOGI_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 PG_DB = "chogi_bench"
-APP_PORT, BARE_PORT = 8100, 8101
+APP_PORT, BARE_PORT, FLOOR_PORT = 8100, 8101, 8102
 PASSWORD = "chogi-demo-pass"  # noqa: S105  (the demo secretariat that `demo generate` creates)
 SEARCH_TERM = "地球温暖化"
 SHORT_TERM = "道路"
@@ -140,8 +142,9 @@ def gunicorn(env: dict, cwd: Path, target: str, port: int, log: Path):
     try:
         for _ in range(200):
             try:
-                path = "/login" if port == APP_PORT else "/"
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)  # noqa: S310
+                break
+            except urllib.error.HTTPError:  # it answers (the floor's 401 before sign-in)
                 break
             except OSError:
                 time.sleep(0.1)
@@ -153,18 +156,23 @@ def gunicorn(env: dict, cwd: Path, target: str, port: int, log: Path):
         proc.wait(timeout=30)
 
 
-def sign_in(base: str) -> str:
-    """Log in through the form as the secretariat; the Cookie header to send."""
+def sign_in(base: str, *, floor: bool = False) -> str:
+    """Log in through the form as the secretariat; the Cookie header to send.
+
+    The redirect after the login is followed with the cookie jar, so the cookie sent afterwards
+    already holds the session's CSRF secret (else every page would add it and set a new cookie).
+    """
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(f"{base}/login").read().decode()
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    body = urllib.parse.urlencode(
-        {"login": "secretariat", "password": PASSWORD, "csrf_token": csrf}
-    ).encode()
-    opener.open(f"{base}/login", data=body).read()
+    fields = {"login": "secretariat", "password": PASSWORD}
+    if not floor:  # the floor's login takes no token (benchmarks/floor_app.py)
+        page = opener.open(f"{base}/login").read().decode()
+        fields["csrf_token"] = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    opener.open(f"{base}/login", data=urllib.parse.urlencode(fields).encode()).read()
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    check = urllib.request.Request(f"{base}/items/", headers={"Cookie": cookie})  # noqa: S310
+    check = urllib.request.Request(  # noqa: S310
+        f"{base}/" if floor else f"{base}/items/", headers={"Cookie": cookie}
+    )
     if "案件一覧" not in urllib.request.urlopen(check).read().decode():  # noqa: S310
         raise RuntimeError("sign-in failed")
     return cookie
@@ -212,11 +220,13 @@ def run(engine: str, items: int, tree: Path, seconds: int) -> dict:
     try:
         info = prepare(env, tree, items)
         base, bare = f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{BARE_PORT}"
+        floor = f"http://127.0.0.1:{FLOOR_PORT}"
         logs = Path("/tmp/chogi_bench")  # noqa: S108
         logs.mkdir(exist_ok=True)
         with (
             gunicorn(env, tree, "wsgi:app", APP_PORT, logs / "app.log"),
             gunicorn(env, HERE, "bare_app:app", BARE_PORT, logs / "bare.log"),
+            gunicorn(env, HERE, "floor_app:app", FLOOR_PORT, logs / "floor.log"),
         ):
             cookie = {"Cookie": sign_in(base)}
             bearer = {"Authorization": f"Bearer {info['token']}"}
@@ -226,6 +236,10 @@ def run(engine: str, items: int, tree: Path, seconds: int) -> dict:
                 search = (f"{base}/api/v1/search?q={term}", bearer)
             targets = {
                 "bare page (50 rows)": (f"{bare}/", {}),
+                "floor page (50 rows, signed in)": (
+                    f"{floor}/",
+                    {"Cookie": sign_in(floor, floor=True)},
+                ),
                 "item list /items/": (f"{base}/items/", cookie),
                 "item page /items/{id}": (f"{base}/items/{info['item']}", cookie),
                 "meeting page /meetings/{id}": (f"{base}/meetings/{info['meeting']}", cookie),
@@ -320,8 +334,20 @@ def main() -> None:
         loads = [v["load_before"] for v in r["results"].values() if "load_before" in v]
         print(
             f"{r['engine']} {r['items']}: generation {r['generation_s']} s, "
-            f"median load {statistics.median(loads)}"
+            f"median load {statistics.median(loads)}; of the bare page's req/s: "
+            + ", ".join(f"{name} {share:.0%}" for name, share in shares(r["results"]).items())
         )
+
+
+def shares(results: dict) -> dict[str, float]:
+    """The floor's and the item list's throughput as shares of the bare page's (the goal: 50 %)."""
+    bare = results.get("bare page (50 rows)", {}).get("rps")
+    pages = ("floor page (50 rows, signed in)", "item list /items/")
+    return {
+        name.split(" (")[0].split(" /")[0]: results[name]["rps"] / bare
+        for name in pages
+        if bare and "rps" in results.get(name, {})
+    }
 
 
 if __name__ == "__main__":
