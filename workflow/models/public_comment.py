@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from workflow.extensions import db
@@ -18,6 +27,8 @@ class PublicComment(db.Model):
     __table_args__ = (
         CheckConstraint("closes_on >= published_on", name="closes_after_publication"),
         CheckConstraint("version >= 1", name="version_positive"),
+        # The public list pages through the procedures newest call first.
+        Index("ix_public_comments_published_on_id", "published_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
