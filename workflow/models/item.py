@@ -58,6 +58,8 @@ class Item(db.Model):
         Index("ix_items_status_level_kind", "status", "level_kind"),
         # Lists show the most recently updated first (items page, API), a page at a time.
         Index("ix_items_updated_at_id", "updated_at", "id"),
+        # ... and those of one state in that order (the secretariat's intake, the list's filter).
+        Index("ix_items_status_updated_at_id", "status", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

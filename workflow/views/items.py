@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from workflow.errors import ValidationFailed, WorkflowError
@@ -108,18 +109,27 @@ NEXT_STEP = {
 STATUS_OPTIONS = options([("", "すべて")] + [(s.value, s.label) for s in ItemStatus])
 
 
-def _kind_options() -> list:
-    """The meeting kinds as filter options, read once per app.
+def _kind_names() -> dict[str, str]:
+    """The meeting kinds' names by code, in their order, read once per app.
 
     The kinds are configuration that only a migration changes (no page or command edits them),
     so a server picks up a changed list when it restarts after the upgrade. Pages that need the
     rows themselves (levels, forms that bind them) still call :func:`kinds`.
     """
-    cached = current_app.extensions.get("chogi.kind_options")
+    cached = current_app.extensions.get("chogi.kind_names")
     if cached is None:
-        names = db.session.execute(
+        rows = db.session.execute(
             select(MeetingKind.code, MeetingKind.name).order_by(MeetingKind.sort_order)
         )
+        cached = current_app.extensions["chogi.kind_names"] = dict(rows.all())
+    return cached
+
+
+def _kind_options() -> list:
+    """The meeting kinds as filter options (see :func:`_kind_names`)."""
+    cached = current_app.extensions.get("chogi.kind_options")
+    if cached is None:
+        names = _kind_names().items()
         cached = current_app.extensions["chogi.kind_options"] = options([("", "すべて"), *names])
     return cached
 
@@ -210,11 +220,24 @@ def index() -> str:
 def intake() -> str:
     """The secretariat's queue: requests submitted and waiting to be taken in or returned."""
     require(is_secretariat(current_user))
+    # Oldest request first, a page at a time, each with what its card shows loaded in the same
+    # few queries: loaded one by one, 253 waiting requests (100 000 items) took 260 queries.
+    page = Page.requested()
     rows = db.session.scalars(
-        select(Item).where(Item.status == ItemStatus.SUBMITTED).order_by(Item.updated_at)
+        page.cut(
+            select(Item)
+            .where(Item.status == ItemStatus.SUBMITTED)
+            .order_by(Item.updated_at, Item.id)
+            .options(joinedload(Item.target), selectinload(Item.route_steps))
+        )
     ).all()
     return render_template(
-        "items/intake.html", items=rows, action_form=ActionForm(), reason_form=ReasonForm()
+        "items/intake.html",
+        items=rows[:PER_PAGE],
+        action_form=ActionForm(),
+        reason_form=ReasonForm(),
+        kind_names=_kind_names(),
+        **page.context(rows, lambda n: url_for("items.intake", page=n)),
     )
 
 

@@ -1,0 +1,63 @@
+"""The secretariat's intake: the submitted requests, oldest first, 50 a page, in a fixed few queries."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from tests.factories import PASSWORD, make_item, make_user
+from tests.test_query_counts import counting
+from workflow.extensions import db
+from workflow.models import Item
+from workflow.states.states import ItemStatus, Role
+
+
+def _cards(response) -> list[int]:
+    """The item ids of the page's cards, in order (each card's title links to its item)."""
+    page = response.get_data(as_text=True)
+    return [int(n) for n in re.findall(r'<h2 class="h3"><a href="/items/(\d+)">', page)]
+
+
+def test_pages_of_fifty_oldest_first_in_fixed_queries(app):
+    department = make_user(Role.DEPARTMENT)
+    secretariat = make_user(Role.SECRETARIAT, login="sec")
+    for n in range(52):
+        route = ["section_managers", "policy_coordination"] if n % 2 else ["section_managers"]
+        make_item(ItemStatus.SUBMITTED, department=department, secretariat=secretariat, route=route)
+    make_item(ItemStatus.ACCEPTED, department=department, secretariat=secretariat)
+    db.session.commit()
+    waiting = db.session.scalars(
+        sa.select(Item.id)
+        .where(Item.status == ItemStatus.SUBMITTED)
+        .order_by(Item.updated_at, Item.id)
+    ).all()
+    assert len(waiting) == 52
+    client = app.test_client()
+    assert client.post("/login", data={"login": "sec", "password": PASSWORD}).status_code == 302
+    client.get("/items/intake")  # first-use lookups are not the page's
+
+    with counting() as full:
+        first = client.get("/items/intake")
+    assert _cards(first) == waiting[:50]
+    page = first.get_data(as_text=True)
+    # Each card's route by the meetings' names, as the department chose it (never their codes).
+    assert "経路 関係課長会議 → 政策調整会議</p>" in page
+    assert "経路 関係課長会議</p>" in page
+    assert "section_managers" not in page
+    assert 'href="/items/intake?page=2" rel="next">次の50件' in page
+    assert "前の50件" not in page
+
+    with counting() as short:
+        second = client.get("/items/intake?page=2")
+    assert _cards(second) == waiting[50:]
+    assert "前の50件" in second.get_data(as_text=True)
+    assert "次の50件" not in second.get_data(as_text=True)
+    # Fifty cards with their sections, meeting kinds and routes cost what two cost: no N+1.
+    assert len(full) == len(short) <= 4
+
+    beyond = client.get("/items/intake?page=9")
+    assert beyond.status_code == 200
+    assert _cards(beyond) == []
+    assert "このページに申込はありません" in beyond.get_data(as_text=True)
+    assert _cards(client.get("/items/intake?page=x")) == waiting[:50]
