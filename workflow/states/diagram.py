@@ -33,7 +33,7 @@ def item_diagram_svg(highlight: ItemStatus | None = None) -> str:
         current = status == highlight
         graph.node(
             status.value,
-            f"{status.label}\n{status.value}",
+            status.label,
             id=f"state_{status.value}",
             fillcolor=HIGHLIGHT if current else "#ffffff",
             fontcolor="#ffffff" if current else "#1a1a1a",
@@ -52,5 +52,23 @@ def item_diagram_svg(highlight: ItemStatus | None = None) -> str:
     svg = graph.pipe(format="svg", encoding="utf-8")
     svg = svg[svg.index("<svg") :]  # drop the XML prolog and doctype: it is embedded in a page
     svg = re.sub(r'^<svg width="[^"]+" height="[^"]+"', "<svg", svg)  # scale with the page (CSS)
+    svg = _TITLE.sub(_japanese_title, svg)
     title = "案件の流れ" + (f"（現在: {highlight.label}）" if highlight else "")
     return svg.replace("<svg", f'<svg class="workflow-diagram" role="img" aria-label="{title}"', 1)
+
+
+# Graphviz titles every node and edge with its name (the state's code), and a browser shows a
+# title when the pointer rests on it: say it in Japanese, as the boxes do. The comments beside
+# them keep the codes (nobody sees those; tests read the edges from them).
+_TITLE = re.compile(r"<title>([^<]*)</title>")
+_LABELS = {status.value: status.label for status in ItemStatus}
+
+
+def _japanese_title(match: re.Match) -> str:
+    name = match.group(1)
+    if name == "item_workflow":
+        return "<title>案件の流れ</title>"
+    source, _, dest = name.partition("&#45;&gt;")
+    if dest:
+        return f"<title>{_LABELS[source]} → {_LABELS[dest]}</title>"
+    return f"<title>{_LABELS[name]}</title>"
