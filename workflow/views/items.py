@@ -37,6 +37,7 @@ from workflow.models import HistoryEvent, Item, ItemRouteStep, MeetingKind, Sect
 from workflow.permissions import (
     can_edit_item,
     can_file_item,
+    can_manage_public_comment,
     can_read_item,
     can_read_meeting,
     can_read_minutes,
@@ -363,7 +364,19 @@ def show(item_id: int) -> str:
         reason_form=ReasonForm(formdata=None, data={"version": item.version}),
         diagram=_diagram(item),
         state_label=_state_label,
+        comments_url=_comments_url(item, allowed),
     )
+
+
+def _comments_url(item: Item, allowed) -> str | None:
+    """Where the item page's 「パブリックコメント」 leads: the secretariat's page of the procedure
+    (to open one, or to run it); for anyone else the procedure's public page, once there is one.
+    """
+    if can_manage_public_comment(current_user):
+        if "open_public_comment" in allowed or item.comment_process:
+            return url_for("comments.show", item_id=item.id)
+        return None
+    return url_for("public.comment", item_id=item.id) if item.comment_process else None
 
 
 def _state_label(value: str) -> str:
