@@ -8,6 +8,7 @@ characters): the answers must not depend on the engine.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -36,7 +37,10 @@ from workflow.search_index import (
 from workflow.services import items, meetings
 from workflow.services.search import (
     SEARCH_FIELDS,
+    SEARCH_WINDOW,
+    _first_window,
     _newest_matches,
+    _short_word_share,
     check_query,
     readable_minutes_clause,
     search,
@@ -427,14 +431,55 @@ def test_on_postgresql_a_common_short_word_reads_the_texts_newest_first(people, 
     db.session.execute(sa.text("ANALYZE search_documents"))
 
     def offered_the_index(word: str) -> bool:
-        return GRAMS_FUNCTION in str(_newest_matches(word).compile(db.engine))
+        sql = _newest_matches(word, _short_word_share(word)).compile(db.engine)
+        return GRAMS_FUNCTION in str(sql)
 
+    assert _short_word_share("市民") > 0.4  # in half of the texts
+    assert _short_word_share("鬱") == 0.0  # in none: not among the index's common elements
     assert not offered_the_index("の")  # in every text
-    assert not offered_the_index("市民")  # in half of them
+    assert not offered_the_index("市民")
     assert offered_the_index("橋")  # in one of 301
-    assert offered_the_index("鬱")  # in none
+    assert offered_the_index("鬱")
     assert titles(people["secretariat"], "市民")[:2] == ["市民の声 その149", "市民の声 その148"]
     assert titles(people["secretariat"], "橋") == ["橋りょうの点検"]
+
+
+def test_the_first_window_follows_the_statistics():
+    """PostgreSQL searches first as many of the newest texts as should hold the limit."""
+    assert _first_window(None) == SEARCH_WINDOW  # no statistics, or not a short word
+    assert _first_window(0.5) == SEARCH_WINDOW  # common: read newest first anyway
+    assert _first_window(0.005) == 300_000  # 1 500 of the texts said with it, expected
+    assert _first_window(0.0) == sys.maxsize  # rarer than every common one: every text
+
+
+def test_on_postgresql_a_rare_short_word_searches_every_text_at_once(
+    people, monkeypatch, engine_name
+):
+    """A word the statistics know as rare: no window first, and the same answer."""
+    if engine_name != "postgresql":
+        pytest.skip("PostgreSQL's windows; FTS5 reads any word's texts newest first")
+    for n in range(40):
+        _item(people, title=f"公園の再整備 その{n}", summary="遊具の更新")
+    db.session.commit()
+    db.session.execute(sa.text("ANALYZE search_documents"))
+    # Said since the statistics were taken (in a small table every word is a common one).
+    _item(people, title="鬱蒼とした緑地の保全")
+    db.session.commit()
+    monkeypatch.setattr("workflow.services.search.SEARCH_WINDOW", 2)  # a window: few texts
+    sec = people["secretariat"]
+
+    def searched() -> tuple[list[str], list[str]]:
+        with counting() as statements:
+            found = [hit.item.title for hit in search(sec, "鬱").hits]
+        return found, [s for s in statements if "search_documents.id >=" in s]
+
+    assert _short_word_share("鬱") == 0.0
+    assert searched() == (["鬱蒼とした緑地の保全"], [])
+    # Without statistics to go by, windows first (too few texts in them), then every text.
+    monkeypatch.setattr("workflow.services.search._short_word_share", lambda word: None)
+    found, windows = searched()
+    assert found == ["鬱蒼とした緑地の保全"]
+    assert windows
 
 
 # -- permissions -------------------------------------------------------------------------------
@@ -801,6 +846,8 @@ def test_a_window_of_the_newest_texts_gives_the_same_answer(people, monkeypatch,
     """PostgreSQL searches the newest SEARCH_WINDOW texts first, and all of them when those hold
     fewer than SEARCH_TEXT_LIMIT: the answer is the same either way, on every engine."""
     monkeypatch.setattr("workflow.services.search.SEARCH_TEXT_LIMIT", 3)
+    # Windows as wide as SEARCH_WINDOW, whatever statistics an earlier test left behind.
+    monkeypatch.setattr("workflow.services.search._short_word_share", lambda word: None)
     for n in range(12):  # older texts, so that a window is a quarter of them or less
         _item(people, title=f"公園の再整備 その{n}", summary="遊具の更新")
     for n in range(3):

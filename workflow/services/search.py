@@ -75,8 +75,13 @@ SEARCH_WINDOW = 100_000
 # its indexes offered, on a large database) is stopped, so that it cannot hold a worker; the
 # caller gets a Japanese message.
 SEARCH_SECONDS = 5.0
-# PostgreSQL: a word of one or two characters said in this share of all texts or more is found by
-# reading the texts newest first, without the short-word index (_common_on_postgresql).
+# PostgreSQL: a word of one or two characters said in this share of all texts or more (by the
+# index's statistics, _short_word_share) is found by reading the texts newest first, without the
+# short-word index. 「市民」, in 13 % of the texts, gives its newest 1 000 after about 8 000 rows.
+# Offered the index too, PostgreSQL rightly keeps to that reading, but then computes
+# chogi_grams() again on every text that holds the word, to test what strpos() has already
+# tested: for the public, who may read few of the newest texts, 60 → 184 ms for 「市民」 and
+# 121 → 428 ms for 「の」.
 COMMON_SHARE = 0.01
 TOO_LONG = "検索に時間がかかりすぎたため中止しました。語を長くするか、別の語で検索してください。"
 _SPACE = re.compile(r"\s+")
@@ -218,29 +223,45 @@ def highlight(text: str, folded_query: str, radius: int = SNIPPET_RADIUS) -> tup
     return before, _one_line(text[start:end]), after
 
 
-def _common_on_postgresql(word: str) -> bool:
-    """Is *word* said in at least COMMON_SHARE of all texts, by the statistics of its index?
+def _short_word_share(word: str) -> float | None:
+    """PostgreSQL: the share of all texts that say *word* (one or two characters), by the
+    statistics of the short-word index; None on SQLite, for longer words, or before the index
+    was first analyzed.
 
-    A common word is best found by reading the table newest first until the LIMIT: 「市民」, in
-    13 % of the texts, gives its newest 1 000 after about 8 000 rows. Offered the short-word index
-    too, PostgreSQL rightly keeps to that reading, but then computes ``chogi_grams()`` again on
-    every text that holds the word, to test what strpos() has already tested: for the public,
-    who may read few of the newest texts, 60 → 184 ms for 「市民」 and 121 → 428 ms for 「の」.
-    So a common word is not offered the index. ANALYZE keeps the index's most common elements
-    and their shares in ``pg_stats`` (1 000 of them by default); a word not among them is rarer.
+    ANALYZE keeps the index's most common elements and their shares in ``pg_stats`` (1 000 of
+    them by default): a word among them has its share; a word not among them is rarer than the
+    least common of them (0.3 % of the texts at 100 000 items), and is given 0.0.
     """
-    share = db.session.execute(
+    if db.engine.dialect.name != "postgresql" or len(word) > SHORT_WORD:
+        return None
+    analyzed, share = db.session.execute(
         sql_text(
-            "SELECT m.share FROM pg_stats AS s, "
-            "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(word, share) "
-            "WHERE s.schemaname = current_schema() AND s.tablename = :index AND m.word = :word"
+            "SELECT true, (SELECT m.share FROM unnest(s.most_common_elems::text::text[],"
+            " s.most_common_elem_freqs) AS m(word, share) WHERE m.word = :word)"
+            " FROM pg_stats AS s WHERE s.schemaname = current_schema() AND s.tablename = :index"
         ),
         {"index": PG_GRAMS_INDEX, "word": word},
-    ).scalar()
-    return (share or 0.0) >= COMMON_SHARE
+    ).first() or (False, None)
+    return (share or 0.0) if analyzed else None
 
 
-def _newest_matches(folded_query: str) -> Select:
+def _first_window(share: float | None) -> int:
+    """How many of the newest texts PostgreSQL searches first (see :func:`_text_ids`).
+
+    SEARCH_WINDOW, unless the statistics tell a short word's share: then a window that should
+    hold half as many again as SEARCH_TEXT_LIMIT, or every text for a word rarer than all the
+    index's common ones. Such a word's first window held too few (「道路」, 2 480 of 2 971 058
+    texts at 100 000 items: 83 in the newest 100 000), and the wider one every text anyway:
+    two searches, 3.4 + 6.0 ms, where one over every text takes the 6.0.
+    """
+    if share is None or share >= COMMON_SHARE:
+        return SEARCH_WINDOW
+    if share == 0.0:
+        return sys.maxsize
+    return max(SEARCH_WINDOW, math.ceil(1.5 * SEARCH_TEXT_LIMIT / share))
+
+
+def _newest_matches(folded_query: str, share: float | None = None) -> Select:
     """The texts that contain *folded_query*, newest first (the same texts on every engine).
 
     A text's id grows each time its item's texts are written, so id order is the order in which
@@ -275,7 +296,7 @@ def _newest_matches(folded_query: str) -> Select:
         contains = SearchDocument.folded.like(f"%{escaped}%", escape="\\")
     else:
         contains = func.strpos(SearchDocument.folded, folded_query) > 0
-        if not _common_on_postgresql(folded_query):
+        if share is None or share < COMMON_SHARE:
             # The planner may now read the GIN index and fetch what it found (「道路」, 2 480 of
             # 2 971 058 texts at 100 000 items: 20–45 ms, against 1–3 s reading the table).
             grams = getattr(func, GRAMS_FUNCTION)(SearchDocument.folded, type_=ARRAY(Text))
@@ -372,13 +393,14 @@ def search(user: User | None, q: str, *, page: int = 1, per_page: int = 20) -> S
         SearchDocument.meeting_id.is_(None),
         exists().where(Meeting.id == SearchDocument.meeting_id, readable_minutes_clause(user)),
     )
-    texts = _newest_matches(folded_query).where(said_readable)
+    share = _short_word_share(folded_query)
+    texts = _newest_matches(folded_query, share).where(said_readable)
     if not reads_every_item(user):  # (a join for nothing made PostgreSQL hash all 100k items)
         texts = texts.join(Item, Item.id == SearchDocument.item_id).where(
             readable_items_clause(user)
         )
     with time_limit(SEARCH_SECONDS, TOO_LONG):
-        bounds, window = _text_ids(), SEARCH_WINDOW
+        bounds, window = _text_ids(), _first_window(share)
         while True:
             # The newest *window* texts, or every text once the window holds them all. Where it
             # holds fewer than the limit, a wider one: the answer is as without windows.
