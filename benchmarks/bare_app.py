@@ -12,25 +12,13 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
+from fifty_rows import LIST, TABLE
 from flask import Flask
 
-LIST = sa.text(
-    "SELECT items.id, items.title, sections.name AS section, items.status, items.updated_at"
-    " FROM items JOIN sections ON sections.id = items.section_id"
-    " ORDER BY items.updated_at DESC, items.id DESC LIMIT 50"
-)
-
-PAGE = """<!doctype html>
+PAGE = f"""<!doctype html>
 <html lang="ja"><head><meta charset="utf-8"><title>案件一覧</title></head>
 <body><h1>案件一覧</h1>
-<table>
-<thead><tr><th>案件名</th><th>所管課</th><th>状態</th><th>更新</th></tr></thead>
-<tbody>
-{% for row in rows %}
-<tr><td><a href="/items/{{ row.id }}">{{ row.title }}</a></td><td>{{ row.section }}</td>
-<td>{{ row.status }}</td><td>{{ row.updated_at }}</td></tr>
-{% endfor %}
-</tbody></table></body></html>
+{TABLE}</body></html>
 """
 
 app = Flask(__name__)

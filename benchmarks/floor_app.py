@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
+from fifty_rows import LIST, TABLE
 from flask import Flask, redirect, render_template, request
 from flask_login import LoginManager, UserMixin, login_required, login_user
 from flask_sqlalchemy import SQLAlchemy
@@ -25,12 +26,6 @@ from jinja2 import DictLoader
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
 from wtforms import SearchField, SelectField
-
-LIST = sa.text(
-    "SELECT items.id, items.title, sections.name AS section, items.status, items.updated_at"
-    " FROM items JOIN sections ON sections.id = items.section_id"
-    " ORDER BY items.updated_at DESC, items.id DESC LIMIT 50"
-)
 
 TEMPLATES = {
     "layout.html": """<!doctype html>
@@ -46,15 +41,9 @@ TEMPLATES = {
 {% block content %}<h1>案件一覧</h1>
 <form method="get">{{ form.q.label }} {{ form.q() }} {{ form.status.label }} {{ form.status() }}
 <button type="submit">絞り込む</button></form>
-<table>
-<thead><tr><th>案件名</th><th>所管課</th><th>状態</th><th>更新</th></tr></thead>
-<tbody>
-{% for row in rows %}
-<tr><td><a href="/items/{{ row.id }}">{{ row.title }}</a></td><td>{{ row.section }}</td>
-<td>{{ row.status }}</td><td>{{ row.updated_at }}</td></tr>
-{% endfor %}
-</tbody></table>{% endblock %}
-""",
+"""
+    + TABLE
+    + "{% endblock %}\n",
 }
 
 app = Flask(__name__)
