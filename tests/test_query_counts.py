@@ -21,7 +21,15 @@ from workflow.states.states import ItemStatus, Role
 # item and 様式２ read the item's agenda entries once (four queries: the entries, their meetings,
 # opinions, attendance), however many derived fields they show. The bounds of these four are
 # what they run, so one more query fails here.
-BOUND = {"list": 2, "item": 12, "meeting": 12, "api_item": 13, "request_form": 9}
+BOUND = {
+    "list": 2,
+    "item": 12,
+    "meeting": 12,
+    "api_item": 13,
+    "request_form": 9,
+    # The meeting, its entries with their items and results, their opinions; and the session.
+    "minutes": 4,
+}
 
 
 @contextmanager
@@ -98,6 +106,19 @@ def test_meeting_page(data):
     few, many = _by_size(Meeting, AgendaEntry.meeting_id)
     assert queries(client, f"/meetings/{few}") == queries(client, f"/meetings/{many}")
     assert queries(client, f"/meetings/{many}") <= BOUND["meeting"]
+
+
+def test_minutes_pages_staff_and_public(data):
+    """様式６ as a page: the opinions of every entry, in the same queries for 1 entry or 10."""
+    from workflow.states.states import MeetingStatus
+
+    few, many = _by_size(Meeting, AgendaEntry.meeting_id, Meeting.status == MeetingStatus.PUBLISHED)
+    staff = _signed_in(data, "secretariat")
+    counts = [queries(staff, f"/meetings/{m}/minutes") for m in (few, many)]
+    assert counts[0] == counts[1] <= BOUND["minutes"]
+    public = data.test_client()
+    counts = [queries(public, f"/public/meetings/{m}") for m in (few, many)]
+    assert counts[0] == counts[1] <= BOUND["minutes"] - 1  # nobody signed in: no session
 
 
 def test_api_item_and_list(data):

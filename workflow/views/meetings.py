@@ -30,6 +30,7 @@ from workflow.services.public_comment import today
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, MeetingStatus, Outcome
 from workflow.views.common import (
+    MINUTES,
     PER_PAGE,
     Page,
     flash_workflow_error,
@@ -361,7 +362,7 @@ def room(meeting_id: int, n: int):
 @bp.get("/<int:meeting_id>/minutes")
 @login_required
 def minutes(meeting_id: int) -> str:
-    meeting = _load(meeting_id)
+    meeting = _load(meeting_id, MINUTES)
     require(can_read_minutes(current_user, meeting))
     return render_template("meetings/minutes.html", meeting=meeting, public=False)
 

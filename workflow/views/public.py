@@ -9,14 +9,14 @@ from workflow.extensions import db
 from workflow.models import Item, Meeting, PublicComment
 from workflow.permissions import is_public_item
 from workflow.states.states import MeetingStatus, PublicCommentStatus
-from workflow.views.common import PER_PAGE, Page, send_pdf
+from workflow.views.common import MINUTES, PER_PAGE, Page, send_pdf
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 
-def _published(meeting_id: int) -> Meeting:
-    meeting = db.get_or_404(Meeting, meeting_id)
-    if meeting.status != MeetingStatus.PUBLISHED:
+def _published(meeting_id: int, *options) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id, options=options)
+    if meeting is None or meeting.status != MeetingStatus.PUBLISHED:
         abort(404)  # not "403": an unpublished meeting does not exist for the public
     return meeting
 
@@ -57,7 +57,7 @@ def index() -> tuple[str, int]:
 
 @bp.get("/meetings/<int:meeting_id>")
 def meeting(meeting_id: int) -> str:
-    return render_template("public/meeting.html", meeting=_published(meeting_id))
+    return render_template("public/meeting.html", meeting=_published(meeting_id, MINUTES))
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes.pdf")
