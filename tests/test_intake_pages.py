@@ -24,7 +24,14 @@ def test_pages_of_fifty_oldest_first_in_fixed_queries(app):
     secretariat = make_user(Role.SECRETARIAT, login="sec")
     for n in range(52):
         route = ["section_managers", "policy_coordination"] if n % 2 else ["section_managers"]
-        make_item(ItemStatus.SUBMITTED, department=department, secretariat=secretariat, route=route)
+        target = {"target_kind": "policy_coordination"} if n % 2 else {}
+        make_item(
+            ItemStatus.SUBMITTED,
+            department=department,
+            secretariat=secretariat,
+            route=route,
+            **target,
+        )
     make_item(ItemStatus.ACCEPTED, department=department, secretariat=secretariat)
     db.session.commit()
     waiting = db.session.scalars(
@@ -42,8 +49,8 @@ def test_pages_of_fifty_oldest_first_in_fixed_queries(app):
     assert _cards(first) == waiting[:50]
     page = first.get_data(as_text=True)
     # Each card's route by the meetings' names, as the department chose it (never their codes).
-    assert "経路 関係課長会議 → 政策調整会議</p>" in page
-    assert "経路 関係課長会議</p>" in page
+    assert "付議先 政策調整会議・経路 関係課長会議 → 政策調整会議</p>" in page
+    assert "付議先 未記入・経路 関係課長会議</p>" in page
     assert "section_managers" not in page
     assert 'href="/items/intake?page=2" rel="next">次の50件' in page
     assert "前の50件" not in page
