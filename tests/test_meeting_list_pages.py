@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import PASSWORD, make_item, make_meeting, make_user
+from tests.pager import assert_pager
 from tests.test_query_counts import counting
 from workflow.extensions import db
 from workflow.models import Meeting
@@ -74,22 +75,22 @@ def _ids(response) -> list[int]:
     return [meeting_id for meeting_id, _ in _rows(response)]
 
 
+def _page_url(n: int) -> str:
+    return f"/meetings/?page={n}"
+
+
 def test_pages_of_fifty_newest_first(world, signed_in):
     newest = world["newest"]
     first = signed_in.get("/meetings/")
     assert _ids(first) == newest[:50]
     page = first.get_data(as_text=True)
-    assert "1ページ目" in page
-    assert "前の50件" not in page
-    assert 'href="/meetings/?page=2" rel="next">次の50件' in page
+    assert_pager(page, 1, _page_url, has_next=True)
     assert "会議（1～50件目）" in page
 
     second = signed_in.get("/meetings/?page=2")
     assert _ids(second) == newest[50:]
     page = second.get_data(as_text=True)
-    assert "2ページ目" in page
-    assert 'href="/meetings/?page=1" rel="prev">前の50件' in page
-    assert "次の50件" not in page
+    assert_pager(page, 2, _page_url, has_next=False)
     assert "会議（51～60件目）" in page
 
 
