@@ -121,7 +121,7 @@ def make_item(
 
 
 def item_meeting_id(item: Item) -> int:
-    from workflow.services.derived import item_entries
+    from workflow.queries.item_view import item_entries
 
     return item_entries(item)[-1].meeting_id
 

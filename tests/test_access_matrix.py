@@ -163,7 +163,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     # -- pages: home, items --
     ("main.index", "GET"): Case(lambda w: "/", STAFF_200),
-    ("items.index", "GET"): Case(lambda w: "/items/", STAFF_200),
+    ("items.index", "GET"): Case(lambda w: "/items/?q=", STAFF_200),
     ("items.intake", "GET"): Case(lambda w: "/items/intake", SECRETARIAT_ONLY),
     ("items.show", "GET"): Case(
         lambda w: f"/items/{w['draft']}", E("login", "403", "200", "403", "200", "200")

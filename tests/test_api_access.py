@@ -9,9 +9,8 @@ from tests.factories import item_meeting_id, make_item, make_section, make_user
 from tests.test_api import API, auth
 from workflow.extensions import db
 from workflow.models import Item, Meeting
-from workflow.permissions import can_read_item
+from workflow.permissions import can_read_item, readable_items
 from workflow.services import meetings
-from workflow.services.search import readable_items_clause
 from workflow.states.states import ItemStatus, Role
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -202,7 +201,7 @@ def test_the_list_shows_what_each_may_read(client, world, who):
 
 
 def test_the_list_query_agrees_with_can_read_item(world):
-    """readable_items_clause is can_read_item in SQL: the same answer for every role × status."""
+    """readable_items is can_read_item in SQL: the same answer for every role × status."""
     items = [_item(world, status) for status in ItemStatus]
     published = _item(world, ItemStatus.APPROVED)
     meeting = db.session.get(Meeting, item_meeting_id(published))
@@ -212,6 +211,6 @@ def test_the_list_query_agrees_with_can_read_item(world):
     items.append(published)
     for who in WHO:
         user = world.get(who)
-        in_sql = set(db.session.scalars(select(Item.id).where(readable_items_clause(user))))
+        in_sql = set(db.session.scalars(select(Item.id).where(readable_items(user))))
         in_python = {i.id for i in items if can_read_item(user, i)}
         assert in_sql == in_python, who

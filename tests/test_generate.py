@@ -174,7 +174,7 @@ def test_rows_use_every_part_of_the_form(generated):
 
 def test_generated_items_are_found_by_search(generated):
     """The generator writes around the ORM, so it must build the search index itself."""
-    from workflow.services.search import search_items
+    from workflow.queries.search import search_items
 
     title = db.session.scalar(sa.select(Item.title).order_by(Item.id).limit(1))
     hits = search_items(make_user(Role.SECRETARIAT), title[:6])

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tests.factories import make_item, make_user
 from workflow.extensions import db
-from workflow.services.search import search
+from workflow.queries.search import search
 from workflow.states.states import ItemStatus, Role
 
 

@@ -16,13 +16,13 @@ from workflow.pdf.documents import request_form_context
 from workflow.states.states import ItemStatus, Role
 
 # Session, user, the page's own queries: well under these, and the same for 1 row or 50.
-# The item list runs two: the session with its user and section, and the page of rows (the
-# filter's meeting kinds are read once per app, by the warming request). The item page, the API
+# The item list runs four (see BOUND). The item page, the API
 # item and 様式２ read the item's agenda entries once (four queries: the entries, their meetings,
 # opinions, attendance), however many derived fields they show. The bounds of these four are
 # what they run, so one more query fails here.
 BOUND = {
-    "list": 2,
+    # The session's user, the page of rows, and the filter's choices (meeting kinds, sections).
+    "list": 4,
     "item": 12,
     "meeting": 12,
     "api_item": 13,

@@ -9,7 +9,7 @@ from tests.factories import make_section, make_user
 from workflow.demo.sample import STAGES, play_sample, sample_form
 from workflow.extensions import db
 from workflow.models import HistoryEvent
-from workflow.services.derived import (
+from workflow.queries.item_view import (
     prior_opinions,
     review_dates,
     section_managers_attendance,

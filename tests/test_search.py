@@ -22,7 +22,17 @@ from tests.test_query_counts import counting
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
 from workflow.models import Item, Meeting, SearchDocument, User
-from workflow.permissions import can_read_minutes
+from workflow.permissions import can_read_minutes, readable_minutes
+from workflow.queries.search import (
+    SEARCH_FIELDS,
+    SEARCH_WINDOW,
+    _first_window,
+    _newest_matches,
+    _short_word_share,
+    check_query,
+    search,
+    search_items,
+)
 from workflow.search_index import (
     GRAMS_FUNCTION,
     GRAMS_TABLE,
@@ -35,17 +45,6 @@ from workflow.search_index import (
     short_token,
 )
 from workflow.services import items, meetings
-from workflow.services.search import (
-    SEARCH_FIELDS,
-    SEARCH_WINDOW,
-    _first_window,
-    _newest_matches,
-    _short_word_share,
-    check_query,
-    readable_minutes_clause,
-    search,
-    search_items,
-)
 from workflow.states.states import ItemStatus, MeetingStatus, Role
 
 API = "/api/v1"
@@ -465,7 +464,7 @@ def test_on_postgresql_a_rare_short_word_searches_every_text_at_once(
     # Said since the statistics were taken (in a small table every word is a common one).
     _item(people, title="鬱蒼とした緑地の保全")
     db.session.commit()
-    monkeypatch.setattr("workflow.services.search.SEARCH_WINDOW", 2)  # a window: few texts
+    monkeypatch.setattr("workflow.queries.search.SEARCH_WINDOW", 2)  # a window: few texts
     sec = people["secretariat"]
 
     def searched() -> tuple[list[str], list[str]]:
@@ -476,7 +475,7 @@ def test_on_postgresql_a_rare_short_word_searches_every_text_at_once(
     assert _short_word_share("鬱") == 0.0
     assert searched() == (["鬱蒼とした緑地の保全"], [])
     # Without statistics to go by, windows first (too few texts in them), then every text.
-    monkeypatch.setattr("workflow.services.search._short_word_share", lambda word: None)
+    monkeypatch.setattr("workflow.queries.search._short_word_share", lambda word: None)
     found, windows = searched()
     assert found == ["鬱蒼とした緑地の保全"]
     assert windows
@@ -785,7 +784,7 @@ def test_minutes_clause_agrees_with_can_read_minutes(people, transit):
             in_sql = db.session.scalar(
                 sa.select(sa.func.count())
                 .select_from(Meeting)
-                .where(Meeting.id == meeting.id, readable_minutes_clause(user))
+                .where(Meeting.id == meeting.id, readable_minutes(user))
             )
             assert bool(in_sql) == can_read_minutes(user, meeting), (user, meeting.status)
     assert seen == set(MeetingStatus)
@@ -801,7 +800,7 @@ def test_a_snippet_is_one_line(people):
 @pytest.mark.parametrize("q", ["橋", "橋りょう"])  # a scan, and the engine's trigram index
 def test_search_reads_only_the_newest_matching_texts(people, monkeypatch, client, q):
     """Search stops after SEARCH_TEXT_LIMIT matching texts, newest written first; ranks those."""
-    monkeypatch.setattr("workflow.services.search.SEARCH_TEXT_LIMIT", 3)
+    monkeypatch.setattr("workflow.queries.search.SEARCH_TEXT_LIMIT", 3)
     oldest = _item(people, ItemStatus.DRAFT, title="橋りょう長寿命化修繕計画")
     db.session.commit()
     for n in range(4):
@@ -829,12 +828,12 @@ def test_search_reads_only_the_newest_matching_texts(people, monkeypatch, client
         "道路維持 その2",
     ]
 
-    monkeypatch.setattr("workflow.services.search.SEARCH_TEXT_LIMIT", 10)
+    monkeypatch.setattr("workflow.queries.search.SEARCH_TEXT_LIMIT", 10)
     everything = search(sec, q)
     assert (everything.total, everything.limited) == (5, False)
     assert everything.hits[0].item.id == oldest.id
 
-    monkeypatch.setattr("workflow.services.search.SEARCH_TEXT_LIMIT", 3)
+    monkeypatch.setattr("workflow.queries.search.SEARCH_TEXT_LIMIT", 3)
     login(client, sec)
     page = client.get("/search", query_string={"q": q}).get_data(as_text=True)
     assert "検索結果：3件以上" in page
@@ -845,9 +844,9 @@ def test_search_reads_only_the_newest_matching_texts(people, monkeypatch, client
 def test_a_window_of_the_newest_texts_gives_the_same_answer(people, monkeypatch, q):
     """PostgreSQL searches the newest SEARCH_WINDOW texts first, and all of them when those hold
     fewer than SEARCH_TEXT_LIMIT: the answer is the same either way, on every engine."""
-    monkeypatch.setattr("workflow.services.search.SEARCH_TEXT_LIMIT", 3)
+    monkeypatch.setattr("workflow.queries.search.SEARCH_TEXT_LIMIT", 3)
     # Windows as wide as SEARCH_WINDOW, whatever statistics an earlier test left behind.
-    monkeypatch.setattr("workflow.services.search._short_word_share", lambda word: None)
+    monkeypatch.setattr("workflow.queries.search._short_word_share", lambda word: None)
     for n in range(12):  # older texts, so that a window is a quarter of them or less
         _item(people, title=f"公園の再整備 その{n}", summary="遊具の更新")
     for n in range(3):
@@ -865,7 +864,7 @@ def test_a_window_of_the_newest_texts_gives_the_same_answer(people, monkeypatch,
     )
 
     def answer(window: int) -> tuple:
-        monkeypatch.setattr("workflow.services.search.SEARCH_WINDOW", window)
+        monkeypatch.setattr("workflow.queries.search.SEARCH_WINDOW", window)
         found = search(sec, q)
         return [h.item.title for h in found.hits], found.total, found.limited
 

@@ -19,7 +19,7 @@ from tests.test_search import login
 from workflow.database import time_limit
 from workflow.errors import TookTooLong
 from workflow.extensions import db
-from workflow.services.search import TOO_LONG
+from workflow.queries.search import TOO_LONG
 from workflow.states.states import ItemStatus, Role
 
 # Statements that take seconds without touching any table.
@@ -71,11 +71,11 @@ def slowed(engine_name: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     allowed is nothing and the progress handler looks at the clock after every step.
     """
     if engine_name == "sqlite":
-        monkeypatch.setattr("workflow.services.search.SEARCH_SECONDS", 0.0)
+        monkeypatch.setattr("workflow.queries.search.SEARCH_SECONDS", 0.0)
         monkeypatch.setattr("workflow.database._SQLITE_STEPS", 1)
         yield
         return
-    monkeypatch.setattr("workflow.services.search.SEARCH_SECONDS", 0.3)
+    monkeypatch.setattr("workflow.queries.search.SEARCH_SECONDS", 0.3)
     db.session.rollback()  # the test's own reads end, or the lock would wait for them
     with db.engine.connect() as other:
         other.exec_driver_sql("SET lock_timeout = '10s'")

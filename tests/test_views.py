@@ -369,7 +369,7 @@ def test_sample_pages_render_for_every_role(client: FlaskClient, people) -> None
         login(client, people[role])
         for url in (
             "/",
-            "/items/",
+            "/items/?q=",
             f"/items/{item.id}",
             "/meetings/",
             f"/meetings/{pc.id}",

@@ -13,8 +13,8 @@ from tests.factories import make_meeting, make_section, make_user
 from workflow.errors import WorkflowError
 from workflow.extensions import db
 from workflow.models import HistoryEvent
+from workflow.queries.item_view import item_entries
 from workflow.services import items, meetings, public_comment
-from workflow.services.derived import item_entries
 from workflow.states.states import FINAL_ITEM_STATES, ItemStatus, Outcome, Role
 
 pytestmark = pytest.mark.usefixtures("app")

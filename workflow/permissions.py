@@ -1,15 +1,21 @@
 """Who may do what (DOMAIN §1), as plain functions used by services, pages and the API alike.
 
 ``user`` may be Flask-Login's anonymous user or None: both mean the public.
+
+Each read rule has its SQL twin right beside it — ``can_read_item`` / ``readable_items``,
+``can_read_meeting`` / ``readable_meetings``, ``can_read_minutes`` / ``readable_minutes`` — and
+every page, the API, search, open data and the PDFs use that pair, never a copy of the rule.
+``tests/test_read_rules.py`` holds each pair equal for every role on both engines.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy.orm import aliased
 
 from workflow.extensions import db
-from workflow.models import AgendaEntry, Item, Meeting, Section, User
-from workflow.states.states import ItemStatus, MeetingStatus, Role
+from workflow.models import AgendaEntry, Item, Meeting, PublicComment, Section, User
+from workflow.states.states import ItemStatus, MeetingStatus, PublicCommentStatus, Role
 
 EDITABLE = frozenset({ItemStatus.DRAFT, ItemStatus.RETURNED, ItemStatus.AMENDING})
 SECRETARIAT_ITEM_EVENTS = frozenset(
@@ -48,28 +54,54 @@ def owns(user: User | None, item: Item) -> bool:
     return _role(user) == Role.DEPARTMENT and user.section_id == item.section_id
 
 
+def reads_everything(user: User | None) -> bool:
+    """The secretariat and admins read every item and every meeting's minutes."""
+    return _role(user) in (Role.SECRETARIAT, Role.ADMIN)
+
+
+# -- items -----------------------------------------------------------------------------------
+
+
 def is_public_item(item: Item) -> bool:
     """On the agenda of a meeting whose minutes are published (様式２ is written to be public)."""
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    AgendaEntry.item_id == item.id,
-                    AgendaEntry.meeting_id == Meeting.id,
-                    Meeting.status == MeetingStatus.PUBLISHED,
-                )
-            )
-        )
+    return bool(db.session.scalar(select(Item.id).where(Item.id == item.id, public_items())))
+
+
+def public_items() -> ColumnElement[bool]:
+    """SQL for :func:`is_public_item`, on ``Item``.
+
+    An EXISTS per item rather than ``Item.id IN (…)``: a newest-first page can then stop at its
+    rows instead of sorting every public item first. Its own aliases of the entries and meetings,
+    so that it correlates with nothing but ``items`` in a query that joins those tables too.
+    """
+    entry, meeting = aliased(AgendaEntry), aliased(Meeting)
+    return exists().where(
+        entry.item_id == Item.id,
+        entry.meeting_id == meeting.id,
+        meeting.status == MeetingStatus.PUBLISHED,
     )
 
 
 def can_read_item(user: User | None, item: Item) -> bool:
+    """Staff read every item but other sections' drafts; the public, items on published minutes."""
     role = _role(user)
-    if role in (Role.SECRETARIAT, Role.ADMIN) or owns(user, item):
+    if reads_everything(user) or owns(user, item):
         return True
     if role in (Role.VIEWER, Role.DEPARTMENT):
         return item.status != ItemStatus.DRAFT
     return is_public_item(item)
+
+
+def readable_items(user: User | None) -> ColumnElement[bool]:
+    """SQL for :func:`can_read_item`, on ``Item``."""
+    role = _role(user)
+    if reads_everything(user):
+        return true()
+    if role == Role.VIEWER:
+        return Item.status != ItemStatus.DRAFT
+    if role == Role.DEPARTMENT:
+        return or_(Item.status != ItemStatus.DRAFT, Item.section_id == user.section_id)
+    return public_items()
 
 
 def can_file_item(user: User | None, section: Section) -> bool:
@@ -102,6 +134,9 @@ def can_manage_public_comment(user: User | None) -> bool:
     return is_secretariat(user)
 
 
+# -- meetings and minutes --------------------------------------------------------------------
+
+
 def can_read_meeting(user: User | None, meeting: Meeting) -> bool:
     """See the meeting and its agenda: staff always, the public once published."""
     if _role(user) is not None:
@@ -109,14 +144,42 @@ def can_read_meeting(user: User | None, meeting: Meeting) -> bool:
     return meeting.status == MeetingStatus.PUBLISHED
 
 
+def readable_meetings(user: User | None) -> ColumnElement[bool]:
+    """SQL for :func:`can_read_meeting`, on ``Meeting``."""
+    if _role(user) is not None:
+        return true()
+    return Meeting.status == MeetingStatus.PUBLISHED
+
+
 def can_read_minutes(user: User | None, meeting: Meeting) -> bool:
     """Read what was said: the secretariat while drafting, staff once confirmed, public once published."""
-    role = _role(user)
-    if role in (Role.SECRETARIAT, Role.ADMIN):
+    if reads_everything(user):
         return True
-    if role is not None:
+    if _role(user) is not None:
         return meeting.status in MINUTES_READABLE
     return meeting.status == MeetingStatus.PUBLISHED
+
+
+def readable_minutes(user: User | None) -> ColumnElement[bool]:
+    """SQL for :func:`can_read_minutes`, on ``Meeting``."""
+    if reads_everything(user):
+        return true()
+    if _role(user) is not None:
+        return Meeting.status.in_(MINUTES_READABLE)
+    return Meeting.status == MeetingStatus.PUBLISHED
+
+
+# -- パブリックコメント ------------------------------------------------------------------------
+
+# The opinions received are staff material until the result is published (行政手続法 §43).
+COMMENT_RESULTS_PUBLIC = frozenset(
+    {PublicCommentStatus.RESULTS_PUBLISHED, PublicCommentStatus.ABANDONED}
+)
+
+
+def can_read_comment_opinions(user: User | None, process: PublicComment) -> bool:
+    """The opinions of a public comment: staff always, the public once the result is out."""
+    return _role(user) is not None or process.status in COMMENT_RESULTS_PUBLIC
 
 
 def can_manage_users(user: User | None) -> bool:

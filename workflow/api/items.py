@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from workflow.api.common import (
@@ -17,21 +17,20 @@ from workflow.api.common import (
     only_keys,
     optional_version,
     query_int,
-    query_text,
     readable_item,
     require_user,
 )
-from workflow.api.pdfs import PUBLISHED_COMMENT
-from workflow.api.serializers import comment_opinion_json, item_json, item_summary
+from workflow.api.serializers import comment_opinion_json, item_json, list_row_json
 from workflow.errors import Forbidden, NotFound, ValidationFailed
-from workflow.extensions import db
-from workflow.models import MeetingKind
-from workflow.permissions import can_fire_item_event, can_manage_public_comment
+from workflow.permissions import (
+    can_fire_item_event,
+    can_manage_public_comment,
+    can_read_comment_opinions,
+)
+from workflow.queries.items import ItemFilter, count, list_rows
 from workflow.services import items as item_service
 from workflow.services import public_comment
 from workflow.services.item_fields import _date, _Errors
-from workflow.services.search import list_items
-from workflow.states.states import ItemStatus
 
 # Keys of an item response that are not 様式２ input: sent back in a PATCH, they are ignored,
 # so a client may PATCH the document it read.
@@ -90,25 +89,13 @@ def create_item() -> ResponseReturnValue:
 
 @bp.get("/items")
 def index_items() -> ResponseReturnValue:
+    """The item list: the same filters, items and order as the page /items."""
     user = current_api_user()
-    status_value = query_text("status")
-    kind = query_text("kind") or None
-    try:
-        status = ItemStatus(status_value) if status_value else None
-    except ValueError:
-        allowed = "、".join(s.value for s in ItemStatus)
-        raise ValidationFailed.field("status", f"状態は次のいずれかです: {allowed}") from None
-    if kind is not None and db.session.get(MeetingKind, kind) is None:
-        raise ValidationFailed.field("kind", f"会議の種類「{kind}」はありません。")
-    rows, total = list_items(
-        user,
-        status=status,
-        kind=kind,
-        q=query_text("q"),
-        page=query_int("page", 1),
-        per_page=query_int("per_page", 50, maximum=200),
-    )
-    return jsonify({"items": [item_summary(i) for i in rows], "total": total})
+    item_filter = ItemFilter.from_args(request.args)
+    page = query_int("page", 1)
+    per_page = query_int("per_page", 50, maximum=200)
+    rows = list_rows(user, item_filter, offset=(page - 1) * per_page, limit=per_page)
+    return jsonify({"items": [list_row_json(r) for r in rows], "total": count(user, item_filter)})
 
 
 @bp.get("/items/<int:item_id>")
@@ -210,9 +197,7 @@ def _process_for_reading(item_id: int):
     process = item.comment_process
     if process is None:
         raise NotFound("この案件の意見募集はありません。")
-    # The opinions are staff material until the result is published (行政手続法 §43).
-    user = current_api_user()
-    if user is None and process.status not in PUBLISHED_COMMENT:
+    if not can_read_comment_opinions(current_api_user(), process):
         raise deny("意見募集")
     return item, process
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from workflow.api.common import (
     UnknownEvent,
@@ -28,7 +27,8 @@ from workflow.api.serializers import meeting_json, meeting_summary
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.extensions import db
 from workflow.models import Item, Meeting, MeetingKind
-from workflow.permissions import can_manage_meetings, can_read_meeting
+from workflow.permissions import can_manage_meetings
+from workflow.queries.meetings import meetings as readable_meeting_list
 from workflow.services import meetings as meeting_service
 from workflow.services.item_fields import LINE_MAX, _date, _Errors, _text
 
@@ -94,16 +94,11 @@ def create_meeting() -> ResponseReturnValue:
 @bp.get("/meetings")
 def index_meetings() -> ResponseReturnValue:
     user = current_api_user()
-    query = select(Meeting).order_by(Meeting.date.desc(), Meeting.id.desc())
     kind = query_text("kind")
-    if kind:
-        if db.session.get(MeetingKind, kind) is None:
-            raise ValidationFailed.field("kind", f"会議の種類「{kind}」はありません。")
-        query = query.where(Meeting.kind == kind)
+    if kind and db.session.get(MeetingKind, kind) is None:
+        raise ValidationFailed.field("kind", f"会議の種類「{kind}」はありません。")
     fiscal_year = query_int("fiscal_year", 0, maximum=9999)
-    if fiscal_year:
-        query = query.where(Meeting.fiscal_year == fiscal_year)
-    rows = [m for m in db.session.scalars(query) if can_read_meeting(user, m)]
+    rows = readable_meeting_list(user, kind=kind, fiscal_year=fiscal_year)
     return jsonify({"meetings": [meeting_summary(m) for m in rows], "total": len(rows)})
 
 

@@ -16,8 +16,9 @@ from workflow.api.common import bp, current_api_user, query_int, query_text
 from workflow.extensions import db
 from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, Opinion
 from workflow.models.meeting import meeting_title
-from workflow.services.search import search_items
-from workflow.states.states import MeetingStatus, Outcome
+from workflow.permissions import readable_items, readable_minutes
+from workflow.queries.search import search_items
+from workflow.states.states import Outcome
 
 MINUTES_COLUMNS = (
     "meeting_id",
@@ -86,8 +87,8 @@ MINUTES_QUERY = (
         .join(Opinion.__table__, _O.entry_id == _E.id)
         .outerjoin(_FORWARD, _FORWARD.c.code == _E.forward_to)
     )
-    # Open data is what the public may read (can_read_minutes(None, …)): published minutes.
-    .where(_M.status == MeetingStatus.PUBLISHED)
+    # Open data is what the public may read: the minutes and the items readable by no one signed in.
+    .where(readable_minutes(None), readable_items(None))
     .order_by(_M.date, _M.id, _E.position, _E.id, _O.position, _O.id)
 )
 CHUNK_ROWS = 2000  # rows per fetch from the server-side cursor, and per chunk sent

@@ -12,7 +12,7 @@ from workflow.api.common import MAX_ID, bp
 from workflow.api.items import EVENT_PARAMS
 from workflow.api.meetings import MEETING_EVENTS
 from workflow.api.open_data import MINUTES_COLUMNS
-from workflow.services.search import SEARCH_FIELDS
+from workflow.queries.search import SEARCH_FIELDS
 from workflow.states.states import (
     CoordinationStatus,
     CouncilChannel,

@@ -12,13 +12,7 @@ from flask.typing import ResponseReturnValue
 from workflow.api.common import bp, commit, current_api_user, deny, readable_item, readable_meeting
 from workflow.errors import NotFound
 from workflow.pdf import documents
-from workflow.permissions import can_read_minutes
-from workflow.states.states import PublicCommentStatus
-
-# What the public may read of a public comment: its published result, or that the draft was dropped.
-PUBLISHED_COMMENT = frozenset(
-    {PublicCommentStatus.RESULTS_PUBLISHED, PublicCommentStatus.ABANDONED}
-)
+from workflow.permissions import can_read_comment_opinions, can_read_minutes
 
 
 def pdf_response(doc: documents.PdfDocument) -> ResponseReturnValue:
@@ -43,7 +37,7 @@ def comment_results_pdf(item_id: int) -> ResponseReturnValue:
     process = item.comment_process
     if process is None:
         raise NotFound("この案件の意見募集はありません。")
-    if current_api_user() is None and process.status not in PUBLISHED_COMMENT:
+    if not can_read_comment_opinions(current_api_user(), process):
         raise deny("意見募集の結果")
     return pdf_response(documents.comment_results_pdf(process))
 

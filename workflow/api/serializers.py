@@ -10,9 +10,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
-
-from workflow.extensions import db
 from workflow.models import (
     AgendaEntry,
     HistoryEvent,
@@ -22,8 +19,8 @@ from workflow.models import (
     PublicCommentOpinion,
     User,
 )
-from workflow.permissions import can_read_meeting, can_read_minutes
-from workflow.services import derived
+from workflow.permissions import can_read_minutes
+from workflow.queries.item_view import item_view
 from workflow.states.machine import EVENT_LABELS
 
 
@@ -51,6 +48,22 @@ def item_summary(item: Item) -> dict[str, Any]:
         "level_kind": item.level_kind,
         "version": item.version,
         "updated_at": iso(item.updated_at),
+    }
+
+
+def list_row_json(row) -> dict[str, Any]:
+    """A row of the item list (:data:`workflow.queries.items.LIST_COLUMNS`): as :func:`item_summary`."""
+    return {
+        "id": row.id,
+        "title": row.title,
+        "section": row.section_name,
+        "applied_on": iso(row.applied_on),
+        "target_kind": row.target_kind,
+        "status": row.status.value,
+        "status_label": row.status.label,
+        "level_kind": row.level_kind,
+        "version": row.version,
+        "updated_at": iso(row.updated_at),
     }
 
 
@@ -178,18 +191,8 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
     """Every field of the item, what the system derived, and what *user* may do with it."""
     from workflow.services.items import allowed_events
 
-    # Read once; every derived field below is cut from the meetings *user* may see. The 関係課長会議
-    # fields come from the latest of those, and only where its minutes are readable.
-    entries = [e for e in derived.item_entries(item) if can_read_meeting(user, e.meeting)]
-    sm_entry = derived.section_managers_entry(item, entries=entries)
-    sm_said = sm_entry is not None and can_read_minutes(user, sm_entry.meeting)
-    history = (
-        db.session.scalars(
-            select(HistoryEvent).where(HistoryEvent.item_id == item.id).order_by(HistoryEvent.id)
-        ).all()
-        if user is not None
-        else []
-    )
+    view = item_view(user, item)
+    sm_entry = view.section_managers
     process = item.comment_process
     return {
         "id": item.id,
@@ -200,11 +203,11 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
         "version": item.version,
         "created_at": iso(item.created_at),
         "updated_at": iso(item.updated_at),
-        "review_dates": {e.meeting.kind: iso(e.meeting.date) for e in entries},
-        "section_managers_attendance": (
-            [attendance_json(a) for a in sm_entry.attendance] if sm_said else []
-        ),
-        "section_managers_result": sm_entry.outcome_text if sm_said else None,
+        "review_dates": {kind: iso(day) for kind, day in view.review_dates.items()},
+        "section_managers_attendance": [
+            attendance_json(a) for a in view.section_managers_attendance
+        ],
+        "section_managers_result": sm_entry.outcome_text if sm_entry else None,
         "prior_opinions": [
             {
                 "meeting_id": group.meeting.id,
@@ -214,12 +217,11 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
                 "opinions": [opinion_json(o) for o in group.opinions],
                 "outcome_text": group.outcome_text,
             }
-            for group in derived.prior_opinions(item, entries=entries)
-            if can_read_minutes(user, group.meeting)
+            for group in view.prior_opinions()
         ],
-        "deliberations": [deliberation_json(e, user) for e in entries],
+        "deliberations": [deliberation_json(e, user) for e in view.seen],
         "public_comment_process": public_comment_json(process) if process else None,
-        "history": [history_json(row) for row in history],
+        "history": [history_json(row) for row in view.history],
         "allowed_events": allowed_events(user, item),
     }
 

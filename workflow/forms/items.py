@@ -13,18 +13,18 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     RadioField,
+    SearchField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflow.forms._choices import options
-from workflow.forms._validators import MaxLength, storable
+from workflow.forms._validators import MaxLength
 from workflow.models import Item, MeetingKind
 from workflow.services.item_fields import (
     LINE_MAX,
@@ -346,11 +346,16 @@ class ActionForm(FlaskForm):
 
 
 class ItemFilterForm(FlaskForm):
+    """The item list's filters as the page shows them. The query string is read and checked by
+    :class:`workflow.queries.items.ItemFilter`, as the API reads it; this form only renders it."""
+
     class Meta:
         csrf = False
 
-    q = StringField("案件名", validators=[Optional(), MaxLength(100), storable])
+    q = SearchField("案件名・概要")
     status = SelectField("状態", choices=[], default="")
     kind = SelectField("会議の種類", choices=[], default="")
-    mine = BooleanField("自課の案件のみ")
-    page = IntegerField(default=1, validators=[Optional()])
+    # Typed, with the sections offered as a datalist: a city has a few hundred of them.
+    section = SearchField("所管課")
+    fiscal_year = StringField("年度（申込日・西暦）")
+    mine = BooleanField("自課の案件のみ", false_values=(False, "", "0", "false", "n", "off"))

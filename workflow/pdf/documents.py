@@ -17,8 +17,7 @@ from workflow.extensions import db
 from workflow.models import Item, Meeting, MeetingKind, PublicComment, User
 from workflow.pdf import cache
 from workflow.pdf.render import render_pdf, templates_digest
-from workflow.permissions import can_read_meeting, can_read_minutes
-from workflow.services import derived
+from workflow.queries.item_view import item_view
 from workflow.states.states import (
     CouncilChannel,
     MeetingStatus,
@@ -180,14 +179,6 @@ def _yes_no(value: bool) -> list[list]:
     return [["あり", bool(value)], ["なし", not value]]
 
 
-def _target_meeting(item: Item, entries: derived.Entries) -> Meeting | None:
-    """The meeting of the item's 付議先 kind that took it up, if it has been scheduled yet."""
-    for entry in entries:
-        if entry.meeting.kind == item.target_kind:
-            return entry.meeting
-    return None
-
-
 def request_form_context(item: Item, *, reader: User | None = None) -> dict:
     """What 様式２ prints: every typed field, and what the system derives from the meetings.
 
@@ -196,17 +187,11 @@ def request_form_context(item: Item, *, reader: User | None = None) -> dict:
     None is the public; the secretariat reads everything.
     """
     kinds = db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)).all()
-    entries = derived.item_entries(item)  # read once; every derived field below is cut from it
-    seen = [e for e in entries if can_read_meeting(reader, e.meeting)]
-    said = [e for e in seen if can_read_minutes(reader, e.meeting)]
-    reviewed = derived.review_dates(item, entries=seen)
+    view = item_view(reader, item)
+    reviewed = view.review_dates
     target = item.target.name if item.target else ""
-    # The form is for its target meeting even where the reader may not see that meeting yet: cut
-    # at it all the same, so a reader's form is only ever the full form with parts left blank.
-    prior = derived.prior_opinions(item, before=_target_meeting(item, entries), entries=said)
-    # The latest 関係課長会議 the reader sees, printed only if its minutes are readable, as the API.
-    sm_entry = derived.section_managers_entry(item, entries=seen)
-    sm_said = sm_entry is not None and can_read_minutes(reader, sm_entry.meeting)
+    # The form printed for its target meeting quotes only the meetings before it.
+    prior = view.prior_opinions(before=view.target_meeting)
     title = f"庁議（{target}）案件申込書" if target else "庁議案件申込書"
     return {
         "doc_title": title,
@@ -254,8 +239,8 @@ def request_form_context(item: Item, *, reader: User | None = None) -> dict:
         "coordination": [[c.department, c.content, c.status.label] for c in item.coordination],
         "schedule_notes": item.schedule_notes,
         "remarks": item.remarks,
-        "attendance": [[a.section_name, a.deputy] for a in sm_entry.attendance] if sm_said else [],
-        "section_managers_result": sm_entry.outcome_text if sm_said else None,
+        "attendance": [[a.section_name, a.deputy] for a in view.section_managers_attendance],
+        "section_managers_result": view.section_managers_result,
         "details": [[d.heading, d.body] for d in item.details],
         "meta": {"created": item.created_at, "modified": item.updated_at},
     }

@@ -14,6 +14,7 @@ from workflow.wareki import to_wareki_short
 def init_app(app: Flask) -> None:
     from workflow.views.comments import bp as comments_bp
     from workflow.views.items import bp as items_bp
+    from workflow.views.items import item_list_url
     from workflow.views.main import bp as main_bp
     from workflow.views.meetings import bp as meetings_bp
     from workflow.views.public import bp as public_bp
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     for code in (400, 403, 404, 405, 409, 413):
         app.register_error_handler(code, _error_page)
     app.add_template_filter(jst_short)
+    app.add_template_global(item_list_url)
     app.add_template_global(_fixed_url_for(), "fixed_url")
 
 

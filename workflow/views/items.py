@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from typing import NamedTuple
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -17,7 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -33,22 +31,20 @@ from workflow.forms.items import (
     ReasonForm,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
-from workflow.models import HistoryEvent, Item, ItemRouteStep, MeetingKind, Section
+from workflow.models import Item, Section
 from workflow.permissions import (
     can_edit_item,
     can_file_item,
     can_manage_public_comment,
     can_read_item,
-    can_read_meeting,
-    can_read_minutes,
     is_secretariat,
     owns,
 )
-from workflow.services import derived, items
-from workflow.services.search import readable_items_clause
+from workflow.queries.item_view import item_view
+from workflow.queries.items import ItemFilter, list_query
+from workflow.services import items
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
-from workflow.views import jst_short
 from workflow.views.common import (
     PER_PAGE,
     Page,
@@ -60,31 +56,6 @@ from workflow.views.common import (
 )
 
 bp = Blueprint("items", __name__, url_prefix="/items")
-
-_ITEMS, _SECTIONS, _KINDS = Item.__table__.c, Section.__table__.c, MeetingKind.__table__.c
-LIST_COLUMNS = (
-    _ITEMS.id,
-    _ITEMS.title,
-    _SECTIONS.name.label("section_name"),
-    _ITEMS.status,
-    _KINDS.name.label("awaited_name"),
-    _ITEMS.updated_at,
-)
-# Plain rows of what the list shows (building 50 Item objects with their section and kind cost
-# more than everything else on the page), newest first. Built once: composing it on every
-# request cost a third of the query's time; each request adds its WHERE, OFFSET and LIMIT.
-# The tables' own columns, not the models' attributes: a statement without ORM entities skips
-# the ORM's execution and result layers (0.21 -> 0.15 ms for the page of rows on SQLite). The
-# WHERE clauses added later may name model attributes; the rows and the SQL are the same.
-LIST_QUERY = (
-    select(*LIST_COLUMNS)
-    .select_from(
-        Item.__table__.join(Section.__table__, _SECTIONS.id == _ITEMS.section_id).outerjoin(
-            MeetingKind.__table__, _KINDS.code == _ITEMS.level_kind
-        )
-    )
-    .order_by(_ITEMS.updated_at.desc(), _ITEMS.id.desc())
-)
 
 # Events a button on the item page fires directly; the others live on their own screens.
 SIMPLE_EVENTS = ("submit", "accept", "submit_amendment", "conclude")
@@ -105,73 +76,23 @@ NEXT_STEP = {
 }
 
 
-# The list's filter options (WTForms only reads them): the states are fixed; the kinds are read
-# once per app (see _kind_options).
 STATUS_OPTIONS = options([("", "すべて")] + [(s.value, s.label) for s in ItemStatus])
 
 
 def _kind_names() -> dict[str, str]:
-    """The meeting kinds' names by code, in their order, read once per app.
-
-    The kinds are configuration that only a migration changes (no page or command edits them),
-    so a server picks up a changed list when it restarts after the upgrade. Pages that need the
-    rows themselves (levels, forms that bind them) still call :func:`kinds`.
-    """
-    cached = current_app.extensions.get("chogi.kind_names")
-    if cached is None:
-        rows = db.session.execute(
-            select(MeetingKind.code, MeetingKind.name).order_by(MeetingKind.sort_order)
-        )
-        cached = current_app.extensions["chogi.kind_names"] = dict(rows.all())
-    return cached
+    """The meeting kinds' names by code, in their configured order (read per request: admins
+    manage them)."""
+    return {k.code: k.name for k in kinds()}
 
 
-def _kind_options() -> list:
-    """The meeting kinds as filter options (see :func:`_kind_names`)."""
-    cached = current_app.extensions.get("chogi.kind_options")
-    if cached is None:
-        names = _kind_names().items()
-        cached = current_app.extensions["chogi.kind_options"] = options([("", "すべて"), *names])
-    return cached
-
-
-@cache
-def _next_step_text(status: ItemStatus, kind_name: str | None) -> str:
-    """What to do next in *status*, awaiting a meeting of *kind_name* (made once per pair)."""
+@cache  # a pure function of two short values, called for each row of the list
+def next_step_text(status: ItemStatus, kind_name: str | None) -> str:
+    """What happens next in *status*, awaiting a meeting of *kind_name*."""
     return NEXT_STEP[status].format(kind=kind_name or "")
 
 
 def next_step(item: Item) -> str:
-    return _next_step_text(ItemStatus(item.status), item.awaited.name if item.awaited else None)
-
-
-class ListRow(NamedTuple):
-    """One line of the item list with its texts already made: per row, a call or an enum's
-    attributes from the template cost several times what they cost here (a third of the list)."""
-
-    id: int
-    title: str
-    section_name: str
-    status: str  # the state's value, for the badge's class
-    status_label: str
-    next_step: str  # as next_step() says it
-    updated: str  # as the jst_short filter writes it
-
-
-_STATUS_TEXT = {s: (s.value, s.label) for s in ItemStatus}
-
-
-def _list_rows(rows) -> list[ListRow]:
-    """Rows of LIST_COLUMNS as the list shows them (unpacked by position: a Row's attributes by
-    name cost as much as all the rest here)."""
-    result = []
-    for item_id, title, section_name, status, awaited_name, updated_at in rows:
-        value, label = _STATUS_TEXT[status]
-        step = _next_step_text(status, awaited_name)
-        result.append(
-            ListRow(item_id, title, section_name, value, label, step, jst_short(updated_at))
-        )
-    return result
+    return next_step_text(ItemStatus(item.status), item.awaited.name if item.awaited else None)
 
 
 def _load(item_id: int) -> Item:
@@ -180,38 +101,52 @@ def _load(item_id: int) -> Item:
     return item
 
 
+def item_list_url() -> str:
+    """The item list as its reader starts from it: a department from its own section's items,
+    with that filter in the URL where it can be changed."""
+    if current_user.is_authenticated and current_user.role == Role.DEPARTMENT:
+        return url_for("items.index", mine=1)
+    return url_for("items.index")
+
+
+def _filter_form(args) -> ItemFilterForm:
+    form = ItemFilterForm(args)
+    form.status.choices = STATUS_OPTIONS
+    form.kind.choices = options([("", "すべて"), *_kind_names().items()])
+    return form
+
+
+def _section_names_all() -> list[str]:
+    return list(db.session.scalars(select(Section.name).order_by(Section.name)))
+
+
 @bp.get("/")
 @login_required
-def index() -> str:
-    form = ItemFilterForm(request.args)
-    form.status.choices = STATUS_OPTIONS
-    form.kind.choices = _kind_options()
-    if current_user.role == Role.DEPARTMENT and "q" not in request.args:
-        form.mine.data = True  # a department starts from its own items
-    query = LIST_QUERY.where(readable_items_clause(current_user))
-    if form.validate():
-        if form.q.data:
-            query = query.where(Item.title.contains(form.q.data.strip(), autoescape=True))
-        if form.status.data:
-            query = query.where(Item.status == ItemStatus(form.status.data))
-        if form.kind.data:
-            query = query.where(
-                or_(
-                    Item.level_kind == form.kind.data,
-                    Item.route_steps.any(ItemRouteStep.kind == form.kind.data),
-                )
-            )
-        if form.mine.data and current_user.section_id:
-            query = query.where(Item.section_id == current_user.section_id)
-    # No total: counting every readable row costs a scan of the table (50 ms at 100 000 items
-    # for a department's view); one row more than a page says whether a next page exists.
+def index() -> str | Response | tuple[str, int]:
+    """The items the reader may read, filtered as ``GET /api/v1/items`` filters them."""
+    if not request.args and item_list_url() != url_for("items.index"):
+        return redirect(item_list_url())
+    form = _filter_form(request.args)
     page = Page.requested()
-    rows = db.session.execute(page.cut(query)).all()
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    try:
+        item_filter = ItemFilter.from_args(request.args)
+    except ValidationFailed as error:
+        for name, messages in error.fields.items():
+            getattr(form, name).errors = messages
+        page_html = render_template(
+            "items/index.html", form=form, sections=_section_names_all(), items=[], error=error
+        )
+        return page_html, 422
+    # No total: a count would read every readable row; one row more than a page says whether a
+    # next page exists.
+    rows = db.session.execute(page.cut(list_query(current_user, item_filter))).all()
+    args = item_filter.args()
     return render_template(
         "items/index.html",
         form=form,
-        items=_list_rows(rows[:PER_PAGE]),
+        sections=_section_names_all(),
+        items=rows[:PER_PAGE],
+        next_step=next_step_text,
         **page.context(rows, lambda n: url_for("items.index", **args, page=n)),
     )
 
@@ -221,9 +156,8 @@ def index() -> str:
 def intake() -> str:
     """The secretariat's queue: requests submitted and waiting to be taken in or returned."""
     require(is_secretariat(current_user))
-    # Oldest request first, a page at a time, each with what its card shows loaded in the same
-    # few queries: loaded one by one, 253 waiting requests (100 000 items) took 260 queries. A
-    # card names its target and route by the meeting kinds read once per app (_kind_names).
+    # Oldest request first, a page at a time, each card's route loaded with the page (not one
+    # query per card); a card names its target and route kinds from one read of the kinds.
     page = Page.requested()
     rows = db.session.scalars(
         page.cut(
@@ -341,20 +275,13 @@ def edit(item_id: int):
 @login_required
 def show(item_id: int) -> str:
     item = _load(item_id)
-    history = db.session.scalars(
-        select(HistoryEvent)
-        .where(HistoryEvent.item_id == item.id)
-        .order_by(HistoryEvent.occurred_at, HistoryEvent.id)
-    ).all()
     allowed = items.allowed_events(current_user, item)
-    # As the API's item_json and 様式２: only the meetings the reader may see, and what was said
-    # and decided there only where they may read the minutes (staff: once confirmed).
-    entries = [e for e in derived.item_entries(item) if can_read_meeting(current_user, e.meeting)]
+    view = item_view(current_user, item)  # as the API's item_json and 様式２ show it
     return render_template(
         "items/show.html",
         item=item,
-        deliberations=[(e, can_read_minutes(current_user, e.meeting)) for e in entries],
-        history=history,
+        deliberations=view.deliberations,
+        history=view.history,
         allowed=allowed,
         simple_events=[e for e in SIMPLE_EVENTS if e in allowed],
         reason_events=[e for e in REASON_EVENTS if e in allowed],

@@ -7,23 +7,31 @@ from sqlalchemy import select
 
 from workflow.extensions import db
 from workflow.models import Item, Meeting, PublicComment
-from workflow.permissions import is_public_item
-from workflow.states.states import MeetingStatus, PublicCommentStatus
+from workflow.permissions import (
+    can_read_comment_opinions,
+    can_read_item,
+    can_read_minutes,
+    readable_meetings,
+)
+from workflow.queries.meetings import fiscal_years
+from workflow.queries.meetings import meetings as readable_meetings_of
+from workflow.states.states import PublicCommentStatus
 from workflow.views.common import MINUTES, PER_PAGE, Page, send_pdf
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 
 def _published(meeting_id: int, *options) -> Meeting:
+    """A meeting whose minutes the public may read (404, not 403, for any other)."""
     meeting = db.session.get(Meeting, meeting_id, options=options)
-    if meeting is None or meeting.status != MeetingStatus.PUBLISHED:
-        abort(404)  # not "403": an unpublished meeting does not exist for the public
+    if meeting is None or not can_read_minutes(None, meeting):
+        abort(404)
     return meeting
 
 
 def _public_item(item_id: int) -> Item:
     item = db.get_or_404(Item, item_id)
-    if not is_public_item(item):
+    if not can_read_item(None, item):
         abort(404)
     return item
 
@@ -32,25 +40,14 @@ def _public_item(item_id: int) -> Item:
 def index() -> tuple[str, int]:
     """One fiscal year of published meetings (the newest by default, ``?fy=`` another), with a
     link to every year that has any: ten years of meetings on one page were 2.5 MB."""
-    years = db.session.scalars(
-        select(Meeting.fiscal_year)
-        .where(Meeting.status == MeetingStatus.PUBLISHED)
-        .distinct()
-        .order_by(Meeting.fiscal_year.desc())
-    ).all()
+    years = fiscal_years(None)
     fy = request.args.get("fy", type=int)
     if fy is None and years:
         fy = years[0]
     meetings: list[Meeting] = []
     if fy in years:
         # The kind comes joined (Meeting.kind_row): one query for the year, none per meeting.
-        meetings = list(
-            db.session.scalars(
-                select(Meeting)
-                .where(Meeting.status == MeetingStatus.PUBLISHED, Meeting.fiscal_year == fy)
-                .order_by(Meeting.date.desc(), Meeting.id.desc())
-            )
-        )
+        meetings = readable_meetings_of(None, fiscal_year=fy)
     status = 404 if fy is not None and fy not in years else 200
     return render_template("public/index.html", years=years, fy=fy, meetings=meetings), status
 
@@ -72,7 +69,7 @@ def item(item_id: int) -> str:
     row = _public_item(item_id)
     meetings = db.session.scalars(
         select(Meeting)
-        .where(Meeting.status == MeetingStatus.PUBLISHED, Meeting.entries.any(item_id=row.id))
+        .where(readable_meetings(None), Meeting.entries.any(item_id=row.id))
         .order_by(Meeting.date)
     ).all()
     return render_template("public/item.html", item=row, meetings=meetings)
@@ -84,11 +81,6 @@ def item_pdf(item_id: int):
 
     # The public's form, whoever is signed in: this page is what the city publishes.
     return send_pdf(request_form_pdf(_public_item(item_id), reader=None))
-
-
-# The call for comments is public from its publication (公示); the received opinions and the
-# city's answers only once the results are published, or the draft was abandoned (§43).
-RESULTS_PUBLIC = (PublicCommentStatus.RESULTS_PUBLISHED, PublicCommentStatus.ABANDONED)
 
 
 def _public_comment(item_id: int) -> PublicComment:
@@ -154,7 +146,7 @@ def comment(item_id: int) -> str:
         "public/comment.html",
         pc=process,
         item=process.item,
-        results_public=process.status in RESULTS_PUBLIC,
+        results_public=can_read_comment_opinions(None, process),
     )
 
 
@@ -163,6 +155,6 @@ def comment_results_pdf(item_id: int):
     from workflow.pdf.documents import comment_results_pdf as render
 
     process = _public_comment(item_id)
-    if process.status not in RESULTS_PUBLIC:
+    if not can_read_comment_opinions(None, process):
         abort(404)
     return send_pdf(render(process))

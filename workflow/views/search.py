@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from workflow.errors import TookTooLong, ValidationFailed
-from workflow.services.search import MAX_QUERY_LENGTH, check_query, search
+from workflow.queries.search import MAX_QUERY_LENGTH, check_query, search
 
 bp = Blueprint("search", __name__)
 

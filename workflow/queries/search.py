@@ -1,4 +1,4 @@
-"""Finding items: the filtered list, and full-text search with a snippet around the hit.
+"""Full-text search over everything a reader may read, with a snippet around the hit.
 
 Search runs on ``search_documents`` (kept by :mod:`workflow.search_index`): every text folded
 with NFKC + casefold and matched as a substring, through the engine's trigram index, so SQLite and
@@ -14,7 +14,6 @@ import sys
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     and_,
     case,
@@ -24,7 +23,6 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    true,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -33,8 +31,8 @@ from sqlalchemy.types import Text
 from workflow.database import time_limit
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
-from workflow.models import AgendaEntry, Item, Meeting, SearchDocument, User
-from workflow.permissions import MINUTES_READABLE
+from workflow.models import Item, Meeting, SearchDocument, User
+from workflow.permissions import readable_items, readable_minutes, reads_everything
 from workflow.search_index import (
     FTS_TABLE,
     GRAMS_FUNCTION,
@@ -45,7 +43,6 @@ from workflow.search_index import (
     fold_with_offsets,
     short_token,
 )
-from workflow.states.states import ItemStatus, MeetingStatus, Role
 
 SNIPPET_RADIUS = 40
 MAX_QUERY_LENGTH = 200
@@ -64,10 +61,8 @@ SEARCH_FIELDS = {
     "special_notes": "特記事項",
 }
 # Search reads the matching texts newest first and stops after this many, so that a common word
-# costs no more than a rare one: at 100 000 items 「地球温暖化」 is said in 31 805 texts of 3 359
-# items, and reading them all took 130–300 ms a search. What it found is then ranked: 1 000 texts
-# are 100–300 items, 5–15 pages, and the page says 「N件以上」 and asks for a narrower word. (5 000
-# cost SQLite 9.4 ms against 4.6 at 100 000 items, and 3.8 at 1 000.)
+# costs no more than a rare one; what it found is then ranked, and a page that hit the limit says
+# 「N件以上」 and asks for a narrower word (figures: benchmarks/RESULTS.md, "search limits").
 SEARCH_TEXT_LIMIT = 1000
 # PostgreSQL: search the newest this many texts first, then wider windows (_text_ids).
 SEARCH_WINDOW = 100_000
@@ -77,85 +72,15 @@ SEARCH_WINDOW = 100_000
 SEARCH_SECONDS = 5.0
 # PostgreSQL: a word of one or two characters said in this share of all texts or more (by the
 # index's statistics, _short_word_share) is found by reading the texts newest first, without the
-# short-word index. 「市民」, in 13 % of the texts, gives its newest 1 000 after about 8 000 rows.
-# Offered the index too, PostgreSQL rightly keeps to that reading, but then computes
-# chogi_grams() again on every text that holds the word, to test what strpos() has already
-# tested: for the public, who may read few of the newest texts, 60 → 184 ms for 「市民」 and
-# 121 → 428 ms for 「の」.
+# short-word index: such a word fills the limit from the newest texts quickly, and offered the
+# index the planner would still read newest first but compute chogi_grams() again on every text
+# that holds the word.
 COMMON_SHARE = 0.01
 TOO_LONG = "検索に時間がかかりすぎたため中止しました。語を長くするか、別の語で検索してください。"
 _SPACE = re.compile(r"\s+")
 _UNSTORABLE = re.compile(r"[\x00-\x1f\ud800-\udfff]")
 _FTS = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 _GRAMS = table(GRAMS_TABLE, column("rowid"), column(GRAMS_TABLE))
-
-
-def _role(user: User | None) -> Role | None:
-    return user.role if user is not None and getattr(user, "is_authenticated", False) else None
-
-
-def reads_every_item(user: User | None) -> bool:
-    """The secretariat and admins read every item and every meeting's minutes."""
-    return _role(user) in (Role.SECRETARIAT, Role.ADMIN)
-
-
-def readable_items_clause(user: User | None) -> ColumnElement[bool]:
-    """SQL for :func:`workflow.permissions.can_read_item` (a test holds the two equal)."""
-    if reads_every_item(user):
-        return true()
-    role = _role(user)
-    if role == Role.VIEWER:
-        return Item.status != ItemStatus.DRAFT
-    if role == Role.DEPARTMENT:
-        return or_(Item.status != ItemStatus.DRAFT, Item.section_id == user.section_id)
-    # The public: an agenda entry on a published meeting. An EXISTS per item, not Item.id IN (the
-    # entries of published meetings): at 100 000 items both count in ~0.1 s on either engine, but
-    # on SQLite the IN list keeps the newest-first page from stopping at its 50 rows (it sorts
-    # them all: 0.6 → 130 ms a page, and a short search, which pages alike, 30 → 380–690 ms).
-    return exists().where(
-        AgendaEntry.item_id == Item.id,
-        AgendaEntry.meeting_id == Meeting.id,
-        Meeting.status == MeetingStatus.PUBLISHED,
-    )
-
-
-def list_items(
-    user: User | None,
-    *,
-    status: ItemStatus | None = None,
-    kind: str | None = None,
-    q: str = "",
-    page: int = 1,
-    per_page: int = 50,
-) -> tuple[list[Item], int]:
-    """The items *user* may read, newest first, filtered; returns one page and the total."""
-    query = select(Item).where(readable_items_clause(user))
-    if status is not None:
-        query = query.where(Item.status == status)
-    if kind:
-        query = query.where(Item.level_kind == kind)
-    if q:
-        query = query.where(
-            or_(
-                Item.title.icontains(q, autoescape=True), Item.summary.icontains(q, autoescape=True)
-            )
-        )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Item.updated_at.desc(), Item.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return list(rows), total or 0
-
-
-def readable_minutes_clause(user: User | None) -> ColumnElement[bool]:
-    """SQL for :func:`workflow.permissions.can_read_minutes`, on ``Meeting``."""
-    if reads_every_item(user):
-        return true()
-    if _role(user) is not None:
-        return Meeting.status.in_(MINUTES_READABLE)
-    return Meeting.status == MeetingStatus.PUBLISHED
 
 
 @dataclass(frozen=True)
@@ -230,7 +155,7 @@ def _short_word_share(word: str) -> float | None:
 
     ANALYZE keeps the index's most common elements and their shares in ``pg_stats`` (1 000 of
     them by default): a word among them has its share; a word not among them is rarer than the
-    least common of them (0.3 % of the texts at 100 000 items), and is given 0.0.
+    least common of them, and is given 0.0.
     """
     if db.engine.dialect.name != "postgresql" or len(word) > SHORT_WORD:
         return None
@@ -250,9 +175,8 @@ def _first_window(share: float | None) -> int:
 
     SEARCH_WINDOW, unless the statistics tell a short word's share: then a window that should
     hold half as many again as SEARCH_TEXT_LIMIT, or every text for a word rarer than all the
-    index's common ones. Such a word's first window held too few (「道路」, 2 480 of 2 971 058
-    texts at 100 000 items: 83 in the newest 100 000), and the wider one every text anyway:
-    two searches, 3.4 + 6.0 ms, where one over every text takes the 6.0.
+    index's common ones: the default window would hold too few of a rare word's texts, and the
+    wider window that followed would read every text anyway (two searches instead of one).
     """
     if share is None or share >= COMMON_SHARE:
         return SEARCH_WINDOW
@@ -297,8 +221,8 @@ def _newest_matches(folded_query: str, share: float | None = None) -> Select:
     else:
         contains = func.strpos(SearchDocument.folded, folded_query) > 0
         if share is None or share < COMMON_SHARE:
-            # The planner may now read the GIN index and fetch what it found (「道路」, 2 480 of
-            # 2 971 058 texts at 100 000 items: 20–45 ms, against 1–3 s reading the table).
+            # The planner may now read the GIN index and fetch what it found, instead of
+            # reading the whole table.
             grams = getattr(func, GRAMS_FUNCTION)(SearchDocument.folded, type_=ARRAY(Text))
             contains = and_(grams.contains([folded_query]), contains)
     return select(*columns).where(contains).order_by(SearchDocument.id.desc())
@@ -308,10 +232,9 @@ def _text_ids() -> tuple[int, int] | None:
     """PostgreSQL: the newest and oldest text ids, the bounds of its windows; None elsewhere.
 
     A GIN index hands over every text that holds the word, in no order, so PostgreSQL fetches
-    and rechecks them all before the newest are chosen: 31 805 for 「地球温暖化」 at 100 000
-    items, 32 ms. Asked for the newest texts only (``id >= floor``), it ANDs the GIN bitmap with
-    the primary key's and fetches only those: 1 349 texts, 9 ms. SQLite's FTS5 tables hand
-    their rowids over newest first and stop at the LIMIT by themselves.
+    and rechecks them all before the newest are chosen. Asked for the newest texts only
+    (``id >= floor``), it ANDs the GIN bitmap with the primary key's and fetches only those.
+    SQLite's FTS5 tables hand their rowids over newest first and stop at the LIMIT by themselves.
     """
     if db.engine.dialect.name != "postgresql":
         return None
@@ -324,8 +247,8 @@ def _text_ids() -> tuple[int, int] | None:
 def _floor(bounds: tuple[int, int] | None, window: int) -> int | None:
     """The lowest id of the newest *window* texts; None (every text) for a quarter or more.
 
-    The primary key's bitmap costs in proportion to the window: 2 ms for 100 000 ids, 35 ms for
-    1 600 000, where fetching all 2 480 texts that say 「道路」 took 3 ms.
+    The primary key's bitmap costs in proportion to the window: past a quarter of the texts,
+    fetching every text that holds the word is cheaper.
     """
     if bounds is None:
         return None
@@ -335,8 +258,7 @@ def _floor(bounds: tuple[int, int] | None, window: int) -> int | None:
 
 def _wider(window: int, read: int) -> int:
     """A window wide enough to hold half as many again as the limit, at the share *read* had;
-    every text when it had none. (The public may read few of the newest texts: 368 in the first
-    window, where searching every text took 133 ms.)"""
+    every text when it had none (the public may read few of the newest texts)."""
     return window * max(4, math.ceil(1.5 * SEARCH_TEXT_LIMIT / read)) if read else sys.maxsize
 
 
@@ -391,14 +313,12 @@ def search(user: User | None, q: str, *, page: int = 1, per_page: int = 20) -> S
         return SearchResults([], 0, page, per_page)
     said_readable = or_(
         SearchDocument.meeting_id.is_(None),
-        exists().where(Meeting.id == SearchDocument.meeting_id, readable_minutes_clause(user)),
+        exists().where(Meeting.id == SearchDocument.meeting_id, readable_minutes(user)),
     )
     share = _short_word_share(folded_query)
     texts = _newest_matches(folded_query, share).where(said_readable)
-    if not reads_every_item(user):  # (a join for nothing made PostgreSQL hash all 100k items)
-        texts = texts.join(Item, Item.id == SearchDocument.item_id).where(
-            readable_items_clause(user)
-        )
+    if not reads_everything(user):  # no join where it filters nothing: the planner hashes it
+        texts = texts.join(Item, Item.id == SearchDocument.item_id).where(readable_items(user))
     with time_limit(SEARCH_SECONDS, TOO_LONG):
         bounds, window = _text_ids(), _first_window(share)
         while True:

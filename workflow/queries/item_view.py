@@ -1,0 +1,183 @@
+"""An item as one reader may see it: shared by the item page, the API's item_json and 様式２.
+
+The meetings the item was on are cut to those the reader may see (:func:`can_read_meeting`); what
+was said and decided there, to those whose minutes the reader may read (:func:`can_read_minutes`);
+the event history (staff names, internal reasons) to signed-in staff. From those come the parts of
+様式２ the system fills in, never typed (DOMAIN §3): 審議日 per kind, 「これまでの庁議での主な意見」,
+関係課長会議の出席課・機関等 and its 結果等.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from workflow.extensions import db
+from workflow.models import AgendaEntry, Attendance, HistoryEvent, Item, Meeting, Opinion, User
+from workflow.permissions import can_read_meeting, can_read_minutes
+
+SECTION_MANAGERS = "section_managers"
+
+
+@dataclass(frozen=True)
+class PriorMeeting:
+    """One 【会議名】 group of 「これまでの庁議での主な意見」."""
+
+    meeting: Meeting
+    name: str
+    date: date
+    opinions: list[Opinion]
+    outcome_text: str | None
+
+
+def item_entries(item: Item) -> list[AgendaEntry]:
+    """Every agenda entry of the item, oldest meeting first, with opinions and attendance loaded."""
+    return list(
+        db.session.scalars(
+            select(AgendaEntry)
+            .join(Meeting, AgendaEntry.meeting_id == Meeting.id)
+            .where(AgendaEntry.item_id == item.id)
+            .options(
+                selectinload(AgendaEntry.opinions),
+                selectinload(AgendaEntry.attendance),
+                selectinload(AgendaEntry.meeting),
+            )
+            .order_by(Meeting.date, Meeting.id)
+        )
+    )
+
+
+# Each function below reads the item's entries itself, or takes *entries*: what item_entries(item)
+# returned (or a part of it, in its order), so a caller that shows several of them queries once.
+Entries = Sequence[AgendaEntry]
+
+
+def _entries(item: Item, entries: Entries | None) -> Entries:
+    return item_entries(item) if entries is None else entries
+
+
+def review_dates(item: Item, *, entries: Entries | None = None) -> dict[str, date]:
+    """審議日: kind code → date of the meeting of that kind that took the item up (the latest)."""
+    return {entry.meeting.kind: entry.meeting.date for entry in _entries(item, entries)}
+
+
+def prior_opinions(
+    item: Item, before: Meeting | None = None, *, entries: Entries | None = None
+) -> list[PriorMeeting]:
+    """「これまでの庁議での主な意見」: each decided earlier meeting's opinions, in date order.
+
+    With *before*, only meetings held before it (the form printed for that meeting).
+    """
+    groups = []
+    for entry in _entries(item, entries):
+        meeting = entry.meeting
+        if entry.outcome is None:
+            continue
+        if before is not None and (
+            meeting.id == before.id or (meeting.date, meeting.id) > (before.date, before.id)
+        ):
+            continue
+        groups.append(
+            PriorMeeting(
+                meeting=meeting,
+                name=meeting.kind_row.name,
+                date=meeting.date,
+                opinions=list(entry.opinions),
+                outcome_text=entry.outcome_text,
+            )
+        )
+    return groups
+
+
+def section_managers_entry(item: Item, *, entries: Entries | None = None) -> AgendaEntry | None:
+    """The item's latest 関係課長会議 entry, which the two fields below print."""
+    found = [e for e in _entries(item, entries) if e.meeting.kind == SECTION_MANAGERS]
+    return found[-1] if found else None
+
+
+def section_managers_attendance(item: Item, *, entries: Entries | None = None) -> list[Attendance]:
+    """関係課長会議の出席課・機関等: who attended (``deputy`` marks 「（代）」)."""
+    entry = section_managers_entry(item, entries=entries)
+    return list(entry.attendance) if entry else []
+
+
+def section_managers_result(item: Item, *, entries: Entries | None = None) -> str | None:
+    """関係課長会議の結果等: the printed outcome of the item at its 関係課長会議."""
+    entry = section_managers_entry(item, entries=entries)
+    return entry.outcome_text if entry else None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What *reader* may see of *item* beyond its typed fields (see the module's docstring)."""
+
+    item: Item
+    reader: User | None
+    entries: list[AgendaEntry]  # every agenda entry, oldest meeting first (not all readable)
+    seen: list[AgendaEntry]  # the entries of meetings the reader may see
+    said: list[AgendaEntry]  # of those, the entries whose minutes the reader may read
+    history: list[HistoryEvent]  # the event history, for signed-in staff only
+
+    @property
+    def deliberations(self) -> list[tuple[AgendaEntry, bool]]:
+        """Each meeting the reader sees, with whether they may read what was said there."""
+        said = {e.id for e in self.said}
+        return [(e, e.id in said) for e in self.seen]
+
+    @property
+    def review_dates(self) -> dict[str, date]:
+        """審議日 of the meetings the reader sees."""
+        return review_dates(self.item, entries=self.seen)
+
+    def prior_opinions(self, before: Meeting | None = None) -> list[PriorMeeting]:
+        """「これまでの庁議での主な意見」 of the minutes the reader may read (before *before*)."""
+        return prior_opinions(self.item, before, entries=self.said)
+
+    @property
+    def section_managers(self) -> AgendaEntry | None:
+        """The latest 関係課長会議 the reader sees, if its minutes are readable (else None)."""
+        entry = section_managers_entry(self.item, entries=self.seen)
+        return entry if entry is not None and entry.id in {e.id for e in self.said} else None
+
+    @property
+    def section_managers_attendance(self) -> list[Attendance]:
+        entry = self.section_managers
+        return list(entry.attendance) if entry else []
+
+    @property
+    def section_managers_result(self) -> str | None:
+        entry = self.section_managers
+        return entry.outcome_text if entry else None
+
+    @property
+    def target_meeting(self) -> Meeting | None:
+        """The meeting of the 付議先 kind that took the item up, seen or not: a reader's 様式２ is
+        the full form with parts left blank, cut at the same meeting."""
+        for entry in self.entries:
+            if entry.meeting.kind == self.item.target_kind:
+                return entry.meeting
+        return None
+
+
+def item_view(reader: User | None, item: Item) -> ItemView:
+    """*item* as *reader* may see it (the caller has checked :func:`can_read_item`)."""
+    entries = item_entries(item)
+    seen = [e for e in entries if can_read_meeting(reader, e.meeting)]
+    said = [e for e in seen if can_read_minutes(reader, e.meeting)]
+    signed_in = reader is not None and getattr(reader, "is_authenticated", False)
+    history = (
+        list(
+            db.session.scalars(
+                select(HistoryEvent)
+                .where(HistoryEvent.item_id == item.id)
+                .order_by(HistoryEvent.occurred_at, HistoryEvent.id)
+            )
+        )
+        if signed_in
+        else []
+    )
+    return ItemView(item, reader, entries, seen, said, history)
