@@ -20,6 +20,12 @@ class NotFound(WorkflowError):
     http_status = 404
 
 
+class UnknownEvent(NotFound):
+    """The event name (in a URL) is not one of this noun's events."""
+
+    code = "unknown_event"
+
+
 class Forbidden(WorkflowError):
     code = "forbidden"
     http_status = 403

@@ -45,13 +45,6 @@ class BadRequest(WorkflowError):
     http_status = 400
 
 
-class UnknownEvent(WorkflowError):
-    """The event name in the URL is not one of this noun's events."""
-
-    code = "unknown_event"
-    http_status = 404
-
-
 @bp.before_request
 def authenticate() -> None:
     """Act as the token's user; no header means the public. The session cookie is never used."""

@@ -12,6 +12,7 @@ from workflow.extensions import db
 from workflow.forms.comments import AnswerForm, BareForm, OpenForm, OpinionForm, ResultsForm
 from workflow.models import Item, PublicComment
 from workflow.permissions import can_manage_public_comment, can_read_item
+from workflow.services import events
 from workflow.services import items as item_service
 from workflow.services import public_comment as pc
 from workflow.states.states import ItemStatus, PublicCommentStatus
@@ -114,9 +115,10 @@ def open_(item_id: int):
     if not form.validate():
         return _page(item, 422, open_form=form)
     try:
-        pc.open_public_comment(
+        events.fire_item_event(
             current_user,
             item,
+            "open_public_comment",
             published_on=form.published_on.data,
             closes_on=form.closes_on.data,
             how_to_submit=form.how_to_submit.data,
@@ -173,7 +175,9 @@ def close(item_id: int):
     if not form.validate():
         return redirect(url_for("comments.show", item_id=item.id))
     try:
-        pc.close(current_user, item, version=version_from(form.version.data))
+        events.fire_item_event(
+            current_user, item, "close_public_comment", version=version_from(form.version.data)
+        )
     except WorkflowError as error:
         flash_workflow_error(error)
         return redirect(url_for("comments.show", item_id=item.id))
@@ -188,9 +192,10 @@ def publish(item_id: int):
     if not form.validate():
         return _page(item, 422, results_form=form)
     try:
-        pc.publish_results(
+        events.fire_item_event(
             current_user,
             item,
+            "publish_comment_results",
             changes_made=form.changes_made.data or "",
             version=version_from(form.version.data),
         )

@@ -25,7 +25,7 @@ from workflow.forms.meetings import (
 from workflow.forms.rows import apply_row_action, form_data, row_action
 from workflow.models import AgendaEntry, Item, Meeting, MeetingKind
 from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes
-from workflow.services import meetings
+from workflow.services import events, meetings
 from workflow.services.public_comment import today
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, MeetingStatus, Outcome
@@ -43,7 +43,6 @@ from workflow.wareki import fiscal_year
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
-MEETING_EVENTS = ("hold", "confirm", "publish")
 SECTION_MANAGERS = "section_managers"
 
 # A page of the list: the ids of its meetings, newest first (each request adds its WHERE, OFFSET
@@ -243,15 +242,16 @@ def fire(meeting_id: int, event: str) -> Response:
     """開催済にする・議事録の確定・公開."""
     meeting = _load(meeting_id)
     require(can_manage_meetings(current_user))
-    if event not in MEETING_EVENTS:
+    if event not in events.MEETING_EVENTS:
         abort(404)
     form = SimpleForm()
     if not form.validate():
         flash("画面を読み込み直してから、もう一度操作してください。", "error")
         return _back(meeting)
-    action = {"hold": meetings.hold, "confirm": meetings.confirm, "publish": meetings.publish}
     try:
-        action[event](current_user, meeting, version=version_from(form.version.data))
+        events.fire_meeting_event(
+            current_user, meeting, event, version=version_from(form.version.data)
+        )
         db.session.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
