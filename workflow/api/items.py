@@ -9,7 +9,6 @@ from flask.typing import ResponseReturnValue
 
 from workflow.api.common import (
     bp,
-    commit,
     current_api_user,
     deny,
     json_body,
@@ -30,6 +29,7 @@ from workflow.services import events, public_comment
 from workflow.services import items as item_service
 from workflow.services.item_fields import _date, _Errors
 from workflow.services.search import list_items
+from workflow.services.transaction import commit
 from workflow.states.states import ItemStatus
 
 # Keys of an item response that are not 様式２ input: sent back in a PATCH, they are ignored,

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from workflow.api.common import (
     bp,
-    commit,
     current_api_user,
     int_value,
     is_code,
@@ -31,6 +30,7 @@ from workflow.permissions import can_manage_meetings, can_read_meeting
 from workflow.services import events
 from workflow.services import meetings as meeting_service
 from workflow.services.item_fields import LINE_MAX, _date, _Errors, _text
+from workflow.services.transaction import commit
 
 # The meeting events, as the one dispatch names them (the OpenAPI document lists them).
 MEETING_EVENTS = events.MEETING_EVENTS

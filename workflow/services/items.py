@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflow.errors import Conflict, Forbidden
+from workflow.errors import CONFLICT_MESSAGE, Conflict, Forbidden
 from workflow.extensions import db
 from workflow.models import DEFAULT_ROUTE, Item, ItemRouteStep, Meeting, User
 from workflow.permissions import can_edit_item, can_file_item, can_fire_item_event
@@ -20,7 +20,7 @@ def check_version(row: Item | Meeting, version: int | None) -> None:
     """Refuse a write based on a stale read: the client sends the version it saw."""
     if version is not None and version != row.version:
         raise Conflict(
-            "ほかの人がこの内容を先に更新しました。画面を読み込み直してから、もう一度操作してください。",
+            CONFLICT_MESSAGE,
             {"current_version": row.version, "sent_version": version},
         )
 

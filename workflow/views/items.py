@@ -44,7 +44,7 @@ from workflow.permissions import (
     is_secretariat,
     owns,
 )
-from workflow.services import derived, events, items
+from workflow.services import derived, events, items, transaction
 from workflow.services.search import readable_items_clause
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
@@ -287,7 +287,7 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         if then_submit:
             submit = "submit_amendment" if item.status == ItemStatus.AMENDING else "submit"
             events.fire_item_event(current_user, item, submit)
-        db.session.commit()
+        transaction.commit()
     except ValidationFailed as error:
         db.session.rollback()
         form.add_service_errors(error.fields)
@@ -413,7 +413,7 @@ def fire(item_id: int, event: str) -> Response | tuple[str, int]:
         events.fire_item_event(
             current_user, item, event, version=version_from(form.version.data), **params
         )
-        db.session.commit()
+        transaction.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
         return redirect(back)

@@ -25,7 +25,7 @@ from workflow.forms.meetings import (
 from workflow.forms.rows import apply_row_action, form_data, row_action
 from workflow.models import AgendaEntry, Item, Meeting, MeetingKind
 from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes
-from workflow.services import events, meetings
+from workflow.services import events, meetings, transaction
 from workflow.services.public_comment import today
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, MeetingStatus, Outcome
@@ -128,7 +128,7 @@ def new():
                 start_time=form.parsed_time,
                 joint_name=(form.joint_name.data or "").strip(),
             )
-            db.session.commit()
+            transaction.commit()
         except ValidationFailed as error:
             db.session.rollback()
             for key, messages in error.fields.items():
@@ -193,7 +193,7 @@ def agenda_add(meeting_id: int) -> Response:
         return _back(meeting)
     try:
         meetings.schedule(current_user, meeting, item, (form.presenter.data or "").strip())
-        db.session.commit()
+        transaction.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
         return _back(meeting)
@@ -228,7 +228,7 @@ def agenda_move(meeting_id: int, direction: str) -> Response:
                 current_user, meeting, order, version=version_from(form.version.data)
             )
             message = "議題の順番を変えました。"
-        db.session.commit()
+        transaction.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
         return _back(meeting)
@@ -252,7 +252,7 @@ def fire(meeting_id: int, event: str) -> Response:
         events.fire_meeting_event(
             current_user, meeting, event, version=version_from(form.version.data)
         )
-        db.session.commit()
+        transaction.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
         return _back(meeting)
@@ -342,7 +342,7 @@ def room(meeting_id: int, n: int):
                 Outcome(form.outcome.data),
                 form.forward_to.data if form.outcome.data == Outcome.FORWARDED.value else None,
             )
-        db.session.commit()
+        transaction.commit()
     except ValidationFailed as error:
         db.session.rollback()
         form.add_service_errors(error.fields)
