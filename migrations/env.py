@@ -1,7 +1,7 @@
 """Alembic environment, run through Flask-Migrate (``flask --app wsgi db …``).
 
 The app's engine and metadata drive everything; this file only adds what autogenerate and SQLite
-need.
+need. Like every migration it imports no app code: Flask-Migrate hands it the app's ``db``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from workflow.search_index import include_object
-
 config = context.config
 if config.config_file_name is not None and not logging.getLogger().handlers:
     # Log to the console from `flask db …`; a host that set up logging already (pytest, a
@@ -23,6 +21,14 @@ logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
 target_metadata = target_db.metadata
+# The engine's search index lives beside the models (FTS5 tables on SQLite, GIN indexes on
+# PostgreSQL); the metadata names those objects by kind, for autogenerate to leave alone.
+OUTSIDE_MODELS = target_metadata.info.get("outside_models", {})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """The engine's search index is no model, so it is no difference either."""
+    return name not in OUTSIDE_MODELS.get(type_, ())
 
 
 def render_item(type_: str, obj, autogen_context):

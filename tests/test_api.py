@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tests.factories import item_meeting_id, make_item, make_meeting, make_section, make_user
 from tests.test_sample_path import SAMPLE_EVENTS, SAMPLE_REVIEW_DATES
 from workflow.demo.sample import FORM_KEYS, sample_form, sample_minutes
+from workflow.errors import CONFLICT_MESSAGE
 from workflow.extensions import db
 from workflow.models import ApiToken, Meeting
 from workflow.models._types import utcnow
@@ -550,7 +551,7 @@ def test_a_lost_race_at_commit_is_409_and_nothing_is_written(client, people, mon
     )
     err = error_of(r, 409)
     assert err["code"] == "conflict"
-    assert "ほかの人が先に更新しました" in err["message"]
+    assert err["message"] == CONFLICT_MESSAGE
     monkeypatch.undo()
     db.session.expire_all()
     assert (

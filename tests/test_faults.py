@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import PG_ADMIN_URL, make_app
 from tests.factories import PASSWORD, item_meeting_id, make_item, make_user
 from workflow.audit import verify_chain
+from workflow.errors import CONFLICT_MESSAGE
 from workflow.extensions import db
 from workflow.faults import DB_UNAVAILABLE, LOST_RACE, PDF_FAILED, SERVER_ERROR
 from workflow.models import AgendaEntry, ApiToken, HistoryEvent, Item, Meeting, PdfCache, User
@@ -357,7 +358,7 @@ def test_a_race_lost_on_a_page_is_a_japanese_409(app: Flask, client: FlaskClient
         response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
     assert response.status_code == 409
     assert response.mimetype == "text/html"
-    assert LOST_RACE in response.get_data(as_text=True)
+    assert CONFLICT_MESSAGE in response.get_data(as_text=True)
     assert _history_count() == before
     db.session.expire_all()
     assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CONFIRMED

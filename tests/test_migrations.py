@@ -6,8 +6,11 @@ then read and tidy the generated file (see migrations/README).
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import sqlalchemy as sa
@@ -18,10 +21,13 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 
 from tests.conftest import _create_pg_database, _drop_pg_database, make_app
+from tests.factories import make_item_published_then_held, make_section, make_user
 from workflow import PROJECT_ROOT
 from workflow.extensions import db
-from workflow.models import DEFAULT_KINDS, MeetingKind
-from workflow.search_index import SQLITE_TABLES, include_object
+from workflow.models import DEFAULT_KINDS, ItemDetail, MeetingKind, SearchDocument, User
+from workflow.queries.search import search
+from workflow.search_index import SQLITE_TABLES, fold, include_object, short_grams
+from workflow.states.states import Role
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
@@ -105,3 +111,71 @@ def test_downgrade_to_base_then_upgrade_again(bare_app):
     _flask_db(bare_app, "upgrade")
     assert _schema_diff() == []
     assert _seeded_kinds() == list(DEFAULT_KINDS)
+
+
+def _imports(tree: ast.AST) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+
+
+@pytest.mark.parametrize(
+    "path", sorted(MIGRATIONS.rglob("*.py")), ids=lambda p: str(p.relative_to(MIGRATIONS))
+)
+def test_no_migration_imports_the_app(path: Path):
+    """An old revision must run as it was written, not with today's models and helpers."""
+    found = [m for m in _imports(ast.parse(path.read_text())) if m.split(".")[0] == "workflow"]
+    assert found == [], f"{path.name} imports {found}"
+
+
+def _revision(name: str) -> ModuleType:
+    (path,) = MIGRATIONS.glob(f"versions/*_{name}.py")
+    spec = importlib.util.spec_from_file_location(f"revision_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("text", ["", "a", "道路", "ＩＣＴ戦略、道路予算", "𠮷野家のｶﾞ"])
+def test_the_migrations_copies_of_the_search_functions_agree_with_the_app(text: str):
+    """SQLite's triggers call the app's chogi_grams() on rows the migration indexed with its own
+    copy, and the search revision folds as the app does: a drift would leave stale tokens."""
+    assert _revision("short_word_index").short_grams(fold(text)) == short_grams(fold(text))
+    assert _revision("search_documents").fold(text) == fold(text)
+
+
+def _search_rows() -> list[tuple]:
+    return db.session.execute(
+        sa.select(
+            SearchDocument.item_id,
+            SearchDocument.position,
+            SearchDocument.field,
+            SearchDocument.meeting_id,
+            SearchDocument.text,
+            SearchDocument.folded,
+        ).order_by(SearchDocument.item_id, SearchDocument.position)
+    ).all()
+
+
+def test_the_search_revisions_index_the_items_already_there(bare_app):
+    """Upgrading a database that holds items gives the search rows and indexes the app keeps."""
+    _flask_db(bare_app, "upgrade")
+    secretariat = make_user(Role.SECRETARIAT)
+    department = make_user(Role.DEPARTMENT, make_section("情報政策課"))
+    item = make_item_published_then_held(secretariat, department)
+    item.details = [ItemDetail(heading="背景", body="道路予算の見直し")]
+    db.session.commit()
+    item_id, secretariat_id = item.id, secretariat.id
+    written = _search_rows()
+    assert {field for _i, _p, field, *_rest in written} >= {"title", "details", "opinions"}
+    db.session.remove()
+
+    _flask_db(bare_app, "downgrade", "f942e37513f4")  # before search_documents
+    assert "search_documents" not in _table_names()
+    _flask_db(bare_app, "upgrade")
+    assert _search_rows() == written
+    reader = db.session.get(User, secretariat_id)
+    for word in ("道路", "未公表の会議", "見直"):  # short words, and one the trigrams find
+        assert [hit.item.id for hit in search(reader, word).hits] == [item_id], word

@@ -8,9 +8,11 @@ from datetime import date
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm.exc import StaleDataError
 
 from tests.factories import PASSWORD, make_item, make_meeting, make_section, make_user
 from workflow.demo.sample import play_sample
+from workflow.errors import CONFLICT_MESSAGE
 from workflow.extensions import db
 from workflow.models import Item, Meeting, User
 from workflow.states.states import ItemStatus, MeetingStatus, Role
@@ -219,7 +221,25 @@ def test_stale_version_gives_a_conflict_message(client: FlaskClient, people) -> 
     response = client.post(
         f"/items/{item.id}/events/submit", data={"version": item.version + 5}, follow_redirects=True
     )
-    assert "ほかの人がこの内容を先に更新しました" in text(response)
+    assert CONFLICT_MESSAGE in text(response)
+
+
+def test_a_race_lost_at_commit_on_a_page_says_the_same(client: FlaskClient, people, monkeypatch):
+    """Pages commit as the API does: a lost race is the one conflict message, nothing written."""
+    item = make_item(ItemStatus.DRAFT, department=people["department"])
+    db.session.commit()
+    login(client, people["department"])
+
+    def lose(*_args, **_kwargs):
+        raise StaleDataError("UPDATE statement on table 'items' expected to update 1 row(s)")
+
+    monkeypatch.setattr(db.session, "commit", lose)
+    response = client.post(f"/items/{item.id}/events/submit", data={"version": item.version})
+    monkeypatch.undo()
+    assert response.status_code == 302
+    assert CONFLICT_MESSAGE in text(client.get(response.location))
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == ItemStatus.DRAFT
 
 
 def test_amendment_step(client: FlaskClient, people) -> None:

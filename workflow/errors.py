@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+# What a user is told, on a page or from the API, when someone else changed the same record
+# first: a stale version sent back, or a race lost at flush or commit. Nothing was saved.
+CONFLICT_MESSAGE = (
+    "ほかの人がこの内容を先に更新しました。この操作の内容は保存されていません。"
+    "読み込み直してから、もう一度操作してください。"
+)
+
 
 class WorkflowError(Exception):
     """Base class. ``message`` is shown to users; ``details`` is structured, for the API."""
@@ -18,6 +25,12 @@ class WorkflowError(Exception):
 class NotFound(WorkflowError):
     code = "not_found"
     http_status = 404
+
+
+class UnknownEvent(NotFound):
+    """The event name (in a URL) is not one of this noun's events."""
+
+    code = "unknown_event"
 
 
 class Forbidden(WorkflowError):

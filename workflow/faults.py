@@ -21,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import InternalServerError
 
+from workflow.errors import CONFLICT_MESSAGE
 from workflow.extensions import db
 from workflow.pdf.fonts import FontMissingError
 from workflow.pdf.render import PdfRenderError
@@ -31,6 +32,8 @@ DB_UNAVAILABLE = (
     "データベースに接続できないため、処理を完了できませんでした。この操作の内容は保存されていません。"
     "しばらくしてから、もう一度お試しください。"
 )
+# The database aborted one of two transactions in each other's way (a deadlock, a failed
+# serialisation); a row changed first by someone else is CONFLICT_MESSAGE, as on the API.
 LOST_RACE = (
     "ほかの操作と重なったため、処理を完了できませんでした。この操作の内容は保存されていません。"
     "画面を読み込み直してから、もう一度操作してください。"
@@ -111,7 +114,7 @@ def _lost_race(error: sa_exc.SQLAlchemyError) -> ResponseReturnValue:
     """Someone changed the same row first (stale version, or the same unique row): 409."""
     _rollback()
     log.info("lost a race during %s %s: %s", request.method, request.path, error)
-    return _answer(409, "conflict", "ほかの操作と重なりました", LOST_RACE)
+    return _answer(409, "conflict", "ほかの人が先に更新しました", CONFLICT_MESSAGE)
 
 
 def _dbapi_error(error: sa_exc.DBAPIError) -> ResponseReturnValue:

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from workflow.api.common import CONFLICT_MESSAGE, bp
-from workflow.errors import WorkflowError
+from workflow.api.common import bp
+from workflow.errors import CONFLICT_MESSAGE, WorkflowError
 from workflow.extensions import csrf, db
 
 PREFIX = "/api/v1"

@@ -1,7 +1,7 @@
 """What every API view shares: the blueprint, bearer authentication, the JSON body, access, commit.
 
 Views read like this: ``user = require_user()``, ``item = readable_item(item_id)``, call a service,
-``commit()``, return a serializer's dict. Business rules live in the services and permissions.
+``commit()`` (workflow.services.transaction's, as the pages), return a serializer's dict. Business rules live in the services and permissions.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from workflow.extensions import db
 from workflow.models import ApiToken, Item, Meeting, User
 from workflow.models._types import utcnow
 from workflow.permissions import can_read_item, can_read_meeting
-from workflow.services import transaction
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -27,8 +26,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_ID = 2**31 - 1
 # Record a token's last use at most this often: a write per request would serialise readers.
 _TOUCH_EVERY = timedelta(minutes=1)
-
-CONFLICT_MESSAGE = "ほかの人が先に更新しました。読み込み直してから、もう一度操作してください。"
 
 
 class Unauthorized(WorkflowError):
@@ -43,13 +40,6 @@ class BadRequest(WorkflowError):
 
     code = "bad_request"
     http_status = 400
-
-
-class UnknownEvent(WorkflowError):
-    """The event name in the URL is not one of this noun's events."""
-
-    code = "unknown_event"
-    http_status = 404
 
 
 @bp.before_request
@@ -191,8 +181,3 @@ def query_text(name: str, *, limit: int = 200) -> str:
     if any(ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF for ch in raw):
         raise ValidationFailed.field(name, "使用できない文字（制御文字など）が含まれています。")
     return raw
-
-
-def commit() -> None:
-    """End the request's one transaction; a lost race becomes 409 (nothing half-written)."""
-    transaction.commit(CONFLICT_MESSAGE)

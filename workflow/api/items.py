@@ -8,9 +8,7 @@ from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from workflow.api.common import (
-    UnknownEvent,
     bp,
-    commit,
     current_api_user,
     deny,
     json_body,
@@ -21,16 +19,13 @@ from workflow.api.common import (
     require_user,
 )
 from workflow.api.serializers import comment_opinion_json, item_json, list_row_json
-from workflow.errors import Forbidden, NotFound, ValidationFailed
-from workflow.permissions import (
-    can_fire_item_event,
-    can_manage_public_comment,
-    can_read_comment_opinions,
-)
+from workflow.errors import Forbidden, NotFound, UnknownEvent, ValidationFailed
+from workflow.permissions import can_manage_public_comment, can_read_comment_opinions
 from workflow.queries.items import ItemFilter, count, list_rows
+from workflow.services import events, public_comment
 from workflow.services import items as item_service
-from workflow.services import public_comment
 from workflow.services.item_fields import _date, _Errors
+from workflow.services.transaction import commit
 
 # Keys of an item response that are not 様式２ input: sent back in a PATCH, they are ignored,
 # so a client may PATCH the document it read.
@@ -134,39 +129,28 @@ def fire_item_event(item_id: int, event: str) -> ResponseReturnValue:
     data = json_body()
     version = optional_version(data)
     only_keys(data, EVENT_PARAMS[event])
-    if not can_fire_item_event(user, item, event):
-        raise Forbidden("この操作を行う権限がありません。")
-    match event:
-        case "submit":
-            item_service.submit(user, item, version=version)
-        case "return":
-            item_service.return_item(user, item, _reason(data), version=version)
-        case "accept":
-            item_service.accept(user, item, version=version)
-        case "withdraw":
-            item_service.withdraw(user, item, _reason(data), version=version)
-        case "submit_amendment":
-            item_service.submit_amendment(user, item, version=version)
-        case "conclude":
-            item_service.conclude(user, item, version=version)
-        case "open_public_comment":
-            public_comment.open_public_comment(
-                user,
-                item,
-                published_on=data.get("published_on"),
-                closes_on=data.get("closes_on"),
-                how_to_submit=data.get("how_to_submit"),
-                shortened_reason=data.get("shortened_reason") or "",
-                version=version,
-            )
-        case "close_public_comment":
-            public_comment.close(user, item, on=_test_today(data), version=version)
-        case "publish_comment_results":
-            public_comment.publish_results(
-                user, item, changes_made=data.get("changes_made") or "", version=version
-            )
+    events.fire_item_event(user, item, event, version=version, **_event_params(event, data))
     commit()
     return jsonify(item_json(item, user))
+
+
+def _event_params(event: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The body as the event's service takes it (see workflow.services.events.ITEM_EVENTS)."""
+    match event:
+        case "return" | "withdraw":
+            return {"reason": _reason(data)}
+        case "open_public_comment":
+            return {
+                "published_on": data.get("published_on"),
+                "closes_on": data.get("closes_on"),
+                "how_to_submit": data.get("how_to_submit"),
+                "shortened_reason": data.get("shortened_reason") or "",
+            }
+        case "close_public_comment":
+            return {"on": _test_today(data)}
+        case "publish_comment_results":
+            return {"changes_made": data.get("changes_made") or ""}
+    return {}
 
 
 def _reason(data: dict[str, Any]) -> str:

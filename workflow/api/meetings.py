@@ -9,9 +9,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from workflow.api.common import (
-    UnknownEvent,
     bp,
-    commit,
     current_api_user,
     int_value,
     is_code,
@@ -24,19 +22,18 @@ from workflow.api.common import (
     require_user,
 )
 from workflow.api.serializers import meeting_json, meeting_summary
-from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.errors import Forbidden, NotFound, UnknownEvent, ValidationFailed
 from workflow.extensions import db
 from workflow.models import Item, Meeting, MeetingKind
 from workflow.permissions import can_manage_meetings
 from workflow.queries.meetings import meetings as readable_meeting_list
+from workflow.services import events
 from workflow.services import meetings as meeting_service
 from workflow.services.item_fields import LINE_MAX, _date, _Errors, _text
+from workflow.services.transaction import commit
 
-MEETING_EVENTS = {
-    "hold": meeting_service.hold,
-    "confirm": meeting_service.confirm,
-    "publish": meeting_service.publish,
-}
+# The meeting events, as the one dispatch names them (the OpenAPI document lists them).
+MEETING_EVENTS = events.MEETING_EVENTS
 CREATE_KEYS = {"kind", "date", "number", "chair", "venue", "start_time", "joint_name"}
 # Column widths of the meeting's text fields.
 TEXT_LIMITS = {"chair": 100, "venue": LINE_MAX, "joint_name": 100}
@@ -176,7 +173,7 @@ def record_outcome(meeting_id: int, item_id: int) -> ResponseReturnValue:
 
 @bp.post("/meetings/<int:meeting_id>/events/<event>")
 def fire_meeting_event(meeting_id: int, event: str) -> ResponseReturnValue:
-    user = _manager()
+    user = require_user()  # whether they may: the event's service says, once
     if event not in MEETING_EVENTS:
         raise UnknownEvent(
             f"会議の操作「{event[:40]}」はありません。次のいずれかです: "
@@ -187,6 +184,6 @@ def fire_meeting_event(meeting_id: int, event: str) -> ResponseReturnValue:
     data = json_body()
     version = optional_version(data)
     only_keys(data, set())
-    MEETING_EVENTS[event](user, meeting, version=version)
+    events.fire_meeting_event(user, meeting, event, version=version)
     commit()
     return jsonify(meeting_json(meeting, user))

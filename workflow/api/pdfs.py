@@ -9,10 +9,11 @@ from __future__ import annotations
 from flask import Response, request
 from flask.typing import ResponseReturnValue
 
-from workflow.api.common import bp, commit, current_api_user, deny, readable_item, readable_meeting
+from workflow.api.common import bp, current_api_user, deny, readable_item, readable_meeting
 from workflow.errors import NotFound
 from workflow.pdf import documents
 from workflow.permissions import can_read_comment_opinions, can_read_minutes
+from workflow.services.transaction import commit
 
 
 def pdf_response(doc: documents.PdfDocument) -> ResponseReturnValue:

@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflow.errors import Conflict, Forbidden
+from workflow.errors import CONFLICT_MESSAGE, Conflict, Forbidden
 from workflow.extensions import db
-from workflow.models import DEFAULT_ROUTE, Item, ItemRouteStep, User
+from workflow.models import DEFAULT_ROUTE, Item, ItemRouteStep, Meeting, User
 from workflow.permissions import can_edit_item, can_file_item, can_fire_item_event
 from workflow.services.item_fields import apply_item_fields, validate_item_fields
-from workflow.states.machine import events_from, fire
+from workflow.states.machine import check_allowed, events_from, fire
 from workflow.states.states import ItemStatus
 
+FORBIDDEN_MESSAGE = "この操作を行う権限がありません。"
 
-def check_version(row: Item, version: int | None) -> None:
+
+def check_version(row: Item | Meeting, version: int | None) -> None:
     """Refuse a write based on a stale read: the client sends the version it saw."""
     if version is not None and version != row.version:
         raise Conflict(
-            "ほかの人がこの内容を先に更新しました。画面を読み込み直してから、もう一度操作してください。",
+            CONFLICT_MESSAGE,
             {"current_version": row.version, "sent_version": version},
         )
 
@@ -62,45 +64,60 @@ def allowed_events(actor: User | None, item: Item) -> list[str]:
     return [e for e in events_from(item) if can_fire_item_event(actor, item, e)]
 
 
-def fire_item(actor: User, item: Item, event: str, version: int | None = None, **context) -> Item:
-    """Check permission and version, then fire *event* (see :func:`fire`)."""
+def authorize(actor: User | None, item: Item, event: str, version: int | None = None) -> None:
+    """The one check before an item event: permission (403), the version read, the state (409).
+
+    Every item event's service calls it first, before validating its own input, so a user who
+    may not act learns nothing more; :func:`fire_item` then fires without checking again.
+    """
     if not can_fire_item_event(actor, item, event):
-        raise Forbidden("この操作を行う権限がありません。")
+        raise Forbidden(FORBIDDEN_MESSAGE)
     check_version(item, version)
+    check_allowed(item, event)
+
+
+def fire_item(actor: User, item: Item, event: str, **context) -> Item:
+    """Fire *event*, which :func:`authorize` allowed, and flush (see :func:`fire`)."""
     fire(item, event, actor=actor, **context)
     db.session.flush()
     return item
 
 
 def submit(actor: User, item: Item, *, version: int | None = None) -> Item:
-    return fire_item(actor, item, "submit", version)
+    authorize(actor, item, "submit", version)
+    return fire_item(actor, item, "submit")
 
 
 def return_item(actor: User, item: Item, reason: str, *, version: int | None = None) -> Item:
-    return fire_item(actor, item, "return", version, reason=reason)
+    authorize(actor, item, "return", version)
+    return fire_item(actor, item, "return", reason=reason)
 
 
 def accept(actor: User, item: Item, *, version: int | None = None) -> Item:
     """Take the item in; it then awaits the first kind of its route."""
+    authorize(actor, item, "accept", version)
 
     def await_first_kind() -> None:
         item.level_kind = item.route[0]
 
-    return fire_item(actor, item, "accept", version, effect=await_first_kind)
+    return fire_item(actor, item, "accept", effect=await_first_kind)
 
 
 def submit_amendment(actor: User, item: Item, *, version: int | None = None) -> Item:
-    return fire_item(actor, item, "submit_amendment", version)
+    authorize(actor, item, "submit_amendment", version)
+    return fire_item(actor, item, "submit_amendment")
 
 
 def conclude(actor: User, item: Item, *, version: int | None = None) -> Item:
-    return fire_item(actor, item, "conclude", version)
+    authorize(actor, item, "conclude", version)
+    return fire_item(actor, item, "conclude")
 
 
 def withdraw(actor: User, item: Item, reason: str, *, version: int | None = None) -> Item:
     """Withdraw the item; from public comment this records that the draft was abandoned."""
     from workflow.services import meetings, public_comment
 
+    authorize(actor, item, "withdraw", version)
     was = item.status
 
     def leave_workflow() -> None:
@@ -110,4 +127,4 @@ def withdraw(actor: User, item: Item, reason: str, *, version: int | None = None
             public_comment.abandon(actor, item, reason)
         item.level_kind = None
 
-    return fire_item(actor, item, "withdraw", version, reason=reason, effect=leave_workflow)
+    return fire_item(actor, item, "withdraw", reason=reason, effect=leave_workflow)

@@ -14,8 +14,8 @@ from workflow.models import AgendaEntry, Attendance, Item, Meeting, MeetingKind,
 from workflow.models._types import utcnow
 from workflow.permissions import can_manage_meetings
 from workflow.services.item_fields import LINE_MAX, NAME_MAX, ROWS_MAX, TEXT_MAX, _Errors, _text
-from workflow.services.items import check_version, fire_item
-from workflow.states.machine import check_allowed, fire
+from workflow.services.items import authorize, check_version, fire_item
+from workflow.states.machine import fire
 from workflow.states.states import MeetingStatus, Outcome
 from workflow.wareki import fiscal_year
 
@@ -96,7 +96,7 @@ def schedule(
     actor: User, meeting: Meeting, item: Item, presenter: str = "", *, version: int | None = None
 ) -> AgendaEntry:
     """Put an accepted item on a planned meeting of the kind it awaits."""
-    _require_secretariat(actor)
+    authorize(actor, item, "schedule", version)
     errors = _Errors()
     presenter = _text(errors, "presenter", presenter, NAME_MAX)
     if errors.fields:
@@ -107,14 +107,13 @@ def schedule(
         meeting.entries.append(entry)
         _touch(meeting)
 
-    fire_item(actor, item, "schedule", version, meeting=meeting, effect=add_to_agenda)
+    fire_item(actor, item, "schedule", meeting=meeting, effect=add_to_agenda)
     return entry
 
 
 def unschedule(actor: User, meeting: Meeting, item: Item, *, version: int | None = None) -> Item:
     """Take the item off the agenda; it awaits the same kind again."""
-    _require_secretariat(actor)
-    check_allowed(item, "unschedule")
+    authorize(actor, item, "unschedule", version)
     entry = entry_for(meeting, item)
 
     def remove_from_agenda() -> None:
@@ -123,7 +122,7 @@ def unschedule(actor: User, meeting: Meeting, item: Item, *, version: int | None
         _touch(meeting)
 
     return fire_item(
-        actor, item, "unschedule", version, meeting=meeting, entry=entry, effect=remove_from_agenda
+        actor, item, "unschedule", meeting=meeting, entry=entry, effect=remove_from_agenda
     )
 
 
@@ -249,7 +248,7 @@ def record_outcome(
     version: int | None = None,
 ) -> AgendaEntry:
     """Record the result (結果) of an agenda entry and move the item on (DOMAIN §4)."""
-    _require_secretariat(actor)
+    authorize(actor, item, "record_outcome", version)
     try:
         outcome = Outcome(outcome)
     except ValueError:
@@ -260,7 +259,6 @@ def record_outcome(
         target = db.session.get(MeetingKind, forward_to)
         if target is None:
             raise ValidationFailed.field("forward_to", f"会議の種類「{forward_to}」はありません。")
-    check_allowed(item, "record_outcome")
     entry = entry_for(meeting, item)
 
     def note_outcome() -> None:
@@ -278,7 +276,6 @@ def record_outcome(
         actor,
         item,
         "record_outcome",
-        version,
         meeting=meeting,
         entry=entry,
         outcome=outcome,

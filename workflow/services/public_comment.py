@@ -13,7 +13,7 @@ from workflow.extensions import db
 from workflow.models import Item, PublicComment, PublicCommentOpinion, User
 from workflow.permissions import can_manage_public_comment
 from workflow.services.item_fields import TEXT_MAX, _date, _Errors, _text
-from workflow.services.items import fire_item
+from workflow.services.items import authorize, fire_item
 from workflow.states.machine import fire
 from workflow.states.states import Handling, PublicCommentStatus
 
@@ -49,6 +49,7 @@ def open_public_comment(
     version: int | None = None,
 ) -> PublicComment:
     """Start the comment period (≥ 30 days from the publication day unless a reason is given)."""
+    authorize(actor, item, "open_public_comment", version)
     errors = _Errors()
     published = _date(errors, "published_on", published_on)
     closes = _date(errors, "closes_on", closes_on)
@@ -71,7 +72,6 @@ def open_public_comment(
         actor,
         item,
         "open_public_comment",
-        version,
         published_on=published,
         closes_on=closes,
         how_to_submit=how,
@@ -159,6 +159,7 @@ def update_opinion(
 
 def close(actor: User, item: Item, *, on: date | None = None, version: int | None = None) -> Item:
     """End the period, on or after its closing day (*on* is injectable for tests)."""
+    authorize(actor, item, "close_public_comment", version)
     process = item.comment_process  # present whenever the event is allowed
     day = on or today()
 
@@ -170,7 +171,6 @@ def close(actor: User, item: Item, *, on: date | None = None, version: int | Non
         actor,
         item,
         "close_public_comment",
-        version,
         public_comment=process,
         today=day,
         effect=mark_closed,
@@ -186,6 +186,7 @@ def publish_results(
     version: int | None = None,
 ) -> Item:
     """Publish the result (§43): every opinion answered, or 「意見なし」; the item is concluded."""
+    authorize(actor, item, "publish_comment_results", version)
     process = item.comment_process  # present whenever the event is allowed
     errors = _Errors()
     changes = _text(errors, "changes_made", changes_made, TEXT_MAX)
@@ -201,7 +202,6 @@ def publish_results(
         actor,
         item,
         "publish_comment_results",
-        version,
         public_comment=process,
         effect=mark_published,
     )

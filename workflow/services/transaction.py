@@ -8,29 +8,25 @@ from contextlib import contextmanager
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.errors import Conflict
+from workflow.errors import CONFLICT_MESSAGE, Conflict
 from workflow.extensions import db
-
-CONFLICT_MESSAGE = (
-    "ほかの人が同じ案件または会議を先に更新しました。"
-    "画面を読み込み直してから、もう一度操作してください。"
-)
 
 
 @contextmanager
-def _lost_race_is_conflict(message: str) -> Iterator[None]:
+def _lost_race_is_conflict() -> Iterator[None]:
     """A lost race — StaleDataError (the version we read is gone) or IntegrityError (two writers
     inserting the same unique row), at a flush or at commit — rolls back and becomes Conflict."""
     try:
         yield
     except (StaleDataError, IntegrityError) as exc:
         db.session.rollback()
-        raise Conflict(message, {"reason": type(exc).__name__}) from exc
+        raise Conflict(CONFLICT_MESSAGE, {"reason": type(exc).__name__}) from exc
 
 
-def commit(message: str = CONFLICT_MESSAGE) -> None:
-    """Commit the one transaction; a lost race becomes :class:`Conflict` (409)."""
-    with _lost_race_is_conflict(message):
+def commit() -> None:
+    """Commit the request's one transaction, for pages and API alike: a lost race rolls back and
+    becomes :class:`Conflict` (409) with :data:`CONFLICT_MESSAGE`."""
+    with _lost_race_is_conflict():
         db.session.commit()
 
 
@@ -38,7 +34,7 @@ def commit(message: str = CONFLICT_MESSAGE) -> None:
 def unit_of_work() -> Iterator[None]:
     """Run the body and commit; a lost race in either is Conflict, any error rolls back whole."""
     try:
-        with _lost_race_is_conflict(CONFLICT_MESSAGE):
+        with _lost_race_is_conflict():
             yield
             db.session.commit()
     except BaseException:

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
-from transitions import Machine
+from transitions import Machine, MachineError
 
 from workflow.errors import NotAllowedNow, ValidationFailed
 from workflow.extensions import db
@@ -182,12 +182,19 @@ def fire(
     *effect* runs after the status changed and before anything is flushed: the side effects
     of the event (an agenda entry, the awaited kind …) land with the status and history.
     Raises :class:`NotAllowedNow` when the current state has no such event, and
-    :class:`ValidationFailed` when a guard refuses; nothing is changed in either case.
+    :class:`ValidationFailed` when a guard refuses; nothing is changed in either case. A caller
+    that wants the state's answer before its own checks calls :func:`check_allowed` first; here
+    the machine itself refuses an event its state lacks, and only then is it put in words.
     """
     spec = _SPECS[type(subject)]
     before = spec.states(subject.status)
-    check_allowed(subject, event)
-    ok = spec.machine.events[event].trigger(subject, actor=actor, reason=reason, **context)
+    if event not in spec.machine.events:
+        check_allowed(subject, event)  # no event of this machine: refused in the same words
+    try:
+        ok = spec.machine.events[event].trigger(subject, actor=actor, reason=reason, **context)
+    except MachineError:
+        check_allowed(subject, event)  # raises NotAllowedNow naming the state
+        raise
     if not ok:  # no transition's conditions matched (guards that explain themselves raise)
         raise ValidationFailed(f"「{EVENT_LABELS.get(event, event)}」の条件を満たしていません。")
     after = spec.states(subject.status)

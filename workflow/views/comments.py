@@ -12,6 +12,7 @@ from workflow.extensions import db
 from workflow.forms.comments import AnswerForm, BareForm, OpenForm, OpinionForm, ResultsForm
 from workflow.models import Item, PublicComment
 from workflow.permissions import can_manage_public_comment, can_read_item
+from workflow.services import events, transaction
 from workflow.services import items as item_service
 from workflow.services import public_comment as pc
 from workflow.states.states import ItemStatus, PublicCommentStatus
@@ -101,7 +102,6 @@ def _fail(item: Item, error: WorkflowError, form_name: str, form) -> tuple[str, 
 
 
 def _done(item: Item, message: str) -> Response:
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("comments.show", item_id=item.id))
 
@@ -114,15 +114,17 @@ def open_(item_id: int):
     if not form.validate():
         return _page(item, 422, open_form=form)
     try:
-        pc.open_public_comment(
+        events.fire_item_event(
             current_user,
             item,
+            "open_public_comment",
             published_on=form.published_on.data,
             closes_on=form.closes_on.data,
             how_to_submit=form.how_to_submit.data,
             shortened_reason=form.shortened_reason.data or "",
             version=version_from(form.version.data),
         )
+        transaction.commit()
     except WorkflowError as error:
         return _fail(item, error, "open_form", form)
     return _done(item, "意見募集を開始しました。")
@@ -139,6 +141,7 @@ def add_opinion(item_id: int):
         pc.add_opinion(
             current_user, item, summary=form.summary.data, submitter_kind=form.submitter_kind.data
         )
+        transaction.commit()
     except WorkflowError as error:
         return _fail(item, error, "opinion_form", form)
     return _done(item, "意見を記録しました。")
@@ -159,6 +162,7 @@ def answer(item_id: int, number: int):
             number,
             {"city_view": form.city_view.data or "", "handling": form.handling.data or None},
         )
+        transaction.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
         return redirect(url_for("comments.show", item_id=item.id))
@@ -173,7 +177,10 @@ def close(item_id: int):
     if not form.validate():
         return redirect(url_for("comments.show", item_id=item.id))
     try:
-        pc.close(current_user, item, version=version_from(form.version.data))
+        events.fire_item_event(
+            current_user, item, "close_public_comment", version=version_from(form.version.data)
+        )
+        transaction.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
         return redirect(url_for("comments.show", item_id=item.id))
@@ -188,12 +195,14 @@ def publish(item_id: int):
     if not form.validate():
         return _page(item, 422, results_form=form)
     try:
-        pc.publish_results(
+        events.fire_item_event(
             current_user,
             item,
+            "publish_comment_results",
             changes_made=form.changes_made.data or "",
             version=version_from(form.version.data),
         )
+        transaction.commit()
     except WorkflowError as error:
         return _fail(item, error, "results_form", form)
     return _done(item, "意見募集の結果を公表しました。")

@@ -42,7 +42,7 @@ from workflow.permissions import (
 )
 from workflow.queries.item_view import item_view
 from workflow.queries.items import ItemFilter, list_query
-from workflow.services import items
+from workflow.services import events, items, transaction
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
 from workflow.views.common import (
@@ -219,11 +219,9 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         else:
             items.update_item(current_user, item, data, version=version_from(form.version.data))
         if then_submit:
-            if item.status == ItemStatus.AMENDING:
-                items.submit_amendment(current_user, item)
-            else:
-                items.submit(current_user, item)
-        db.session.commit()
+            submit = "submit_amendment" if item.status == ItemStatus.AMENDING else "submit"
+            events.fire_item_event(current_user, item, submit)
+        transaction.commit()
     except ValidationFailed as error:
         db.session.rollback()
         form.add_service_errors(error.fields)
@@ -337,22 +335,12 @@ def fire(item_id: int, event: str) -> Response | tuple[str, int]:
             for message in messages:
                 flash(message, "error")
         return redirect(back)
-    version = version_from(form.version.data)
+    params = {"reason": form.reason.data.strip()} if event in REASON_EVENTS else {}
     try:
-        match event:
-            case "submit":
-                items.submit(current_user, item, version=version)
-            case "accept":
-                items.accept(current_user, item, version=version)
-            case "submit_amendment":
-                items.submit_amendment(current_user, item, version=version)
-            case "conclude":
-                items.conclude(current_user, item, version=version)
-            case "return":
-                items.return_item(current_user, item, form.reason.data.strip(), version=version)
-            case "withdraw":
-                items.withdraw(current_user, item, form.reason.data.strip(), version=version)
-        db.session.commit()
+        events.fire_item_event(
+            current_user, item, event, version=version_from(form.version.data), **params
+        )
+        transaction.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
         return redirect(back)

@@ -26,7 +26,7 @@ from workflow.forms.rows import apply_row_action, form_data, row_action
 from workflow.models import AgendaEntry, Item, Meeting, MeetingKind
 from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes
 from workflow.queries.meetings import fiscal_years, meeting_ids, with_entry_counts
-from workflow.services import meetings
+from workflow.services import events, meetings, transaction
 from workflow.services.public_comment import today
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, MeetingStatus, Outcome
@@ -44,7 +44,6 @@ from workflow.wareki import fiscal_year
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
-MEETING_EVENTS = ("hold", "confirm", "publish")
 SECTION_MANAGERS = "section_managers"
 
 
@@ -104,7 +103,7 @@ def new():
                 start_time=form.parsed_time,
                 joint_name=(form.joint_name.data or "").strip(),
             )
-            db.session.commit()
+            transaction.commit()
         except ValidationFailed as error:
             db.session.rollback()
             for key, messages in error.fields.items():
@@ -169,7 +168,7 @@ def agenda_add(meeting_id: int) -> Response:
         return _back(meeting)
     try:
         meetings.schedule(current_user, meeting, item, (form.presenter.data or "").strip())
-        db.session.commit()
+        transaction.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
         return _back(meeting)
@@ -204,7 +203,7 @@ def agenda_move(meeting_id: int, direction: str) -> Response:
                 current_user, meeting, order, version=version_from(form.version.data)
             )
             message = "議題の順番を変えました。"
-        db.session.commit()
+        transaction.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
         return _back(meeting)
@@ -218,16 +217,17 @@ def fire(meeting_id: int, event: str) -> Response:
     """開催済にする・議事録の確定・公開."""
     meeting = _load(meeting_id)
     require(can_manage_meetings(current_user))
-    if event not in MEETING_EVENTS:
+    if event not in events.MEETING_EVENTS:
         abort(404)
     form = SimpleForm()
     if not form.validate():
         flash("画面を読み込み直してから、もう一度操作してください。", "error")
         return _back(meeting)
-    action = {"hold": meetings.hold, "confirm": meetings.confirm, "publish": meetings.publish}
     try:
-        action[event](current_user, meeting, version=version_from(form.version.data))
-        db.session.commit()
+        events.fire_meeting_event(
+            current_user, meeting, event, version=version_from(form.version.data)
+        )
+        transaction.commit()
     except WorkflowError as error:
         flash_workflow_error(error)
         return _back(meeting)
@@ -317,7 +317,7 @@ def room(meeting_id: int, n: int):
                 Outcome(form.outcome.data),
                 form.forward_to.data if form.outcome.data == Outcome.FORWARDED.value else None,
             )
-        db.session.commit()
+        transaction.commit()
     except ValidationFailed as error:
         db.session.rollback()
         form.add_service_errors(error.fields)
