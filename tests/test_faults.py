@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.conftest import PG_ADMIN_URL, make_app
 from tests.factories import PASSWORD, item_meeting_id, make_item, make_user
+from tests.support import PG_ADMIN_URL, make_app
 from workflow.audit import verify_chain
 from workflow.extensions import db
 from workflow.faults import DB_UNAVAILABLE, LOST_RACE, PDF_FAILED, SERVER_ERROR
