@@ -10,6 +10,8 @@ import warnings
 from dataclasses import dataclass
 
 import click
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -74,9 +76,6 @@ def check_harfbuzz_subset() -> Check:
 
 
 def check_database() -> Check:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     engine = db.engine
     try:
         with engine.connect() as conn:
