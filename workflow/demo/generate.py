@@ -243,7 +243,7 @@ def generate(n: int, seed: int = 1, progress=None) -> Counter[str]:
     counts[HISTORY.name] = _write_history(conn, history)
     _reset_sequences(conn, [*ORDER, HISTORY, Section.__table__, User.__table__])
     # Fresh statistics for the planner: right after a bulk load PostgreSQL has none yet and may
-    # walk a whole table in primary-key order (an item's history: 860 000 rows at 100k items).
+    # walk a whole table in primary-key order (an item's history, for one).
     conn.execute(text("ANALYZE"))
     return counts
 
@@ -261,8 +261,8 @@ def run(n: int, seed: int, echo) -> None:
         rebuild(db.session.connection())
     if db.engine.dialect.name == "postgresql":
         # A bulk load leaves the visibility map empty until autovacuum comes round, and counting
-        # the items (every list's total) reads the table instead of an index: 20 ms against
-        # 8 ms at 100 000 items. VACUUM cannot run inside a transaction.
+        # the items (every list's total) reads the table instead of an index-only scan. VACUUM
+        # cannot run inside a transaction.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM (ANALYZE)")
     seconds = time.perf_counter() - started

@@ -46,7 +46,7 @@ def check_font(font: fonts.FontFile) -> Check:
 
 
 def check_harfbuzz_subset() -> Check:
-    """WeasyPrint subsets fonts with HarfBuzz; without it, it silently uses fontTools (5–7× slower)."""
+    """WeasyPrint subsets fonts with HarfBuzz; without it, it silently uses fontTools (much slower)."""
     advice = "（apt-get install libharfbuzz-subset0）"
     with warnings.catch_warnings():
         # WeasyPrint warns at import when the library is missing; that is what we report.
