@@ -15,20 +15,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import PASSWORD, item_meeting_id, make_item, make_user
-from tests.support import Server, csrf_token, server_get, server_post_form
+from tests.support import Server, csrf_token, server_get, server_post_form, token_for
 from workflow.audit import verify_chain
 from workflow.extensions import db
-from workflow.models import ApiToken, HistoryEvent, Item, Meeting, PdfCache
+from workflow.models import HistoryEvent, Item, Meeting, PdfCache
 from workflow.services import meetings
 from workflow.states.states import ItemStatus, Role
 
 pytestmark = pytest.mark.slow
-
-
-def _token(user) -> str:
-    row, token = ApiToken.issue(user)
-    db.session.add(row)
-    return token
 
 
 def _race(servers: list[Server], requests: list[tuple[str, str, bytes, dict]]) -> list[int]:
@@ -51,7 +45,7 @@ def _race(servers: list[Server], requests: list[tuple[str, str, bytes, dict]]) -
 
 def test_the_same_outcome_raced_through_two_servers_one_wins(servers: list[Server]):
     secretariat = make_user(Role.SECRETARIAT)
-    tokens = [_token(secretariat), _token(make_user(Role.SECRETARIAT))]
+    tokens = [token_for(secretariat), token_for(make_user(Role.SECRETARIAT))]
     scheduled = [make_item(ItemStatus.SCHEDULED, secretariat=secretariat) for _ in range(5)]
     targets = [(item.id, item_meeting_id(item)) for item in scheduled]
     db.session.commit()
