@@ -17,7 +17,6 @@ FIRST_FY, LAST_FY = 2016, 2025
 AS_OF = date(2026, 3, 13)
 RECENT_DAYS = 60
 
-
 # Sittings per 年度 when items are few; with many items, more sittings keep agendas short.
 CADENCE = {
     "section_managers": 48,
