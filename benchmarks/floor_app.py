@@ -8,7 +8,7 @@ database, Flask-WTF (a CSRF token in the layout, the filter as a WTForms form) a
 page extends. This page is those parts in their plainest use, as their documentation shows them,
 and nothing of the application: a client-side session (no server-side session row, no idle or
 absolute timeout, no revocation), no security headers, no request log, no permissions, no texts
-made per row. Measured in the same run as the bare page, it shows how much of the bare page's
+made per row. Run beside the bare page, it shows how much of the bare page's
 throughput the stack leaves before the application adds anything (benchmarks/RESULTS.md).
 """
 

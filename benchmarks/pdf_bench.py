@@ -103,7 +103,7 @@ def _compile_bytecode() -> None:
     pip compiles what it installs, but the app runs from this checkout (an editable install),
     whose ``__pycache__`` is only written by the first import — and never where
     PYTHONDONTWRITEBYTECODE is set, when every cold process would compile some eighty modules
-    from source (≈ 0.1–0.2 s) that no deployed server compiles. scripts/setup.sh does the same.
+    from source, which no deployed server does. scripts/setup.sh does the same.
     """
     import compileall
 

@@ -12,7 +12,7 @@ VENV=.venv
 STAMP=$VENV/.chogi-pyproject.sha256
 # fonts-ipaexfont, fonts-ipamj-mincho: the 明朝/ゴシック fonts the 様式２/様式６ PDFs embed.
 # libharfbuzz-subset0: WeasyPrint subsets fonts with HarfBuzz; without it, fontTools does it in
-#   Python, measured 5-7x slower per PDF.
+#   Python, much more slowly.
 # chromium, chromium-driver: the browser the end-to-end tests drive.
 # graphviz: lays out the workflow diagram generated from the state machine (dot).
 # postgresql-client: pg_dump/pg_restore for flask backup/restore on PostgreSQL (and their tests).

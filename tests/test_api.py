@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm.exc import StaleDataError
 
 from tests.factories import item_meeting_id, make_item, make_meeting, make_section, make_user
-from tests.test_sample_path import SAMPLE_EVENTS, SAMPLE_REVIEW_DATES
+from tests.support import API, SAMPLE_EVENTS, SAMPLE_REVIEW_DATES, auth, token_for
 from workflow.demo.sample import FORM_KEYS, sample_form, sample_minutes
 from workflow.errors import CONFLICT_MESSAGE
 from workflow.extensions import db
@@ -21,20 +21,6 @@ from workflow.services import meetings
 from workflow.states.states import ItemStatus, Role
 
 pytestmark = pytest.mark.usefixtures("app")
-
-API = "/api/v1"
-
-
-def token_for(user) -> str:
-    row, token = ApiToken.issue(user)
-    db.session.add(row)
-    db.session.flush()
-    return token
-
-
-def auth(user) -> dict[str, str]:
-    """Headers that act as *user* (a fresh token each call)."""
-    return {"Authorization": f"Bearer {token_for(user)}"}
 
 
 def error_of(response, status: int) -> dict:

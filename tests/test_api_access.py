@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import item_meeting_id, make_item, make_section, make_user
-from tests.test_api import API, auth
+from tests.support import API, auth
 from workflow.extensions import db
 from workflow.models import Item, Meeting
 from workflow.permissions import can_read_item, readable_items

@@ -21,7 +21,7 @@ from schemathesis.checks import (
 )
 
 from tests.factories import item_meeting_id, make_item, make_section, make_user
-from tests.test_api import token_for
+from tests.support import token_for
 from workflow.api.openapi import openapi_document
 from workflow.demo.sample import play_sample
 from workflow.extensions import db

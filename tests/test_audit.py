@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,8 +17,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Flask
 
-from tests.conftest import _create_pg_database, _drop_pg_database, make_app
 from tests.factories import make_item, make_user
+from tests.support import make_app
 from workflow import PROJECT_ROOT
 from workflow.audit import verify_chain
 from workflow.extensions import db
@@ -300,16 +298,6 @@ def test_processes_appending_at_once_keep_one_chain(app, database_url):
 
 
 # -- the migration: existing rows chained, the same triggers as create_all ----------------------
-
-
-@pytest.fixture
-def empty_database(engine_name: str, tmp_path: Path) -> Iterator[str]:
-    if engine_name == "postgresql":
-        url = _create_pg_database()
-        yield url
-        _drop_pg_database(url)
-    else:
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
 
 
 def _triggers(conn: sa.Connection) -> set[tuple[str, str]]:

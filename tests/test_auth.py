@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import make_app
+from tests.support import make_app
 from workflow.extensions import db
 from workflow.models import User, UserSession
 from workflow.models._types import utcnow

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from tests.conftest import _create_pg_database, _drop_pg_database, make_app
 from tests.factories import make_item
+from tests.support import create_pg_database, drop_pg_database, make_app
 from workflow.audit import verify_chain
 from workflow.demo.load import load_demo
 from workflow.extensions import db
@@ -53,9 +53,9 @@ def demo(app: Flask) -> Snapshot:
 @pytest.fixture
 def second_database(engine_name: str, tmp_path: Path) -> Iterator[str]:
     if engine_name == "postgresql":
-        url = _create_pg_database()
+        url = create_pg_database()
         yield url
-        _drop_pg_database(url)
+        drop_pg_database(url)
     else:
         yield f"sqlite:///{tmp_path / 'second.sqlite3'}"
 

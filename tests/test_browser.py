@@ -21,8 +21,8 @@ from tests.browser import (
     require_chromium,
     serious_violations,
 )
-from tests.conftest import _empty_all_tables, make_app
 from tests.factories import PASSWORD, make_section, make_user
+from tests.support import empty_all_tables, make_app
 from workflow.demo.sample import sample_form, sample_minutes
 from workflow.extensions import db
 from workflow.models import Item, Meeting, seed_meeting_kinds
@@ -38,7 +38,7 @@ def server(_schema: str) -> Iterator[tuple[str, object]]:
     """The real app (CSRF on) on the test database, with one user per role."""
     app = make_app(_schema, WTF_CSRF_ENABLED=True, SERVER_NAME=None)
     with app.app_context():
-        _empty_all_tables()
+        empty_all_tables()
         seed_meeting_kinds()
         section = make_section("情報政策課", bureau="企画財政局", division="企画部")
         make_user(Role.DEPARTMENT, section=section, login=LOGINS["department"])

@@ -12,8 +12,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_app
 from tests.factories import item_meeting_id, make_item, make_user
+from tests.support import make_app
 from workflow.errors import WorkflowError
 from workflow.extensions import db
 from workflow.models import AgendaEntry, HistoryEvent, Item, Meeting, User

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import re
+import runpy
 import stat
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from workflow import PROJECT_ROOT
 from workflow.config import load_config
 
 
@@ -115,3 +121,27 @@ def test_session_timeouts_come_from_the_environment(tmp_path: Path, monkeypatch)
     config = load_config(str(tmp_path))
     assert config["SESSION_IDLE_MINUTES"] == 15
     assert config["SESSION_ABSOLUTE_MINUTES"] == 720
+
+
+# -- gunicorn -----------------------------------------------------------------------------------
+
+
+def test_gunicorn_started_in_the_project_root_takes_its_config():
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    result = subprocess.run(  # noqa: S603
+        [str(gunicorn), "--print-config", "wsgi:app"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert re.search(r"^post_worker_init\s+= <post_worker_init\(\)>$", result.stdout, re.M)
+
+
+def test_the_config_freezes_a_workers_start_up():
+    hooks = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
+    try:
+        hooks["post_worker_init"](None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.conftest import PG_ADMIN_URL, make_app
-from tests.factories import PASSWORD, item_meeting_id, make_item, make_user
+from tests.factories import item_meeting_id, make_item, make_user
+from tests.support import PG_ADMIN_URL, login, make_app
 from workflow.audit import verify_chain
 from workflow.errors import CONFLICT_MESSAGE
 from workflow.extensions import db
@@ -34,12 +34,6 @@ def _bearer(user: User) -> dict[str, str]:
     db.session.add(row)
     db.session.commit()
     return {"Authorization": f"Bearer {token}"}
-
-
-def _login(client: FlaskClient, user: User) -> FlaskClient:
-    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 def _history_count() -> int:
@@ -157,7 +151,7 @@ def test_api_outcome_with_the_backend_killed_mid_transition(app: Flask, client: 
 @pytest.mark.usefixtures("postgresql_only")
 def test_page_publish_with_the_backend_killed_mid_transition(app: Flask, client: FlaskClient):
     meeting, secretariat = _confirmed()
-    _login(client, secretariat)
+    login(client, secretariat)
     before = _history_count()
 
     with _after_history_flush(_kill_own_backend) as killed:
@@ -218,7 +212,7 @@ def test_a_lost_connection_is_a_503_and_nothing_is_written(app: Flask, client: F
 
 def test_a_lost_connection_on_a_page_is_a_japanese_page(app: Flask, client: FlaskClient):
     meeting, secretariat = _confirmed()
-    _login(client, secretariat)
+    login(client, secretariat)
     with _after_history_flush(_lose_connection):
         response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
     assert response.status_code == 503
@@ -296,7 +290,7 @@ def test_a_pdf_that_fails_to_render_leaves_the_workflow_untouched(
         "message": PDF_FAILED,
         "details": {},
     }
-    _login(client, secretariat)
+    login(client, secretariat)
     response = client.get(f"/meetings/{meeting.id}/minutes.pdf")
     assert response.status_code == 500
     assert response.mimetype == "text/html"
@@ -329,7 +323,7 @@ def test_an_unexpected_crash_is_a_japanese_500_without_traceback(
         response = client.get(f"/api/v1/meetings/{meeting_id}/agenda.pdf", headers=headers)
         assert response.status_code == 500
         assert response.get_json()["error"]["code"] == "internal_error"
-        _login(client, db.session.get(User, secretariat_id))
+        login(client, db.session.get(User, secretariat_id))
         response = client.get(f"/meetings/{meeting_id}/agenda.pdf")
         page = response.get_data(as_text=True)
         assert response.status_code == 500
@@ -352,7 +346,7 @@ def _stale(_session: Session) -> None:
 def test_a_race_lost_on_a_page_is_a_japanese_409(app: Flask, client: FlaskClient, error):
     """A page's transaction can lose a race at flush (the API has its own handler): no 500."""
     meeting, secretariat = _confirmed()
-    _login(client, secretariat)
+    login(client, secretariat)
     before = _history_count()
     with _after_history_flush(error):
         response = client.post(f"/meetings/{meeting.id}/events/publish", data={})

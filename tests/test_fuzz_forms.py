@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_access_matrix import client_for, fingerprint, fresh_world
+from tests.support import client_for, fingerprint, fresh_world
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_item, make_user
-from workflow.demo import generate
+from workflow.demo.plan import Ids, Planner, World
+from workflow.demo.rows import item_rows
 from workflow.extensions import db
 from workflow.models import (
     AgendaEntry,
@@ -147,19 +148,19 @@ def test_refuses_a_database_that_has_items(generated):
 
 
 def test_same_seed_same_data():
-    world = generate.World(
+    world = World(
         sections=[(n, f"課{n}", "局", "部") for n in range(1, 6)],
         authors={n: 100 + n for n in range(1, 6)},
         secretariat_id=1,
     )
 
     def rows(seed: int) -> list:
-        ids = {name: generate._Ids(1) for name in ("items", "agenda_entries", "public_comments")}
-        plans = generate.Planner(world, 40, seed, ids).plan_all()
+        ids = {name: Ids(1) for name in ("items", "agenda_entries", "public_comments")}
+        plans = Planner(world, 40, seed, ids).plan_all()
         return [
             (table.name, sorted(row.items(), key=str))
             for plan in plans
-            for table, row in generate.item_rows(plan, world, seed)
+            for table, row in item_rows(plan, world, seed)
             if table.name != "history_events"
         ]
 

@@ -7,8 +7,7 @@ import re
 import sqlalchemy as sa
 
 from tests.factories import PASSWORD, make_item, make_user
-from tests.pager import assert_pager
-from tests.test_query_counts import counting
+from tests.support import assert_pager, counting
 from workflow.extensions import db
 from workflow.models import Item
 from workflow.states.states import ItemStatus, Role

@@ -6,7 +6,7 @@ import re
 
 import sqlalchemy as sa
 
-from tests.pager import assert_pager
+from tests.support import assert_pager
 from workflow.demo.load import DEMO_PASSWORD
 from workflow.extensions import db
 from workflow.models import Item

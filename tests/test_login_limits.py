@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import make_app
-from tests.test_scale_out import _csrf_token, _get, _post_form, servers  # noqa: F401 (fixture)
+from tests.support import csrf_token, make_app, server_get, server_post_form
 from workflow.extensions import db
 from workflow.models import LoginAttempt, User, UserSession
 from workflow.states.states import Role
@@ -183,7 +182,7 @@ def test_unstorable_or_overlong_login_ids_are_refused_before_the_database(client
 
 
 @pytest.mark.slow
-def test_the_limit_holds_across_two_gunicorn_servers_racing(servers):  # noqa: F811
+def test_the_limit_holds_across_two_gunicorn_servers_racing(servers):
     """Twelve wrong passwords at once, through two real servers on one PostgreSQL: at most five
     are even checked (the limit is counted in the database, not in a worker's memory)."""
     user = User(login="raced", display_name="競合 太郎", role=Role.VIEWER)
@@ -195,14 +194,14 @@ def test_the_limit_holds_across_two_gunicorn_servers_racing(servers):  # noqa: F
 
     def attempt(server) -> None:
         jar: dict[str, str] = {}
-        _, _, page = _get(server, "/login", jar)
+        _, _, page = server_get(server, "/login", jar)
         form = {
             "login": "raced",
             "password": "wrong-password-here",
-            "csrf_token": _csrf_token(page),
+            "csrf_token": csrf_token(page),
         }
         barrier.wait()
-        statuses.append(_post_form(server, "/login", form, jar)[0])
+        statuses.append(server_post_form(server, "/login", form, jar)[0])
 
     threads = [threading.Thread(target=attempt, args=(servers[n % 2],)) for n in range(12)]
     for t in threads:
@@ -214,9 +213,9 @@ def test_the_limit_holds_across_two_gunicorn_servers_racing(servers):  # noqa: F
     assert 1 <= statuses.count(200) <= 5, statuses
     for server in servers:
         jar: dict[str, str] = {}
-        _, _, page = _get(server, "/login", jar)
-        form = {"login": "raced", "password": PASSWORD, "csrf_token": _csrf_token(page)}
-        assert _post_form(server, "/login", form, jar)[0] == 429
+        _, _, page = server_get(server, "/login", jar)
+        form = {"login": "raced", "password": PASSWORD, "csrf_token": csrf_token(page)}
+        assert server_post_form(server, "/login", form, jar)[0] == 429
     failures = db.session.scalar(
         sa.select(sa.func.count()).where(
             LoginAttempt.login == "raced", LoginAttempt.success.is_(False)

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import PASSWORD, make_section, make_user
-from tests.test_migrations import _flask_db, bare_app, empty_database  # noqa: F401 (fixtures)
+from tests.support import flask_db
 from workflow.auth import session_is_live
 from workflow.config import load_config
 from workflow.demo.sample import play_sample
@@ -522,8 +522,8 @@ def test_the_retentions_default_to_90_30_and_30_days_and_come_from_the_environme
 # -- the migration ------------------------------------------------------------------------------
 
 
-def test_the_migration_counts_cached_rows_as_last_used_when_they_were_made(bare_app):  # noqa: F811
-    _flask_db(bare_app, "upgrade", "73799ba97563")
+def test_the_migration_counts_cached_rows_as_last_used_when_they_were_made(bare_app):
+    flask_db(bare_app, "upgrade", "73799ba97563")
     made = datetime(2026, 1, 2, 3, 4, 5)
     pdf_cache = sa.table(
         "pdf_cache",
@@ -536,6 +536,6 @@ def test_the_migration_counts_cached_rows_as_last_used_when_they_were_made(bare_
         conn.execute(
             pdf_cache.insert().values(key="k", kind="minutes", content=b"%PDF", created_at=made)
         )
-    _flask_db(bare_app, "upgrade")
+    flask_db(bare_app, "upgrade")
     row = db.session.execute(sa.select(PdfCache.created_at, PdfCache.last_used_at)).one()
     assert row.last_used_at == row.created_at

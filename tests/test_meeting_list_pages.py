@@ -11,8 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import PASSWORD, make_item, make_meeting, make_user
-from tests.pager import assert_pager
-from tests.test_query_counts import counting
+from tests.support import assert_pager, counting
 from workflow.extensions import db
 from workflow.models import Meeting
 from workflow.services import meetings

@@ -18,10 +18,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask
 
-from tests.conftest import _create_pg_database, _drop_pg_database, make_app
 from tests.factories import make_item_published_then_held, make_section, make_user
+from tests.support import flask_db
 from workflow import PROJECT_ROOT
 from workflow.extensions import db
 from workflow.models import DEFAULT_KINDS, ItemDetail, MeetingKind, SearchDocument, User
@@ -30,32 +29,6 @@ from workflow.search_index import SQLITE_TABLES, fold, include_object, short_gra
 from workflow.states.states import Role
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
-
-
-@pytest.fixture
-def empty_database(engine_name: str, tmp_path: Path) -> Iterator[str]:
-    """A database with no tables at all (not the suite's shared one, which create_all built)."""
-    if engine_name == "postgresql":
-        url = _create_pg_database()
-        yield url
-        _drop_pg_database(url)
-    else:
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-
-
-@pytest.fixture
-def bare_app(empty_database: str) -> Iterator[Flask]:
-    app = make_app(empty_database)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-def _flask_db(app: Flask, *args: str) -> None:
-    """Run ``flask db …`` the way an operator does."""
-    result = app.test_cli_runner().invoke(args=["db", *args])
-    assert result.exit_code == 0, result.output + repr(result.exception)
 
 
 def _schema_diff() -> list:
@@ -84,14 +57,14 @@ def test_the_migrations_have_one_head():
 
 def test_upgrade_on_an_empty_database_gives_the_models_schema(bare_app):
     assert _table_names() == set()
-    _flask_db(bare_app, "upgrade")
+    flask_db(bare_app, "upgrade")
     assert _table_names() == set(db.metadata.tables)
     assert _schema_diff() == [], "models and migrations disagree: add a revision"
 
 
 def test_upgrade_names_check_constraints_as_the_models_do(bare_app):
     """Autogenerate does not compare CHECKs; a later migration must find them by these names."""
-    _flask_db(bare_app, "upgrade")
+    flask_db(bare_app, "upgrade")
     inspector = sa.inspect(db.engine)
     for table in db.metadata.sorted_tables:
         expected = {str(c.name) for c in table.constraints if isinstance(c, sa.CheckConstraint)}
@@ -100,15 +73,15 @@ def test_upgrade_names_check_constraints_as_the_models_do(bare_app):
 
 
 def test_upgrade_seeds_the_five_meeting_kinds(bare_app):
-    _flask_db(bare_app, "upgrade")
+    flask_db(bare_app, "upgrade")
     assert _seeded_kinds() == list(DEFAULT_KINDS)
 
 
 def test_downgrade_to_base_then_upgrade_again(bare_app):
-    _flask_db(bare_app, "upgrade")
-    _flask_db(bare_app, "downgrade", "base")
+    flask_db(bare_app, "upgrade")
+    flask_db(bare_app, "downgrade", "base")
     assert _table_names() == set()
-    _flask_db(bare_app, "upgrade")
+    flask_db(bare_app, "upgrade")
     assert _schema_diff() == []
     assert _seeded_kinds() == list(DEFAULT_KINDS)
 
@@ -161,7 +134,7 @@ def _search_rows() -> list[tuple]:
 
 def test_the_search_revisions_index_the_items_already_there(bare_app):
     """Upgrading a database that holds items gives the search rows and indexes the app keeps."""
-    _flask_db(bare_app, "upgrade")
+    flask_db(bare_app, "upgrade")
     secretariat = make_user(Role.SECRETARIAT)
     department = make_user(Role.DEPARTMENT, make_section("情報政策課"))
     item = make_item_published_then_held(secretariat, department)
@@ -172,9 +145,9 @@ def test_the_search_revisions_index_the_items_already_there(bare_app):
     assert {field for _i, _p, field, *_rest in written} >= {"title", "details", "opinions"}
     db.session.remove()
 
-    _flask_db(bare_app, "downgrade", "f942e37513f4")  # before search_documents
+    flask_db(bare_app, "downgrade", "f942e37513f4")  # before search_documents
     assert "search_documents" not in _table_names()
-    _flask_db(bare_app, "upgrade")
+    flask_db(bare_app, "upgrade")
     assert _search_rows() == written
     reader = db.session.get(User, secretariat_id)
     for word in ("道路", "未公表の会議", "見直"):  # short words, and one the trigrams find

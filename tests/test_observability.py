@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import make_app
 from tests.factories import PASSWORD, make_user
+from tests.support import make_app
 from workflow.extensions import db
 from workflow.models import ApiToken
 from workflow.states.states import Role

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Response, jsonify
 from sqlalchemy.orm import selectinload
 
+from tests.support import API
 from workflow.api import open_data
 from workflow.api.openapi import openapi_document
 from workflow.api.serializers import iso
@@ -21,7 +22,6 @@ from workflow.models import AgendaEntry, Meeting, Opinion
 from workflow.permissions import can_read_minutes
 from workflow.states.states import MeetingStatus, Outcome
 
-API = "/api/v1"
 # Texts that every encoder treats differently: quotes, commas and line ends (CSV), backslashes,
 # control characters and U+2028 (JSON), characters outside the BMP, markup.
 AWKWARD = 'He said "yes", then\r\nno; \\ back\tslash\x01 \u2028 𠮷野家 <b>&amp;</b>'

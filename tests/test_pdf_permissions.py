@@ -17,11 +17,11 @@ from pypdf import PdfReader
 
 from tests.factories import (
     HELD_MEETING,
-    PASSWORD,
     PUBLISHED_MEETING,
     make_item_published_then_held,
     make_user,
 )
+from tests.support import login
 from workflow.extensions import db
 from workflow.models import ApiToken, Item, User
 from workflow.states.states import Role
@@ -47,12 +47,6 @@ def item(people) -> Item:
 def _text(pdf: bytes) -> str:
     reader = PdfReader(io.BytesIO(pdf))
     return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
-
-
-def _signed_in(client: FlaskClient, user: User) -> FlaskClient:
-    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 def _api_headers(user: User) -> dict[str, str]:
@@ -87,7 +81,7 @@ def test_the_public_form_prints_only_the_published_meeting(client, item, url):
 
 
 def test_the_public_page_prints_the_public_form_to_signed_in_staff_too(client, people, item):
-    _signed_in(client, people["secretariat"])
+    login(client, people["secretariat"])
     text = _form(client, f"/public/items/{item.id}/form.pdf")
     _shows(text, HELD_MEETING, date_=False, said_=False, managers=False)
 
@@ -100,7 +94,7 @@ def test_each_reader_gets_their_own_form_from_the_shared_cache(client, people, i
     def staff(user: User) -> str:
         if route == "api":
             return _form(client, f"/api/v1/items/{item.id}/form.pdf", headers=_api_headers(user))
-        signed_in = _signed_in(client.application.test_client(), user)
+        signed_in = login(client.application.test_client(), user)
         return _form(signed_in, f"/items/{item.id}/form.pdf")
 
     secretariat = staff(people["secretariat"])

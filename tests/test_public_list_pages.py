@@ -9,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from tests.pager import assert_pager
-from tests.test_query_counts import counting
+from tests.support import assert_pager, counting
 from workflow.demo.load import DEMO_PASSWORD
 from workflow.extensions import db
 from workflow.models import Item, Meeting, PublicComment

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from tests.support import counting
 from workflow.demo.load import DEMO_PASSWORD
 from workflow.extensions import db
 from workflow.models import AgendaEntry, HistoryEvent, Item, Meeting, User
@@ -30,20 +28,6 @@ BOUND = {
     # The meeting, its entries with their items and results, their opinions; and the session.
     "minutes": 4,
 }
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _many) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def queries(client: FlaskClient, url: str, **kw) -> int:

@@ -16,7 +16,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.factories import PASSWORD, item_meeting_id, make_item, make_section, make_user
+from tests.factories import item_meeting_id, make_item, make_section, make_user
+from tests.support import API, login
 from workflow.extensions import db
 from workflow.models import ApiToken, HistoryEvent, Item, Meeting
 from workflow.permissions import (
@@ -32,7 +33,6 @@ from workflow.search_index import fold
 from workflow.services import meetings
 from workflow.states.states import ItemStatus, MeetingStatus, Role
 
-API = "/api/v1"
 ROLES = ("secretariat", "admin", "own", "other", "viewer", "anonymous")
 STAFF = ROLES[:-1]
 WORD = "読取規則"  # in every item's title: a search for it finds every item the reader may read
@@ -116,10 +116,7 @@ def world(app) -> World:
 
 def _client(app, world: World, role: str) -> FlaskClient:
     client = app.test_client()
-    if role != "anonymous":
-        response = client.post("/login", data={"login": role, "password": PASSWORD})
-        assert response.status_code == 302
-    return client
+    return client if role == "anonymous" else login(client, world.user(role))
 
 
 def _newest_first(items) -> list[int]:

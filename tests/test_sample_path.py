@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_section, make_user
+from tests.support import SAMPLE_EVENTS, SAMPLE_REVIEW_DATES
 from workflow.demo.sample import STAGES, play_sample, sample_form
 from workflow.extensions import db
 from workflow.models import HistoryEvent
@@ -18,27 +19,6 @@ from workflow.queries.item_view import (
 from workflow.states.states import ItemStatus, MeetingStatus, PublicCommentStatus, Role
 
 pytestmark = pytest.mark.usefixtures("app")
-
-# What the sample's whole path leaves, through the services here and through the API in test_api.
-SAMPLE_EVENTS = [
-    "submit",
-    "accept",
-    "schedule",
-    "record_outcome",
-    "schedule",
-    "record_outcome",
-    "schedule",
-    "record_outcome",
-    "submit_amendment",
-    "open_public_comment",
-    "close_public_comment",
-    "publish_comment_results",
-]
-SAMPLE_REVIEW_DATES = {
-    "section_managers": "2019-08-21",
-    "affairs_coordination": "2019-10-04",
-    "policy_coordination": "2019-10-11",
-}
 
 
 @pytest.fixture

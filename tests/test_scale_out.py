@@ -8,135 +8,21 @@ other.
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
-from typing import BinaryIO
-from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
 
 from tests.factories import PASSWORD, item_meeting_id, make_item, make_user
-from workflow import PROJECT_ROOT
+from tests.support import Server, csrf_token, server_get, server_post_form, token_for
 from workflow.audit import verify_chain
 from workflow.extensions import db
-from workflow.models import ApiToken, HistoryEvent, Item, Meeting, PdfCache
+from workflow.models import HistoryEvent, Item, Meeting, PdfCache
 from workflow.services import meetings
 from workflow.states.states import ItemStatus, Role
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Server:
-    port: int
-    process: subprocess.Popen
-    log: Path
-    log_file: BinaryIO
-
-    def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
-    ) -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
-        finally:
-            conn.close()
-
-
-# gunicorn 27 opens a control socket at one path in $HOME: two servers would share it.
-_NO_CONTROL_SOCKET = (
-    ["--no-control-socket"] if int(metadata.version("gunicorn").split(".")[0]) >= 27 else []
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(database_url: str, log: Path) -> Server:
-    port = _free_port()
-    log_file = log.open("wb")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "scale-out-test-key-shared-by-every-server",
-    }
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--workers=1",
-            f"--bind=127.0.0.1:{port}",
-            "--timeout=60",
-            *_NO_CONTROL_SOCKET,
-            "wsgi:app",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    return Server(port, process, log, log_file)
-
-
-def _wait_ready(server: Server) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"server on {server.port} exited:\n{server.log.read_text()}")
-        try:
-            if server.request("GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"server on {server.port} did not answer /healthz:\n{server.log.read_text()}")
-
-
-@pytest.fixture
-def servers(app, database_url: str, engine_name: str, tmp_path: Path) -> Iterator[list[Server]]:
-    if engine_name != "postgresql":
-        pytest.skip(
-            "several servers share one PostgreSQL; SQLite serves one machine "
-            "(tests/test_sqlite_concurrency.py covers its processes)"
-        )
-    db.session.commit()
-    started = [_start(database_url, tmp_path / f"server{n}.log") for n in (1, 2)]
-    try:
-        for server in started:
-            _wait_ready(server)
-        yield started
-    finally:
-        for server in started:
-            server.process.terminate()
-        for server in started:
-            try:
-                server.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait()
-            server.log_file.close()
-
-
-def _token(user) -> str:
-    row, token = ApiToken.issue(user)
-    db.session.add(row)
-    return token
 
 
 def _race(servers: list[Server], requests: list[tuple[str, str, bytes, dict]]) -> list[int]:
@@ -159,7 +45,7 @@ def _race(servers: list[Server], requests: list[tuple[str, str, bytes, dict]]) -
 
 def test_the_same_outcome_raced_through_two_servers_one_wins(servers: list[Server]):
     secretariat = make_user(Role.SECRETARIAT)
-    tokens = [_token(secretariat), _token(make_user(Role.SECRETARIAT))]
+    tokens = [token_for(secretariat), token_for(make_user(Role.SECRETARIAT))]
     scheduled = [make_item(ItemStatus.SCHEDULED, secretariat=secretariat) for _ in range(5)]
     targets = [(item.id, item_meeting_id(item)) for item in scheduled]
     db.session.commit()
@@ -194,63 +80,30 @@ def test_the_same_outcome_raced_through_two_servers_one_wins(servers: list[Serve
     assert verify_chain().ok
 
 
-def _csrf_token(page: bytes) -> str:
-    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert match, page[:500]
-    return match.group(1).decode()
-
-
-def _cookie_header(headers: dict[str, str], jar: dict[str, str]) -> None:
-    for name, value in headers.items():
-        if name.lower() == "set-cookie":
-            pair = value.split(";", 1)[0]
-            key, _, val = pair.partition("=")
-            jar[key] = val
-
-
-def _get(server: Server, path: str, jar: dict[str, str]) -> tuple[int, dict, bytes]:
-    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-    status, headers, body = server.request("GET", path, headers={"Cookie": cookie})
-    _cookie_header(headers, jar)
-    return status, headers, body
-
-
-def _post_form(server: Server, path: str, form: dict[str, str], jar: dict[str, str]):
-    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-    status, headers, body = server.request(
-        "POST",
-        path,
-        urlencode(form).encode(),
-        {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
-    )
-    _cookie_header(headers, jar)
-    return status, headers, body
-
-
 def test_a_sign_in_through_one_server_works_on_the_other(servers: list[Server]):
     one, other = servers
     make_user(Role.SECRETARIAT, login="roaming", display_name="巡回 花子")
     db.session.commit()
     jar: dict[str, str] = {}
 
-    _, _, page = _get(one, "/login", jar)
-    status, headers, _ = _post_form(
+    _, _, page = server_get(one, "/login", jar)
+    status, headers, _ = server_post_form(
         one,
         "/login",
-        {"login": "roaming", "password": PASSWORD, "csrf_token": _csrf_token(page)},
+        {"login": "roaming", "password": PASSWORD, "csrf_token": csrf_token(page)},
         jar,
     )
     assert status == 302, headers
 
-    status, _, page = _get(other, "/", jar)
+    status, _, page = server_get(other, "/", jar)
     assert status == 200
     assert "巡回 花子" in page.decode()
 
     # Signing out through the second ends the session on the first as well.
-    _, _, page = _get(other, "/", jar)
-    status, _, _ = _post_form(other, "/logout", {"csrf_token": _csrf_token(page)}, jar)
+    _, _, page = server_get(other, "/", jar)
+    status, _, _ = server_post_form(other, "/logout", {"csrf_token": csrf_token(page)}, jar)
     assert status == 302
-    status, headers, _ = _get(one, "/", jar)
+    status, headers, _ = server_get(one, "/", jar)
     assert status == 302
     assert "/login" in headers["Location"]
 

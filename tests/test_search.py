@@ -14,11 +14,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 
-from tests.conftest import _create_pg_database, _drop_pg_database, make_app
-from tests.factories import PASSWORD, item_meeting_id, make_item, make_section, make_user
-from tests.test_query_counts import counting
+from tests.factories import item_meeting_id, make_item, make_section, make_user
+from tests.support import API, auth, counting, create_pg_database, drop_pg_database, login, make_app
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
 from workflow.models import Item, Meeting, SearchDocument, User
@@ -46,8 +44,6 @@ from workflow.search_index import (
 )
 from workflow.services import items, meetings
 from workflow.states.states import ItemStatus, MeetingStatus, Role
-
-API = "/api/v1"
 
 
 @pytest.fixture
@@ -531,8 +527,6 @@ def test_what_was_said_is_found_only_where_its_minutes_may_be_read(people, trans
 
 
 def test_api_search_shape(client, people, transit):
-    from tests.test_api import auth
-
     r = client.get(
         f"{API}/search", query_string={"q": "ﾃﾞﾏﾝﾄﾞ交通"}, headers=auth(people["secretariat"])
     )
@@ -563,12 +557,6 @@ def test_api_overlong_query_is_a_japanese_422(client, people):
 
 
 # -- the pages ---------------------------------------------------------------------------------
-
-
-def login(client: FlaskClient, user) -> FlaskClient:
-    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 SEARCH_BOX = re.compile(
@@ -690,7 +678,7 @@ def test_bad_queries_get_a_japanese_message_not_a_500(client, people, query, mes
 @pytest.fixture
 def migrated_app(engine_name: str, tmp_path) -> Iterator[Flask]:
     """A database built by `flask db upgrade` (not create_all), with one item in it."""
-    url = _create_pg_database() if engine_name == "postgresql" else f"sqlite:///{tmp_path / 'm.db'}"
+    url = create_pg_database() if engine_name == "postgresql" else f"sqlite:///{tmp_path / 'm.db'}"
     app = make_app(url)
     try:
         with app.app_context():
@@ -701,7 +689,7 @@ def migrated_app(engine_name: str, tmp_path) -> Iterator[Flask]:
             db.engine.dispose()
     finally:
         if engine_name == "postgresql":
-            _drop_pg_database(url)
+            drop_pg_database(url)
 
 
 def _engine_index_exists(short_words: bool = False) -> bool:

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.conftest import make_app
 from tests.factories import make_item, make_user
+from tests.support import client_for, fingerprint, fresh_world, make_app
 from workflow import PROJECT_ROOT
 from workflow.api.common import ApiToken
 from workflow.extensions import db
@@ -308,8 +308,6 @@ def test_a_refused_api_call_is_logged(app, staff, caplog):
     ids=["title", "summary", "history-row", "venue", "opinion", "submitter-kind", "how-to-submit"],
 )  # fmt: skip
 def test_every_form_states_its_limits_in_japanese(app, who, path, data, message):
-    from tests.test_access_matrix import client_for, fingerprint, fresh_world
-
     world = fresh_world()
     client = client_for(app, world, who)
     before = fingerprint()
@@ -348,8 +346,6 @@ def test_sign_ins_reach_stderr_at_info_level(app):
     ],
 )
 def test_typed_urls_get_an_answer_not_a_server_error(app, url, status):
-    from tests.test_access_matrix import client_for, fresh_world
-
     world = fresh_world()
     response = client_for(app, world, "secretariat").get(url)
     assert response.status_code == status

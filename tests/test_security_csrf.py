@@ -12,7 +12,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.test_access_matrix import CASES, client_for, fingerprint, fresh_world, request
+from tests.support import CASES, client_for, fingerprint, fresh_world, request_case
 from workflow.extensions import db
 from workflow.models import UserSession
 
@@ -51,7 +51,7 @@ def test_no_page_write_goes_through_without_the_csrf_token(app):
         app.config["WTF_CSRF_ENABLED"] = True
         try:
             before = fingerprint()
-            response = request(client, world, who, endpoint, method)
+            response = request_case(client, world, who, endpoint, method)
             after = fingerprint()
         finally:
             app.config["WTF_CSRF_ENABLED"] = False

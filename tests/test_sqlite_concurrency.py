@@ -18,7 +18,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_app
+from tests.support import make_app
 from workflow.extensions import db
 
 WORKERS = 4

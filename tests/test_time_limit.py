@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from tests.factories import make_item, make_section, make_user
-from tests.test_search import login
+from tests.support import login
 from workflow.database import time_limit
 from workflow.errors import TookTooLong
 from workflow.extensions import db

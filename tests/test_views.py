@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm.exc import StaleDataError
 
-from tests.factories import PASSWORD, make_item, make_meeting, make_section, make_user
+from tests.factories import make_item, make_meeting, make_section, make_user
+from tests.support import login
 from workflow.demo.sample import play_sample
 from workflow.errors import CONFLICT_MESSAGE
 from workflow.extensions import db
@@ -31,12 +32,6 @@ def people(app: Flask) -> dict[str, User]:
     }
     db.session.commit()
     return people
-
-
-def login(client: FlaskClient, user: User) -> FlaskClient:
-    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 def text(response) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from flask import Flask
@@ -53,10 +52,4 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
     faults.init_app(app)
     pdf.init_app(app)
-    if not app.testing:
-        # What start-up made (modules, models, compiled templates, the url map: ~100 000 objects)
-        # lives as long as the process. Frozen, the garbage collector stops walking it again on
-        # every full collection: 3-4 % of a page's time in a server process. Not under tests, whose
-        # process builds many apps that must stay collectable.
-        gc.freeze()
     return app

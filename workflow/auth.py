@@ -3,7 +3,7 @@
 Sign-in is limited per login ID and per address (``LOGIN_FAILURES_PER_ACCOUNT`` /
 ``LOGIN_FAILURES_PER_ADDRESS`` failures in ``LOGIN_WINDOW_MINUTES``), counted in the
 ``login_attempts`` table. Why the database and not Flask-Limiter: its default memory storage is
-per worker (measured: 2 gunicorn workers let through twice the limit), and a shared Redis would be
+per worker (two gunicorn workers let through twice the limit), and a shared Redis would be
 one more server to run; the database is already shared by every worker and app server, works with
 zero set-up on SQLite, and the same rows are the sign-in log an auditor asks for. Each attempt is
 committed *before* the count is read, so concurrent attempts cannot all slip under the limit.

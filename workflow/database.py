@@ -76,12 +76,11 @@ def _custom_plans_always(engine: Engine) -> None:
     psycopg prepares a statement on the server after its fifth run, and after five more the
     server may switch to a generic plan, made without knowing the parameters. Our queries' best
     plans depend on them (who asks: a permission that is ``true`` for the secretariat and an
-    EXISTS for the public; a search word that is rare or common). Measured at 10 000 items, the
-    public's one-character search took 70 ms ten times in a row, and the eleventh run, on the
-    generic plan, had not finished after 80 s; planned each time, every run took 70 ms.
+    EXISTS for the public; a search word that is rare or common), and a generic plan made for
+    one of them can be slower by orders of magnitude for another.
 
-    JIT compilation is off as well: it pays only for long analytic queries, and its cost
-    estimates made our searches at 100 000 items compile for 11–23 ms before running 70–190 ms.
+    JIT compilation is off as well: it pays only for long analytic queries, and for our searches
+    its cost estimates make PostgreSQL spend a good part of the query's time compiling.
     """
 
     @event.listens_for(engine, "connect")

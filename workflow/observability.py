@@ -21,6 +21,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
@@ -148,17 +151,12 @@ def _check_database() -> str | None:
 
 @functools.cache
 def _migration_heads(directory: str) -> frozenset[str]:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
     config = Config()
     config.set_main_option("script_location", directory)
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
 def _check_migrations() -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     directory = current_app.extensions["migrate"].directory
     try:
         with db.engine.connect() as conn:

@@ -57,7 +57,7 @@ def search() -> ResponseReturnValue:
 
 
 # The export's rows, straight from the tables (no ORM objects: building an entry, its item and
-# an opinion object per row was most of the old export's time), in the order the minutes print
+# an opinion object per row would cost more than the query), in the order the minutes print
 # them: meetings oldest first, then the agenda's order, then the opinions' order. The ids only
 # break ties the positions should never have.
 _M, _K, _E = Meeting.__table__.c, MeetingKind.__table__.c, AgendaEntry.__table__.c

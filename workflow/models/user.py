@@ -94,8 +94,8 @@ class UserSession(db.Model):
         return db.session.scalar(_SESSION_BY_HASH, {"token_hash": hash_token(token)})
 
 
-# by_token's query, built once: composing it and its cache key on every signed-in request cost
-# more than SQLite took to run it (0.07 ms of each request).
+# by_token's query, built once: it runs on every signed-in request, and composing it and its
+# cache key each time would cost more than running it.
 _SESSION_BY_HASH = select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
 
 

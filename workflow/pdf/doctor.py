@@ -10,6 +10,8 @@ import warnings
 from dataclasses import dataclass
 
 import click
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -44,7 +46,7 @@ def check_font(font: fonts.FontFile) -> Check:
 
 
 def check_harfbuzz_subset() -> Check:
-    """WeasyPrint subsets fonts with HarfBuzz; without it, it silently uses fontTools (5–7× slower)."""
+    """WeasyPrint subsets fonts with HarfBuzz; without it, it silently uses fontTools (much slower)."""
     advice = "（apt-get install libharfbuzz-subset0）"
     with warnings.catch_warnings():
         # WeasyPrint warns at import when the library is missing; that is what we report.
@@ -74,9 +76,6 @@ def check_harfbuzz_subset() -> Check:
 
 
 def check_database() -> Check:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     engine = db.engine
     try:
         with engine.connect() as conn:

@@ -147,7 +147,7 @@ def needs_fallback(text: str) -> bool:
     missing = sorted({c for c in text if ord(c) not in body and c not in _LAYOUT_ONLY})
     if not missing:
         return False
-    # IPAmj明朝's map is only read (≈0.1 s) when a document needs it.
+    # IPAmj明朝's map is large: read only when a document needs it.
     fallback = cmap(MJ)
     nowhere = [c for c in missing if ord(c) not in fallback]
     if nowhere:

@@ -3,7 +3,7 @@
 WeasyPrint's import (weasyprint/text/ffi.py) opens seven C libraries, trying up to six names for
 each. cffi hands every name that does not load as written to ``ctypes.util.find_library``, which
 on Linux runs ``ldconfig -p`` and, when that finds nothing, gcc and then ld: some twenty
-processes, 0.3–0.6 s of every start that renders a PDF. On Debian only the plain soname at the end
+processes at every start that renders a PDF. On Debian only the plain soname at the end
 of each list loads (libpango-1.0.so.0 …), and libharfbuzz-vector, absent from Debian 12's
 HarfBuzz 6, fails all six names.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template, request, url_for
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from workflow.wareki import to_wareki_short
@@ -30,26 +30,6 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(code, _error_page)
     app.add_template_filter(jst_short)
     app.add_template_global(item_list_url)
-    app.add_template_global(_fixed_url_for(), "fixed_url")
-
-
-def _fixed_url_for():
-    """``fixed_url(endpoint, **values)``: url_for for the links a template writes with literal
-    arguments (the layout's menu, its style sheet): built once per process and SCRIPT_NAME.
-
-    Such a URL depends on nothing else (no host: these are paths), and url_for took 3–4 µs a
-    link, a dozen links on every page. Only literals: every distinct call stays in the memo.
-    """
-    built: dict[tuple, str] = {}
-
-    def fixed_url(endpoint: str, **values: str) -> str:
-        key = (request.script_root, endpoint, *values.items())
-        url = built.get(key)
-        if url is None:
-            url = built[key] = url_for(endpoint, **values)
-        return url
-
-    return fixed_url
 
 
 JST = ZoneInfo("Asia/Tokyo")

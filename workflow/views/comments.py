@@ -29,8 +29,8 @@ bp = Blueprint("comments", __name__, url_prefix="/public-comments")
 
 
 _ITEMS, _PC = Item.__table__.c, PublicComment.__table__.c
-# Plain rows of what the list shows, the procedure joined: the old list loaded every item and
-# then each one's procedure, one query per row (2.3 s at 100 000 items).
+# Plain rows of what the list shows, the procedure joined: one query, not one per row, and no
+# ORM objects for a list that only displays.
 LIST_QUERY = (
     select(_ITEMS.id, _ITEMS.title, _ITEMS.status, _PC.published_on, _PC.closes_on)
     .select_from(Item.__table__.outerjoin(PublicComment.__table__, _PC.item_id == _ITEMS.id))

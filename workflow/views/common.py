@@ -15,8 +15,8 @@ from workflow.extensions import db
 from workflow.models import AgendaEntry, Meeting, MeetingKind
 
 # What a page of minutes (様式６, staff or public) shows of a meeting, loaded with it: its entries
-# with their items, results and opinions in three queries, however many entries it has (one
-# query per entry before: 32 for a meeting of 28).
+# with their items, results and opinions in three queries, however many entries it has (not
+# one query per entry).
 MINUTES = selectinload(Meeting.entries).options(
     joinedload(AgendaEntry.forward_kind), selectinload(AgendaEntry.opinions)
 )

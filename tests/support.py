@@ -1,0 +1,684 @@
+"""What the test modules share: apps and databases, signing in, counting queries, the access
+table and its world, and app servers in their own processes. Factories live in tests/factories.py;
+fixtures in tests/conftest.py. Test modules import from here, never from one another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlencode
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, g
+from flask.testing import FlaskClient
+
+from tests.factories import PASSWORD, item_meeting_id, make_item, make_section, make_user
+from workflow import PROJECT_ROOT, create_app
+from workflow.demo.sample import play_sample
+from workflow.extensions import db
+from workflow.models import (
+    ApiToken,
+    LoginAttempt,
+    Meeting,
+    PdfCache,
+    UserSession,
+    seed_meeting_kinds,
+)
+from workflow.models.history import create_append_only_guard, drop_append_only_guard
+from workflow.services import meetings, public_comment
+from workflow.states.states import ItemStatus, Role
+
+# -- apps and databases -------------------------------------------------------------------------
+
+PG_ADMIN_URL = os.environ.get(
+    "CHOGI_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def create_pg_database() -> str:
+    """Create an empty database on the PostgreSQL server; return its URL."""
+    name = f"chogi_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    return sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop the database of *url*, made by :func:`create_pg_database`."""
+    name = sa.make_url(url).database
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+class FreshGClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as it does in production.
+
+    The ``app`` fixture keeps one app context pushed for the whole test and Flask reuses it for
+    each request, so ``g`` would outlive a request: Flask-Login caches the signed-in user there
+    and Flask-WTF the CSRF token, and a second client (or a timed-out session) would see them.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(g):
+            g.pop(name)
+        return super().open(*args, **kwargs)
+
+
+def make_app(database_url: str, **config) -> Flask:
+    """An app on the test database (used by fixtures and by tests that need a second one)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "localhost",
+            **config,
+        }
+    )
+    app.test_client_class = FreshGClient
+    return app
+
+
+def empty_all_tables() -> None:
+    """Delete every row of every table (history too) and commit."""
+    tables = db.metadata.sorted_tables
+    # The database refuses to delete history (workflow.models.history): lift that for the wipe.
+    drop_append_only_guard(db.session.connection())
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    create_append_only_guard(db.session.connection())
+    db.session.commit()
+
+
+def flask_db(app: Flask, *args: str) -> None:
+    """Run ``flask db …`` the way an operator does."""
+    result = app.test_cli_runner().invoke(args=["db", *args])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    """The SQL statements the database is sent inside the block."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+# -- signing in, pages and the API --------------------------------------------------------------
+
+API = "/api/v1"
+
+
+def login(client: FlaskClient, user) -> FlaskClient:
+    """Sign *client* in as *user* through the sign-in page (factories' PASSWORD)."""
+    response = client.post("/login", data={"login": user.login, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def token_for(user) -> str:
+    """A new API token of *user*."""
+    row, token = ApiToken.issue(user)
+    db.session.add(row)
+    db.session.flush()
+    return token
+
+
+def auth(user) -> dict[str, str]:
+    """Headers that act as *user* (a fresh token each call)."""
+    return {"Authorization": f"Bearer {token_for(user)}"}
+
+
+def assert_pager(html: str, page: int, page_url: Callable[[int], str], *, has_next: bool) -> None:
+    """What every paged list's pager says (the ``pager`` macro, templates/macros/ui.html).
+
+    *page* is the current page; a link to the previous and to the next page, each exactly when
+    that page exists, to ``page_url(n)`` as the page writes it (``&`` as ``&amp;``)."""
+    assert f'<li aria-current="page">{page}ページ目</li>' in html
+    if page > 1:
+        assert f'href="{page_url(page - 1)}" rel="prev">前の50件' in html
+    else:
+        assert "前の50件" not in html
+    if has_next:
+        assert f'href="{page_url(page + 1)}" rel="next">次の50件' in html
+    else:
+        assert "次の50件" not in html
+
+
+# What the sample's whole path leaves, through the services (test_sample_path) and the API
+# (test_api).
+SAMPLE_EVENTS = [
+    "submit",
+    "accept",
+    "schedule",
+    "record_outcome",
+    "schedule",
+    "record_outcome",
+    "schedule",
+    "record_outcome",
+    "submit_amendment",
+    "open_public_comment",
+    "close_public_comment",
+    "publish_comment_results",
+]
+SAMPLE_REVIEW_DATES = {
+    "section_managers": "2019-08-21",
+    "affairs_coordination": "2019-10-04",
+    "policy_coordination": "2019-10-11",
+}
+
+
+# -- the access table and its world -------------------------------------------------------------
+#
+# Every route × every kind of visitor, with the answer each must get (tests/test_access_matrix.py
+# explains the codes); tests/test_security_csrf.py sends the same requests without a CSRF token.
+
+WHO = ("anonymous", "viewer", "own", "other", "secretariat", "admin")
+
+# Bookkeeping a read may write: the PDF cache, sign-in attempts. Not state.
+_NOT_STATE = {PdfCache.__tablename__, LoginAttempt.__tablename__}
+# When a session or an API token was last used (written at most once a minute).
+_BOOKKEEPING_COLUMNS = {"last_seen_at", "last_used_at"}
+
+
+def build_world() -> dict[str, Any]:
+    """Users of every kind, and a row in every state a URL can name."""
+    own_section = make_section("情報政策課", bureau="企画財政局", division="企画部")
+    users = {
+        "viewer": make_user(Role.VIEWER, login="viewer"),
+        "own": make_user(Role.DEPARTMENT, own_section, login="own"),
+        "other": make_user(Role.DEPARTMENT, make_section("財政課"), login="other"),
+        "secretariat": make_user(Role.SECRETARIAT, login="secretariat"),
+        "admin": make_user(Role.ADMIN, login="admin"),
+    }
+    own, sec = users["own"], users["secretariat"]
+
+    def item(status: ItemStatus, **kw):
+        return make_item(status, department=own, secretariat=sec, **kw)
+
+    sample = play_sample(own, sec)  # concluded; its meetings and comment results published
+    w: dict[str, Any] = {"users": users, "sample": sample.item.id}
+    w["published"] = sample.meetings["policy_coordination"].id
+    draft = item(ItemStatus.DRAFT)
+    w["draft"], w["draft_version"] = draft.id, draft.version
+    w["submitted"] = item(ItemStatus.SUBMITTED).id
+    scheduled = item(ItemStatus.SCHEDULED)
+    w["scheduled"], w["planned"] = scheduled.id, item_meeting_id(scheduled)
+    w["accepted"] = item(ItemStatus.ACCEPTED).id
+    amending = item(ItemStatus.AMENDING)
+    w["amending"] = amending.id
+    held = db.session.get(Meeting, item_meeting_id(amending))
+    meetings.hold(sec, held)
+    w["held"] = held.id
+    approved = item(ItemStatus.APPROVED)
+    w["approved"] = approved.id
+    confirmed = db.session.get(Meeting, item_meeting_id(approved))
+    meetings.hold(sec, confirmed)
+    meetings.confirm(sec, confirmed)
+    w["confirmed"] = confirmed.id
+    w["approved_pc"] = item(
+        ItemStatus.APPROVED, public_comment={"planned": True, "period_text": "令和2年1月"}
+    ).id
+    in_pc = item(ItemStatus.PUBLIC_COMMENT)
+    public_comment.add_opinion(sec, in_pc, summary="意見です。", submitter_kind="個人")
+    w["in_pc"] = in_pc.id
+    w["closed_pc"] = item(ItemStatus.PUBLIC_COMMENT_CLOSED).id
+    answering = item(ItemStatus.PUBLIC_COMMENT)  # closed, with an opinion to answer
+    public_comment.add_opinion(sec, answering, summary="反対です。", submitter_kind="団体")
+    public_comment.close(sec, answering, on=date(2020, 2, 5))
+    w["answering"] = answering.id
+    w["tokens"] = {}
+    for who, user in users.items():
+        row, token = ApiToken.issue(user)
+        db.session.add(row)
+        w["tokens"][who] = token
+    db.session.commit()
+    return w
+
+
+def fresh_world() -> dict[str, Any]:
+    """Empty every table and build :func:`build_world` again."""
+    db.session.rollback()
+    empty_all_tables()
+    seed_meeting_kinds()
+    db.session.commit()
+    return build_world()
+
+
+def fingerprint() -> dict[str, str]:
+    """A digest of every row of every table (what a read may touch for bookkeeping left out)."""
+    db.session.expire_all()
+    out = {}
+    for table in db.metadata.sorted_tables:
+        if table.name in _NOT_STATE:
+            continue
+        columns = [c for c in table.c if c.name not in _BOOKKEEPING_COLUMNS]
+        rows = db.session.execute(sa.select(*columns).order_by(*table.primary_key.columns))
+        out[table.name] = hashlib.sha256(repr(rows.all()).encode()).hexdigest()
+    return out
+
+
+@dataclass
+class Case:
+    path: Callable[[dict], str]
+    expect: dict[str, str]
+    data: Callable[[dict], dict] | None = None
+    json: Callable[[dict], dict] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def E(anonymous, viewer, own, other, secretariat, admin) -> dict[str, str]:  # noqa: N802
+    return dict(zip(WHO, (anonymous, viewer, own, other, secretariat, admin), strict=True))
+
+
+STAFF_200 = E("login", "200", "200", "200", "200", "200")
+SECRETARIAT_ONLY = E("login", "403", "403", "403", "200", "403")
+EVERYONE_200 = E("200", "200", "200", "200", "200", "200")
+
+
+def item_edit_data(w: dict) -> dict:
+    return {"title": "修正後の案件名", "section": "情報政策課", "version": "1"}
+
+
+CASES: dict[tuple[str, str], Case] = {
+    # -- sign-in --
+    ("auth.login", "GET"): Case(lambda w: "/login", E("200", "302", "302", "302", "302", "302")),
+    ("auth.login", "POST"): Case(
+        lambda w: "/login",
+        E("302+", "302", "302", "302", "302", "302"),
+        data=lambda w: {"login": "own", "password": PASSWORD},
+    ),
+    ("auth.logout", "POST"): Case(
+        lambda w: "/logout", E("login", "302+", "302+", "302+", "302+", "302+")
+    ),
+    # -- pages: home, items --
+    ("main.index", "GET"): Case(lambda w: "/", STAFF_200),
+    ("items.index", "GET"): Case(lambda w: "/items/?q=", STAFF_200),
+    ("items.intake", "GET"): Case(lambda w: "/items/intake", SECRETARIAT_ONLY),
+    ("items.show", "GET"): Case(
+        lambda w: f"/items/{w['draft']}", E("login", "403", "200", "403", "200", "200")
+    ),
+    ("items.form_pdf", "GET"): Case(
+        lambda w: f"/items/{w['draft']}/form.pdf", E("login", "403", "200", "403", "200", "200")
+    ),
+    ("items.new", "GET"): Case(
+        lambda w: "/items/new", E("login", "403", "200", "200", "200", "403")
+    ),
+    ("items.new", "POST"): Case(
+        lambda w: "/items/new",
+        E("login", "403", "302+", "403", "302+", "403"),
+        data=lambda w: {"title": "新しい案件", "section": "情報政策課"},
+    ),
+    ("items.edit", "GET"): Case(
+        lambda w: f"/items/{w['draft']}/edit", E("login", "403", "200", "403", "200", "403")
+    ),
+    ("items.edit", "POST"): Case(
+        lambda w: f"/items/{w['draft']}/edit",
+        E("login", "403", "302+", "403", "302+", "403"),
+        data=item_edit_data,
+    ),
+    ("items.fire", "POST"): Case(
+        lambda w: f"/items/{w['submitted']}/events/accept",
+        E("login", "302", "302", "302", "302+", "302"),
+        data=lambda w: {"version": "2"},
+    ),
+    # -- pages: meetings --
+    ("meetings.index", "GET"): Case(lambda w: "/meetings/", STAFF_200),
+    ("meetings.new", "GET"): Case(lambda w: "/meetings/new", SECRETARIAT_ONLY),
+    ("meetings.new", "POST"): Case(
+        lambda w: "/meetings/new",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"kind": "section_managers", "date": "令和2年4月1日"},
+    ),
+    ("meetings.show", "GET"): Case(lambda w: f"/meetings/{w['planned']}", STAFF_200),
+    ("meetings.agenda_pdf", "GET"): Case(
+        lambda w: f"/meetings/{w['planned']}/agenda.pdf", STAFF_200
+    ),
+    ("meetings.agenda_add", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/agenda/add",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"item_id": str(w["accepted"]), "presenter": "情報政策課長"},
+    ),
+    ("meetings.agenda_move", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/agenda/remove",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"item_id": str(w["scheduled"])},
+    ),
+    ("meetings.fire", "POST"): Case(
+        lambda w: f"/meetings/{w['held']}/events/confirm",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {},
+    ),
+    ("meetings.room", "GET"): Case(lambda w: f"/meetings/{w['planned']}/room/1", SECRETARIAT_ONLY),
+    ("meetings.room", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/room/1",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {
+            "presenter": "情報政策課長",
+            "opinions-0-opinion": "進め方を確認したい。",
+            "special_notes": "",
+        },
+    ),
+    ("meetings.minutes", "GET"): Case(
+        lambda w: f"/meetings/{w['planned']}/minutes", E("login", "403", "403", "403", "200", "200")
+    ),
+    ("meetings.minutes_pdf", "GET"): Case(
+        lambda w: f"/meetings/{w['planned']}/minutes.pdf",
+        E("login", "403", "403", "403", "200", "200"),
+    ),
+    # -- pages: public comment (the secretariat's screens) --
+    ("comments.index", "GET"): Case(lambda w: "/public-comments/", SECRETARIAT_ONLY),
+    ("comments.show", "GET"): Case(lambda w: f"/public-comments/{w['in_pc']}", SECRETARIAT_ONLY),
+    ("comments.results_pdf", "GET"): Case(
+        lambda w: f"/public-comments/{w['in_pc']}/results.pdf", SECRETARIAT_ONLY
+    ),
+    ("comments.open_", "POST"): Case(
+        lambda w: f"/public-comments/{w['approved_pc']}/open",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {
+            "published_on": "令和2年1月6日",
+            "closes_on": "令和2年2月4日",
+            "how_to_submit": "電子メール",
+        },
+    ),
+    ("comments.add_opinion", "POST"): Case(
+        lambda w: f"/public-comments/{w['in_pc']}/opinions",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"summary": "賛成です。", "submitter_kind": "個人"},
+    ),
+    ("comments.answer", "POST"): Case(
+        lambda w: f"/public-comments/{w['answering']}/opinions/1",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"city_view": "ご意見として承ります。", "handling": ""},
+    ),
+    ("comments.close", "POST"): Case(
+        lambda w: f"/public-comments/{w['in_pc']}/close",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {},
+    ),
+    ("comments.publish", "POST"): Case(
+        lambda w: f"/public-comments/{w['closed_pc']}/publish",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"changes_made": "なし"},
+    ),
+    # -- probes for the load balancer: open to all, no data --
+    ("health.healthz", "GET"): Case(lambda w: "/healthz", EVERYONE_200),
+    # The test schema comes from create_all, not from the migrations, so it is not "ready".
+    ("health.readyz", "GET"): Case(
+        lambda w: "/readyz", E("503", "503", "503", "503", "503", "503")
+    ),
+    # -- the public site --
+    ("public.index", "GET"): Case(lambda w: "/public/", EVERYONE_200),
+    ("public.meeting", "GET"): Case(lambda w: f"/public/meetings/{w['published']}", EVERYONE_200),
+    ("public.minutes_pdf", "GET"): Case(
+        lambda w: f"/public/meetings/{w['published']}/minutes.pdf", EVERYONE_200
+    ),
+    ("public.item", "GET"): Case(lambda w: f"/public/items/{w['sample']}", EVERYONE_200),
+    ("public.item_pdf", "GET"): Case(
+        lambda w: f"/public/items/{w['sample']}/form.pdf", EVERYONE_200
+    ),
+    ("public.comments", "GET"): Case(lambda w: "/public/comments/", EVERYONE_200),
+    ("public.comment", "GET"): Case(lambda w: f"/public/comments/{w['sample']}", EVERYONE_200),
+    ("public.comment_results_pdf", "GET"): Case(
+        lambda w: f"/public/comments/{w['sample']}/results.pdf", EVERYONE_200
+    ),
+    # -- search: anyone; each finds only what they may read (tests/test_search.py) --
+    ("search.index", "GET"): Case(lambda w: "/search?q=ICT", EVERYONE_200),
+    # -- the JSON API (bearer tokens; anonymous = no header) --
+    ("api.openapi_json", "GET"): Case(lambda w: "/api/v1/openapi.json", EVERYONE_200),
+    ("api.index_items", "GET"): Case(lambda w: "/api/v1/items", EVERYONE_200),
+    ("api.create_item", "POST"): Case(
+        lambda w: "/api/v1/items",
+        E("401", "403", "201+", "403", "201+", "403"),
+        json=lambda w: {"title": "新規", "section": "情報政策課"},
+    ),
+    ("api.show_item", "GET"): Case(
+        lambda w: f"/api/v1/items/{w['draft']}", E("404", "403", "200", "403", "200", "200")
+    ),
+    ("api.update_item", "PATCH"): Case(
+        lambda w: f"/api/v1/items/{w['draft']}",
+        E("401", "403", "200+", "403", "200+", "403"),
+        json=lambda w: {"remarks": "追記", "version": w["draft_version"]},
+    ),
+    ("api.fire_item_event", "POST"): Case(
+        lambda w: f"/api/v1/items/{w['submitted']}/events/accept",
+        E("401", "403", "403", "403", "200+", "403"),
+    ),
+    ("api.item_form_pdf", "GET"): Case(
+        lambda w: f"/api/v1/items/{w['draft']}/form.pdf",
+        E("404", "403", "200", "403", "200", "200"),
+    ),
+    ("api.list_comment_opinions", "GET"): Case(
+        lambda w: f"/api/v1/items/{w['in_pc']}/public-comment/opinions",
+        E("404", "200", "200", "200", "200", "200"),
+    ),
+    ("api.add_comment_opinion", "POST"): Case(
+        lambda w: f"/api/v1/items/{w['in_pc']}/public-comment/opinions",
+        E("401", "403", "403", "403", "201+", "403"),
+        json=lambda w: {"summary": "賛成です。", "submitter_kind": "個人"},
+    ),
+    ("api.update_comment_opinion", "PUT"): Case(
+        lambda w: f"/api/v1/items/{w['answering']}/public-comment/opinions/1",
+        E("401", "403", "403", "403", "200+", "403"),
+        json=lambda w: {"city_view": "ご意見として承ります。"},
+    ),
+    ("api.comment_results_pdf", "GET"): Case(
+        lambda w: f"/api/v1/items/{w['sample']}/public-comment/results.pdf", EVERYONE_200
+    ),
+    ("api.index_meetings", "GET"): Case(lambda w: "/api/v1/meetings", EVERYONE_200),
+    ("api.create_meeting", "POST"): Case(
+        lambda w: "/api/v1/meetings",
+        E("401", "403", "403", "403", "201+", "403"),
+        json=lambda w: {"kind": "section_managers", "date": "2020-04-01"},
+    ),
+    ("api.show_meeting", "GET"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}", E("404", "200", "200", "200", "200", "200")
+    ),
+    ("api.agenda_pdf", "GET"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/agenda.pdf",
+        E("404", "200", "200", "200", "200", "200"),
+    ),
+    ("api.schedule_item", "POST"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/entries",
+        E("401", "403", "403", "403", "201+", "403"),
+        json=lambda w: {"item_id": w["accepted"], "presenter": "情報政策課長"},
+    ),
+    ("api.unschedule_item", "DELETE"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/entries/{w['scheduled']}",
+        E("401", "403", "403", "403", "200+", "403"),
+    ),
+    ("api.record_deliberation", "PUT"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/entries/{w['scheduled']}",
+        E("401", "403", "403", "403", "200+", "403"),
+        json=lambda w: {"opinions": [{"opinion": "進め方を確認したい。"}]},
+    ),
+    ("api.record_outcome", "POST"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/entries/{w['scheduled']}/outcome",
+        E("401", "403", "403", "403", "200+", "403"),
+        json=lambda w: {"outcome": "approved"},
+    ),
+    ("api.fire_meeting_event", "POST"): Case(
+        lambda w: f"/api/v1/meetings/{w['held']}/events/confirm",
+        E("401", "403", "403", "403", "200+", "403"),
+    ),
+    ("api.minutes_pdf", "GET"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/minutes.pdf",
+        E("404", "403", "403", "403", "200", "200"),
+    ),
+    ("api.minutes_csv", "GET"): Case(lambda w: "/api/v1/minutes.csv", EVERYONE_200),
+    ("api.minutes_json", "GET"): Case(lambda w: "/api/v1/minutes.json", EVERYONE_200),
+    ("api.search", "GET"): Case(lambda w: "/api/v1/search?q=ICT", EVERYONE_200),
+}
+
+
+def client_for(app: Flask, world: dict, who: str) -> FlaskClient:
+    """A test client signed in as *who* of *world* (anonymous: not signed in)."""
+    client = app.test_client()
+    if who != "anonymous":
+        with client.session_transaction() as session:
+            row = UserSession.start(world["users"][who])
+            db.session.add(row)
+            db.session.commit()
+            session["_user_id"] = row.token
+            session["_fresh"] = True
+    return client
+
+
+def request_case(client, world: dict, who: str, endpoint: str, method: str):
+    """Send the access table's request for *endpoint* and *method* as *who*."""
+    case = CASES[(endpoint, method)]
+    path = case.path(world)
+    if endpoint.startswith("api."):
+        headers = {} if who == "anonymous" else {"Authorization": f"Bearer {world['tokens'][who]}"}
+        body = case.json(world) if case.json else None
+        return client.open(path, method=method, json=body, headers=headers)
+    data = case.data(world) if case.data else None
+    return client.open(path, method=method, data=data)
+
+
+# -- app servers in their own processes ---------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """A gunicorn process on loopback, and where its output goes."""
+
+    port: int
+    process: subprocess.Popen
+    log: Path
+    log_file: BinaryIO
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+
+# gunicorn 27 opens a control socket at one path in $HOME: two servers would share it.
+_NO_CONTROL_SOCKET = (
+    ["--no-control-socket"] if int(metadata.version("gunicorn").split(".")[0]) >= 27 else []
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(database_url: str, log: Path) -> Server:
+    """A gunicorn process serving wsgi:app on *database_url* (its output to *log*)."""
+    port = free_port()
+    log_file = log.open("wb")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "scale-out-test-key-shared-by-every-server",
+    }
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--workers=1",
+            f"--bind=127.0.0.1:{port}",
+            "--timeout=60",
+            *_NO_CONTROL_SOCKET,
+            "wsgi:app",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    return Server(port, process, log, log_file)
+
+
+def wait_ready(server: Server) -> None:
+    """Wait until *server* answers /healthz; fail with its log if it exits or does not."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"server on {server.port} exited:\n{server.log.read_text()}")
+        try:
+            if server.request("GET", "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"server on {server.port} did not answer /healthz:\n{server.log.read_text()}")
+
+
+def csrf_token(page: bytes) -> str:
+    """The CSRF token of a form *page*."""
+    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert match, page[:500]
+    return match.group(1).decode()
+
+
+def _keep_cookies(headers: dict[str, str], jar: dict[str, str]) -> None:
+    for name, value in headers.items():
+        if name.lower() == "set-cookie":
+            pair = value.split(";", 1)[0]
+            key, _, val = pair.partition("=")
+            jar[key] = val
+
+
+def server_get(server: Server, path: str, jar: dict[str, str]) -> tuple[int, dict, bytes]:
+    """GET *path* from *server* with the cookies of *jar*, keeping those it sets."""
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    status, headers, body = server.request("GET", path, headers={"Cookie": cookie})
+    _keep_cookies(headers, jar)
+    return status, headers, body
+
+
+def server_post_form(server: Server, path: str, form: dict[str, str], jar: dict[str, str]):
+    """POST *form* to *path* on *server* with the cookies of *jar*, keeping those it sets."""
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    status, headers, body = server.request(
+        "POST",
+        path,
+        urlencode(form).encode(),
+        {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    _keep_cookies(headers, jar)
+    return status, headers, body
