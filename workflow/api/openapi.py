@@ -9,9 +9,9 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from workflow.api.common import MAX_ID, bp
-from workflow.api.items import EVENT_PARAMS
 from workflow.api.meetings import MEETING_EVENTS
 from workflow.api.open_data import MINUTES_COLUMNS
+from workflow.schemas.events import ITEM_EVENT_BODIES as EVENT_PARAMS
 from workflow.services.search import SEARCH_FIELDS
 from workflow.states.states import (
     CoordinationStatus,

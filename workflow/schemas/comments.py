@@ -1,0 +1,62 @@
+"""パブリックコメント (DOMAIN §5): opening the period, its opinions, publishing the results.
+
+The API takes these bodies and the services check their keyword arguments with the same models,
+so a page and the API refuse the same input in the same words."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from workflow.schemas.limits import NUMBER_MAX, REASON_MAX, SUBMITTER_KIND_MAX, TEXT_MAX
+from workflow.schemas.meetings import Versioned
+from workflow.schemas.types import Body, choice, day, integer, text
+from workflow.states.states import Handling
+
+
+class OpenPublicComment(Versioned):
+    failure_message = "意見募集の入力に誤りがあります。"
+
+    published_on: day(required="日付を入力してください。") = Field(
+        None, description="open_public_comment: 公示日"
+    )
+    closes_on: day(required="日付を入力してください。") = Field(
+        None, description="open_public_comment: 締切日"
+    )
+    how_to_submit: text(REASON_MAX) = Field("", description="open_public_comment: 提出方法")
+    shortened_reason: text(REASON_MAX) = Field(
+        "", description="open_public_comment: 30日未満とする理由"
+    )
+
+
+class PublishResults(Versioned):
+    changes_made: text(TEXT_MAX) = Field(
+        "", description="publish_comment_results: 案の修正内容とその理由（任意）"
+    )
+
+
+SubmitterKind = text(SUBMITTER_KIND_MAX)
+
+
+class OpinionCreate(Body):
+    """POST …/public-comment/opinions: an opinion received."""
+
+    failure_message = "意見の入力に誤りがあります。"
+
+    summary: text(TEXT_MAX, required=True)
+    submitter_kind: SubmitterKind = Field("", description="個人 / 団体 / 事業者")
+    submitter_no: integer(
+        1, NUMBER_MAX, nullable=True, message="提出者番号は1以上9999以下の整数です。"
+    ) = Field(None, description="同じ提出者の意見は同じ番号（省略時は新しい提出者）")
+
+
+class OpinionUpdate(Body):
+    """PUT …/public-comment/opinions/{number}: the keys given change."""
+
+    failure_message = "意見の入力に誤りがあります。"
+
+    summary: text(TEXT_MAX, required=True) = None
+    submitter_kind: SubmitterKind = ""
+    city_view: text(TEXT_MAX) = Field("", description="市の考え方（意見募集の終了後）")
+    handling: choice(Handling, nullable=True, message="対応区分は次のいずれかです: {allowed}") = (
+        None
+    )

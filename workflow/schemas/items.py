@@ -1,0 +1,222 @@
+"""様式２ as input (DOMAIN §3): the body of POST and PATCH /api/v1/items, and what the item form
+sends to :func:`workflow.services.items.file_item` / ``update_item``. Keys that are absent are
+left alone; only the keys given (``model_fields_set``) are applied."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
+
+from workflow.models import Section
+from workflow.schemas.limits import (
+    CODE_MAX,
+    LINE_MAX,
+    NAME_MAX,
+    POLICY_REF_MAX,
+    ROUTE_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+)
+from workflow.schemas.types import (
+    ID,
+    NOT_TEXT,
+    Body,
+    check_text,
+    choice,
+    day,
+    flag,
+    meeting_kind,
+    refuse,
+    rows,
+    text,
+)
+from workflow.states.states import (
+    CoordinationStatus,
+    CouncilChannel,
+    OrdinanceChange,
+    OrdinanceKind,
+    PressRelease,
+)
+
+HISTORY_ROWS_DOC = (
+    "検討経過等（DOMAIN §3 の `history`）。リクエストでは `history` または `history_rows`"
+    "（同じ意味。両方あれば `history_rows` を使い、`history` は読み取り専用のイベント履歴とみなして無視）。"
+)
+
+
+def _section(value: Any) -> Section:
+    from sqlalchemy import select
+
+    from workflow.extensions import db
+
+    if not isinstance(value, str | None):
+        raise refuse(NOT_TEXT)
+    name = check_text(value or "", NAME_MAX, required=True)
+    section = db.session.scalar(select(Section).where(Section.name == name))
+    if section is None:
+        raise refuse(f"課「{name}」は登録されていません。")
+    return section
+
+
+SectionName = Annotated[
+    Section,
+    PlainValidator(_section),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": NAME_MAX}),
+]
+
+
+def _each_kind_once(kinds: list[str]) -> list[str]:
+    if len(set(kinds)) != len(kinds):
+        raise refuse("同じ会議を二度指定することはできません。")
+    return kinds
+
+
+class HistoryRow(Body):
+    """検討経過等 (打合せ・会議の経過) の1行."""
+
+    when: text(NAME_MAX) = Field("", description="「R1.7.5・7.29」など自由記述")
+    meeting: text(LINE_MAX) = ""
+    content: text(TEXT_MAX) = ""
+
+
+class CoordinationRow(Body):
+    """関係部局との調整の1行."""
+
+    department: text(NAME_MAX, required=True)
+    content: text(TEXT_MAX) = ""
+    status: choice(CoordinationStatus) = CoordinationStatus.NOT_STARTED
+
+
+class DetailRow(Body):
+    """事案の具体的な内容（裏面）の1節."""
+
+    heading: text(LINE_MAX, required=True)
+    body: text(TEXT_MAX) = ""
+
+
+class PublicCommentPlan(Body):
+    planned: flag() = False
+    period_text: text(LINE_MAX) = ""
+
+
+class CouncilReport(Body):
+    channel: choice(CouncilChannel) = CouncilChannel.NONE
+    timing: text(LINE_MAX) = ""
+
+
+class Ordinance(Body):
+    kind: choice(OrdinanceKind) = OrdinanceKind.NONE
+    change: choice(OrdinanceChange, nullable=True) = None
+    council_submission: text(LINE_MAX) = ""
+
+    @model_validator(mode="after")
+    def _no_change_without_kind(self) -> Ordinance:
+        if self.kind == OrdinanceKind.NONE and self.change is not None:
+            raise_at("change", "条例等の種類が「なし」のときは、制定・改正等は指定できません。")
+        return self
+
+
+def raise_at(field: str, message: str) -> None:
+    """Refuse the model with *message* placed on *field* (for rules across fields)."""
+    from pydantic_core import InitErrorDetails, ValidationError
+
+    raise ValidationError.from_exception_data(
+        "chogi",
+        [InitErrorDetails(type=refuse(message), loc=(field,), input=None)],
+    )
+
+
+def _history_rows_schema(schema: dict[str, Any]) -> None:
+    """``history_rows`` is the same list as ``history`` (see :data:`HISTORY_ROWS_DOC`)."""
+    props = schema["properties"]
+    schema["properties"] = {
+        **{k: v for k, v in props.items() if k != "route"},
+        "history_rows": props["history"],
+        "route": props["route"],
+    }
+
+
+class ItemInput(Body):
+    """新しい案件の様式２の項目（title と section は必須）。"""
+
+    model_config = ConfigDict(json_schema_extra=_history_rows_schema)
+
+    title: text(TITLE_MAX, required=True) = Field(description="案件名")
+    applied_on: day() = Field(None, description="申込日 YYYY-MM-DD（和暦も可）")
+    target_kind: meeting_kind(nullable=True) = None
+    section: SectionName = Field(description="所管課の名前（登録済みの課）")
+    bureau: text(NAME_MAX) = Field("", description="局/区")
+    division: text(NAME_MAX) = Field("", description="部")
+    contact: text(NAME_MAX) = Field("", description="担当者")
+    extension: text(CODE_MAX) = Field("", description="内線")
+    policy_ref: text(POLICY_REF_MAX) = Field("", description="施策番号及び実施計画事業名")
+    in_implementation_plan: flag() = False
+    summary: text(TEXT_MAX) = Field("", description="概要")
+    discussion_points: rows(text(TEXT_MAX, required=True)) = []
+    history: rows(HistoryRow, description=HISTORY_ROWS_DOC) = []
+    public_comment: PublicCommentPlan = PublicCommentPlan()
+    press_release: choice(PressRelease, "報道への情報提供") = PressRelease.NONE
+    council_report: CouncilReport = CouncilReport()
+    ordinance: Ordinance = Ordinance()
+    advisory_body: flag() = False
+    personal_info_use: flag() = False
+    coordination: rows(CoordinationRow) = []
+    schedule_notes: text(TEXT_MAX) = Field("", description="日程等調整事項")
+    remarks: text(TEXT_MAX) = Field("", description="備考")
+    details: rows(DetailRow, description="事案の具体的な内容（裏面）") = []
+    route: Annotated[
+        rows(meeting_kind(), max_rows=ROUTE_MAX),
+        AfterValidator(_each_kind_once),
+    ] = Field(
+        None, description='付議する会議の順。既定 ["section_managers", "policy_coordination"]'
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _history_rows_is_history(cls, data: Any) -> Any:
+        # GET gives the event history as ``history``: with ``history_rows`` present, that is it.
+        if isinstance(data, dict) and "history_rows" in data:
+            data = {k: v for k, v in data.items() if k != "history"}
+            data["history"] = data.pop("history_rows")
+        return data
+
+    def given(self) -> dict[str, Any]:
+        """The keys sent, as plain values (rows as dicts) for :func:`apply_item_fields`."""
+        clean: dict[str, Any] = {}
+        for key in self.model_fields_set:
+            value = getattr(self, key)
+            if isinstance(value, Body):
+                value = value.model_dump()
+            elif isinstance(value, list):
+                value = [v.model_dump() if isinstance(v, Body) else v for v in value]
+            clean[key] = value
+        return clean
+
+
+def _patch_schema(schema: dict[str, Any]) -> None:
+    _history_rows_schema(schema)
+    # A client may send back the document it read: the read-only keys are ignored, not refused.
+    schema.pop("additionalProperties", None)
+
+
+class ItemChanges(ItemInput):
+    """An existing item's changes, as the services take them: nothing is required."""
+
+    title: text(TITLE_MAX, required=True) = Field(None, description="案件名")
+    section: SectionName = Field(None, description="所管課の名前（登録済みの課）")
+
+
+class ItemPatch(ItemChanges):
+    """渡した項目だけを変更。GET の読み取り専用の項目（id, status …）は無視する。"""
+
+    model_config = ConfigDict(json_schema_extra=_patch_schema)
+
+    version: ID = Field(description="読み込んだときの version（必須。古ければ 409）")
