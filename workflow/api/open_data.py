@@ -16,21 +16,9 @@ from workflow.api.common import bp, current_api_user, query_int, query_text
 from workflow.extensions import db
 from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, Opinion
 from workflow.models.meeting import meeting_title
+from workflow.schemas.open_data import MINUTES_COLUMNS
 from workflow.services.search import search_items
 from workflow.states.states import MeetingStatus, Outcome
-
-MINUTES_COLUMNS = (
-    "meeting_id",
-    "meeting",
-    "kind",
-    "date",
-    "item_id",
-    "item",
-    "opinion",
-    "response",
-    "follow_up",
-    "outcome",
-)
 
 
 @bp.get("/search")

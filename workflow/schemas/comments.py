@@ -5,12 +5,25 @@ so a page and the API refuse the same input in the same words."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
+from typing_extensions import TypedDict
 
 from workflow.schemas.limits import NUMBER_MAX, REASON_MAX, SUBMITTER_KIND_MAX, TEXT_MAX
 from workflow.schemas.meetings import Versioned
-from workflow.schemas.types import Body, choice, day, integer, text
-from workflow.states.states import Handling
+from workflow.schemas.types import (
+    Body,
+    Id,
+    IsoDate,
+    as_string,
+    choice,
+    day,
+    enum_value,
+    integer,
+    text,
+)
+from workflow.states.states import Handling, PublicCommentStatus
 
 
 class OpenPublicComment(Versioned):
@@ -60,3 +73,38 @@ class OpinionUpdate(Body):
     handling: choice(Handling, nullable=True, message="対応区分は次のいずれかです: {allowed}") = (
         None
     )
+
+
+# -- answers -----------------------------------------------------------------------------------
+
+
+class PublicCommentProcess(TypedDict):
+    """The running (or finished) パブリックコメント of an item."""
+
+    status: enum_value(PublicCommentStatus)
+    status_label: str
+    published_on: IsoDate
+    closes_on: IsoDate
+    how_to_submit: str
+    shortened_reason: str
+    closed_on: as_string(nullable=True, format="date")
+    results_published_on: as_string(nullable=True, format="date")
+    changes_made: str
+    abandoned_reason: str
+    opinion_count: Annotated[int, Field(ge=0)]
+    submitter_count: Annotated[int, Field(ge=0)]
+    version: Id
+
+
+class CommentOpinion(TypedDict):
+    number: Id
+    submitter_no: Id
+    submitter_kind: str
+    summary: str
+    city_view: Annotated[str, Field(description="市の考え方")]
+    handling: enum_value(Handling, nullable=True)
+    handling_label: str | None
+
+
+class CommentOpinionList(TypedDict):
+    opinions: list[CommentOpinion]

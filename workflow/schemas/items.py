@@ -14,8 +14,10 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from typing_extensions import TypedDict
 
 from workflow.models import Section
+from workflow.schemas.comments import PublicCommentProcess
 from workflow.schemas.limits import (
     CODE_MAX,
     LINE_MAX,
@@ -25,13 +27,20 @@ from workflow.schemas.limits import (
     TEXT_MAX,
     TITLE_MAX,
 )
+from workflow.schemas.meetings import Attendance, MinutesFields, Opinion
 from workflow.schemas.types import (
     ID,
+    KIND_SCHEMA,
     NOT_TEXT,
     Body,
+    Id,
+    IsoDate,
+    IsoDateTime,
+    as_string,
     check_text,
     choice,
     day,
+    enum_value,
     flag,
     meeting_kind,
     refuse,
@@ -41,6 +50,8 @@ from workflow.schemas.types import (
 from workflow.states.states import (
     CoordinationStatus,
     CouncilChannel,
+    ItemStatus,
+    MeetingStatus,
     OrdinanceChange,
     OrdinanceKind,
     PressRelease,
@@ -220,3 +231,126 @@ class ItemPatch(ItemChanges):
     model_config = ConfigDict(json_schema_extra=_patch_schema)
 
     version: ID = Field(description="読み込んだときの version（必須。古ければ 409）")
+
+
+# -- answers -----------------------------------------------------------------------------------
+
+
+class ItemSummary(TypedDict):
+    """An item in a list."""
+
+    id: Id
+    title: str
+    section: str
+    applied_on: as_string(nullable=True, format="date")
+    target_kind: str | None
+    status: enum_value(ItemStatus)
+    status_label: str
+    level_kind: str | None
+    version: Id
+    updated_at: IsoDateTime
+
+
+HistoryEvent = TypedDict(
+    "HistoryEvent",
+    {
+        "event": str,
+        "event_label": str,
+        "from": str,
+        "to": str,
+        "actor": str | None,
+        "at": IsoDateTime,
+        "reason": str,
+        "params": dict[str, Any],
+    },
+)
+
+
+class ItemFields(TypedDict):
+    """The 様式２ fields as typed (``history_rows`` are DOMAIN's ``history``: 検討経過)."""
+
+    title: Annotated[str, Field(description="案件名")]
+    applied_on: as_string(nullable=True, format="date")
+    target_kind: as_string(nullable=True, description=KIND_SCHEMA["description"])
+    bureau: Annotated[str, Field(description="局/区")]
+    division: Annotated[str, Field(description="部")]
+    section: Annotated[str, Field(description="所管課")]
+    contact: Annotated[str, Field(description="担当者")]
+    extension: Annotated[str, Field(description="内線")]
+    policy_ref: Annotated[str, Field(description="施策番号及び実施計画事業名")]
+    in_implementation_plan: bool
+    summary: Annotated[str, Field(description="概要")]
+    discussion_points: list[str]
+    history_rows: Annotated[
+        list[HistoryRow], Field(description="検討経過等（DOMAIN §3 の history）")
+    ]
+    public_comment: PublicCommentPlan
+    press_release: enum_value(PressRelease, "報道への情報提供")
+    council_report: CouncilReport
+    ordinance: Ordinance
+    advisory_body: bool
+    personal_info_use: bool
+    coordination: list[CoordinationRow]
+    schedule_notes: Annotated[str, Field(description="日程等調整事項")]
+    remarks: Annotated[str, Field(description="備考")]
+    details: Annotated[list[DetailRow], Field(description="事案の具体的な内容（裏面）")]
+    route: Annotated[
+        list[as_string(**KIND_SCHEMA)],
+        Field(description='付議する会議の順。既定 ["section_managers", "policy_coordination"]'),
+    ]
+
+
+class ItemDeliberation(MinutesFields):
+    """The item at one meeting; what was said only for those who may read the minutes."""
+
+    meeting_id: Id
+    meeting_title: str
+    kind: str
+    date: IsoDate
+    meeting_status: enum_value(MeetingStatus)
+    presenter: str
+    minutes_readable: Annotated[bool, Field(description="false なら意見・出席・結果は伏せてある")]
+
+
+class PriorOpinions(TypedDict):
+    """これまでの庁議での主な意見: one meeting's opinions."""
+
+    meeting_id: Id
+    meeting_title: str
+    name: Annotated[str, Field(description="【会議名】")]
+    date: IsoDate
+    opinions: list[Opinion]
+    outcome_text: str | None
+
+
+class Item(ItemFields):
+    """Every field of the item, what the system derived, and what the caller may do with it."""
+
+    id: Id
+    status: enum_value(ItemStatus)
+    status_label: str
+    level_kind: Annotated[str | None, Field(description="待っている／予定されている会議の種類")]
+    version: Id
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
+    review_dates: Annotated[dict[str, IsoDate], Field(description="審議日: 会議の種類 → 日付")]
+    section_managers_attendance: list[Attendance]
+    section_managers_result: Annotated[str | None, Field(description="関係課長会議の結果等")]
+    prior_opinions: Annotated[
+        list[PriorOpinions],
+        Field(description="これまでの庁議での主な意見（議事録を読める会議のみ）"),
+    ]
+    deliberations: list[ItemDeliberation]
+    public_comment_process: PublicCommentProcess | None
+    history: Annotated[
+        list[HistoryEvent],
+        Field(
+            description="イベント履歴（ログイン不要の公開閲覧では空）。様式２の検討経過は history_rows。"
+        ),
+    ]
+    allowed_events: Annotated[list[str], Field(description="呼び出した人がいま行える操作")]
+
+
+class ItemList(TypedDict):
+    items: list[ItemSummary]
+    total: int

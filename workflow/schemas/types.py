@@ -118,6 +118,16 @@ def choice_labels(enum_cls: type[Enum], sep: str = "（", end: str = "）") -> s
     return "、".join(f"{m.value}{sep}{m.label}{end}" for m in enum_cls)
 
 
+def enum_schema(enum_cls: type[Enum], description: str = "", *, nullable=False) -> dict:
+    """The document's view of a choice: every value, and each label in the description."""
+    labels = choice_labels(enum_cls, "=", "")
+    return {
+        "type": ["string", "null"] if nullable else "string",
+        "description": f"{description} ({labels})".strip(),
+        "enum": [m.value for m in enum_cls] + ([None] if nullable else []),
+    }
+
+
 def choice(
     enum_cls: type[Enum], description: str = "", *, message: str | None = None, nullable=False
 ) -> Any:
@@ -134,12 +144,7 @@ def choice(
         except (ValueError, TypeError):
             raise refuse(refused) from None
 
-    labels = choice_labels(enum_cls, "=", "")
-    schema: dict[str, Any] = {
-        "type": ["string", "null"] if nullable else "string",
-        "description": f"{description} ({labels})".strip(),
-        "enum": [m.value for m in enum_cls] + ([None] if nullable else []),
-    }
+    schema = enum_schema(enum_cls, description, nullable=nullable)
     # Typed Any for pydantic: the members pass through to the services as they are.
     return Annotated[Any, PlainValidator(parse), WithJsonSchema(schema)]
 
@@ -195,9 +200,8 @@ def day(*, required: str | None = None) -> Any:
         except WarekiError as exc:
             raise refuse(str(exc)) from None
 
-    return Annotated[
-        date | None, PlainValidator(parse), WithJsonSchema({"type": "string", "format": "date"})
-    ]
+    schema = {"type": "string" if required else ["string", "null"], "format": "date"}
+    return Annotated[date | None, PlainValidator(parse), WithJsonSchema(schema)]
 
 
 def clock_time() -> Any:
@@ -273,6 +277,27 @@ def rows(row: Any, *, max_rows: int = ROWS_MAX, **field: Any) -> Any:
     return Annotated[
         list[row], BeforeValidator(_none_is_no_rows), Field(max_length=max_rows, **field)
     ]
+
+
+# -- what answers are made of ---------------------------------------------------------------
+# The serializers build plain dicts (``TypedDict``s below each noun); these say what the strings
+# in them look like.
+
+
+def as_string(json_type: str = "string", nullable: bool = False, **schema: Any) -> Any:
+    """A value sent as it is, with the document's *schema* (``format``, ``description`` …)."""
+    type_ = [json_type, "null"] if nullable else json_type
+    return Annotated[Any, WithJsonSchema({"type": type_, **schema})]
+
+
+def enum_value(enum_cls: type[Enum], description: str = "", *, nullable=False) -> Any:
+    """A choice in an answer: its value."""
+    return Annotated[Any, WithJsonSchema(enum_schema(enum_cls, description, nullable=nullable))]
+
+
+IsoDate = as_string(format="date")  # YYYY-MM-DD
+IsoDateTime = as_string(format="date-time")  # UTC, ISO 8601
+Id = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": ID_MAX})]
 
 
 # -- pydantic's errors in the API's shape ------------------------------------------------------
