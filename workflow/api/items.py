@@ -26,8 +26,9 @@ from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.extensions import db
 from workflow.models import MeetingKind
 from workflow.permissions import can_fire_item_event, can_manage_public_comment
-from workflow.schemas.comments import OpinionCreate
+from workflow.schemas.comments import CommentOpinionList, OpinionCreate
 from workflow.schemas.events import ITEM_EVENT_BODIES, ClosePublicComment
+from workflow.schemas.items import ItemList
 from workflow.schemas.types import validate
 from workflow.services import items as item_service
 from workflow.services import public_comment
@@ -91,7 +92,8 @@ def index_items() -> ResponseReturnValue:
         page=query_int("page", 1),
         per_page=query_int("per_page", 50, maximum=200),
     )
-    return jsonify({"items": [item_summary(i) for i in rows], "total": total})
+    answer: ItemList = {"items": [item_summary(i) for i in rows], "total": total}
+    return jsonify(answer)
 
 
 @bp.get("/items/<int:item_id>")
@@ -191,7 +193,8 @@ def _process_for_reading(item_id: int):
 @bp.get("/items/<int:item_id>/public-comment/opinions")
 def list_comment_opinions(item_id: int) -> ResponseReturnValue:
     _item, process = _process_for_reading(item_id)
-    return jsonify({"opinions": [comment_opinion_json(o) for o in process.opinions]})
+    answer: CommentOpinionList = {"opinions": [comment_opinion_json(o) for o in process.opinions]}
+    return jsonify(answer)
 
 
 @bp.post("/items/<int:item_id>/public-comment/opinions")

@@ -26,7 +26,7 @@ from workflow.extensions import db
 from workflow.models import Item, Meeting, MeetingKind
 from workflow.permissions import can_manage_meetings, can_read_meeting
 from workflow.schemas.events import MEETING_EVENT_BODY
-from workflow.schemas.meetings import EntryCreate, MeetingCreate, OutcomeBody
+from workflow.schemas.meetings import EntryCreate, MeetingCreate, MeetingList, OutcomeBody
 from workflow.schemas.types import validate
 from workflow.services import meetings as meeting_service
 
@@ -75,7 +75,8 @@ def index_meetings() -> ResponseReturnValue:
     if fiscal_year:
         query = query.where(Meeting.fiscal_year == fiscal_year)
     rows = [m for m in db.session.scalars(query) if can_read_meeting(user, m)]
-    return jsonify({"meetings": [meeting_summary(m) for m in rows], "total": len(rows)})
+    answer: MeetingList = {"meetings": [meeting_summary(m) for m in rows], "total": len(rows)}
+    return jsonify(answer)
 
 
 @bp.get("/meetings/<int:meeting_id>")

@@ -1,5 +1,9 @@
 """One serializer per noun: rows → plain dicts in DOMAIN §3's field names (reused by search and UI).
 
+Each answer's shape is declared once, as a TypedDict in :mod:`workflow.schemas` (which the
+OpenAPI document is made from); the builders here fill it without validating it again, so a list
+of two hundred items costs no more than the dicts themselves.
+
 What a caller may see is decided by the permission functions: the opinions, attendance and
 outcome of a meeting appear only to those who may read its minutes, and the event history
 (names of staff, internal reasons) only to signed-in staff.
@@ -7,8 +11,8 @@ outcome of a meeting appear only to those who may read its minutes, and the even
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
 
 from sqlalchemy import select
 
@@ -23,6 +27,7 @@ from workflow.models import (
     User,
 )
 from workflow.permissions import can_read_meeting, can_read_minutes
+from workflow.schemas import comments, items, meetings
 from workflow.services import derived
 from workflow.states.machine import EVENT_LABELS
 
@@ -38,7 +43,7 @@ def iso(value: date | datetime | time | None) -> str | None:
     return value.isoformat()
 
 
-def item_summary(item: Item) -> dict[str, Any]:
+def item_summary(item: Item) -> items.ItemSummary:
     """An item in a list."""
     return {
         "id": item.id,
@@ -54,7 +59,7 @@ def item_summary(item: Item) -> dict[str, Any]:
     }
 
 
-def item_fields(item: Item) -> dict[str, Any]:
+def item_fields(item: Item) -> items.ItemFields:
     """The 様式２ fields as typed (``history_rows`` are DOMAIN's ``history``: 検討経過)."""
     return {
         "title": item.title,
@@ -96,7 +101,7 @@ def item_fields(item: Item) -> dict[str, Any]:
     }
 
 
-def opinion_json(opinion) -> dict[str, Any]:
+def opinion_json(opinion) -> meetings.Opinion:
     """○ opinion, → response, （→ follow-up）."""
     return {
         "opinion": opinion.opinion,
@@ -105,11 +110,11 @@ def opinion_json(opinion) -> dict[str, Any]:
     }
 
 
-def attendance_json(row) -> dict[str, Any]:
+def attendance_json(row) -> meetings.Attendance:
     return {"section": row.section_name, "deputy": row.deputy}
 
 
-def deliberation_json(entry: AgendaEntry, user: User | None) -> dict[str, Any]:
+def deliberation_json(entry: AgendaEntry, user: User | None) -> items.ItemDeliberation:
     """An item at one meeting; what was said only for those who may read the minutes."""
     meeting = entry.meeting
     said = can_read_minutes(user, meeting)
@@ -130,7 +135,7 @@ def deliberation_json(entry: AgendaEntry, user: User | None) -> dict[str, Any]:
     }
 
 
-def history_json(row: HistoryEvent) -> dict[str, Any]:
+def history_json(row: HistoryEvent) -> items.HistoryEvent:
     return {
         "event": row.event,
         "event_label": EVENT_LABELS.get(row.event, row.event),
@@ -143,7 +148,7 @@ def history_json(row: HistoryEvent) -> dict[str, Any]:
     }
 
 
-def public_comment_json(process: PublicComment) -> dict[str, Any]:
+def public_comment_json(process: PublicComment) -> comments.PublicCommentProcess:
     """The running (or finished) パブリックコメント of an item."""
     return {
         "status": process.status.value,
@@ -162,7 +167,7 @@ def public_comment_json(process: PublicComment) -> dict[str, Any]:
     }
 
 
-def comment_opinion_json(opinion: PublicCommentOpinion) -> dict[str, Any]:
+def comment_opinion_json(opinion: PublicCommentOpinion) -> comments.CommentOpinion:
     return {
         "number": opinion.number,
         "submitter_no": opinion.submitter_no,
@@ -174,15 +179,21 @@ def comment_opinion_json(opinion: PublicCommentOpinion) -> dict[str, Any]:
     }
 
 
-def item_json(item: Item, user: User | None) -> dict[str, Any]:
-    """Every field of the item, what the system derived, and what *user* may do with it."""
-    from workflow.services.items import allowed_events
+@dataclass(frozen=True, slots=True)
+class ItemReading:
+    """What the system derived about an item, cut to what one reader may see."""
 
-    # Read once; every derived field below is cut from the meetings *user* may see. The 関係課長会議
-    # fields come from the latest of those, and only where its minutes are readable.
+    entries: list[AgendaEntry]  # the agenda entries of the meetings the reader may see
+    section_managers_entry: AgendaEntry | None  # the latest 関係課長会議 of those…
+    section_managers_said: bool  # …and whether its minutes are readable
+    prior_opinions: list[derived.PriorMeeting]
+    history: list[HistoryEvent]  # the event history: staff only
+
+
+def read_item(item: Item, user: User | None) -> ItemReading:
+    """Gather, once, everything derived that :func:`item_json` shows *user*."""
     entries = [e for e in derived.item_entries(item) if can_read_meeting(user, e.meeting)]
     sm_entry = derived.section_managers_entry(item, entries=entries)
-    sm_said = sm_entry is not None and can_read_minutes(user, sm_entry.meeting)
     history = (
         db.session.scalars(
             select(HistoryEvent).where(HistoryEvent.item_id == item.id).order_by(HistoryEvent.id)
@@ -190,6 +201,25 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
         if user is not None
         else []
     )
+    return ItemReading(
+        entries=entries,
+        section_managers_entry=sm_entry,
+        section_managers_said=sm_entry is not None and can_read_minutes(user, sm_entry.meeting),
+        prior_opinions=[
+            group
+            for group in derived.prior_opinions(item, entries=entries)
+            if can_read_minutes(user, group.meeting)
+        ],
+        history=list(history),
+    )
+
+
+def item_json(item: Item, user: User | None) -> items.Item:
+    """Every field of the item, what the system derived, and what *user* may do with it."""
+    from workflow.services.items import allowed_events
+
+    seen = read_item(item, user)
+    sm_entry = seen.section_managers_entry if seen.section_managers_said else None
     process = item.comment_process
     return {
         "id": item.id,
@@ -200,11 +230,11 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
         "version": item.version,
         "created_at": iso(item.created_at),
         "updated_at": iso(item.updated_at),
-        "review_dates": {e.meeting.kind: iso(e.meeting.date) for e in entries},
+        "review_dates": {e.meeting.kind: iso(e.meeting.date) for e in seen.entries},
         "section_managers_attendance": (
-            [attendance_json(a) for a in sm_entry.attendance] if sm_said else []
+            [attendance_json(a) for a in sm_entry.attendance] if sm_entry else []
         ),
-        "section_managers_result": sm_entry.outcome_text if sm_said else None,
+        "section_managers_result": sm_entry.outcome_text if sm_entry else None,
         "prior_opinions": [
             {
                 "meeting_id": group.meeting.id,
@@ -214,17 +244,16 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
                 "opinions": [opinion_json(o) for o in group.opinions],
                 "outcome_text": group.outcome_text,
             }
-            for group in derived.prior_opinions(item, entries=entries)
-            if can_read_minutes(user, group.meeting)
+            for group in seen.prior_opinions
         ],
-        "deliberations": [deliberation_json(e, user) for e in entries],
+        "deliberations": [deliberation_json(e, user) for e in seen.entries],
         "public_comment_process": public_comment_json(process) if process else None,
-        "history": [history_json(row) for row in history],
+        "history": [history_json(row) for row in seen.history],
         "allowed_events": allowed_events(user, item),
     }
 
 
-def entry_json(entry: AgendaEntry, user: User | None) -> dict[str, Any]:
+def entry_json(entry: AgendaEntry, user: User | None) -> meetings.Entry:
     """One agenda entry of a meeting."""
     said = can_read_minutes(user, entry.meeting)
     return {
@@ -242,7 +271,7 @@ def entry_json(entry: AgendaEntry, user: User | None) -> dict[str, Any]:
     }
 
 
-def meeting_summary(meeting: Meeting) -> dict[str, Any]:
+def meeting_summary(meeting: Meeting) -> meetings.MeetingSummary:
     """A meeting in a list."""
     return {
         "id": meeting.id,
@@ -258,7 +287,7 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def meeting_json(meeting: Meeting, user: User | None) -> dict[str, Any]:
+def meeting_json(meeting: Meeting, user: User | None) -> meetings.Meeting:
     """The meeting, its agenda, and the events *user* may fire on it."""
     from workflow.services.meetings import allowed_meeting_events
 

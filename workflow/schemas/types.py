@@ -268,15 +268,18 @@ KIND_SCHEMA = {
 }
 
 
-def _none_is_no_rows(value: Any) -> Any:
-    return [] if value is None else value
-
-
 def rows(row: Any, *, max_rows: int = ROWS_MAX, **field: Any) -> Any:
     """A list of *row* (``null`` is no rows), at most *max_rows* long."""
-    return Annotated[
-        list[row], BeforeValidator(_none_is_no_rows), Field(max_length=max_rows, **field)
-    ]
+
+    def count(value: Any) -> Any:
+        if value is None:
+            return []
+        # Too many rows is one message, not one per row.
+        if isinstance(value, list) and len(value) > max_rows:
+            raise refuse(f"{max_rows}行以内にしてください（現在{len(value)}行）。")
+        return value
+
+    return Annotated[list[row], BeforeValidator(count), Field(max_length=max_rows, **field)]
 
 
 # -- what answers are made of ---------------------------------------------------------------
@@ -330,9 +333,6 @@ def _message(error: Mapping[str, Any], overrides: Mapping[str, str]) -> str:
             return NOT_TEXT
         case "list_type":
             return NOT_A_LIST
-        case "too_long":
-            ctx = error["ctx"]
-            return f"{ctx['max_length']}行以内にしてください（現在{ctx['actual_length']}行）。"
         case "model_type" | "model_attributes_type" | "dict_type":
             return NOT_AN_OBJECT
     return "正しい値を指定してください。"
