@@ -14,8 +14,10 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from sqlalchemy import select
 from typing_extensions import TypedDict
 
+from workflow.extensions import db
 from workflow.models import Section
 from workflow.schemas.comments import PublicCommentProcess
 from workflow.schemas.limits import (
@@ -44,6 +46,7 @@ from workflow.schemas.types import (
     flag,
     meeting_kind,
     refuse,
+    refuse_at,
     rows,
     text,
 )
@@ -64,10 +67,6 @@ HISTORY_ROWS_DOC = (
 
 
 def _section(value: Any) -> Section:
-    from sqlalchemy import select
-
-    from workflow.extensions import db
-
     if not isinstance(value, str | None):
         raise refuse(NOT_TEXT)
     name = check_text(value or "", NAME_MAX, required=True)
@@ -131,18 +130,9 @@ class Ordinance(Body):
     @model_validator(mode="after")
     def _no_change_without_kind(self) -> Ordinance:
         if self.kind == OrdinanceKind.NONE and self.change is not None:
-            raise_at("change", "条例等の種類が「なし」のときは、制定・改正等は指定できません。")
+            message = "条例等の種類が「なし」のときは、制定・改正等は指定できません。"
+            raise refuse_at("change", message)
         return self
-
-
-def raise_at(field: str, message: str) -> None:
-    """Refuse the model with *message* placed on *field* (for rules across fields)."""
-    from pydantic_core import InitErrorDetails, ValidationError
-
-    raise ValidationError.from_exception_data(
-        "chogi",
-        [InitErrorDetails(type=refuse(message), loc=(field,), input=None)],
-    )
 
 
 def _history_rows_schema(schema: dict[str, Any]) -> None:

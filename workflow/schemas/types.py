@@ -23,9 +23,12 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from workflow.errors import ValidationFailed
+from workflow.extensions import db
+from workflow.models import MeetingKind
+from workflow.pdf import fonts
 from workflow.schemas.limits import (
     ID_MAX,
     LINE_MAX,
@@ -35,6 +38,7 @@ from workflow.schemas.limits import (
     storable,
     too_long_message,
 )
+from workflow.wareki import WarekiError, parse_wareki
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -54,6 +58,13 @@ def refuse(message: str) -> PydanticCustomError:
     return PydanticCustomError("chogi", "{message}", {"message": message})
 
 
+def refuse_at(field: str, message: str) -> ValidationError:
+    """A model's refusal placed on one of its fields (for a rule across fields)."""
+    return ValidationError.from_exception_data(
+        "chogi", [InitErrorDetails(type=refuse(message), loc=(field,), input=None)]
+    )
+
+
 class Body(BaseModel):
     """A request body: unknown keys are refused, never silently dropped (a typo must show)."""
 
@@ -69,7 +80,7 @@ class Body(BaseModel):
 # -- text --------------------------------------------------------------------------------------
 
 
-def check_text(value: str, limit: int, *, required: bool = False, printable: bool = True) -> str:
+def check_text(value: str, limit: int, *, required: bool = False) -> str:
     """The one text rule: storable, trimmed, present if *required*, within *limit*, printable."""
     if not storable(value):
         raise refuse(UNSTORABLE_MESSAGE)
@@ -79,14 +90,11 @@ def check_text(value: str, limit: int, *, required: bool = False, printable: boo
         raise refuse(REQUIRED)
     if len(value) > limit:
         raise refuse(too_long_message(limit, len(value)))
-    if printable:
-        from workflow.pdf import fonts
-
-        try:
-            # Refuse at input what the official forms could never print (it would be tofu).
-            fonts.needs_fallback(value)
-        except fonts.UnprintableCharacterError as exc:
-            raise refuse(exc.message) from None
+    try:
+        # Refuse at input what the official forms could never print (it would be tofu).
+        fonts.needs_fallback(value)
+    except fonts.UnprintableCharacterError as exc:
+        raise refuse(exc.message) from None
     return value
 
 
@@ -184,7 +192,6 @@ ID = integer()
 
 def day(*, required: str | None = None) -> Any:
     """A date as YYYY-MM-DD or 和暦 (令和元年10月8日, R1.10.8); empty is None unless *required*."""
-    from workflow.wareki import WarekiError, parse_wareki
 
     def parse(value: Any) -> date | None:
         if value in (None, ""):
@@ -255,9 +262,6 @@ def meeting_kind(*, nullable: bool = False) -> Any:
 
 
 def _kind_exists(code_: str) -> bool:
-    from workflow.extensions import db
-    from workflow.models import MeetingKind
-
     return db.session.get(MeetingKind, code_) is not None
 
 
