@@ -58,6 +58,6 @@ def test_the_check_sees_what_it_forbids():
         "from . import test_views\n"
         "from tests.conftest import make_app\n"
         "from tests.support import login\n"
-        "from workflow.services.search import _first_window\n"
+        "from workflow.queries.search import _first_window\n"
     )
     assert len(wrong_imports(source)) == 5

@@ -20,6 +20,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
+from workflow.schemas.limits import ID_MAX
+
 log = logging.getLogger("workflow.security")
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -43,7 +45,7 @@ HEADERS = {
 # Two years, the HSTS preload list's own minimum; sent only when the app is served over HTTPS.
 HSTS = "max-age=63072000; includeSubDomains"
 # No row id goes past a 32-bit integer; PostgreSQL answers a larger one with an error, not "none".
-MAX_ID = 2**31 - 1
+MAX_ID = ID_MAX
 
 
 class RowIdConverter(IntegerConverter):

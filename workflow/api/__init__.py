@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from workflow.api.common import bp
 from workflow.errors import CONFLICT_MESSAGE, WorkflowError
 from workflow.extensions import csrf, db
+from workflow.schemas.errors import error_body
 
 PREFIX = "/api/v1"
 
@@ -33,7 +34,7 @@ def error_response(
     status: int, code: str, message: str, details: dict | None = None
 ) -> ResponseReturnValue:
     """The one error shape of the API."""
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response = jsonify(error_body(code, message, details))
     response.status_code = status
     if status == 401:
         challenge = 'Bearer realm="chogi"'

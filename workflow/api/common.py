@@ -7,7 +7,6 @@ Views read like this: ``user = require_user()``, ``item = readable_item(item_id)
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -19,11 +18,13 @@ from workflow.extensions import db
 from workflow.models import ApiToken, Item, Meeting, User
 from workflow.models._types import utcnow
 from workflow.permissions import can_read_item, can_read_meeting
+from workflow.schemas.limits import ID_MAX, QUERY_MAX, UNSTORABLE_MESSAGE, storable
+from workflow.schemas.types import integer, validate_value
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-# Ids beyond a 32-bit integer cannot exist; asking the database would be an error on PostgreSQL.
-MAX_ID = 2**31 - 1
+MAX_ID = ID_MAX
+VERSION = integer(nullable=True)
 # Record a token's last use at most this often: a write per request would serialise readers.
 _TOUCH_EVERY = timedelta(minutes=1)
 
@@ -126,41 +127,14 @@ def json_body() -> dict[str, Any]:
     return data
 
 
-def only_keys(data: Mapping[str, Any], allowed: set[str] | frozenset[str]) -> None:
-    """422 for keys the endpoint does not take (a typo must not be silently ignored)."""
-    unknown = [k for k in data if k not in allowed]
-    if unknown:
-        raise ValidationFailed(
-            f"この項目はありません: {'、'.join(unknown)}",
-            {k: ["この項目はありません。"] for k in unknown},
-        )
-
-
 def optional_version(data: dict[str, Any]) -> int | None:
     """Pop the ``version`` the client read (optional)."""
-    if "version" not in data or data["version"] is None:
-        data.pop("version", None)
-        return None
-    return int_value(data.pop("version"), "version")
+    return validate_value(VERSION, "version", data.pop("version", None))
 
 
 def int_value(value: Any, field: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
     """A JSON integer in range (booleans are not numbers here)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed.field(field, "整数で指定してください。")
-    if not minimum <= value <= maximum:
-        raise ValidationFailed.field(field, f"{minimum}以上{maximum}以下の整数で指定してください。")
-    return value
-
-
-def is_code(value: Any) -> bool:
-    """A code such as a meeting kind: a short string the database can compare."""
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= 40
-        and value.isprintable()
-        and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
-    )
+    return validate_value(integer(minimum, maximum), field, value)
 
 
 def query_int(name: str, default: int, *, maximum: int = MAX_ID) -> int:
@@ -173,11 +147,11 @@ def query_int(name: str, default: int, *, maximum: int = MAX_ID) -> int:
     return int_value(int(raw), name, maximum=maximum)
 
 
-def query_text(name: str, *, limit: int = 200) -> str:
+def query_text(name: str, *, limit: int = QUERY_MAX) -> str:
     """A text query parameter, stripped; characters no database stores are refused."""
     raw = request.args.get(name, "").strip()
     if len(raw) > limit:
         raise ValidationFailed.field(name, f"{limit}文字以内で指定してください。")
-    if any(ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF for ch in raw):
-        raise ValidationFailed.field(name, "使用できない文字（制御文字など）が含まれています。")
+    if not storable(raw, one_line=True):
+        raise ValidationFailed.field(name, UNSTORABLE_MESSAGE)
     return raw

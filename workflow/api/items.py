@@ -12,7 +12,6 @@ from workflow.api.common import (
     current_api_user,
     deny,
     json_body,
-    only_keys,
     optional_version,
     query_int,
     readable_item,
@@ -22,9 +21,12 @@ from workflow.api.serializers import comment_opinion_json, item_json, list_row_j
 from workflow.errors import Forbidden, NotFound, UnknownEvent, ValidationFailed
 from workflow.permissions import can_manage_public_comment, can_read_comment_opinions
 from workflow.queries.items import ItemFilter, count, list_rows
+from workflow.schemas.comments import CommentOpinionList, OpinionCreate
+from workflow.schemas.events import ITEM_EVENT_BODIES, ClosePublicComment
+from workflow.schemas.items import ItemList
+from workflow.schemas.types import validate
 from workflow.services import events, public_comment
 from workflow.services import items as item_service
-from workflow.services.item_fields import _date, _Errors
 from workflow.services.transaction import commit
 
 # Keys of an item response that are not 様式２ input: sent back in a PATCH, they are ignored,
@@ -47,30 +49,12 @@ READ_ONLY = frozenset(
     }
 )
 
-# The events fired here and the body each takes (besides ``version``).
-EVENT_PARAMS: dict[str, frozenset[str]] = {
-    "submit": frozenset(),
-    "return": frozenset({"reason"}),
-    "accept": frozenset(),
-    "withdraw": frozenset({"reason"}),
-    "submit_amendment": frozenset(),
-    "conclude": frozenset(),
-    "open_public_comment": frozenset(
-        {"published_on", "closes_on", "how_to_submit", "shortened_reason"}
-    ),
-    "close_public_comment": frozenset({"today"}),  # ``today`` only in TESTING
-    "publish_comment_results": frozenset({"changes_made"}),
-}
 MEETING_EVENTS = ("schedule", "unschedule", "record_outcome")
 
 
 def _form_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """Body → the mapping :func:`validate_item_fields` takes (``history_rows`` = ``history``)."""
-    data = {k: v for k, v in data.items() if k not in READ_ONLY}
-    if "history_rows" in data:
-        # GET gives the event history as ``history``: with ``history_rows`` present, that is it.
-        data["history"] = data.pop("history_rows")
-    return data
+    """Body → the 様式２ mapping the services check (:class:`workflow.schemas.items.ItemInput`)."""
+    return {k: v for k, v in data.items() if k not in READ_ONLY}
 
 
 @bp.post("/items")
@@ -90,7 +74,11 @@ def index_items() -> ResponseReturnValue:
     page = query_int("page", 1)
     per_page = query_int("per_page", 50, maximum=200)
     rows = list_rows(user, item_filter, offset=(page - 1) * per_page, limit=per_page)
-    return jsonify({"items": [list_row_json(r) for r in rows], "total": count(user, item_filter)})
+    answer: ItemList = {
+        "items": [list_row_json(r) for r in rows],
+        "total": count(user, item_filter),
+    }
+    return jsonify(answer)
 
 
 @bp.get("/items/<int:item_id>")
@@ -115,62 +103,37 @@ def update_item(item_id: int) -> ResponseReturnValue:
 @bp.post("/items/<int:item_id>/events/<event>")
 def fire_item_event(item_id: int, event: str) -> ResponseReturnValue:
     user = require_user()
-    if event not in EVENT_PARAMS:
+    if event not in ITEM_EVENT_BODIES:
         where = (
             "会議の議題（/api/v1/meetings/{id}/entries）で行ってください。"
             if event in MEETING_EVENTS
-            else "次のいずれかを指定してください: " + "、".join(EVENT_PARAMS)
+            else "次のいずれかを指定してください: " + "、".join(ITEM_EVENT_BODIES)
         )
         raise UnknownEvent(
             f"案件の操作「{event[:40]}」はここではできません。{where}",
-            {"events": list(EVENT_PARAMS)},
+            {"events": list(ITEM_EVENT_BODIES)},
         )
     item = readable_item(item_id)
-    data = json_body()
-    version = optional_version(data)
-    only_keys(data, EVENT_PARAMS[event])
-    events.fire_item_event(user, item, event, version=version, **_event_params(event, data))
+    body = validate(ITEM_EVENT_BODIES[event], json_body())
+    events.fire_item_event(user, item, event, version=body.version, **_event_params(event, body))
     commit()
     return jsonify(item_json(item, user))
 
 
-def _event_params(event: str, data: dict[str, Any]) -> dict[str, Any]:
+def _event_params(event: str, body) -> dict[str, Any]:
     """The body as the event's service takes it (see workflow.services.events.ITEM_EVENTS)."""
-    match event:
-        case "return" | "withdraw":
-            return {"reason": _reason(data)}
-        case "open_public_comment":
-            return {
-                "published_on": data.get("published_on"),
-                "closes_on": data.get("closes_on"),
-                "how_to_submit": data.get("how_to_submit"),
-                "shortened_reason": data.get("shortened_reason") or "",
-            }
-        case "close_public_comment":
-            return {"on": _test_today(data)}
-        case "publish_comment_results":
-            return {"changes_made": data.get("changes_made") or ""}
-    return {}
+    if event == "close_public_comment":
+        return {"on": _test_today(body)}
+    return {name: getattr(body, name) for name in type(body).model_fields if name != "version"}
 
 
-def _reason(data: dict[str, Any]) -> str:
-    reason = data.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise ValidationFailed.field("reason", "理由は文字列で入力してください。")
-    return reason or ""
-
-
-def _test_today(data: dict[str, Any]):
+def _test_today(body: ClosePublicComment):
     """``today`` lets tests close a period on a chosen day; in production the city's today."""
-    if "today" not in data:
+    if "today" not in body.model_fields_set:
         return None
     if not current_app.testing:
         raise ValidationFailed.field("today", "この項目は指定できません。")
-    errors = _Errors()
-    day = _date(errors, "today", data["today"])
-    if errors.fields:
-        raise ValidationFailed("日付に誤りがあります。", errors.fields)
-    return day
+    return body.today
 
 
 # -- パブリックコメント: opinions ------------------------------------------------------------
@@ -189,7 +152,8 @@ def _process_for_reading(item_id: int):
 @bp.get("/items/<int:item_id>/public-comment/opinions")
 def list_comment_opinions(item_id: int) -> ResponseReturnValue:
     _item, process = _process_for_reading(item_id)
-    return jsonify({"opinions": [comment_opinion_json(o) for o in process.opinions]})
+    answer: CommentOpinionList = {"opinions": [comment_opinion_json(o) for o in process.opinions]}
+    return jsonify(answer)
 
 
 @bp.post("/items/<int:item_id>/public-comment/opinions")
@@ -198,19 +162,13 @@ def add_comment_opinion(item_id: int) -> ResponseReturnValue:
     item = readable_item(item_id)
     if not can_manage_public_comment(user):
         raise Forbidden("パブリックコメントの操作は庁議事務局だけが行えます。")
-    data = json_body()
-    only_keys(data, {"summary", "submitter_kind", "submitter_no"})
-    submitter_no = data.get("submitter_no")
-    if submitter_no is not None and (
-        isinstance(submitter_no, bool) or not isinstance(submitter_no, int) or submitter_no > 9999
-    ):
-        raise ValidationFailed.field("submitter_no", "提出者番号は1以上9999以下の整数です。")
+    body = validate(OpinionCreate, json_body())
     opinion = public_comment.add_opinion(
         user,
         item,
-        summary=data.get("summary"),
-        submitter_kind=data.get("submitter_kind") or "",
-        submitter_no=submitter_no,
+        summary=body.summary,
+        submitter_kind=body.submitter_kind,
+        submitter_no=body.submitter_no,
     )
     commit()
     return jsonify(comment_opinion_json(opinion)), 201

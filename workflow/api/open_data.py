@@ -18,20 +18,8 @@ from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, Opinion
 from workflow.models.meeting import meeting_title
 from workflow.permissions import readable_items, readable_minutes
 from workflow.queries.search import search_items
+from workflow.schemas.open_data import MINUTES_COLUMNS
 from workflow.states.states import Outcome
-
-MINUTES_COLUMNS = (
-    "meeting_id",
-    "meeting",
-    "kind",
-    "date",
-    "item_id",
-    "item",
-    "opinion",
-    "response",
-    "follow_up",
-    "outcome",
-)
 
 
 @bp.get("/search")

@@ -1,5 +1,9 @@
 """One serializer per noun: rows → plain dicts in DOMAIN §3's field names (reused by search and UI).
 
+Each answer's shape is declared once, as a TypedDict in :mod:`workflow.schemas` (which the
+OpenAPI document is made from); the builders here fill it without validating it again, so a list
+of two hundred items costs no more than the dicts themselves.
+
 What a caller may see is decided by the permission functions: the opinions, attendance and
 outcome of a meeting appear only to those who may read its minutes, and the event history
 (names of staff, internal reasons) only to signed-in staff.
@@ -8,7 +12,6 @@ outcome of a meeting appear only to those who may read its minutes, and the even
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
 
 from workflow.models import (
     AgendaEntry,
@@ -21,6 +24,7 @@ from workflow.models import (
 )
 from workflow.permissions import can_read_minutes
 from workflow.queries.item_view import item_view
+from workflow.schemas import comments, items, meetings
 from workflow.states.machine import EVENT_LABELS
 
 
@@ -35,7 +39,7 @@ def iso(value: date | datetime | time | None) -> str | None:
     return value.isoformat()
 
 
-def item_summary(item: Item) -> dict[str, Any]:
+def item_summary(item: Item) -> items.ItemSummary:
     """An item in a list."""
     return {
         "id": item.id,
@@ -51,8 +55,8 @@ def item_summary(item: Item) -> dict[str, Any]:
     }
 
 
-def list_row_json(row) -> dict[str, Any]:
-    """A row of the item list (:data:`workflow.queries.items.LIST_COLUMNS`): as :func:`item_summary`."""
+def list_row_json(row) -> items.ItemSummary:
+    """A row of the item list (:data:`workflow.queries.items.LIST_COLUMNS`), as :func:`item_summary`."""
     return {
         "id": row.id,
         "title": row.title,
@@ -67,7 +71,7 @@ def list_row_json(row) -> dict[str, Any]:
     }
 
 
-def item_fields(item: Item) -> dict[str, Any]:
+def item_fields(item: Item) -> items.ItemFields:
     """The 様式２ fields as typed (``history_rows`` are DOMAIN's ``history``: 検討経過)."""
     return {
         "title": item.title,
@@ -109,7 +113,7 @@ def item_fields(item: Item) -> dict[str, Any]:
     }
 
 
-def opinion_json(opinion) -> dict[str, Any]:
+def opinion_json(opinion) -> meetings.Opinion:
     """○ opinion, → response, （→ follow-up）."""
     return {
         "opinion": opinion.opinion,
@@ -118,11 +122,11 @@ def opinion_json(opinion) -> dict[str, Any]:
     }
 
 
-def attendance_json(row) -> dict[str, Any]:
+def attendance_json(row) -> meetings.Attendance:
     return {"section": row.section_name, "deputy": row.deputy}
 
 
-def deliberation_json(entry: AgendaEntry, user: User | None) -> dict[str, Any]:
+def deliberation_json(entry: AgendaEntry, user: User | None) -> items.ItemDeliberation:
     """An item at one meeting; what was said only for those who may read the minutes."""
     meeting = entry.meeting
     said = can_read_minutes(user, meeting)
@@ -143,7 +147,7 @@ def deliberation_json(entry: AgendaEntry, user: User | None) -> dict[str, Any]:
     }
 
 
-def history_json(row: HistoryEvent) -> dict[str, Any]:
+def history_json(row: HistoryEvent) -> items.HistoryEvent:
     return {
         "event": row.event,
         "event_label": EVENT_LABELS.get(row.event, row.event),
@@ -156,7 +160,7 @@ def history_json(row: HistoryEvent) -> dict[str, Any]:
     }
 
 
-def public_comment_json(process: PublicComment) -> dict[str, Any]:
+def public_comment_json(process: PublicComment) -> comments.PublicCommentProcess:
     """The running (or finished) パブリックコメント of an item."""
     return {
         "status": process.status.value,
@@ -175,7 +179,7 @@ def public_comment_json(process: PublicComment) -> dict[str, Any]:
     }
 
 
-def comment_opinion_json(opinion: PublicCommentOpinion) -> dict[str, Any]:
+def comment_opinion_json(opinion: PublicCommentOpinion) -> comments.CommentOpinion:
     return {
         "number": opinion.number,
         "submitter_no": opinion.submitter_no,
@@ -187,11 +191,11 @@ def comment_opinion_json(opinion: PublicCommentOpinion) -> dict[str, Any]:
     }
 
 
-def item_json(item: Item, user: User | None) -> dict[str, Any]:
+def item_json(item: Item, user: User | None) -> items.Item:
     """Every field of the item, what the system derived, and what *user* may do with it."""
     from workflow.services.items import allowed_events
 
-    view = item_view(user, item)
+    view = item_view(user, item)  # as the item page and 様式２ show it to *user*
     sm_entry = view.section_managers
     process = item.comment_process
     return {
@@ -226,7 +230,7 @@ def item_json(item: Item, user: User | None) -> dict[str, Any]:
     }
 
 
-def entry_json(entry: AgendaEntry, user: User | None) -> dict[str, Any]:
+def entry_json(entry: AgendaEntry, user: User | None) -> meetings.Entry:
     """One agenda entry of a meeting."""
     said = can_read_minutes(user, entry.meeting)
     return {
@@ -244,7 +248,7 @@ def entry_json(entry: AgendaEntry, user: User | None) -> dict[str, Any]:
     }
 
 
-def meeting_summary(meeting: Meeting) -> dict[str, Any]:
+def meeting_summary(meeting: Meeting) -> meetings.MeetingSummary:
     """A meeting in a list."""
     return {
         "id": meeting.id,
@@ -260,7 +264,7 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def meeting_json(meeting: Meeting, user: User | None) -> dict[str, Any]:
+def meeting_json(meeting: Meeting, user: User | None) -> meetings.Meeting:
     """The meeting, its agenda, and the events *user* may fire on it."""
     from workflow.services.meetings import allowed_meeting_events
 

@@ -1,7 +1,7 @@
 """Validators every form shares, with the same Japanese messages the services give.
 
-The services check the same limits (workflow.services.item_fields); checking them in the form
-as well puts the message beside the field before anything reaches the database.
+The limits are those of workflow.schemas.limits, which the services check too; checking them in
+the form as well puts the message beside the field before anything reaches the database.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 from wtforms import Field, Form
 from wtforms.validators import NumberRange, ValidationError
 
-from workflow.services.item_fields import _UNSTORABLE
-
-MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer cannot exist; PostgreSQL refuses to compare them
+from workflow.schemas.limits import ID_MAX, UNSTORABLE_MESSAGE, too_long_message
+from workflow.schemas.limits import storable as storable_text
 
 
 class MaxLength:
@@ -25,17 +24,15 @@ class MaxLength:
     def __call__(self, form: Form, field: Field) -> None:
         value = field.data or ""
         if isinstance(value, str) and len(value) > self.limit:
-            raise ValidationError(
-                f"{self.limit}文字以内で入力してください（現在{len(value)}文字）。"
-            )
+            raise ValidationError(too_long_message(self.limit, len(value)))
 
 
 def storable(form: Form, field: Field) -> None:
     """No NUL (PostgreSQL cannot store it) and no lone surrogate (not encodable as UTF-8)."""
-    if isinstance(field.data, str) and _UNSTORABLE.search(field.data):
-        raise ValidationError("使用できない文字（制御文字など）が含まれています。")
+    if isinstance(field.data, str) and not storable_text(field.data):
+        raise ValidationError(UNSTORABLE_MESSAGE)
 
 
 def an_id() -> NumberRange:
     """A row id: a positive 32-bit integer."""
-    return NumberRange(1, MAX_ID, "正しい番号を指定してください。")
+    return NumberRange(1, ID_MAX, "正しい番号を指定してください。")

@@ -8,8 +8,7 @@ from wtforms.validators import DataRequired
 
 from workflow.forms._choices import options
 from workflow.forms._validators import MaxLength
-from workflow.services.item_fields import LINE_MAX, TEXT_MAX
-from workflow.services.public_comment import SUBMITTER_KIND_MAX
+from workflow.schemas.limits import LINE_MAX, REASON_MAX, SUBMITTER_KIND_MAX, TEXT_MAX
 from workflow.states.states import Handling
 
 
@@ -23,12 +22,12 @@ class OpenForm(FlaskForm):
     )
     how_to_submit = TextAreaField(
         "意見の提出方法",
-        validators=[DataRequired("提出方法を入力してください。"), MaxLength(2000)],
+        validators=[DataRequired("提出方法を入力してください。"), MaxLength(REASON_MAX)],
     )
     shortened_reason = TextAreaField(
         "30日未満とする理由",
         description="意見提出期間が公示日から30日未満のときだけ入力します（行政手続法第40条第1項）。",
-        validators=[MaxLength(2000)],
+        validators=[MaxLength(REASON_MAX)],
     )
 
 

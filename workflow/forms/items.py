@@ -26,13 +26,16 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from workflow.forms._choices import options
 from workflow.forms._validators import MaxLength
 from workflow.models import Item, MeetingKind
-from workflow.services.item_fields import (
+from workflow.schemas.limits import (
+    CODE_MAX,
     LINE_MAX,
     NAME_MAX,
-    STANDARD_DETAIL_HEADINGS,
+    POLICY_REF_MAX,
+    REASON_MAX,
     TEXT_MAX,
     TITLE_MAX,
 )
+from workflow.services.item_fields import STANDARD_DETAIL_HEADINGS
 from workflow.states.states import (
     CoordinationStatus,
     CouncilChannel,
@@ -100,8 +103,8 @@ class ItemForm(FlaskForm):
     bureau = StringField("局・区", validators=[MaxLength(NAME_MAX)])
     division = StringField("部", validators=[MaxLength(NAME_MAX)])
     contact = StringField("担当者", validators=[MaxLength(NAME_MAX)])
-    extension = StringField("内線", validators=[MaxLength(40)])
-    policy_ref = StringField("施策番号及び実施計画事業名", validators=[MaxLength(400)])
+    extension = StringField("内線", validators=[MaxLength(CODE_MAX)])
+    policy_ref = StringField("施策番号及び実施計画事業名", validators=[MaxLength(POLICY_REF_MAX)])
     in_implementation_plan = RadioField(
         "実施計画の位置付け", choices=options(YES_NO), default="no", validate_choice=False
     )
@@ -335,7 +338,7 @@ class ReasonForm(FlaskForm):
 
     version = HiddenField()
     reason = TextAreaField(
-        "理由", validators=[DataRequired("理由を入力してください。"), MaxLength(2000)]
+        "理由", validators=[DataRequired("理由を入力してください。"), MaxLength(REASON_MAX)]
     )
 
 

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, ValidationError
 
 from workflow.forms._choices import options
 from workflow.forms._validators import MaxLength, an_id
-from workflow.services.item_fields import LINE_MAX, NAME_MAX, TEXT_MAX
+from workflow.schemas.limits import LINE_MAX, NAME_MAX, TEXT_MAX
 from workflow.states.states import Outcome
 from workflow.wareki import WarekiError, parse_wareki
 

@@ -13,6 +13,7 @@ from workflow.models._types import UTCDateTime, enum_type
 from workflow.models.item import Item
 from workflow.models.meeting import Meeting
 from workflow.models.meeting_kind import MeetingKind
+from workflow.schemas.limits import NAME_MAX
 from workflow.states.states import Outcome
 
 
@@ -33,7 +34,7 @@ class AgendaEntry(db.Model):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    presenter: Mapped[str] = mapped_column(String(100), default="")  # a job title: 企画部長
+    presenter: Mapped[str] = mapped_column(String(NAME_MAX), default="")  # a job title: 企画部長
     special_notes: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[Outcome | None] = mapped_column(enum_type(Outcome, "outcome"))
     forward_to: Mapped[str | None] = mapped_column(ForeignKey("meeting_kinds.code"))
@@ -90,7 +91,7 @@ class Attendance(db.Model):
         ForeignKey("agenda_entries.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer)
-    section_name: Mapped[str] = mapped_column(String(100))
+    section_name: Mapped[str] = mapped_column(String(NAME_MAX))
     deputy: Mapped[bool] = mapped_column(Boolean, default=False)
 
     entry: Mapped[AgendaEntry] = relationship(back_populates="attendance")

@@ -21,6 +21,7 @@ from workflow.extensions import db
 from workflow.models._types import UTCDateTime, enum_type, utcnow
 from workflow.models.meeting_kind import MeetingKind
 from workflow.models.section import Section
+from workflow.schemas.limits import CODE_MAX, LINE_MAX, NAME_MAX, POLICY_REF_MAX, TITLE_MAX
 from workflow.states.states import (
     CoordinationStatus,
     CouncilChannel,
@@ -64,33 +65,33 @@ class Item(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # -- 様式２, front side ---------------------------------------------------------------------
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
     applied_on: Mapped[date | None] = mapped_column(Date)
     target_kind: Mapped[str | None] = mapped_column(ForeignKey("meeting_kinds.code"))
     section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"), index=True)
-    bureau: Mapped[str] = mapped_column(String(100), default="")
-    division: Mapped[str] = mapped_column(String(100), default="")
-    contact: Mapped[str] = mapped_column(String(100), default="")
-    extension: Mapped[str] = mapped_column(String(40), default="")
-    policy_ref: Mapped[str] = mapped_column(String(400), default="")
+    bureau: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    division: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    contact: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    extension: Mapped[str] = mapped_column(String(CODE_MAX), default="")
+    policy_ref: Mapped[str] = mapped_column(String(POLICY_REF_MAX), default="")
     in_implementation_plan: Mapped[bool] = mapped_column(Boolean, default=False)
     summary: Mapped[str] = mapped_column(Text, default="")
     public_comment_planned: Mapped[bool] = mapped_column(Boolean, default=False)
-    public_comment_period_text: Mapped[str] = mapped_column(String(200), default="")
+    public_comment_period_text: Mapped[str] = mapped_column(String(LINE_MAX), default="")
     press_release: Mapped[PressRelease] = mapped_column(
         enum_type(PressRelease, "press_release"), default=PressRelease.NONE
     )
     council_channel: Mapped[CouncilChannel] = mapped_column(
         enum_type(CouncilChannel, "council_channel"), default=CouncilChannel.NONE
     )
-    council_timing: Mapped[str] = mapped_column(String(200), default="")
+    council_timing: Mapped[str] = mapped_column(String(LINE_MAX), default="")
     ordinance_kind: Mapped[OrdinanceKind] = mapped_column(
         enum_type(OrdinanceKind, "ordinance_kind"), default=OrdinanceKind.NONE
     )
     ordinance_change: Mapped[OrdinanceChange | None] = mapped_column(
         enum_type(OrdinanceChange, "ordinance_change")
     )
-    ordinance_council_submission: Mapped[str] = mapped_column(String(200), default="")
+    ordinance_council_submission: Mapped[str] = mapped_column(String(LINE_MAX), default="")
     advisory_body: Mapped[bool] = mapped_column(Boolean, default=False)
     personal_info_use: Mapped[bool] = mapped_column(Boolean, default=False)
     schedule_notes: Mapped[str] = mapped_column(Text, default="")
@@ -147,8 +148,8 @@ class ItemHistoryRow(_ItemPart, db.Model):
 
     __tablename__ = "item_history_rows"
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    when: Mapped[str] = mapped_column(String(100), default="")
-    meeting: Mapped[str] = mapped_column(String(200), default="")
+    when: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    meeting: Mapped[str] = mapped_column(String(LINE_MAX), default="")
     content: Mapped[str] = mapped_column(Text, default="")
     item: Mapped[Item] = relationship(back_populates="history_rows")
 
@@ -158,7 +159,7 @@ class ItemCoordination(_ItemPart, db.Model):
 
     __tablename__ = "item_coordination"
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    department: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str] = mapped_column(String(NAME_MAX))
     content: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[CoordinationStatus] = mapped_column(
         enum_type(CoordinationStatus, "coordination_status"), default=CoordinationStatus.NOT_STARTED
@@ -171,7 +172,7 @@ class ItemDetail(_ItemPart, db.Model):
 
     __tablename__ = "item_details"
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    heading: Mapped[str] = mapped_column(String(200))
+    heading: Mapped[str] = mapped_column(String(LINE_MAX))
     body: Mapped[str] = mapped_column(Text, default="")
     item: Mapped[Item] = relationship(back_populates="details")
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from workflow.extensions import db
 from workflow.models._types import UTCDateTime, enum_type, utcnow
 from workflow.models.meeting_kind import MeetingKind
+from workflow.schemas.limits import LINE_MAX, NAME_MAX
 from workflow.states.states import MeetingStatus
 from workflow.wareki import to_fullwidth_digits
 
@@ -36,14 +37,14 @@ class Meeting(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(ForeignKey("meeting_kinds.code"), index=True)
     # A meeting held together with another body: 「ＩＣＴ戦略調整会議」 in 「…兼関係課長会議」.
-    joint_name: Mapped[str] = mapped_column(String(100), default="")
+    joint_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     number: Mapped[int] = mapped_column(Integer)
     fiscal_year: Mapped[int] = mapped_column(Integer, index=True)
     date: Mapped[date] = mapped_column(Date, index=True)
     start_time: Mapped[time | None] = mapped_column(Time)
     end_time: Mapped[time | None] = mapped_column(Time)
-    venue: Mapped[str] = mapped_column(String(200), default="")
-    chair: Mapped[str] = mapped_column(String(100), default="")
+    venue: Mapped[str] = mapped_column(String(LINE_MAX), default="")
+    chair: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     status: Mapped[MeetingStatus] = mapped_column(
         enum_type(MeetingStatus, "meeting_status"), default=MeetingStatus.PLANNED, index=True
     )

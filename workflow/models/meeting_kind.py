@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.extensions import db
+from workflow.schemas.limits import CODE_MAX
 
 # (code, name, level, sort_order). The migration seeds the same rows; a test holds them equal.
 DEFAULT_KINDS: tuple[tuple[str, str, int, int], ...] = (
@@ -21,7 +22,7 @@ class MeetingKind(db.Model):
     __tablename__ = "meeting_kinds"
     __table_args__ = (CheckConstraint("level >= 1", name="level_positive"),)
 
-    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    code: Mapped[str] = mapped_column(String(CODE_MAX), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     level: Mapped[int]
     sort_order: Mapped[int] = mapped_column(unique=True)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from workflow.extensions import db
 from workflow.models._types import enum_type
 from workflow.models.item import Item
+from workflow.schemas.limits import SUBMITTER_KIND_MAX
 from workflow.states.states import Handling, PublicCommentStatus
 
 
@@ -77,7 +78,9 @@ class PublicCommentOpinion(db.Model):
     number: Mapped[int] = mapped_column(Integer)  # n in …/opinions/{n}
     # Opinions sent by one person or body share a submitter number (to count 提出者数).
     submitter_no: Mapped[int] = mapped_column(Integer, default=1)
-    submitter_kind: Mapped[str] = mapped_column(String(50), default="")  # 個人 / 団体 / 事業者
+    submitter_kind: Mapped[str] = mapped_column(
+        String(SUBMITTER_KIND_MAX), default=""
+    )  # 個人 / 団体 / 事業者
     summary: Mapped[str] = mapped_column(Text)
     city_view: Mapped[str] = mapped_column(Text, default="")  # 市の考え方
     handling: Mapped[Handling | None] = mapped_column(enum_type(Handling, "handling"))

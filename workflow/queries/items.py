@@ -24,6 +24,7 @@ from workflow.extensions import db
 from workflow.models import Item, MeetingKind, SearchDocument, Section, User
 from workflow.permissions import readable_items
 from workflow.queries.search import check_query
+from workflow.schemas.limits import CODE_MAX, NAME_MAX, NUMBER_MAX, is_code, storable
 from workflow.search_index import fold
 from workflow.states.states import ItemStatus
 
@@ -112,19 +113,19 @@ def _status(raw: str) -> ItemStatus:
 
 
 def _kind(raw: str) -> str:
-    if len(raw) > 40 or not raw.isprintable() or db.session.get(MeetingKind, raw) is None:
-        raise ValidationFailed.field("kind", f"会議の種類「{raw[:40]}」はありません。")
+    if not is_code(raw) or db.session.get(MeetingKind, raw) is None:
+        raise ValidationFailed.field("kind", f"会議の種類「{raw[:CODE_MAX]}」はありません。")
     return raw
 
 
 def _section(raw: str) -> str:
-    if not raw.isprintable() or len(raw) > 100 or _section_id(raw) is None:
-        raise ValidationFailed.field("section", f"課「{raw[:100]}」は登録されていません。")
+    if len(raw) > NAME_MAX or not storable(raw, one_line=True) or _section_id(raw) is None:
+        raise ValidationFailed.field("section", f"課「{raw[:NAME_MAX]}」は登録されていません。")
     return raw
 
 
 def _fiscal_year(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 9999):
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= NUMBER_MAX):
         raise ValidationFailed.field(
             "fiscal_year", "年度は西暦の年（例: 2019）で指定してください。"
         )
@@ -155,7 +156,7 @@ def filter_clauses(user: User | None, f: ItemFilter) -> list[ColumnElement[bool]
     if f.fiscal_year:
         start = date(f.fiscal_year, 4, 1)
         clauses.append(Item.applied_on >= start)
-        if f.fiscal_year < 9999:
+        if f.fiscal_year < NUMBER_MAX:
             clauses.append(Item.applied_on < date(f.fiscal_year + 1, 4, 1))
     if f.mine:
         section_id = getattr(user, "section_id", None) if user is not None else None

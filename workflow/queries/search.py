@@ -33,6 +33,7 @@ from workflow.errors import ValidationFailed
 from workflow.extensions import db
 from workflow.models import Item, Meeting, SearchDocument, User
 from workflow.permissions import readable_items, readable_minutes, reads_everything
+from workflow.schemas.limits import QUERY_MAX, UNSTORABLE_MESSAGE, storable, too_long_message
 from workflow.search_index import (
     FTS_TABLE,
     GRAMS_FUNCTION,
@@ -45,7 +46,7 @@ from workflow.search_index import (
 )
 
 SNIPPET_RADIUS = 40
-MAX_QUERY_LENGTH = 200
+MAX_QUERY_LENGTH = QUERY_MAX
 # What a hit's ``field`` may be, in the order an item's texts are searched (DOMAIN §3's labels).
 SEARCH_FIELDS = {
     "title": "案件名",
@@ -78,7 +79,6 @@ SEARCH_SECONDS = 5.0
 COMMON_SHARE = 0.01
 TOO_LONG = "検索に時間がかかりすぎたため中止しました。語を長くするか、別の語で検索してください。"
 _SPACE = re.compile(r"\s+")
-_UNSTORABLE = re.compile(r"[\x00-\x1f\ud800-\udfff]")
 _FTS = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 _GRAMS = table(GRAMS_TABLE, column("rowid"), column(GRAMS_TABLE))
 
@@ -122,11 +122,9 @@ def check_query(q: str) -> str:
     """The query stripped; a Japanese :class:`ValidationFailed` when no database could take it."""
     q = q.strip()
     if len(q) > MAX_QUERY_LENGTH:
-        raise ValidationFailed.field(
-            "q", f"検索語は{MAX_QUERY_LENGTH}文字以内で入力してください（現在{len(q)}文字）。"
-        )
-    if _UNSTORABLE.search(q):
-        raise ValidationFailed.field("q", "使用できない文字（制御文字など）が含まれています。")
+        raise ValidationFailed.field("q", "検索語は" + too_long_message(MAX_QUERY_LENGTH, len(q)))
+    if not storable(q, one_line=True):
+        raise ValidationFailed.field("q", UNSTORABLE_MESSAGE)
     return q
 
 

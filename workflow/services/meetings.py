@@ -13,7 +13,8 @@ from workflow.extensions import db
 from workflow.models import AgendaEntry, Attendance, Item, Meeting, MeetingKind, Opinion, User
 from workflow.models._types import utcnow
 from workflow.permissions import can_manage_meetings
-from workflow.services.item_fields import LINE_MAX, NAME_MAX, ROWS_MAX, TEXT_MAX, _Errors, _text
+from workflow.schemas.meetings import Deliberation, MeetingCreate, Presenter
+from workflow.schemas.types import validate, validate_value
 from workflow.services.items import authorize, check_version, fire_item
 from workflow.states.machine import fire
 from workflow.states.states import MeetingStatus, Outcome
@@ -45,12 +46,19 @@ def create_meeting(
 ) -> Meeting:
     """Create a planned meeting; 第N回 is counted per kind per 年度 unless *number* is given."""
     _require_secretariat(actor)
-    errors = _Errors()
-    chair = _text(errors, "chair", chair, NAME_MAX)
-    venue = _text(errors, "venue", venue, LINE_MAX)
-    joint_name = _text(errors, "joint_name", joint_name, NAME_MAX)
-    if errors.fields:
-        raise ValidationFailed("会議の入力に誤りがあります。", errors.fields)
+    body = validate(
+        MeetingCreate,
+        {
+            "kind": kind,
+            "date": date_,
+            "number": number,
+            "chair": chair,
+            "venue": venue,
+            "start_time": start_time,
+            "joint_name": joint_name,
+        },
+        message="会議の入力に誤りがあります。",
+    )
     kind_row = db.session.get(MeetingKind, kind)
     if kind_row is None:
         raise ValidationFailed.field("kind", f"会議の種類「{kind}」はありません。")
@@ -63,8 +71,6 @@ def create_meeting(
             select(func.max(Meeting.number)).where(Meeting.kind == kind, Meeting.fiscal_year == fy)
         )
         number = (last or 0) + 1
-    elif number < 1:
-        raise ValidationFailed.field("number", "回数は1以上の整数で指定してください。")
     elif db.session.scalar(taken) is not None:
         raise ValidationFailed.field(
             "number", f"この年度の第{number}回{kind_row.name}はすでに登録されています。"
@@ -74,11 +80,11 @@ def create_meeting(
         kind_row=kind_row,
         number=number,
         fiscal_year=fy,
-        date=date_,
-        chair=chair,
-        venue=venue,
-        start_time=start_time,
-        joint_name=joint_name,
+        date=body.date,
+        chair=body.chair,
+        venue=body.venue,
+        start_time=body.start_time,
+        joint_name=body.joint_name,
     )
     db.session.add(meeting)
     db.session.flush()
@@ -97,10 +103,9 @@ def schedule(
 ) -> AgendaEntry:
     """Put an accepted item on a planned meeting of the kind it awaits."""
     authorize(actor, item, "schedule", version)
-    errors = _Errors()
-    presenter = _text(errors, "presenter", presenter, NAME_MAX)
-    if errors.fields:
-        raise ValidationFailed("説明者の入力に誤りがあります。", errors.fields)
+    presenter = validate_value(
+        Presenter, "presenter", presenter, message="説明者の入力に誤りがあります。"
+    )
     entry = AgendaEntry(item=item, presenter=presenter)
 
     def add_to_agenda() -> None:
@@ -191,51 +196,23 @@ def record_deliberation(
 
 
 def validate_deliberation(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a deliberation payload; raise ValidationFailed with field → messages."""
-    errors = _Errors()
-    clean: dict[str, Any] = {}
-    for key in data:
-        if key not in ("presenter", "special_notes", "attendance", "opinions"):
-            errors.add(key, "この項目はありません。")
-    if "presenter" in data:
-        clean["presenter"] = _text(errors, "presenter", data["presenter"], NAME_MAX)
-    if "special_notes" in data:
-        clean["special_notes"] = _text(errors, "special_notes", data["special_notes"], TEXT_MAX)
-    for key, parse in (("attendance", _attendance_row), ("opinions", _opinion_row)):
-        if key not in data:
-            continue
-        rows = data[key]
-        if not isinstance(rows, list):
-            errors.add(key, "一覧（配列）で指定してください。")
-        elif len(rows) > ROWS_MAX:
-            errors.add(key, f"{ROWS_MAX}行以内にしてください（現在{len(rows)}行）。")
-        else:
-            clean[key] = [parse(errors, f"{key}[{n}]", row) for n, row in enumerate(rows)]
-    if errors.fields:
-        first = next(iter(errors.fields.values()))[0]
-        raise ValidationFailed(f"入力内容に誤りがあります: {first}", errors.fields)
+    """Check a deliberation payload (:class:`Deliberation`); return the keys given, as columns."""
+    body = validate(Deliberation, data)
+    clean: dict[str, Any] = {k: getattr(body, k) for k in body.model_fields_set - {"version"}}
+    if "attendance" in clean:
+        clean["attendance"] = [
+            {"section_name": row.section, "deputy": row.deputy} for row in body.attendance
+        ]
+    if "opinions" in clean:
+        clean["opinions"] = [
+            {
+                "opinion": row.opinion,
+                "response": row.response or None,
+                "follow_up": row.follow_up or None,
+            }
+            for row in body.opinions
+        ]
     return clean
-
-
-def _attendance_row(errors: _Errors, field: str, row: Any) -> dict | None:
-    if not isinstance(row, Mapping):
-        errors.add(field, "オブジェクトで指定してください。")
-        return None
-    name = _text(errors, f"{field}.section", row.get("section"), NAME_MAX, required=True)
-    deputy = row.get("deputy", False)
-    if not isinstance(deputy, bool):
-        errors.add(f"{field}.deputy", "代理出席は true か false で指定してください。")
-    return {"section_name": name, "deputy": deputy}
-
-
-def _opinion_row(errors: _Errors, field: str, row: Any) -> dict | None:
-    if not isinstance(row, Mapping):
-        errors.add(field, "オブジェクトで指定してください。")
-        return None
-    opinion = _text(errors, f"{field}.opinion", row.get("opinion"), TEXT_MAX, required=True)
-    response = _text(errors, f"{field}.response", row.get("response"), TEXT_MAX)
-    follow_up = _text(errors, f"{field}.follow_up", row.get("follow_up"), TEXT_MAX)
-    return {"opinion": opinion, "response": response or None, "follow_up": follow_up or None}
 
 
 def record_outcome(

@@ -12,12 +12,16 @@ from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.extensions import db
 from workflow.models import Item, PublicComment, PublicCommentOpinion, User
 from workflow.permissions import can_manage_public_comment
-from workflow.services.item_fields import TEXT_MAX, _date, _Errors, _text
+from workflow.schemas.comments import (
+    OpenPublicComment,
+    OpinionCreate,
+    OpinionUpdate,
+    PublishResults,
+)
+from workflow.schemas.types import validate
 from workflow.services.items import authorize, fire_item
 from workflow.states.machine import fire
-from workflow.states.states import Handling, PublicCommentStatus
-
-SUBMITTER_KIND_MAX = 50  # 個人 / 団体 / 事業者: the column is this wide
+from workflow.states.states import PublicCommentStatus
 
 
 def today() -> date:
@@ -50,16 +54,17 @@ def open_public_comment(
 ) -> PublicComment:
     """Start the comment period (≥ 30 days from the publication day unless a reason is given)."""
     authorize(actor, item, "open_public_comment", version)
-    errors = _Errors()
-    published = _date(errors, "published_on", published_on)
-    closes = _date(errors, "closes_on", closes_on)
-    how = _text(errors, "how_to_submit", how_to_submit, 2000)
-    reason = _text(errors, "shortened_reason", shortened_reason, 2000)
-    for field, value in (("published_on", published), ("closes_on", closes)):
-        if value is None and field not in errors.fields:
-            errors.add(field, "日付を入力してください。")
-    if errors.fields:
-        raise ValidationFailed("意見募集の入力に誤りがあります。", errors.fields)
+    body = validate(
+        OpenPublicComment,
+        {
+            "published_on": published_on,
+            "closes_on": closes_on,
+            "how_to_submit": how_to_submit,
+            "shortened_reason": shortened_reason,
+        },
+    )
+    published, closes = body.published_on, body.closes_on
+    how, reason = body.how_to_submit, body.shortened_reason
     process = PublicComment(
         published_on=published, closes_on=closes, how_to_submit=how, shortened_reason=reason
     )
@@ -94,20 +99,17 @@ def add_opinion(
     process = process_of(item)
     if process.status not in (PublicCommentStatus.OPEN, PublicCommentStatus.CLOSED):
         raise Conflict(f"意見募集は「{process.status.label}」のため、意見を追加できません。")
-    errors = _Errors()
-    summary = _text(errors, "summary", summary, TEXT_MAX, required=True)
-    kind = _text(errors, "submitter_kind", submitter_kind, SUBMITTER_KIND_MAX)
-    if submitter_no is not None and (not isinstance(submitter_no, int) or submitter_no < 1):
-        errors.add("submitter_no", "提出者番号は1以上の整数で指定してください。")
-    if errors.fields:
-        raise ValidationFailed("意見の入力に誤りがあります。", errors.fields)
+    body = validate(
+        OpinionCreate,
+        {"summary": summary, "submitter_kind": submitter_kind, "submitter_no": submitter_no},
+    )
     number = max((o.number for o in process.opinions), default=0) + 1
     submitters = max((o.submitter_no for o in process.opinions), default=0)
     opinion = PublicCommentOpinion(
         number=number,
-        summary=summary,
-        submitter_kind=kind,
-        submitter_no=submitter_no or submitters + 1,
+        summary=body.summary,
+        submitter_kind=body.submitter_kind,
+        submitter_no=body.submitter_no or submitters + 1,
     )
     process.opinions.append(opinion)
     db.session.flush()
@@ -123,10 +125,6 @@ def update_opinion(
     opinion = next((o for o in process.opinions if o.number == number), None)
     if opinion is None:
         raise NotFound(f"意見 No.{number} はありません。")
-    errors = _Errors()
-    for key in data:
-        if key not in ("summary", "submitter_kind", "city_view", "handling"):
-            errors.add(key, "この項目はありません。")
     answering = {"city_view", "handling"} & data.keys()
     if answering and process.status != PublicCommentStatus.CLOSED:
         raise Conflict(
@@ -137,22 +135,9 @@ def update_opinion(
         )
     if process.status in (PublicCommentStatus.RESULTS_PUBLISHED, PublicCommentStatus.ABANDONED):
         raise Conflict(f"意見募集は「{process.status.label}」のため、変更できません。")
-    if "summary" in data:
-        opinion.summary = _text(errors, "summary", data["summary"], TEXT_MAX, required=True)
-    if "submitter_kind" in data:
-        opinion.submitter_kind = _text(
-            errors, "submitter_kind", data["submitter_kind"], SUBMITTER_KIND_MAX
-        )
-    if "city_view" in data:
-        opinion.city_view = _text(errors, "city_view", data["city_view"], TEXT_MAX)
-    if "handling" in data:
-        try:
-            opinion.handling = Handling(data["handling"]) if data["handling"] else None
-        except ValueError:
-            allowed = "、".join(f"{h.value}（{h.label}）" for h in Handling)
-            errors.add("handling", f"対応区分は次のいずれかです: {allowed}")
-    if errors.fields:
-        raise ValidationFailed("意見の入力に誤りがあります。", errors.fields)
+    body = validate(OpinionUpdate, data)
+    for key in body.model_fields_set:
+        setattr(opinion, key, getattr(body, key))
     db.session.flush()
     return opinion
 
@@ -188,10 +173,9 @@ def publish_results(
     """Publish the result (§43): every opinion answered, or 「意見なし」; the item is concluded."""
     authorize(actor, item, "publish_comment_results", version)
     process = item.comment_process  # present whenever the event is allowed
-    errors = _Errors()
-    changes = _text(errors, "changes_made", changes_made, TEXT_MAX)
-    if errors.fields:
-        raise ValidationFailed("入力内容に誤りがあります。", errors.fields)
+    changes = validate(
+        PublishResults, {"changes_made": changes_made}, message="入力内容に誤りがあります。"
+    ).changes_made
 
     def mark_published() -> None:
         fire(process, "publish_results", actor=actor, record_history=False)

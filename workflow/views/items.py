@@ -31,7 +31,7 @@ from workflow.forms.items import (
     ReasonForm,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
-from workflow.models import Item, Section
+from workflow.models import Item, MeetingKind, Section
 from workflow.permissions import (
     can_edit_item,
     can_file_item,
@@ -82,7 +82,10 @@ STATUS_OPTIONS = options([("", "すべて")] + [(s.value, s.label) for s in Item
 def _kind_names() -> dict[str, str]:
     """The meeting kinds' names by code, in their configured order (read per request: admins
     manage them)."""
-    return {k.code: k.name for k in kinds()}
+    rows = db.session.execute(
+        select(MeetingKind.code, MeetingKind.name).order_by(MeetingKind.sort_order)
+    )
+    return dict(rows.all())
 
 
 @cache  # a pure function of two short values, called for each row of the list

@@ -1,0 +1,79 @@
+"""The bodies declared in workflow.schemas: what they refuse, in what words, and where."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import make_section
+from workflow.errors import ValidationFailed
+from workflow.extensions import db
+from workflow.schemas.items import ItemChanges, ItemInput
+from workflow.schemas.meetings import Deliberation
+from workflow.schemas.types import validate
+
+pytestmark = pytest.mark.usefixtures("app")
+
+
+def refused(model, data) -> ValidationFailed:
+    with pytest.raises(ValidationFailed) as caught:
+        validate(model, data)
+    return caught.value
+
+
+def test_each_field_says_what_is_wrong_in_japanese_where_it_is():
+    make_section("情報政策課")
+    db.session.commit()
+    error = refused(
+        ItemInput,
+        {
+            "title": "案件",
+            "section": "情報政策課",
+            "history": [{"when": "R" * 101}],
+            "public_comment": {"planned": "yes"},
+            "press_release": "tv",
+            "summary": 3,
+            "colour": "red",
+            "coordination": [{}],
+            "discussion_points": [""] * 101,
+        },
+    )
+    assert error.fields == {
+        "summary": ["文字列で入力してください。"],
+        "discussion_points": ["100行以内にしてください（現在101行）。"],
+        "history[0].when": ["100文字以内で入力してください（現在101文字）。"],
+        "public_comment.planned": ["あり（true）かなし（false）で指定してください。"],
+        "press_release": [
+            "次のいずれかを指定してください: none（なし）、materials（資料提供）、"
+            "press_conference（記者発表）"
+        ],
+        "coordination[0].department": ["入力してください。"],
+        "colour": ["この項目はありません。"],
+    }
+    assert error.message == "入力内容に誤りがあります: 文字列で入力してください。"
+
+
+def test_a_new_item_needs_a_title_and_a_known_section():
+    error = refused(ItemInput, {"section": "ない課", "title": "\x00"})
+    assert error.fields == {
+        "title": ["使用できない文字（制御文字など）が含まれています。"],
+        "section": ["課「ない課」は登録されていません。"],
+    }
+
+
+def test_changes_leave_absent_keys_alone_and_history_rows_is_history():
+    rows = [{"when": "R1.5.24", "meeting": "第１回", "content": "進め方"}]
+    given = validate(ItemChanges, {"history_rows": rows, "history": [{"event": "x"}]}).given()
+    assert given == {"history": rows}
+
+
+def test_rules_across_fields_and_rows_name_the_field():
+    error = refused(ItemChanges, {"ordinance": {"kind": "none", "change": "enact"}})
+    assert error.fields == {
+        "ordinance.change": ["条例等の種類が「なし」のときは、制定・改正等は指定できません。"]
+    }
+    error = refused(ItemChanges, {"route": ["section_managers", "section_managers"]})
+    assert error.fields == {"route": ["同じ会議を二度指定することはできません。"]}
+    error = refused(Deliberation, {"attendance": [{"section": "財政課", "deputy": 1}]})
+    assert error.fields == {
+        "attendance[0].deputy": ["代理出席は true か false で指定してください。"]
+    }

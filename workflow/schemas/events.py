@@ -1,0 +1,37 @@
+"""The body each event takes (besides ``version``): item events under /items/{id}/events/{event},
+meeting events under /meetings/{id}/events/{event}. Another key is refused (422)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from workflow.schemas.comments import OpenPublicComment, PublishResults
+from workflow.schemas.limits import REASON_MAX
+from workflow.schemas.meetings import Versioned
+from workflow.schemas.types import day, text
+
+
+class ReasonBody(Versioned):
+    field_messages = {"reason": "理由は文字列で入力してください。"}
+
+    reason: text(REASON_MAX) = Field("", description="return, withdraw: 理由（必須）")
+
+
+class ClosePublicComment(Versioned):
+    today: day() = Field(
+        None, description="close_public_comment: 終了日（テスト環境だけ。通常は市の今日）"
+    )
+
+
+ITEM_EVENT_BODIES: dict[str, type[Versioned]] = {
+    "submit": Versioned,
+    "return": ReasonBody,
+    "accept": Versioned,
+    "withdraw": ReasonBody,
+    "submit_amendment": Versioned,
+    "conclude": Versioned,
+    "open_public_comment": OpenPublicComment,
+    "close_public_comment": ClosePublicComment,
+    "publish_comment_results": PublishResults,
+}
+MEETING_EVENT_BODY = Versioned

@@ -1,0 +1,167 @@
+"""Bodies of /api/v1/meetings: create a meeting, put an item on its agenda, record what was said
+and the outcome, fire a meeting event. The services check the same fields with the same types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+from typing_extensions import TypedDict
+
+from workflow.schemas.limits import LINE_MAX, NAME_MAX, NUMBER_MAX, TEXT_MAX
+from workflow.schemas.types import (
+    ID,
+    KIND_SCHEMA,
+    Body,
+    Id,
+    IsoDate,
+    as_string,
+    choice,
+    clock_time,
+    code,
+    day,
+    enum_value,
+    flag,
+    integer,
+    rows,
+    text,
+)
+from workflow.states.states import ItemStatus, MeetingStatus, Outcome
+
+Presenter = text(NAME_MAX)
+Chair = text(NAME_MAX)
+Venue = text(LINE_MAX)
+JointName = text(NAME_MAX)
+SpecialNotes = text(TEXT_MAX)
+
+
+class Versioned(Body):
+    """本文は version だけ（任意）。"""
+
+    version: integer(nullable=True) = Field(
+        None, description="読み込んだときの version（任意。古ければ 409）"
+    )
+
+
+class MeetingCreate(Body):
+    """POST /api/v1/meetings: a planned meeting."""
+
+    field_messages = {
+        "kind": "会議の種類をコードで指定してください。",
+        "date": "開催日を入力してください。",
+    }
+
+    kind: code("会議の種類をコードで指定してください。")
+    date: day(required="開催日を入力してください。")
+    number: integer(1, NUMBER_MAX, nullable=True) = Field(
+        None, description="第N回（省略時は年度ごとの連番）"
+    )
+    chair: Chair = ""
+    venue: Venue = ""
+    start_time: clock_time() = None
+    joint_name: JointName = Field("", description="兼ねて開く会議の名前")
+
+
+class EntryCreate(Body):
+    """POST /api/v1/meetings/{id}/entries: schedule an item."""
+
+    field_messages = {"item_id": "議題にする案件を指定してください。"}
+
+    item_id: ID
+    presenter: Presenter = Field("", description="説明者（職名）")
+    version: integer(nullable=True) = Field(None, description="案件の version（任意）")
+
+
+class AttendanceRow(Body):
+    section: text(NAME_MAX, required=True)
+    deputy: flag("代理出席は true か false で指定してください。") = False
+
+
+class OpinionRow(Body):
+    opinion: text(TEXT_MAX, required=True)
+    response: text(TEXT_MAX, nullable=True) = None
+    follow_up: text(TEXT_MAX, nullable=True) = None
+
+
+class Deliberation(Body):
+    """PUT /api/v1/meetings/{id}/entries/{item_id}: each key given replaces what was recorded."""
+
+    presenter: Presenter = ""
+    attendance: rows(AttendanceRow) = []
+    opinions: rows(OpinionRow) = []
+    special_notes: SpecialNotes = ""
+    version: integer(nullable=True) = Field(None, description="会議の version（任意）")
+
+
+class OutcomeBody(Body):
+    """POST /api/v1/meetings/{id}/entries/{item_id}/outcome: record_outcome."""
+
+    field_messages = {"outcome": "結果（outcome）を指定してください。"}
+
+    outcome: choice(Outcome, message="結果は次のいずれかです: {allowed}")
+    forward_to: code("付議先は会議の種類のコードで指定してください。", nullable=True) = None
+    version: integer(nullable=True) = Field(None, description="案件の version（任意）")
+
+
+# -- answers -----------------------------------------------------------------------------------
+
+
+class Attendance(TypedDict):
+    section: str
+    deputy: Annotated[bool, Field(description="（代）")]
+
+
+class Opinion(TypedDict):
+    opinion: Annotated[str, Field(description="○ 意見")]
+    response: Annotated[str | None, Field(description="→ 回答")]
+    follow_up: Annotated[str | None, Field(description="（→ …）後日の補足")]
+
+
+class MinutesFields(TypedDict):
+    """What was said about an item at a meeting: empty unless the caller may read the minutes."""
+
+    attendance: list[Attendance]
+    opinions: list[Opinion]
+    outcome: enum_value(Outcome, "結果", nullable=True)
+    outcome_text: Annotated[str | None, Field(description="印字される結果の文言")]
+    forward_to: as_string(nullable=True, description=KIND_SCHEMA["description"])
+    special_notes: Annotated[str, Field(description="特記事項")]
+
+
+class Entry(MinutesFields):
+    """議題の1件."""
+
+    number: Id
+    item_id: Id
+    item_title: str
+    item_status: enum_value(ItemStatus)
+    presenter: Annotated[str, Field(description="説明者（職名）")]
+
+
+class MeetingSummary(TypedDict):
+    id: Id
+    title: Annotated[str, Field(description="「第５回 政策調整会議」")]
+    kind: str
+    kind_name: str
+    number: Id
+    fiscal_year: int
+    date: IsoDate
+    status: enum_value(MeetingStatus)
+    status_label: str
+    version: Id
+
+
+class Meeting(MeetingSummary):
+    joint_name: Annotated[str, Field(description="兼ねて開く会議（「ＩＣＴ戦略調整会議」）")]
+    start_time: as_string(nullable=True, description="HH:MM")
+    end_time: as_string(nullable=True, description="HH:MM")
+    venue: str
+    chair: str
+    minutes_readable: bool
+    entries: list[Entry]
+    allowed_events: list[str]
+
+
+class MeetingList(TypedDict):
+    meetings: list[MeetingSummary]
+    total: int
