@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from flask import url_for
 
 from tests.support import assert_pager
 from workflow.demo.load import DEMO_PASSWORD
@@ -27,6 +28,11 @@ def test_pages_of_fifty_with_links(app):
 
     first = client.get("/items/?q=")
     assert _rows(first) == newest[:50]
+    # Each row links its item's page, by the route's own URL (the page writes them without
+    # url_for: this holds the two the same).
+    with app.test_request_context():
+        shows = [url_for("items.show", item_id=n) for n in newest[:50]]
+    assert re.findall(r'<td><a href="([^"]+)"', first.get_data(as_text=True)) == shows
 
     def page_url(n: int) -> str:  # the filter as read: empty parameters are left out
         return f"/items/?page={n}"

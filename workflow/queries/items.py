@@ -164,18 +164,22 @@ def filter_clauses(user: User | None, f: ItemFilter) -> list[ColumnElement[bool]
     return clauses
 
 
+# The list's statement without its WHERE, built once (statements are immutable; each request
+# adds its own WHERE and page to a copy).
+LIST_QUERY = (
+    select(*LIST_COLUMNS)
+    .select_from(
+        Item.__table__.join(Section.__table__, _SECTIONS.id == _ITEMS.section_id).outerjoin(
+            MeetingKind.__table__, _KINDS.code == _ITEMS.level_kind
+        )
+    )
+    .order_by(*NEWEST_FIRST)
+)
+
+
 def list_query(user: User | None, f: ItemFilter) -> Select:
     """The list's rows (:data:`LIST_COLUMNS`), newest change first; the caller cuts the page."""
-    return (
-        select(*LIST_COLUMNS)
-        .select_from(
-            Item.__table__.join(Section.__table__, _SECTIONS.id == _ITEMS.section_id).outerjoin(
-                MeetingKind.__table__, _KINDS.code == _ITEMS.level_kind
-            )
-        )
-        .where(*filter_clauses(user, f))
-        .order_by(*NEWEST_FIRST)
-    )
+    return LIST_QUERY.where(*filter_clauses(user, f))
 
 
 def list_rows(user: User | None, f: ItemFilter, *, offset: int, limit: int) -> list:

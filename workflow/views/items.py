@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+import time
+from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -45,6 +49,7 @@ from workflow.queries.items import ItemFilter, list_query
 from workflow.services import events, items, transaction
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
+from workflow.views import jst_short
 from workflow.views.common import (
     PER_PAGE,
     Page,
@@ -98,6 +103,43 @@ def next_step(item: Item) -> str:
     return next_step_text(ItemStatus(item.status), item.awaited.name if item.awaited else None)
 
 
+class ListRow(NamedTuple):
+    """One row of the item list with its texts made in Python, not by calls from the template."""
+
+    url: str
+    title: str
+    section_name: str
+    status: str  # the state's value (the badge's class)
+    status_label: str
+    next_step: str
+    updated: str  # 「R1.10.11」
+
+
+def _list_rows(rows) -> list[ListRow]:
+    """Rows of :data:`workflow.queries.items.LIST_COLUMNS` as the list page shows them.
+
+    Each row's link is the list's own path and the item's id, which is the item page's route
+    (``/items/<id>``; test_item_list_pages holds the two equal): url_for per row would cost
+    the page its share of the floor (benchmarks/RESULTS.md, session 13). Rows are unpacked by
+    position, which costs a fraction of reading a Row's attributes by name.
+    """
+    prefix = url_for("items.index")
+    out = []
+    for item_id, title, section, _applied, _target, status, _level, awaited, _v, updated in rows:
+        out.append(
+            ListRow(
+                f"{prefix}{item_id}",
+                title,
+                section,
+                status.value,
+                status.label,
+                next_step_text(status, awaited),
+                jst_short(updated),
+            )
+        )
+    return out
+
+
 def _load(item_id: int) -> Item:
     item = db.get_or_404(Item, item_id)
     require(can_read_item(current_user, item))
@@ -112,44 +154,59 @@ def item_list_url() -> str:
     return url_for("items.index")
 
 
-def _filter_form(args) -> ItemFilterForm:
-    form = ItemFilterForm(args)
+# The filter's option lists (meeting kinds, section names) are read at most once a minute per
+# server process: admins change them seldom, and a change shows within the minute without a
+# restart. Every check of a value (ItemFilter, the forms, the services) reads the database.
+CHOICES_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    kinds: list  # SelectChoice: 「すべて」 and each meeting kind, in the configured order
+    sections: list[str]  # every section's name, for the 所管課 field's datalist
+    read_at: float  # time.monotonic() when read
+
+
+def _filter_choices() -> FilterChoices:
+    choices = current_app.extensions.get("chogi.item_filter_choices")
+    if choices is None or time.monotonic() - choices.read_at > CHOICES_SECONDS:
+        kinds = db.session.execute(
+            select(MeetingKind.code, MeetingKind.name).order_by(MeetingKind.sort_order)
+        ).all()
+        sections = db.session.scalars(select(Section.name).order_by(Section.name)).all()
+        choices = FilterChoices(options([("", "すべて"), *kinds]), list(sections), time.monotonic())
+        current_app.extensions["chogi.item_filter_choices"] = choices
+    return choices
+
+
+def _filter_page(form: ItemFilterForm, **context) -> str:
+    choices = _filter_choices()
     form.status.choices = STATUS_OPTIONS
-    form.kind.choices = options([("", "すべて"), *_kind_names().items()])
-    return form
-
-
-def _section_names_all() -> list[str]:
-    return list(db.session.scalars(select(Section.name).order_by(Section.name)))
+    form.kind.choices = choices.kinds
+    return render_template("items/index.html", form=form, sections=choices.sections, **context)
 
 
 @bp.get("/")
 @login_required
 def index() -> str | Response | tuple[str, int]:
     """The items the reader may read, filtered as ``GET /api/v1/items`` filters them."""
-    if not request.args and item_list_url() != url_for("items.index"):
-        return redirect(item_list_url())
-    form = _filter_form(request.args)
+    if not request.args and current_user.role == Role.DEPARTMENT:
+        return redirect(item_list_url())  # a department starts from its own items
+    form = ItemFilterForm(request.args)
     page = Page.requested()
     try:
         item_filter = ItemFilter.from_args(request.args)
     except ValidationFailed as error:
         for name, messages in error.fields.items():
             getattr(form, name).errors = messages
-        page_html = render_template(
-            "items/index.html", form=form, sections=_section_names_all(), items=[], error=error
-        )
-        return page_html, 422
+        return _filter_page(form, items=[], error=error), 422
     # No total: a count would read every readable row; one row more than a page says whether a
     # next page exists.
     rows = db.session.execute(page.cut(list_query(current_user, item_filter))).all()
     args = item_filter.args()
-    return render_template(
-        "items/index.html",
-        form=form,
-        sections=_section_names_all(),
-        items=rows[:PER_PAGE],
-        next_step=next_step_text,
+    return _filter_page(
+        form,
+        items=_list_rows(rows[:PER_PAGE]),
         **page.context(rows, lambda n: url_for("items.index", **args, page=n)),
     )
 
