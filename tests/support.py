@@ -37,6 +37,7 @@ from workflow.models import (
     LoginAttempt,
     Meeting,
     PdfCache,
+    SearchDocument,
     UserSession,
     seed_meeting_kinds,
 )
@@ -682,3 +683,17 @@ def server_post_form(server: Server, path: str, form: dict[str, str], jar: dict[
     )
     _keep_cookies(headers, jar)
     return status, headers, body
+
+
+def search_rows() -> list[tuple]:
+    """Every search document's row, as the index keeps it, in a stable order."""
+    return db.session.execute(
+        sa.select(
+            SearchDocument.item_id,
+            SearchDocument.position,
+            SearchDocument.field,
+            SearchDocument.meeting_id,
+            SearchDocument.text,
+            SearchDocument.folded,
+        ).order_by(SearchDocument.item_id, SearchDocument.position)
+    ).all()

@@ -20,10 +20,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from tests.factories import make_item_published_then_held, make_section, make_user
-from tests.support import flask_db
+from tests.support import flask_db, search_rows
 from workflow import PROJECT_ROOT
 from workflow.extensions import db
-from workflow.models import DEFAULT_KINDS, ItemDetail, MeetingKind, SearchDocument, User
+from workflow.models import DEFAULT_KINDS, ItemDetail, MeetingKind, User
 from workflow.queries.search import search
 from workflow.search_index import SQLITE_TABLES, fold, include_object, short_grams
 from workflow.states.states import Role
@@ -119,19 +119,6 @@ def test_the_migrations_copies_of_the_search_functions_agree_with_the_app(text: 
     assert _revision("search_documents").fold(text) == fold(text)
 
 
-def _search_rows() -> list[tuple]:
-    return db.session.execute(
-        sa.select(
-            SearchDocument.item_id,
-            SearchDocument.position,
-            SearchDocument.field,
-            SearchDocument.meeting_id,
-            SearchDocument.text,
-            SearchDocument.folded,
-        ).order_by(SearchDocument.item_id, SearchDocument.position)
-    ).all()
-
-
 def test_the_search_revisions_index_the_items_already_there(bare_app):
     """Upgrading a database that holds items gives the search rows and indexes the app keeps."""
     flask_db(bare_app, "upgrade")
@@ -141,14 +128,14 @@ def test_the_search_revisions_index_the_items_already_there(bare_app):
     item.details = [ItemDetail(heading="背景", body="道路予算の見直し")]
     db.session.commit()
     item_id, secretariat_id = item.id, secretariat.id
-    written = _search_rows()
+    written = search_rows()
     assert {field for _i, _p, field, *_rest in written} >= {"title", "details", "opinions"}
     db.session.remove()
 
     flask_db(bare_app, "downgrade", "f942e37513f4")  # before search_documents
     assert "search_documents" not in _table_names()
     flask_db(bare_app, "upgrade")
-    assert _search_rows() == written
+    assert search_rows() == written
     reader = db.session.get(User, secretariat_id)
     for word in ("道路", "未公表の会議", "見直"):  # short words, and one the trigrams find
         assert [hit.item.id for hit in search(reader, word).hits] == [item_id], word

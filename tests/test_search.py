@@ -16,7 +16,16 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests.factories import item_meeting_id, make_item, make_section, make_user
-from tests.support import API, auth, counting, create_pg_database, drop_pg_database, login, make_app
+from tests.support import (
+    API,
+    auth,
+    counting,
+    create_pg_database,
+    drop_pg_database,
+    login,
+    make_app,
+    search_rows,
+)
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
 from workflow.models import Item, Meeting, SearchDocument, User
@@ -322,17 +331,7 @@ def test_replaced_opinions_and_a_rolled_back_edit_leave_no_trace(people, transit
 
 
 def test_rebuild_writes_the_same_rows(people, transit, water):
-    def rows():
-        return db.session.execute(
-            sa.select(
-                SearchDocument.item_id,
-                SearchDocument.position,
-                SearchDocument.field,
-                SearchDocument.meeting_id,
-                SearchDocument.text,
-                SearchDocument.folded,
-            ).order_by(SearchDocument.item_id, SearchDocument.position)
-        ).all()
+    rows = search_rows
 
     before = rows()
     assert rebuild(db.session.connection()) == 5
