@@ -196,7 +196,6 @@ def item_json(item: Item, user: User | None) -> items.Item:
     from workflow.services.items import allowed_events
 
     view = item_view(user, item)  # as the item page and 様式２ show it to *user*
-    sm_entry = view.section_managers
     process = item.comment_process
     return {
         "id": item.id,
@@ -211,7 +210,7 @@ def item_json(item: Item, user: User | None) -> items.Item:
         "section_managers_attendance": [
             attendance_json(a) for a in view.section_managers_attendance
         ],
-        "section_managers_result": sm_entry.outcome_text if sm_entry else None,
+        "section_managers_result": view.section_managers_result,
         "prior_opinions": [
             {
                 "meeting_id": group.meeting.id,

@@ -38,11 +38,6 @@ class Home:
     mine: list[Item] = field(default_factory=list)
 
 
-def status_filter(status: ItemStatus, kind: str | None = None) -> ItemFilter:
-    """The item list behind a count of the home page."""
-    return ItemFilter(status=status, kind=kind)
-
-
 def home(user: User) -> Home:
     """What *user*'s home page shows."""
     counts = {

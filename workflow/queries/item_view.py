@@ -99,24 +99,11 @@ def section_managers_entry(item: Item, *, entries: Entries | None = None) -> Age
     return found[-1] if found else None
 
 
-def section_managers_attendance(item: Item, *, entries: Entries | None = None) -> list[Attendance]:
-    """関係課長会議の出席課・機関等: who attended (``deputy`` marks 「（代）」)."""
-    entry = section_managers_entry(item, entries=entries)
-    return list(entry.attendance) if entry else []
-
-
-def section_managers_result(item: Item, *, entries: Entries | None = None) -> str | None:
-    """関係課長会議の結果等: the printed outcome of the item at its 関係課長会議."""
-    entry = section_managers_entry(item, entries=entries)
-    return entry.outcome_text if entry else None
-
-
 @dataclass(frozen=True)
 class ItemView:
     """What *reader* may see of *item* beyond its typed fields (see the module's docstring)."""
 
     item: Item
-    reader: User | None
     entries: list[AgendaEntry]  # every agenda entry, oldest meeting first (not all readable)
     seen: list[AgendaEntry]  # the entries of meetings the reader may see
     said: list[AgendaEntry]  # of those, the entries whose minutes the reader may read
@@ -145,11 +132,13 @@ class ItemView:
 
     @property
     def section_managers_attendance(self) -> list[Attendance]:
+        """関係課長会議の出席課・機関等: who attended (``deputy`` marks 「（代）」)."""
         entry = self.section_managers
         return list(entry.attendance) if entry else []
 
     @property
     def section_managers_result(self) -> str | None:
+        """関係課長会議の結果等: the printed outcome of the item at its 関係課長会議."""
         entry = self.section_managers
         return entry.outcome_text if entry else None
 
@@ -180,4 +169,4 @@ def item_view(reader: User | None, item: Item) -> ItemView:
         if signed_in
         else []
     )
-    return ItemView(item, reader, entries, seen, said, history)
+    return ItemView(item, entries, seen, said, history)

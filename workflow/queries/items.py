@@ -28,7 +28,6 @@ from workflow.schemas.limits import CODE_MAX, NAME_MAX, NUMBER_MAX, is_code, sto
 from workflow.search_index import fold
 from workflow.states.states import ItemStatus
 
-FILTER_KEYS = ("q", "status", "kind", "section", "fiscal_year", "mine")
 # What ``q`` searches: the texts of these fields in search_documents (already folded).
 Q_FIELDS = ("title", "summary")
 _TRUE, _FALSE = frozenset({"1", "y", "on", "true"}), frozenset({"", "0", "n", "off", "false"})
@@ -119,7 +118,11 @@ def _kind(raw: str) -> str:
 
 
 def _section(raw: str) -> str:
-    if len(raw) > NAME_MAX or not storable(raw, one_line=True) or _section_id(raw) is None:
+    if (
+        len(raw) > NAME_MAX
+        or not storable(raw, one_line=True)
+        or db.session.scalar(_section_id(raw)) is None
+    ):
         raise ValidationFailed.field("section", f"課「{raw[:NAME_MAX]}」は登録されていません。")
     return raw
 
@@ -132,8 +135,10 @@ def _fiscal_year(raw: str) -> int:
     return int(raw)
 
 
-def _section_id(name: str) -> int | None:
-    return db.session.scalar(select(Section.id).where(Section.name == name))
+def _section_id(name: str) -> Select:
+    """The id of the section named *name*, as SQL: checked once when the filter is read, then
+    part of the list's own statement (no second round trip)."""
+    return select(Section.id).where(Section.name == name)
 
 
 def filter_clauses(user: User | None, f: ItemFilter) -> list[ColumnElement[bool]]:
@@ -152,7 +157,7 @@ def filter_clauses(user: User | None, f: ItemFilter) -> list[ColumnElement[bool]
             )
         )
     if f.section:
-        clauses.append(Item.section_id == _section_id(f.section))
+        clauses.append(Item.section_id == _section_id(f.section).scalar_subquery())
     if f.fiscal_year:
         start = date(f.fiscal_year, 4, 1)
         clauses.append(Item.applied_on >= start)

@@ -170,9 +170,7 @@ class FilterChoices:
 def _filter_choices() -> FilterChoices:
     choices = current_app.extensions.get("chogi.item_filter_choices")
     if choices is None or time.monotonic() - choices.read_at > CHOICES_SECONDS:
-        kinds = db.session.execute(
-            select(MeetingKind.code, MeetingKind.name).order_by(MeetingKind.sort_order)
-        ).all()
+        kinds = _kind_names().items()
         sections = db.session.scalars(select(Section.name).order_by(Section.name)).all()
         choices = FilterChoices(options([("", "すべて"), *kinds]), list(sections), time.monotonic())
         current_app.extensions["chogi.item_filter_choices"] = choices

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user, login_required
 
-from workflow.queries.home import home, status_filter
+from workflow.queries.home import home
+from workflow.queries.items import ItemFilter
 from workflow.states.states import ItemStatus, Role
 from workflow.views.items import next_step
 
@@ -19,7 +20,7 @@ def index() -> str:
 
     def list_url(status: ItemStatus | str, kind: str | None = None) -> str:
         """The item list behind a count: the same filter the count was made with."""
-        return url_for("items.index", **status_filter(ItemStatus(status), kind).args())
+        return url_for("items.index", **ItemFilter(status=ItemStatus(status), kind=kind).args())
 
     return render_template(
         "index.html",
