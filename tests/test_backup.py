@@ -5,16 +5,14 @@ that compares every table row by row, into a second database and over the same o
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from tests.factories import make_item
-from tests.support import create_pg_database, drop_pg_database, make_app
+from tests.support import make_app
 from workflow.audit import verify_chain
 from workflow.demo.load import load_demo
 from workflow.extensions import db
@@ -50,16 +48,6 @@ def demo(app: Flask) -> Snapshot:
     return rows
 
 
-@pytest.fixture
-def second_database(engine_name: str, tmp_path: Path) -> Iterator[str]:
-    if engine_name == "postgresql":
-        url = create_pg_database()
-        yield url
-        drop_pg_database(url)
-    else:
-        yield f"sqlite:///{tmp_path / 'second.sqlite3'}"
-
-
 def _cli(app: Flask, *args: str):
     return app.test_cli_runner().invoke(args=list(args))
 
@@ -77,13 +65,13 @@ def _error(result) -> str:
     return lines[0]
 
 
-def test_round_trip_into_a_second_database(app, demo, second_database, tmp_path):
+def test_round_trip_into_a_empty_database(app, demo, empty_database, tmp_path):
     file = tmp_path / "chogi.backup"
     out = _ok(_cli(app, "backup", str(file)))
     assert f"{file} に保存しました" in out
     assert not list(tmp_path.glob(".chogi.backup.*")), "no temporary file left behind"
 
-    other = make_app(second_database)
+    other = make_app(empty_database)
     with other.app_context():
         out = _ok(_cli(other, "restore", str(file)))
         assert "を戻しました" in out

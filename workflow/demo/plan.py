@@ -32,6 +32,7 @@ from workflow.demo.city import (
     weekday_from,
     working_moment,
 )
+from workflow.states.machine import OUTCOME_NEXT
 from workflow.states.states import ItemStatus, Outcome, PublicCommentStatus
 from workflow.wareki import fiscal_year
 
@@ -248,14 +249,7 @@ class Planner:
             entry.outcome, entry.forward_to = outcome, forward_to
             entry.recorded_at = held_at + timedelta(minutes=10 + 10 * entry.position)
             meeting.touches += 2  # the deliberation, then the outcome
-            to = {
-                Outcome.APPROVED: S.APPROVED,
-                Outcome.APPROVED_WITH_AMENDMENTS: S.AMENDING,
-                Outcome.FORWARDED: S.ACCEPTED,
-                Outcome.CONTINUED: S.ACCEPTED,
-                Outcome.REMANDED: S.RETURNED,
-                Outcome.NOTED: S.CONCLUDED,
-            }[outcome]
+            to = OUTCOME_NEXT[outcome]
             at(
                 entry.recorded_at,
                 "record_outcome",
