@@ -78,9 +78,32 @@ def run_migrations_online() -> None:
     """Run the migrations on the app's own engine (so its SQLite settings apply)."""
     engine = target_db.engine
     with engine.connect() as connection:
-        context.configure(connection=connection, **_options(engine.dialect.name))
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a table (copy, drop, rename): with foreign keys
+            # enforced, the drop fails while other rows refer to the table. SQLite's documented
+            # procedure for altering a table turns them off around it (outside a transaction:
+            # the driver connection autocommits, see workflow.database) and checks them after.
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, **_options(engine.dialect.name))
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = _sqlite_pragma(connection, "PRAGMA foreign_key_check")
+                if broken:
+                    raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+def _sqlite_pragma(connection, statement: str) -> list:
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        return cursor.execute(statement).fetchall()
+    finally:
+        cursor.close()
 
 
 if context.is_offline_mode():

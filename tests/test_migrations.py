@@ -43,9 +43,9 @@ def _table_names() -> set[str]:
     return set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"} - SQLITE_TABLES
 
 
-def _seeded_kinds() -> list[tuple[str, str, int, int]]:
+def _seeded_kinds() -> list[tuple[str, str, int, int, bool]]:
     rows = db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order))
-    return [(k.code, k.name, k.level, k.sort_order) for k in rows]
+    return [(k.code, k.name, k.level, k.sort_order, k.review) for k in rows]
 
 
 def test_the_migrations_have_one_head():

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("app")
 def test_meeting_kinds_are_seeded_lowest_first():
     rows = db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)).all()
     assert [(k.code, k.name, k.level) for k in rows] == [
-        (c, n, lv) for c, n, lv, _ in DEFAULT_KINDS
+        (c, n, lv) for c, n, lv, _, _ in DEFAULT_KINDS
     ]
 
 

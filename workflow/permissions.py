@@ -17,7 +17,11 @@ from workflow.extensions import db
 from workflow.models import AgendaEntry, Item, Meeting, PublicComment, Section, User
 from workflow.states.states import ItemStatus, MeetingStatus, PublicCommentStatus, Role
 
-EDITABLE = frozenset({ItemStatus.DRAFT, ItemStatus.RETURNED, ItemStatus.AMENDING})
+# The form may be revised while a draft, returned, between meetings (accepted, not while
+# scheduled) and while being amended (DOMAIN §1, §9).
+EDITABLE = frozenset(
+    {ItemStatus.DRAFT, ItemStatus.RETURNED, ItemStatus.ACCEPTED, ItemStatus.AMENDING}
+)
 SECRETARIAT_ITEM_EVENTS = frozenset(
     {
         "return",
@@ -29,6 +33,8 @@ SECRETARIAT_ITEM_EVENTS = frozenset(
         "close_public_comment",
         "publish_comment_results",
         "conclude",
+        "confirm_amendment",
+        "return_amendment",
     }
 )
 DEPARTMENT_ITEM_EVENTS = frozenset({"submit", "submit_amendment"})

@@ -17,13 +17,14 @@ from workflow.api.common import (
     readable_item,
     require_user,
 )
-from workflow.api.serializers import comment_opinion_json, item_json, list_row_json
+from workflow.api.serializers import comment_opinion_json, iso, item_json, list_row_json
 from workflow.errors import Forbidden, NotFound, UnknownEvent, ValidationFailed
 from workflow.permissions import can_manage_public_comment, can_read_comment_opinions
+from workflow.queries import versions
 from workflow.queries.items import ItemFilter, count, list_rows
 from workflow.schemas.comments import CommentOpinionList, OpinionCreate
 from workflow.schemas.events import ITEM_EVENT_BODIES, ClosePublicComment
-from workflow.schemas.items import ItemList
+from workflow.schemas.items import ItemList, VersionList
 from workflow.schemas.types import validate
 from workflow.services import events, public_comment
 from workflow.services import items as item_service
@@ -85,6 +86,37 @@ def index_items() -> ResponseReturnValue:
 def show_item(item_id: int) -> ResponseReturnValue:
     item = readable_item(item_id)
     return jsonify(item_json(item, current_api_user()))
+
+
+@bp.get("/items/<int:item_id>/versions")
+def item_versions(item_id: int) -> ResponseReturnValue:
+    """The versions of the item's 様式２ (DOMAIN §9), oldest first; staff only."""
+    require_user()
+    item = readable_item(item_id)
+    frozen = versions.frozen_for(item)
+    answer: VersionList = {
+        "versions": [
+            {
+                "number": v.number,
+                "created_at": iso(v.created_at),
+                "created_by": v.created_by.login if v.created_by else None,
+                "meeting_ids": frozen.get(v.id, []),
+            }
+            for v in versions.versions_of(item)
+        ]
+    }
+    return jsonify(answer)
+
+
+@bp.get("/items/<int:item_id>/versions/<int:number>")
+def item_version(item_id: int, number: int) -> ResponseReturnValue:
+    """One version: the 様式２ fields as saved, with the keys ``GET /items/{id}`` uses."""
+    require_user()
+    item = readable_item(item_id)
+    version = versions.version_of(item, number)
+    if version is None:
+        raise NotFound(f"この案件に第{number}版はありません。")
+    return jsonify(version.fields)
 
 
 @bp.patch("/items/<int:item_id>")

@@ -54,6 +54,7 @@ def create_meeting() -> ResponseReturnValue:
         venue=body.venue,
         start_time=body.start_time,
         joint_name=body.joint_name,
+        second_kind=body.second_kind,
     )
     commit()
     return jsonify(meeting_json(meeting, user)), 201

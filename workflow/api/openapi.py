@@ -32,6 +32,8 @@ COMPONENTS: dict[str, Any] = {
     "Item": items.Item,
     "ItemSummary": items.ItemSummary,
     "ItemList": items.ItemList,
+    "VersionList": items.VersionList,
+    "ItemFields": items.ItemFields,
     "HistoryEvent": items.HistoryEvent,
     "PublicCommentProcess": comments.PublicCommentProcess,
     "CommentOpinion": comments.CommentOpinion,
@@ -175,7 +177,8 @@ MINUTES = (
     "作りながら送る（chunked）ので、大きくても最初のバイトはすぐ届く。"
 )
 ITEM_EVENTS = (
-    "submit, return, accept, withdraw, submit_amendment, conclude, "
+    "submit, return, accept, withdraw, submit_amendment, confirm_amendment, return_amendment, "
+    "conclude, "
     "open_public_comment, close_public_comment, publish_comment_results"
     "（ほかは 404 unknown_event。schedule 等は会議の議題の操作で）"
 )
@@ -229,12 +232,33 @@ def _paths(event_body: Schema) -> dict[str, Any]:
             "parameters": [ITEM_ID],
             "get": _op("案件（全項目）", "200", "Item", READ),
             "patch": _op(
-                "案件を編集（作成中・差戻し中・修正対応中）",
+                "案件を編集（作成中・差戻し中・付議待ち・修正対応中。審議予定の間はできない）",
                 "200",
                 "Item",
                 WRITE,
                 "ItemPatch",
-                description=history,
+                description=history
+                + " 申込後の保存は、項目が変わるたびに新しい版になる（GET …/versions）。"
+                "経路は、審議を終えた会議より後だけ変更できる。",
+            ),
+        },
+        "/api/v1/items/{item_id}/versions": {
+            "parameters": [ITEM_ID],
+            "get": _op(
+                "様式２の版の一覧（職員のみ）",
+                "200",
+                "VersionList",
+                READ,
+                description="第1版は最初に申し込んだ様式。会議の議題にしたときの版は、その会議のために凍結される（meeting_ids）。",
+            ),
+        },
+        "/api/v1/items/{item_id}/versions/{number}": {
+            "parameters": [ITEM_ID, _path("number", "版の番号（第N版）")],
+            "get": _op(
+                "様式２の版（GET /items/{id} と同じキーの様式２の項目）",
+                "200",
+                "ItemFields",
+                READ,
             ),
         },
         "/api/v1/items/{item_id}/events/{event}": {
@@ -261,7 +285,21 @@ def _paths(event_body: Schema) -> dict[str, Any]:
         },
         "/api/v1/items/{item_id}/form.pdf": {
             "parameters": [ITEM_ID],
-            "get": _op("様式２（案件申込書）", "200", None, READ, media=PDF),
+            "get": _op(
+                "様式２（案件申込書）",
+                "200",
+                None,
+                READ,
+                media=PDF,
+                params=(
+                    _query(
+                        "meeting",
+                        ID,
+                        "この会議に付議したときに凍結された版（後の修正で変わらない）。"
+                        "省略すると現在の様式",
+                    ),
+                ),
+            ),
         },
         "/api/v1/items/{item_id}/public-comment/results.pdf": {
             "parameters": [ITEM_ID],

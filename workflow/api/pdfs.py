@@ -9,7 +9,14 @@ from __future__ import annotations
 from flask import Response, request
 from flask.typing import ResponseReturnValue
 
-from workflow.api.common import bp, current_api_user, deny, readable_item, readable_meeting
+from workflow.api.common import (
+    bp,
+    current_api_user,
+    deny,
+    query_int,
+    readable_item,
+    readable_meeting,
+)
 from workflow.errors import NotFound
 from workflow.pdf import documents
 from workflow.permissions import can_read_comment_opinions, can_read_minutes
@@ -28,8 +35,13 @@ def pdf_response(doc: documents.PdfDocument) -> ResponseReturnValue:
 
 @bp.get("/items/<int:item_id>/form.pdf")
 def item_form_pdf(item_id: int) -> ResponseReturnValue:
+    """The current 様式２, or with ``?meeting=ID`` the version frozen for that meeting."""
     item = readable_item(item_id)
-    return pdf_response(documents.request_form_pdf(item, reader=current_api_user()))
+    meeting_id = query_int("meeting", 0)
+    meeting = readable_meeting(meeting_id) if meeting_id else None
+    return pdf_response(
+        documents.request_form_pdf(item, reader=current_api_user(), meeting=meeting)
+    )
 
 
 @bp.get("/items/<int:item_id>/public-comment/results.pdf")

@@ -24,6 +24,7 @@ from workflow.models import (
 )
 from workflow.permissions import can_read_minutes
 from workflow.queries.item_view import item_view
+from workflow.queries.versions import form_fields as item_fields
 from workflow.schemas import comments, items, meetings
 from workflow.states.machine import EVENT_LABELS
 
@@ -71,48 +72,6 @@ def list_row_json(row) -> items.ItemSummary:
     }
 
 
-def item_fields(item: Item) -> items.ItemFields:
-    """The 様式２ fields as typed (``history_rows`` are DOMAIN's ``history``: 検討経過)."""
-    return {
-        "title": item.title,
-        "applied_on": iso(item.applied_on),
-        "target_kind": item.target_kind,
-        "bureau": item.bureau,
-        "division": item.division,
-        "section": item.section.name,
-        "contact": item.contact,
-        "extension": item.extension,
-        "policy_ref": item.policy_ref,
-        "in_implementation_plan": item.in_implementation_plan,
-        "summary": item.summary,
-        "discussion_points": [p.text for p in item.discussion_points],
-        "history_rows": [
-            {"when": r.when, "meeting": r.meeting, "content": r.content} for r in item.history_rows
-        ],
-        "public_comment": {
-            "planned": item.public_comment_planned,
-            "period_text": item.public_comment_period_text,
-        },
-        "press_release": item.press_release.value,
-        "council_report": {"channel": item.council_channel.value, "timing": item.council_timing},
-        "ordinance": {
-            "kind": item.ordinance_kind.value,
-            "change": item.ordinance_change.value if item.ordinance_change else None,
-            "council_submission": item.ordinance_council_submission,
-        },
-        "advisory_body": item.advisory_body,
-        "personal_info_use": item.personal_info_use,
-        "coordination": [
-            {"department": c.department, "content": c.content, "status": c.status.value}
-            for c in item.coordination
-        ],
-        "schedule_notes": item.schedule_notes,
-        "remarks": item.remarks,
-        "details": [{"heading": d.heading, "body": d.body} for d in item.details],
-        "route": item.route,
-    }
-
-
 def opinion_json(opinion) -> meetings.Opinion:
     """○ opinion, → response, （→ follow-up）."""
     return {
@@ -123,7 +82,7 @@ def opinion_json(opinion) -> meetings.Opinion:
 
 
 def attendance_json(row) -> meetings.Attendance:
-    return {"section": row.section_name, "deputy": row.deputy}
+    return {"section": row.section_name, "deputy": row.deputy, "present": row.present}
 
 
 def deliberation_json(entry: AgendaEntry, user: User | None) -> items.ItemDeliberation:
@@ -269,6 +228,7 @@ def meeting_json(meeting: Meeting, user: User | None) -> meetings.Meeting:
 
     return {
         **meeting_summary(meeting),
+        "second_kind": meeting.second_kind,
         "joint_name": meeting.joint_name,
         "start_time": iso(meeting.start_time),
         "end_time": iso(meeting.end_time),

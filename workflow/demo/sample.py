@@ -14,8 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from workflow.models import Item, Meeting, User
+from workflow.models import Item, Meeting, User, review_kinds
 from workflow.services import items, meetings, public_comment
+from workflow.states.routing import forward_targets
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -109,7 +110,13 @@ def _decide(
             "special_notes": record.get("special_notes") or "なし",
         },
     )
-    meetings.record_outcome(secretariat, meeting, item, record["outcome"], record.get("forward_to"))
+    forward_to = record.get("forward_to")
+    if forward_to is not None and forward_to in review_kinds():
+        # The transcription names the review the item passed next (事務事業調整会議); the real
+        # form's result names the 上部庁議 （政策調整会議）, and the review comes on the way
+        # (DOMAIN §8): name the first ladder kind further on the route.
+        forward_to = forward_targets(item.route, meeting.kinds, review_kinds())[0]
+    meetings.record_outcome(secretariat, meeting, item, record["outcome"], forward_to)
     if finish:
         meetings.hold(secretariat, meeting)
         meetings.confirm(secretariat, meeting)
@@ -178,6 +185,7 @@ def play_sample(department: User, secretariat: User, *, until: str = "concluded"
         return path
 
     items.submit_amendment(department, item)
+    items.confirm_amendment(secretariat, item)
     if reached():
         return path
 

@@ -27,7 +27,7 @@ from workflow.wareki import WarekiError, parse_wareki
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 ROOM_LISTS = ("attendance", "opinions")
 ROOM_BLANK_ROWS = {
-    "attendance": {"section": "", "deputy": False},
+    "attendance": {"section": "", "deputy": False, "absent": False},
     "opinions": {"opinion": "", "response": "", "follow_up": ""},
 }
 
@@ -54,8 +54,14 @@ class MeetingForm(FlaskForm):
         description="空欄なら、年度内の回数を自動で数えます。",
         validators=[MaxLength(6)],
     )
+    second_kind = SelectField(
+        "兼ねて開く庁議",
+        choices=[],
+        description="例：関係課長会議に事務事業調整会議を選ぶと「関係課長会議兼事務事業調整会議」となり、"
+        "議題の案件は両方の会議を経たものとなります。",
+    )
     joint_name = StringField(
-        "合同で開催する会議名",
+        "合同で開催する会議名（庁議以外）",
         validators=[MaxLength(NAME_MAX)],
         description="例：ＩＣＴ戦略調整会議（「…兼関係課長会議」となります）",
     )
@@ -98,6 +104,7 @@ class MoveForm(FlaskForm):
 class AttendanceRowForm(Form):
     section = StringField("出席課・機関等", validators=[MaxLength(NAME_MAX)])
     deputy = BooleanField("代理出席（代）")
+    absent = BooleanField("欠席（様式２に□で印刷）")
 
 
 class OpinionRowForm(Form):
@@ -161,7 +168,11 @@ class DeliberationForm(FlaskForm):
         }
         if with_attendance:
             data["attendance"] = [
-                {"section": (r["section"] or "").strip(), "deputy": bool(r["deputy"])}
+                {
+                    "section": (r["section"] or "").strip(),
+                    "deputy": bool(r["deputy"]),
+                    "present": not r["absent"],
+                }
                 for r in self.attendance.data
                 if (r["section"] or "").strip()
             ]

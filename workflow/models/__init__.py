@@ -9,11 +9,18 @@ from workflow.models.item import (
     ItemDetail,
     ItemDiscussionPoint,
     ItemHistoryRow,
+    ItemOpinionNote,
     ItemRouteStep,
 )
+from workflow.models.item_version import ItemVersion
 from workflow.models.login_attempt import LoginAttempt
 from workflow.models.meeting import Meeting
-from workflow.models.meeting_kind import DEFAULT_KINDS, MeetingKind, seed_meeting_kinds
+from workflow.models.meeting_kind import (
+    DEFAULT_KINDS,
+    MeetingKind,
+    review_kinds,
+    seed_meeting_kinds,
+)
 from workflow.models.pdf_cache import PdfCache
 from workflow.models.public_comment import PublicComment, PublicCommentOpinion
 from workflow.models.search_document import SearchDocument
@@ -32,7 +39,9 @@ __all__ = [
     "ItemDetail",
     "ItemDiscussionPoint",
     "ItemHistoryRow",
+    "ItemOpinionNote",
     "ItemRouteStep",
+    "ItemVersion",
     "LoginAttempt",
     "Meeting",
     "MeetingKind",
@@ -44,6 +53,7 @@ __all__ = [
     "Section",
     "User",
     "UserSession",
+    "review_kinds",
     "seed_meeting_kinds",
 ]
 

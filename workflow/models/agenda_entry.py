@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,6 +49,11 @@ class AgendaEntry(db.Model):
     outcome: Mapped[Outcome | None] = mapped_column(enum_type(Outcome, "outcome"))
     forward_to: Mapped[str | None] = mapped_column(ForeignKey("meeting_kinds.code"))
     outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The 様式２ filed for this meeting (DOMAIN §9): the item's version frozen when it was
+    # scheduled, and what the system filled in then (審議日, 主な意見, 出席課, 結果等), so the form
+    # of this meeting prints the same after any later edit. None for entries made before §9.
+    form_version_id: Mapped[int | None] = mapped_column(ForeignKey("item_versions.id"))
+    frozen_parts: Mapped[dict | None] = mapped_column(JSON)
 
     meeting: Mapped[Meeting] = relationship(back_populates="entries")
     item: Mapped[Item] = relationship(lazy="joined")
@@ -56,12 +71,21 @@ class AgendaEntry(db.Model):
         back_populates="entry",
     )
 
+    form_version: Mapped[ItemVersion | None] = relationship()  # noqa: F821 (item_version)
+
     @property
     def outcome_text(self) -> str | None:
-        """The result as printed: 「原案を上部庁議へ付議する（政策調整会議）」."""
+        """The result as 様式６ prints it: 「原案を上部庁議へ付議する（政策調整会議）」."""
         if self.outcome is None:
             return None
         return self.outcome.wording(self.forward_kind.name if self.forward_kind else None)
+
+    @property
+    def form_outcome_text(self) -> str | None:
+        """The result as the 様式２ 結果等 box prints it: 「原案を上部庁議へ付議する。（政策調整会議）」."""
+        if self.outcome is None:
+            return None
+        return self.outcome.form_wording(self.forward_kind.name if self.forward_kind else None)
 
 
 class Opinion(db.Model):
@@ -93,5 +117,7 @@ class Attendance(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     section_name: Mapped[str] = mapped_column(String(NAME_MAX))
     deputy: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False: invited but absent, printed □ on 様式２ (■ for those present).
+    present: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     entry: Mapped[AgendaEntry] = relationship(back_populates="attendance")

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,6 +30,7 @@ from workflow.states.states import (
     OrdinanceChange,
     OrdinanceKind,
     PressRelease,
+    SubmissionLabel,
 )
 
 DEFAULT_ROUTE = ("section_managers", "policy_coordination")
@@ -85,6 +87,10 @@ class Item(db.Model):
         enum_type(CouncilChannel, "council_channel"), default=CouncilChannel.NONE
     )
     council_timing: Mapped[str] = mapped_column(String(LINE_MAX), default="")
+    # 議会への情報提供 at a 定例会議: printed 「〈timing〉定例会議」.
+    council_regular_session: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     ordinance_kind: Mapped[OrdinanceKind] = mapped_column(
         enum_type(OrdinanceKind, "ordinance_kind"), default=OrdinanceKind.NONE
     )
@@ -92,6 +98,11 @@ class Item(db.Model):
         enum_type(OrdinanceChange, "ordinance_change")
     )
     ordinance_council_submission: Mapped[str] = mapped_column(String(LINE_MAX), default="")
+    ordinance_submission_label: Mapped[SubmissionLabel] = mapped_column(
+        enum_type(SubmissionLabel, "submission_label"),
+        default=SubmissionLabel.PROPOSAL,
+        server_default=SubmissionLabel.PROPOSAL.value,
+    )
     advisory_body: Mapped[bool] = mapped_column(Boolean, default=False)
     personal_info_use: Mapped[bool] = mapped_column(Boolean, default=False)
     schedule_notes: Mapped[str] = mapped_column(Text, default="")
@@ -115,6 +126,7 @@ class Item(db.Model):
     coordination: Mapped[list[ItemCoordination]] = _ordered("ItemCoordination")
     details: Mapped[list[ItemDetail]] = _ordered("ItemDetail")
     route_steps: Mapped[list[ItemRouteStep]] = _ordered("ItemRouteStep")
+    opinion_notes: Mapped[list[ItemOpinionNote]] = _ordered("ItemOpinionNote")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -151,6 +163,7 @@ class ItemHistoryRow(_ItemPart, db.Model):
     when: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     meeting: Mapped[str] = mapped_column(String(LINE_MAX), default="")
     content: Mapped[str] = mapped_column(Text, default="")
+    remarks: Mapped[str] = mapped_column(Text, default="", server_default="")  # 備考
     item: Mapped[Item] = relationship(back_populates="history_rows")
 
 
@@ -184,3 +197,17 @@ class ItemRouteStep(_ItemPart, db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(ForeignKey("meeting_kinds.code"))
     item: Mapped[Item] = relationship(back_populates="route_steps")
+
+
+class ItemOpinionNote(_ItemPart, db.Model):
+    """The department's follow-up under an earlier meeting's opinion (「（→…へ変更）」, DOMAIN §9).
+
+    Part of the form the department writes, so it is kept in each version; the secretariat's own
+    ``Opinion.follow_up`` is printed as well.
+    """
+
+    __tablename__ = "item_opinion_notes"
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinions.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    item: Mapped[Item] = relationship(back_populates="opinion_notes")

@@ -16,14 +16,19 @@ from workflow.states.states import MeetingStatus
 from workflow.wareki import to_fullwidth_digits
 
 
-def joint_kind_name(joint_name: str | None, kind_name: str) -> str:
-    """A kind's name with the joint body, if any: 「ＩＣＴ戦略調整会議兼関係課長会議」."""
-    return f"{joint_name}兼{kind_name}" if joint_name else kind_name
+def joint_kind_name(joint_name: str | None, kind_name: str, second_name: str | None = None) -> str:
+    """A kind's name with the joint body and the second 庁議 kind, if any (DOMAIN §2, §8):
+    「ＩＣＴ戦略調整会議兼関係課長会議」, 「関係課長会議兼事務事業調整会議」."""
+    name = f"{kind_name}兼{second_name}" if second_name else kind_name
+    return f"{joint_name}兼{name}" if joint_name else name
 
 
-def meeting_title(number: int, joint_name: str | None, kind_name: str) -> str:
+def meeting_title(
+    number: int, joint_name: str | None, kind_name: str, second_name: str | None = None
+) -> str:
     """「第５回 政策調整会議」, from a meeting's columns (for rows read without the model)."""
-    return f"第{to_fullwidth_digits(str(number))}回 {joint_kind_name(joint_name, kind_name)}"
+    name = joint_kind_name(joint_name, kind_name, second_name)
+    return f"第{to_fullwidth_digits(str(number))}回 {name}"
 
 
 class Meeting(db.Model):
@@ -32,12 +37,16 @@ class Meeting(db.Model):
         UniqueConstraint("kind", "fiscal_year", "number", name="uq_meetings_kind_fy_number"),
         CheckConstraint("number >= 1", name="number_positive"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("second_kind IS NULL OR second_kind <> kind", name="second_kind_differs"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(ForeignKey("meeting_kinds.code"), index=True)
     # A meeting held together with another body: 「ＩＣＴ戦略調整会議」 in 「…兼関係課長会議」.
     joint_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    # A second 庁議 kind sitting together (関係課長会議兼事務事業調整会議): numbered by ``kind``'s
+    # counter; an item on the agenda counts as having passed both (DOMAIN §8).
+    second_kind: Mapped[str | None] = mapped_column(ForeignKey("meeting_kinds.code"))
     number: Mapped[int] = mapped_column(Integer)
     fiscal_year: Mapped[int] = mapped_column(Integer, index=True)
     date: Mapped[date] = mapped_column(Date, index=True)
@@ -52,7 +61,10 @@ class Meeting(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    kind_row: Mapped[MeetingKind] = relationship(lazy="joined")
+    kind_row: Mapped[MeetingKind] = relationship(lazy="joined", foreign_keys=[kind])
+    second_kind_row: Mapped[MeetingKind | None] = relationship(
+        lazy="joined", foreign_keys=[second_kind]
+    )
     entries: Mapped[list[AgendaEntry]] = relationship(  # noqa: F821 (defined in agenda_entry)
         "AgendaEntry",
         order_by="AgendaEntry.position",
@@ -64,14 +76,28 @@ class Meeting(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
+    def kinds(self) -> tuple[str, ...]:
+        """The 庁議 kinds this meeting sits as: its kind, and the second kind if any."""
+        return (self.kind, self.second_kind) if self.second_kind else (self.kind,)
+
+    @property
+    def second_name(self) -> str | None:
+        return self.second_kind_row.name if self.second_kind_row else None
+
+    @property
+    def kinds_name(self) -> str:
+        """The 庁議 kinds without an outside body: 「関係課長会議兼事務事業調整会議」 (【会議名】 of 様式２)."""
+        return joint_kind_name(None, self.kind_row.name, self.second_name)
+
+    @property
     def kind_name(self) -> str:
         """The name printed for the kind, with the joint body: 「ＩＣＴ戦略調整会議兼関係課長会議」."""
-        return joint_kind_name(self.joint_name, self.kind_row.name)
+        return joint_kind_name(self.joint_name, self.kind_row.name, self.second_name)
 
     @property
     def title(self) -> str:
-        """「第５回 政策調整会議」."""
-        return meeting_title(self.number, self.joint_name, self.kind_row.name)
+        """「第５回 政策調整会議」, 「第２回 関係課長会議兼事務事業調整会議」."""
+        return meeting_title(self.number, self.joint_name, self.kind_row.name, self.second_name)
 
     def __repr__(self) -> str:
         return f"<Meeting {self.id} {self.kind} #{self.number} {self.status}>"

@@ -8,23 +8,28 @@ prints — the meeting, an item, an opinion, the meeting's status (「案」) �
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, datetime, time
 from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from workflow.errors import NotFound
 from workflow.extensions import db
-from workflow.models import Item, Meeting, MeetingKind, PublicComment, User
+from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, PublicComment, User
 from workflow.pdf import cache
+from workflow.pdf.form_layout import is_dense
 from workflow.pdf.render import render_pdf, templates_digest
-from workflow.queries.item_view import item_view
+from workflow.queries.item_view import form_parts, item_entries, readable_parts
+from workflow.queries.versions import form_fields
 from workflow.states.states import (
+    CoordinationStatus,
     CouncilChannel,
     MeetingStatus,
     OrdinanceChange,
     OrdinanceKind,
     PressRelease,
     PublicCommentStatus,
+    SubmissionLabel,
 )
 from workflow.wareki import to_fullwidth_digits
 
@@ -170,90 +175,158 @@ def agenda_pdf(meeting: Meeting) -> PdfDocument:
 # ---------------------------------------------------------------------------- 様式２ request
 
 
-def _choices(enum_cls, selected) -> list[list]:
-    """[[label, chosen], …] for a row of ■/□ boxes."""
-    return [[member.label, member == selected] for member in enum_cls]
+def _yes_no(value: bool) -> str:
+    return "あり" if value else "なし"
 
 
-def _yes_no(value: bool) -> list[list]:
-    return [["あり", bool(value)], ["なし", not value]]
+def _label(enum_cls, value: str | None) -> str:
+    return enum_cls(value).label if value else ""
 
 
-def request_form_context(item: Item, *, reader: User | None = None) -> dict:
-    """What 様式２ prints: every typed field, and what the system derives from the meetings.
+def _ordinance_text(ordinance: dict) -> str:
+    """「なし」, 「条例 改廃あり」: the ordinance row as the city prints it."""
+    if ordinance["kind"] == OrdinanceKind.NONE.value:
+        return OrdinanceKind.NONE.label
+    change = _label(OrdinanceChange, ordinance.get("change"))
+    return f"{_label(OrdinanceKind, ordinance['kind'])} {change}あり"
 
-    The derived fields show *reader* only what the API's item_json shows them: 審議日 of the
+
+def request_form_context(
+    fields: dict, parts: dict, *, reader: User | None, modified: date | datetime
+) -> dict:
+    """What 様式２ prints, from a field set (the current form or a frozen version, in the API's
+    keys) and the parts the system fills in (:func:`form_parts`), cut to what *reader* may see.
+
+    The derived parts show *reader* only what the API's item_json shows them: 審議日 of the
     meetings they may see, and what was said and decided only where they may read the minutes.
     None is the public; the secretariat reads everything.
     """
     kinds = db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)).all()
-    view = item_view(reader, item)
-    reviewed = view.review_dates
-    target = item.target.name if item.target else ""
-    # The form printed for its target meeting quotes only the meetings before it.
-    prior = view.prior_opinions(before=view.target_meeting)
+    names = {k.code: k.name for k in kinds}
+    seen = readable_parts(parts, reader)
+    dates: dict[str, str] = {row["kind"]: row["date"] for row in seen["review_dates"]}
+    target = names.get(fields["target_kind"] or "", "")
     title = f"庁議（{target}）案件申込書" if target else "庁議案件申込書"
-    return {
+    notes = {note["opinion_id"]: note["text"] for note in fields.get("opinion_notes", [])}
+    council = fields["council_report"]
+    ordinance = fields["ordinance"]
+    section_managers = seen["section_managers"]
+    context = {
         "doc_title": title,
         "form_label": "（様式２）",
         "draft": False,
         "form_title": title,
-        "applied_on": item.applied_on,
-        "title": item.title,
-        "review_dates": [[k.name, reviewed.get(k.code)] for k in kinds],
-        "bureau": item.bureau,
-        "division": item.division,
-        "section": item.section.name,
-        "contact": item.contact,
-        "extension": item.extension,
-        "policy_ref": item.policy_ref,
-        "in_implementation_plan": _yes_no(item.in_implementation_plan),
-        "summary": item.summary,
-        "discussion_points": [p.text for p in item.discussion_points],
-        "history": [[h.when, h.meeting, h.content] for h in item.history_rows],
+        "applied_on": date.fromisoformat(fields["applied_on"]) if fields["applied_on"] else None,
+        "title": fields["title"],
+        # The ladder's slots only: a review (事務事業調整会議) has none (DOMAIN §8).
+        "review_dates": [
+            [k.name, date.fromisoformat(dates[k.code]) if k.code in dates else None]
+            for k in kinds
+            if not k.review
+        ],
+        "bureau": fields["bureau"],
+        "division": fields["division"],
+        "section": fields["section"],
+        "contact": fields["contact"],
+        "extension": fields["extension"],
+        "policy_ref": fields["policy_ref"],
+        "in_implementation_plan": _yes_no(fields["in_implementation_plan"]),
+        "summary": fields["summary"],
+        "discussion_points": list(fields["discussion_points"]),
+        "history": [
+            {
+                "when": row["when"],
+                "meeting": row["meeting"],
+                "content": row["content"],
+                "remarks": row.get("remarks", ""),
+            }
+            for row in fields["history_rows"]
+        ],
         "prior": [
             {
-                "name": group.name,
-                "date": group.date,
+                "name": group["name"],
                 "opinions": [
-                    {"opinion": o.opinion, "response": o.response, "follow_up": o.follow_up}
-                    for o in group.opinions
+                    {
+                        "opinion": o["opinion"],
+                        "response": o["response"],
+                        "follow_ups": [
+                            text for text in (o["follow_up"], notes.get(o["id"])) if text
+                        ],
+                    }
+                    for o in group["opinions"]
                 ],
             }
-            for group in prior
+            for group in seen["prior"]
         ],
-        "public_comment": _yes_no(item.public_comment_planned),
-        "public_comment_period": item.public_comment_period_text,
-        "press_release": _choices(PressRelease, item.press_release),
-        "council_channel": _choices(CouncilChannel, item.council_channel),
-        "council_timing": item.council_timing,
-        "ordinance_kind": _choices(OrdinanceKind, item.ordinance_kind),
-        "ordinance_change": (
-            _choices(OrdinanceChange, item.ordinance_change)
-            if item.ordinance_kind != OrdinanceKind.NONE
-            else []
+        "public_comment": _yes_no(fields["public_comment"]["planned"]),
+        "public_comment_period": fields["public_comment"]["period_text"],
+        "press_release": _label(PressRelease, fields["press_release"]),
+        "council_channel": _label(CouncilChannel, council["channel"]),
+        "council_timing": council["timing"]
+        + ("定例会議" if council.get("regular_session") else ""),
+        "ordinance": _ordinance_text(ordinance),
+        "ordinance_submission_label": _label(
+            SubmissionLabel, ordinance.get("submission_label") or SubmissionLabel.PROPOSAL.value
         ),
-        "ordinance_council_submission": item.ordinance_council_submission,
-        "advisory_body": _yes_no(item.advisory_body),
-        "personal_info_use": _yes_no(item.personal_info_use),
-        "coordination": [[c.department, c.content, c.status.label] for c in item.coordination],
-        "schedule_notes": item.schedule_notes,
-        "remarks": item.remarks,
-        "attendance": [[a.section_name, a.deputy] for a in view.section_managers_attendance],
-        "section_managers_result": view.section_managers_result,
-        "details": [[d.heading, d.body] for d in item.details],
-        "meta": {"created": item.created_at, "modified": item.updated_at},
+        "ordinance_council_submission": ordinance["council_submission"],
+        "advisory_body": _yes_no(fields["advisory_body"]),
+        "personal_info_use": _yes_no(fields["personal_info_use"]),
+        "coordination": [
+            {
+                "department": row["department"],
+                "content": row["content"],
+                "status": _label(CoordinationStatus, row["status"]),
+            }
+            for row in fields["coordination"]
+        ],
+        "schedule_notes": fields["schedule_notes"],
+        "remarks": fields["remarks"],
+        "attendance": list(section_managers["attendance"]) if section_managers else [],
+        "section_managers_result": section_managers["result"] if section_managers else None,
+        "details": [{"heading": d["heading"], "body": d["body"]} for d in fields["details"]],
+        "meta": {"created": modified, "modified": modified},
     }
+    context["dense"] = is_dense(context)
+    return context
 
 
-def request_form_pdf(item: Item, *, reader: User | None = None) -> PdfDocument:
-    """様式２ 案件申込書 of *item*, front and back, as *reader* may read it (None: the public)."""
+def _filed_form(item: Item, meeting: Meeting | None) -> tuple[dict, dict, datetime]:
+    """The field set, the system's parts and the date of the form: the current one, or the one
+    frozen for *meeting* (DOMAIN §9)."""
+    if meeting is None:
+        target = next(
+            (e.meeting for e in item_entries(item) if item.target_kind in e.meeting.kinds), None
+        )
+        return form_fields(item), form_parts(item, target), item.updated_at
+    entry = db.session.scalar(
+        sa.select(AgendaEntry).where(
+            AgendaEntry.item_id == item.id, AgendaEntry.meeting_id == meeting.id
+        )
+    )
+    if entry is None:
+        raise NotFound("この案件はこの会議の議題にありません。")
+    if entry.form_version is None:  # scheduled before versions existed: the current form
+        return form_fields(item), form_parts(item, meeting), item.updated_at
+    version = entry.form_version
+    return version.fields, entry.frozen_parts, version.created_at
+
+
+def request_form_pdf(
+    item: Item, *, reader: User | None = None, meeting: Meeting | None = None
+) -> PdfDocument:
+    """様式２ 案件申込書 of *item*, front and back, as *reader* may read it (None: the public):
+    the current form, or with *meeting* the version frozen for it, the same bytes after any
+    later edit."""
+    fields, parts, modified = _filed_form(item, meeting)
+    context = request_form_context(fields, parts, reader=reader, modified=modified)
+    context["meta"]["created"] = item.created_at
     # The cache key is the context's hash: readers shown different parts get different rows.
+    suffix = f"_{meeting.title}" if meeting is not None else ""
     return _produce(
         "request_form",
         "request_form.html",
-        request_form_context(item, reader=reader),
-        _filename("案件申込書_", item.title),
+        context,
+        _filename("案件申込書_", fields["title"], suffix),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -61,8 +62,15 @@ def _entries(item: Item, entries: Entries | None) -> Entries:
 
 
 def review_dates(item: Item, *, entries: Entries | None = None) -> dict[str, date]:
-    """審議日: kind code → date of the meeting of that kind that took the item up (the latest)."""
-    return {entry.meeting.kind: entry.meeting.date for entry in _entries(item, entries)}
+    """審議日: kind code → date of the meeting of that kind that took the item up (the latest).
+
+    A joint sitting (関係課長会議兼事務事業調整会議) is the date of both its kinds.
+    """
+    return {
+        kind: entry.meeting.date
+        for entry in _entries(item, entries)
+        for kind in entry.meeting.kinds
+    }
 
 
 def prior_opinions(
@@ -84,7 +92,7 @@ def prior_opinions(
         groups.append(
             PriorMeeting(
                 meeting=meeting,
-                name=meeting.kind_row.name,
+                name=meeting.kinds_name,
                 date=meeting.date,
                 opinions=list(entry.opinions),
                 outcome_text=entry.outcome_text,
@@ -95,8 +103,81 @@ def prior_opinions(
 
 def section_managers_entry(item: Item, *, entries: Entries | None = None) -> AgendaEntry | None:
     """The item's latest 関係課長会議 entry, which the two fields below print."""
-    found = [e for e in _entries(item, entries) if e.meeting.kind == SECTION_MANAGERS]
+    found = [e for e in _entries(item, entries) if SECTION_MANAGERS in e.meeting.kinds]
     return found[-1] if found else None
+
+
+def _after(meeting: Meeting, limit: Meeting) -> bool:
+    return (meeting.date, meeting.id) > (limit.date, limit.id)
+
+
+def form_parts(
+    item: Item, before: Meeting | None = None, *, entries: Entries | None = None
+) -> dict[str, Any]:
+    """What the system fills into 様式２ (DOMAIN §3), as plain data naming each meeting by id.
+
+    With *before*, as the form filed for that meeting shows them: 審議日 up to it, the opinions
+    and the 関係課長会議 of the meetings held before it. Kept with an agenda entry when the item
+    is scheduled (``AgendaEntry.frozen_parts``); :func:`readable_parts` cuts them for a reader.
+    """
+    rows = [e for e in _entries(item, entries) if before is None or not _after(e.meeting, before)]
+    decided = [
+        e for e in rows if e.outcome is not None and (before is None or e.meeting_id != before.id)
+    ]
+    section_managers = section_managers_entry(item, entries=rows)
+    return {
+        "review_dates": [
+            {"kind": kind, "meeting_id": e.meeting_id, "date": e.meeting.date.isoformat()}
+            for e in rows
+            for kind in e.meeting.kinds
+        ],
+        "prior": [
+            {
+                "meeting_id": e.meeting_id,
+                "name": e.meeting.kinds_name,
+                "opinions": [
+                    {
+                        "id": o.id,
+                        "opinion": o.opinion,
+                        "response": o.response,
+                        "follow_up": o.follow_up,
+                    }
+                    for o in e.opinions
+                ],
+            }
+            for e in decided
+        ],
+        "section_managers": None
+        if section_managers is None
+        else {
+            "meeting_id": section_managers.meeting_id,
+            "attendance": [
+                {"name": a.section_name, "deputy": a.deputy, "present": a.present}
+                for a in section_managers.attendance
+            ],
+            "result": section_managers.form_outcome_text,
+        },
+    }
+
+
+def readable_parts(parts: dict[str, Any], reader: User | None) -> dict[str, Any]:
+    """*parts* cut to what *reader* may see: 審議日 of the meetings they see, what was said and
+    decided where they may read the minutes (the same rules as :func:`item_view`)."""
+    ids = {row["meeting_id"] for row in parts["review_dates"]}
+    ids |= {group["meeting_id"] for group in parts["prior"]}
+    if parts["section_managers"]:
+        ids.add(parts["section_managers"]["meeting_id"])
+    meetings = db.session.scalars(select(Meeting).where(Meeting.id.in_(ids))).all() if ids else []
+    seen = {m.id for m in meetings if can_read_meeting(reader, m)}
+    said = {m.id for m in meetings if m.id in seen and can_read_minutes(reader, m)}
+    section_managers = parts["section_managers"]
+    return {
+        "review_dates": [r for r in parts["review_dates"] if r["meeting_id"] in seen],
+        "prior": [g for g in parts["prior"] if g["meeting_id"] in said],
+        "section_managers": section_managers
+        if section_managers and section_managers["meeting_id"] in said
+        else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -140,14 +221,14 @@ class ItemView:
     def section_managers_result(self) -> str | None:
         """関係課長会議の結果等: the printed outcome of the item at its 関係課長会議."""
         entry = self.section_managers
-        return entry.outcome_text if entry else None
+        return entry.form_outcome_text if entry else None
 
     @property
     def target_meeting(self) -> Meeting | None:
         """The meeting of the 付議先 kind that took the item up, seen or not: a reader's 様式２ is
         the full form with parts left blank, cut at the same meeting."""
         for entry in self.entries:
-            if entry.meeting.kind == self.item.target_kind:
+            if self.item.target_kind in entry.meeting.kinds:
                 return entry.meeting
         return None
 

@@ -29,6 +29,8 @@ ITEM_EVENT_BODIES: dict[str, type[Versioned]] = {
     "accept": Versioned,
     "withdraw": ReasonBody,
     "submit_amendment": Versioned,
+    "confirm_amendment": Versioned,
+    "return_amendment": ReasonBody,
     "conclude": Versioned,
     "open_public_comment": OpenPublicComment,
     "close_public_comment": ClosePublicComment,

@@ -58,6 +58,7 @@ from workflow.states.states import (
     OrdinanceChange,
     OrdinanceKind,
     PressRelease,
+    SubmissionLabel,
 )
 
 HISTORY_ROWS_DOC = (
@@ -95,6 +96,7 @@ class HistoryRow(Body):
     when: text(NAME_MAX) = Field("", description="「R1.7.5・7.29」など自由記述")
     meeting: text(LINE_MAX) = ""
     content: text(TEXT_MAX) = ""
+    remarks: text(TEXT_MAX) = Field("", description="備考")
 
 
 class CoordinationRow(Body):
@@ -120,12 +122,14 @@ class PublicCommentPlan(Body):
 class CouncilReport(Body):
     channel: choice(CouncilChannel) = CouncilChannel.NONE
     timing: text(LINE_MAX) = ""
+    regular_session: flag() = Field(False, description="定例会議（「〈timing〉定例会議」と印刷）")
 
 
 class Ordinance(Body):
     kind: choice(OrdinanceKind) = OrdinanceKind.NONE
     change: choice(OrdinanceChange, nullable=True) = None
     council_submission: text(LINE_MAX) = ""
+    submission_label: choice(SubmissionLabel, "時期の見出し") = SubmissionLabel.PROPOSAL
 
     @model_validator(mode="after")
     def _no_change_without_kind(self) -> Ordinance:
@@ -133,6 +137,13 @@ class Ordinance(Body):
             message = "条例等の種類が「なし」のときは、制定・改正等は指定できません。"
             raise refuse_at("change", message)
         return self
+
+
+class OpinionNote(Body):
+    """所管課の追記: これまでの庁議での意見の下に「（→…）」と印刷する（DOMAIN §9）."""
+
+    opinion_id: ID = Field(description="これまでの会議の意見の id（GET の prior_opinions）")
+    text: text(TEXT_MAX, required=True)
 
 
 def _history_rows_schema(schema: dict[str, Any]) -> None:
@@ -173,6 +184,9 @@ class ItemInput(Body):
     schedule_notes: text(TEXT_MAX) = Field("", description="日程等調整事項")
     remarks: text(TEXT_MAX) = Field("", description="備考")
     details: rows(DetailRow, description="事案の具体的な内容（裏面）") = []
+    opinion_notes: rows(
+        OpinionNote, description="これまでの庁議での意見への所管課の追記（意見ごとに1つ）"
+    ) = []
     route: Annotated[
         rows(meeting_kind(), max_rows=ROUTE_MAX),
         AfterValidator(_each_kind_once),
@@ -284,6 +298,9 @@ class ItemFields(TypedDict):
     schedule_notes: Annotated[str, Field(description="日程等調整事項")]
     remarks: Annotated[str, Field(description="備考")]
     details: Annotated[list[DetailRow], Field(description="事案の具体的な内容（裏面）")]
+    opinion_notes: Annotated[
+        list[OpinionNote], Field(description="これまでの庁議での意見への所管課の追記")
+    ]
     route: Annotated[
         list[as_string(**KIND_SCHEMA)],
         Field(description='付議する会議の順。既定 ["section_managers", "policy_coordination"]'),
@@ -339,6 +356,23 @@ class Item(ItemFields):
         ),
     ]
     allowed_events: Annotated[list[str], Field(description="呼び出した人がいま行える操作")]
+
+
+class VersionSummary(TypedDict):
+    """One saved version of the 様式２ (DOMAIN §9)."""
+
+    number: Annotated[
+        int, Field(description="第N版（1 が最初に申し込んだ様式）。案件の version とは別")
+    ]
+    created_at: IsoDateTime
+    created_by: Annotated[str | None, Field(description="保存した人のログイン名")]
+    meeting_ids: Annotated[
+        list[int], Field(description="この版が付議された（凍結された）会議の id")
+    ]
+
+
+class VersionList(TypedDict):
+    versions: list[VersionSummary]
 
 
 class ItemList(TypedDict):

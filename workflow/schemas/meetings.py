@@ -59,7 +59,14 @@ class MeetingCreate(Body):
     chair: Chair = ""
     venue: Venue = ""
     start_time: clock_time() = None
-    joint_name: JointName = Field("", description="兼ねて開く会議の名前")
+    joint_name: JointName = Field(
+        "", description="兼ねて開く庁議以外の会議の名前（「ＩＣＴ戦略調整会議」）"
+    )
+    second_kind: code("兼ねる会議の種類をコードで指定してください。", nullable=True) = Field(
+        None,
+        description="兼ねて開く庁議の種類（関係課長会議兼事務事業調整会議なら affairs_coordination）。"
+        "回数は kind の数え方で、議題の案件は両方の会議を経たものとなる",
+    )
 
 
 class EntryCreate(Body):
@@ -75,6 +82,9 @@ class EntryCreate(Body):
 class AttendanceRow(Body):
     section: text(NAME_MAX, required=True)
     deputy: flag("代理出席は true か false で指定してください。") = False
+    present: flag("出席は true か false で指定してください。") = Field(
+        True, description="false: 案内したが欠席（様式２では □）"
+    )
 
 
 class OpinionRow(Body):
@@ -109,6 +119,7 @@ class OutcomeBody(Body):
 class Attendance(TypedDict):
     section: str
     deputy: Annotated[bool, Field(description="（代）")]
+    present: Annotated[bool, Field(description="false: 欠席（様式２では □）")]
 
 
 class Opinion(TypedDict):
@@ -152,6 +163,7 @@ class MeetingSummary(TypedDict):
 
 
 class Meeting(MeetingSummary):
+    second_kind: Annotated[str | None, Field(description="兼ねて開く庁議の種類")]
     joint_name: Annotated[str, Field(description="兼ねて開く会議（「ＩＣＴ戦略調整会議」）")]
     start_time: as_string(nullable=True, description="HH:MM")
     end_time: as_string(nullable=True, description="HH:MM")

@@ -35,6 +35,8 @@ ITEM_EVENTS: dict[str, EventService] = {
     "accept": EventService(items.accept),
     "withdraw": EventService(items.withdraw, frozenset({"reason"})),
     "submit_amendment": EventService(items.submit_amendment),
+    "confirm_amendment": EventService(items.confirm_amendment),
+    "return_amendment": EventService(items.return_amendment, frozenset({"reason"})),
     "conclude": EventService(items.conclude),
     "open_public_comment": EventService(
         public_comment.open_public_comment,

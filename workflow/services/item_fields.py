@@ -16,6 +16,7 @@ from workflow.models import (
     ItemDetail,
     ItemDiscussionPoint,
     ItemHistoryRow,
+    ItemOpinionNote,
     ItemRouteStep,
 )
 from workflow.schemas.items import ItemChanges, ItemInput
@@ -55,15 +56,19 @@ def apply_item_fields(item: Item, clean: Mapping[str, Any]) -> None:
                 item.details = [ItemDetail(**row) for row in value]
             case "route":
                 item.route_steps = [ItemRouteStep(kind=k) for k in value]
+            case "opinion_notes":
+                item.opinion_notes = [ItemOpinionNote(**row) for row in value]
             case "public_comment":
                 item.public_comment_planned = value["planned"]
                 item.public_comment_period_text = value["period_text"]
             case "council_report":
                 item.council_channel = value["channel"]
                 item.council_timing = value["timing"]
+                item.council_regular_session = value["regular_session"]
             case "ordinance":
                 item.ordinance_kind = value["kind"]
                 item.ordinance_change = value["change"]
                 item.ordinance_council_submission = value["council_submission"]
+                item.ordinance_submission_label = value["submission_label"]
             case _:
                 setattr(item, key, value)

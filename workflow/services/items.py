@@ -5,12 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflow.errors import CONFLICT_MESSAGE, Conflict, Forbidden
+from sqlalchemy import select
+
+from workflow.errors import CONFLICT_MESSAGE, Conflict, Forbidden, ValidationFailed
 from workflow.extensions import db
-from workflow.models import DEFAULT_ROUTE, Item, ItemRouteStep, Meeting, User
-from workflow.permissions import can_edit_item, can_file_item, can_fire_item_event
+from workflow.models import (
+    DEFAULT_ROUTE,
+    AgendaEntry,
+    Item,
+    ItemRouteStep,
+    Meeting,
+    MeetingKind,
+    Opinion,
+    User,
+)
+from workflow.permissions import EDITABLE, can_edit_item, can_file_item, can_fire_item_event
+from workflow.services import versions
 from workflow.services.item_fields import apply_item_fields, validate_item_fields
 from workflow.states.machine import check_allowed, events_from, fire
+from workflow.states.routing import passed_position
 from workflow.states.states import ItemStatus
 
 FORBIDDEN_MESSAGE = "この操作を行う権限がありません。"
@@ -42,9 +55,11 @@ def file_item(actor: User, data: Mapping[str, Any]) -> Item:
 def update_item(
     actor: User, item: Item, data: Mapping[str, Any], *, version: int | None = None
 ) -> Item:
-    """Change 様式２ fields while the item is a draft, returned or being amended."""
+    """Change 様式２ fields while the item is a draft, returned, between meetings (accepted) or
+    being amended. After the first submission each save that changes a field is a new version
+    with its history row (DOMAIN §9)."""
     if not can_edit_item(actor, item):
-        if item.status not in (ItemStatus.DRAFT, ItemStatus.RETURNED, ItemStatus.AMENDING):
+        if item.status not in EDITABLE:
             raise Conflict(
                 f"この案件は現在「{item.status.label}」のため、編集できません。",
                 {"status": item.status.value, "allowed_events": allowed_events(actor, item)},
@@ -54,9 +69,62 @@ def update_item(
     clean = validate_item_fields(data, creating=False)
     if "section" in clean and not can_file_item(actor, clean["section"]):
         raise Forbidden("案件をほかの課へ移すことはできません。")
+    filed = item.status != ItemStatus.DRAFT
+    if filed:
+        check_revision(item, clean)
+        versions.current_version(item, actor)  # an item filed before versions: its form as v1
+    elif "opinion_notes" in clean and clean["opinion_notes"]:
+        raise ValidationFailed.field(
+            "opinion_notes", "申込前の案件には、意見への追記はできません。"
+        )
     apply_item_fields(item, clean)
     db.session.flush()
+    if filed:
+        versions.keep_revision(item, actor)
     return item
+
+
+def check_revision(item: Item, clean: Mapping[str, Any]) -> None:
+    """DOMAIN §9: the kinds already passed stay on the route; notes go under earlier opinions."""
+    decided = db.session.execute(
+        select(AgendaEntry.id, Meeting.kind, Meeting.second_kind)
+        .join(Meeting, AgendaEntry.meeting_id == Meeting.id)
+        .where(AgendaEntry.item_id == item.id, AgendaEntry.outcome.is_not(None))
+    ).all()
+    if "route" in clean:
+        passed = {k for row in decided for k in (row.kind, row.second_kind) if k}
+        keep = item.route[: passed_position(item.route, passed) + 1]
+        route = clean["route"]
+        if route[: len(keep)] != keep:
+            names = "・".join(_kind_names(keep))
+            raise ValidationFailed.field(
+                "route", f"審議を終えた会議（{names}）は、経路の先頭から変更できません。"
+            )
+        if item.level_kind and item.level_kind not in route[len(keep) :]:
+            (name,) = _kind_names([item.level_kind])
+            raise ValidationFailed.field(
+                "route", f"この案件は{name}での審議を待っています。経路から外せません。"
+            )
+    if clean.get("opinion_notes"):
+        allowed = set(
+            db.session.scalars(
+                select(Opinion.id).where(Opinion.entry_id.in_([row.id for row in decided]))
+            )
+        )
+        ids = [note["opinion_id"] for note in clean["opinion_notes"]]
+        if len(set(ids)) != len(ids):
+            raise ValidationFailed.field(
+                "opinion_notes", "一つの意見への追記は一つにまとめてください。"
+            )
+        if not set(ids) <= allowed:
+            raise ValidationFailed.field(
+                "opinion_notes", "追記できるのは、この案件のこれまでの会議での意見だけです。"
+            )
+
+
+def _kind_names(codes: list[str]) -> list[str]:
+    names = dict(db.session.execute(select(MeetingKind.code, MeetingKind.name)).tuples())
+    return [names.get(code, code) for code in codes]
 
 
 def allowed_events(actor: User | None, item: Item) -> list[str]:
@@ -84,8 +152,11 @@ def fire_item(actor: User, item: Item, event: str, **context) -> Item:
 
 
 def submit(actor: User, item: Item, *, version: int | None = None) -> Item:
+    """Send the request to the secretariat; the first submission is version 1 of the form."""
     authorize(actor, item, "submit", version)
-    return fire_item(actor, item, "submit")
+    fire_item(actor, item, "submit")
+    versions.current_version(item, actor)
+    return item
 
 
 def return_item(actor: User, item: Item, reason: str, *, version: int | None = None) -> Item:
@@ -106,6 +177,18 @@ def accept(actor: User, item: Item, *, version: int | None = None) -> Item:
 def submit_amendment(actor: User, item: Item, *, version: int | None = None) -> Item:
     authorize(actor, item, "submit_amendment", version)
     return fire_item(actor, item, "submit_amendment")
+
+
+def confirm_amendment(actor: User, item: Item, *, version: int | None = None) -> Item:
+    """The secretariat confirms the amended form (修正確認): the item is approved."""
+    authorize(actor, item, "confirm_amendment", version)
+    return fire_item(actor, item, "confirm_amendment")
+
+
+def return_amendment(actor: User, item: Item, reason: str, *, version: int | None = None) -> Item:
+    """The secretariat sends the amendment back with its reason: the department amends again."""
+    authorize(actor, item, "return_amendment", version)
+    return fire_item(actor, item, "return_amendment", reason=reason)
 
 
 def conclude(actor: User, item: Item, *, version: int | None = None) -> Item:

@@ -10,13 +10,24 @@ from sqlalchemy import func, select
 
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.extensions import db
-from workflow.models import AgendaEntry, Attendance, Item, Meeting, MeetingKind, Opinion, User
+from workflow.models import (
+    AgendaEntry,
+    Attendance,
+    Item,
+    Meeting,
+    MeetingKind,
+    Opinion,
+    User,
+    review_kinds,
+)
 from workflow.models._types import utcnow
 from workflow.permissions import can_manage_meetings
 from workflow.schemas.meetings import Deliberation, MeetingCreate, Presenter
 from workflow.schemas.types import validate, validate_value
+from workflow.services import versions
 from workflow.services.items import authorize, check_version, fire_item
 from workflow.states.machine import fire
+from workflow.states.routing import next_kind
 from workflow.states.states import MeetingStatus, Outcome
 from workflow.wareki import fiscal_year
 
@@ -43,6 +54,7 @@ def create_meeting(
     venue: str = "",
     start_time: time | None = None,
     joint_name: str = "",
+    second_kind: str | None = None,
 ) -> Meeting:
     """Create a planned meeting; 第N回 is counted per kind per 年度 unless *number* is given."""
     _require_secretariat(actor)
@@ -56,12 +68,24 @@ def create_meeting(
             "venue": venue,
             "start_time": start_time,
             "joint_name": joint_name,
+            "second_kind": second_kind,
         },
         message="会議の入力に誤りがあります。",
     )
     kind_row = db.session.get(MeetingKind, kind)
     if kind_row is None:
         raise ValidationFailed.field("kind", f"会議の種類「{kind}」はありません。")
+    second_row = None
+    if second_kind is not None:
+        second_row = db.session.get(MeetingKind, second_kind)
+        if second_row is None:
+            raise ValidationFailed.field(
+                "second_kind", f"会議の種類「{second_kind}」はありません。"
+            )
+        if second_kind == kind:
+            raise ValidationFailed.field(
+                "second_kind", "兼ねて開く会議には、別の種類の会議を選んでください。"
+            )
     fy = fiscal_year(date_)
     taken = select(Meeting.id).where(
         Meeting.kind == kind, Meeting.fiscal_year == fy, Meeting.number == number
@@ -85,6 +109,8 @@ def create_meeting(
         venue=body.venue,
         start_time=body.start_time,
         joint_name=body.joint_name,
+        second_kind=second_kind,
+        second_kind_row=second_row,
     )
     db.session.add(meeting)
     db.session.flush()
@@ -113,6 +139,8 @@ def schedule(
         _touch(meeting)
 
     fire_item(actor, item, "schedule", meeting=meeting, effect=add_to_agenda)
+    versions.freeze(entry, item, meeting, actor)
+    db.session.flush()
     return entry
 
 
@@ -201,7 +229,8 @@ def validate_deliberation(data: Mapping[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {k: getattr(body, k) for k in body.model_fields_set - {"version"}}
     if "attendance" in clean:
         clean["attendance"] = [
-            {"section_name": row.section, "deputy": row.deputy} for row in body.attendance
+            {"section_name": row.section, "deputy": row.deputy, "present": row.present}
+            for row in body.attendance
         ]
     if "opinions" in clean:
         clean["opinions"] = [
@@ -244,7 +273,8 @@ def record_outcome(
         entry.forward_kind = target
         entry.outcome_recorded_at = utcnow()
         if outcome == Outcome.FORWARDED:
-            item.level_kind = target.code
+            # The next kind of the route: a review on the way first (DOMAIN §8).
+            item.level_kind = next_kind(item.route, meeting.kinds, target.code, review_kinds())
         elif outcome != Outcome.CONTINUED:
             item.level_kind = None
         _touch(meeting)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from workflow.errors import ValidationFailed
+from workflow.states.routing import forward_targets
 from workflow.states.states import MeetingStatus, Outcome
 
 # 行政手続法 §39③: 公示の日から起算して三十日以上 (the publication day counts as day 1).
@@ -35,7 +36,7 @@ def meeting_takes_item(event) -> bool:
     item, meeting = event.model, event.kwargs["meeting"]
     if meeting.status != MeetingStatus.PLANNED:
         _fail("meeting_id", f"この会議は「{meeting.status.label}」のため、案件を追加できません。")
-    if meeting.kind != item.level_kind:
+    if item.level_kind not in meeting.kinds:
         awaited = item.awaited.name if item.awaited else "（なし）"
         _fail(
             "meeting_id",
@@ -69,17 +70,35 @@ def outcome_valid(event) -> bool:
     if meeting.status != MeetingStatus.PLANNED:
         _fail("outcome", f"この会議は「{meeting.status.label}」のため、結果を登録できません。")
     if outcome == Outcome.FORWARDED:
-        target = event.kwargs.get("forward_to")
-        if target is None:
-            _fail("forward_to", "付議先の上部庁議を選んでください。")
-        if target.level <= meeting.kind_row.level:
-            _fail(
-                "forward_to",
-                f"付議先は{meeting.kind_row.name}より上位の会議でなければなりません。",
-            )
+        forwarded_to_valid(event.model, meeting, event.kwargs.get("forward_to"))
     elif event.kwargs.get("forward_to") is not None:
         _fail("forward_to", "付議先は「上部庁議へ付議」のときだけ指定できます。")
     return True
+
+
+def forwarded_to_valid(item, meeting, target) -> None:
+    """DOMAIN §8: the 上部庁議 named is a ladder kind above the meeting, further on the route."""
+    from workflow.models import review_kinds
+
+    if target is None:
+        _fail("forward_to", "付議先の上部庁議を選んでください。")
+    if target.review:
+        _fail(
+            "forward_to",
+            f"{target.name}は上部庁議へ向かう途中の会議のため、付議先には指定できません。"
+            "付議先の上部庁議を選んでください（途中の会議は経路のとおり経由します）。",
+        )
+    levels = [meeting.kind_row.level]
+    if meeting.second_kind_row is not None:
+        levels.append(meeting.second_kind_row.level)
+    if target.level <= max(levels):
+        _fail("forward_to", f"付議先は{meeting.kinds_name}より上位の会議でなければなりません。")
+    if target.code not in forward_targets(item.route, meeting.kinds, review_kinds()):
+        _fail(
+            "forward_to",
+            f"{target.name}はこの案件の審議の経路にありません。"
+            "経路にある上位の会議を選ぶか、所管課が経路を変更してください。",
+        )
 
 
 def public_comment_valid(event) -> bool:

@@ -47,6 +47,7 @@ WITHDRAWABLE = (
     S.ACCEPTED,
     S.SCHEDULED,
     S.AMENDING,
+    S.AMENDMENT_SUBMITTED,
     S.PUBLIC_COMMENT,
     S.PUBLIC_COMMENT_CLOSED,
 )
@@ -59,11 +60,14 @@ EVENT_LABELS: dict[str, str] = {
     "unschedule": "付議の取消し",
     "record_outcome": "結果の登録",
     "submit_amendment": "修正版の提出",
+    "confirm_amendment": "修正の確認",
+    "return_amendment": "修正の差戻し",
     "open_public_comment": "意見募集の開始",
     "close_public_comment": "意見募集の終了",
     "publish_comment_results": "意見募集結果の公表",
     "conclude": "完了",
     "withdraw": "取下げ",
+    "revise": "様式２の修正（新しい版）",
     "hold": "開催済にする",
     "confirm": "議事録の確定",
     "publish": "公開",
@@ -92,7 +96,9 @@ ITEM_TRANSITIONS: list[dict[str, Any]] = [
         _t("record_outcome", S.SCHEDULED, dest, [guards.outcome_is(outcome), guards.outcome_valid])
         for outcome, dest in OUTCOME_NEXT.items()
     ),
-    _t("submit_amendment", S.AMENDING, S.APPROVED),
+    _t("submit_amendment", S.AMENDING, S.AMENDMENT_SUBMITTED),
+    _t("confirm_amendment", S.AMENDMENT_SUBMITTED, S.APPROVED),
+    _t("return_amendment", S.AMENDMENT_SUBMITTED, S.AMENDING, [guards.reason_given]),
     _t("open_public_comment", S.APPROVED, S.PUBLIC_COMMENT, [guards.public_comment_valid]),
     _t("close_public_comment", S.PUBLIC_COMMENT, S.PUBLIC_COMMENT_CLOSED, [guards.closing_day]),
     _t("publish_comment_results", S.PUBLIC_COMMENT_CLOSED, S.CONCLUDED, [guards.all_answered]),

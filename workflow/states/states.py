@@ -24,6 +24,7 @@ class ItemStatus(LabelledEnum):
     ACCEPTED = "accepted", "付議待ち"
     SCHEDULED = "scheduled", "審議予定"
     AMENDING = "amending", "修正対応中"
+    AMENDMENT_SUBMITTED = "amendment_submitted", "修正確認中"
     APPROVED = "approved", "承認済"
     PUBLIC_COMMENT = "public_comment", "意見募集中"
     PUBLIC_COMMENT_CLOSED = "public_comment_closed", "意見募集終了"
@@ -59,9 +60,15 @@ class Outcome(LabelledEnum):
     NOTED = "noted", "報告のとおり了承する。"
 
     def wording(self, forward_to_name: str | None = None) -> str:
-        """The printed result, naming the higher meeting for ``forwarded``."""
+        """The result as 様式６ prints it, naming the higher meeting for ``forwarded``."""
         if self is Outcome.FORWARDED:
             return f"{self.label}（{forward_to_name or ''}）"
+        return self.label
+
+    def form_wording(self, forward_to_name: str | None = None) -> str:
+        """The result as the 様式２ 結果等 box prints it: 「原案を上部庁議へ付議する。（政策調整会議）」."""
+        if self is Outcome.FORWARDED:
+            return f"{self.label}。（{forward_to_name or ''}）"
         return self.label
 
 
@@ -97,6 +104,13 @@ class OrdinanceChange(LabelledEnum):
     AMEND = "amend", "改正"
     ABOLISH = "abolish", "廃止"
     AMEND_ABOLISH = "amend_abolish", "改廃"
+
+
+class SubmissionLabel(LabelledEnum):
+    """The label of the ordinance's timing the department chose: 議会提案時期 (default) or 議会上程時期."""
+
+    PROPOSAL = "proposal", "議会提案時期"
+    PLACEMENT = "placement", "議会上程時期"
 
 
 class CoordinationStatus(LabelledEnum):

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     from workflow.views.meetings import bp as meetings_bp
     from workflow.views.public import bp as public_bp
     from workflow.views.search import bp as search_bp
+    from workflow.views.versions import bp as versions_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(items_bp)
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(comments_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(versions_bp)
     for code in (400, 403, 404, 405, 409, 413):
         app.register_error_handler(code, _error_page)
     app.add_template_filter(jst_short)

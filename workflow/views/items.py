@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from workflow.errors import ValidationFailed, WorkflowError
+from workflow.errors import NotFound, ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.forms._choices import options
 from workflow.forms.items import (
@@ -35,12 +35,13 @@ from workflow.forms.items import (
     ReasonForm,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
-from workflow.models import Item, MeetingKind, Section
+from workflow.models import Item, Meeting, MeetingKind, Section
 from workflow.permissions import (
     can_edit_item,
     can_file_item,
     can_manage_public_comment,
     can_read_item,
+    can_read_meeting,
     is_secretariat,
     owns,
 )
@@ -63,8 +64,8 @@ from workflow.views.common import (
 bp = Blueprint("items", __name__, url_prefix="/items")
 
 # Events a button on the item page fires directly; the others live on their own screens.
-SIMPLE_EVENTS = ("submit", "accept", "submit_amendment", "conclude")
-REASON_EVENTS = ("return", "withdraw")
+SIMPLE_EVENTS = ("submit", "accept", "submit_amendment", "confirm_amendment", "conclude")
+REASON_EVENTS = ("return", "return_amendment", "withdraw")
 
 NEXT_STEP = {
     ItemStatus.DRAFT: "所管課が内容を入力し、「申込」すると庁議事務局へ届きます。",
@@ -73,6 +74,7 @@ NEXT_STEP = {
     ItemStatus.ACCEPTED: "「{kind}」の議題に加えられるのを待っています。",
     ItemStatus.SCHEDULED: "「{kind}」で審議されます。",
     ItemStatus.AMENDING: "一部修正して承認されました。所管課が修正版を提出します。",
+    ItemStatus.AMENDMENT_SUBMITTED: "庁議事務局が修正版を確認し、承認とするか差し戻します。",
     ItemStatus.APPROVED: "承認されました。パブリックコメントを行うか、完了にします。",
     ItemStatus.PUBLIC_COMMENT: "パブリックコメントを実施しています。",
     ItemStatus.PUBLIC_COMMENT_CLOSED: "寄せられた意見に市の考え方を示し、結果を公表します。",
@@ -415,7 +417,17 @@ def _back_url(item: Item) -> str:
 @bp.get("/<int:item_id>/form.pdf")
 @login_required
 def form_pdf(item_id: int):
-    """様式２ as PDF."""
+    """様式２ as PDF: the current form, or with ``?meeting=ID`` the one frozen for that meeting."""
     from workflow.pdf.documents import request_form_pdf
 
-    return send_pdf(request_form_pdf(_load(item_id), reader=current_user))
+    item = _load(item_id)
+    meeting = None
+    raw = request.args.get("meeting", "")
+    if raw:
+        meeting = db.session.get(Meeting, int(raw)) if raw.isascii() and raw.isdigit() else None
+        if meeting is None or not can_read_meeting(current_user, meeting):
+            abort(404)
+    try:
+        return send_pdf(request_form_pdf(item, reader=current_user, meeting=meeting))
+    except NotFound:
+        abort(404)

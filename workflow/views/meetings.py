@@ -89,6 +89,7 @@ def new():
     require(can_manage_meetings(current_user))
     form = MeetingForm()
     form.kind.choices = options([(k.code, k.name) for k in kinds()])
+    form.second_kind.choices = [("", "（兼ねない）"), *((k.code, k.name) for k in kinds())]
     if request.method == "GET" and request.args.get("kind"):
         form.kind.data = request.args["kind"]
     if form.validate_on_submit():
@@ -102,6 +103,7 @@ def new():
                 venue=(form.venue.data or "").strip(),
                 start_time=form.parsed_time,
                 joint_name=(form.joint_name.data or "").strip(),
+                second_kind=form.second_kind.data or None,
             )
             transaction.commit()
         except ValidationFailed as error:
@@ -244,7 +246,10 @@ def _room_data(meeting: Meeting, entry) -> dict:
     return {
         "version": str(meeting.version),
         "presenter": entry.presenter,
-        "attendance": [{"section": a.section_name, "deputy": a.deputy} for a in entry.attendance]
+        "attendance": [
+            {"section": a.section_name, "deputy": a.deputy, "absent": not a.present}
+            for a in entry.attendance
+        ]
         or [dict(ROOM_BLANK_ROWS["attendance"])],
         "opinions": [
             {"opinion": o.opinion, "response": o.response or "", "follow_up": o.follow_up or ""}
