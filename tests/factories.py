@@ -64,6 +64,7 @@ _PATH = {
     ItemStatus.ACCEPTED: ["submit", "accept"],
     ItemStatus.SCHEDULED: ["submit", "accept", "schedule"],
     ItemStatus.AMENDING: ["submit", "accept", "schedule", "amend"],
+    ItemStatus.AMENDMENT_SUBMITTED: ["submit", "accept", "schedule", "amend", "submit_amendment"],
     ItemStatus.APPROVED: ["submit", "accept", "schedule", "approve"],
     ItemStatus.PUBLIC_COMMENT: ["submit", "accept", "schedule", "approve", "open"],
     ItemStatus.PUBLIC_COMMENT_CLOSED: ["submit", "accept", "schedule", "approve", "open", "close"],
@@ -102,6 +103,8 @@ def make_item(
                 meeting = db.session.get(Meeting, item_meeting_id(item))
                 outcome = "approved_with_amendments" if step == "amend" else "approved"
                 meetings.record_outcome(secretariat, meeting, item, outcome)
+            case "submit_amendment":
+                items.submit_amendment(department, item)
             case "open":
                 public_comment.open_public_comment(
                     secretariat,

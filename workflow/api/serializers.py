@@ -75,6 +75,7 @@ def list_row_json(row) -> items.ItemSummary:
 def opinion_json(opinion) -> meetings.Opinion:
     """○ opinion, → response, （→ follow-up）."""
     return {
+        "id": opinion.id,
         "opinion": opinion.opinion,
         "response": opinion.response,
         "follow_up": opinion.follow_up,

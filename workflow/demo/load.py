@@ -37,7 +37,7 @@ DX_PLAN = {
     "title": "相模原市ＤＸ推進計画の策定について",
     "section": "情報政策課",
     "target_kind": "policy_coordination",
-    "route": ["section_managers", "policy_coordination"],
+    "route": ["section_managers", "affairs_coordination", "policy_coordination"],
     "contact": "デジタル推進班",
     "extension": "2145",
     "in_implementation_plan": True,
@@ -186,13 +186,15 @@ def load_demo(today: date) -> None:
         sec, strategy, summary="子育て世代の移住支援を拡充してほしい。", submitter_kind="個人"
     )
 
-    # ＤＸ推進計画: accepted and on the agenda of an upcoming 関係課長会議.
+    # ＤＸ推進計画: accepted and on the agenda of an upcoming joint sitting,
+    # 関係課長会議兼事務事業調整会議 (DOMAIN §8), which passes both kinds of its route at once.
     dx = items.file_item(dept, DX_PLAN)
     items.submit(dept, dx)
     items.accept(sec, dx)
     upcoming = meetings.create_meeting(
         sec,
         kind="section_managers",
+        second_kind="affairs_coordination",
         date_=today + timedelta(days=14),
         venue="本庁舎 第２特別会議室",
         chair="企画部長",

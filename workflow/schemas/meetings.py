@@ -123,6 +123,7 @@ class Attendance(TypedDict):
 
 
 class Opinion(TypedDict):
+    id: Annotated[Id, Field(description="意見の id（所管課の追記 opinion_notes が指す）")]
     opinion: Annotated[str, Field(description="○ 意見")]
     response: Annotated[str | None, Field(description="→ 回答")]
     follow_up: Annotated[str | None, Field(description="（→ …）後日の補足")]

@@ -123,7 +123,7 @@ def check_revision(item: Item, clean: Mapping[str, Any]) -> None:
 
 
 def _kind_names(codes: list[str]) -> list[str]:
-    names = dict(db.session.execute(select(MeetingKind.code, MeetingKind.name)).tuples())
+    names = dict(db.session.execute(select(MeetingKind.code, MeetingKind.name)).all())
     return [names.get(code, code) for code in codes]
 
 
