@@ -150,6 +150,15 @@ def _zenkaku(n: int | str) -> str:
     return str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
 
 
+def light_context() -> dict:
+    """The sample with one earlier opinion: room enough for the roomy type."""
+    context = sample_context()
+    first = context["prior"][0]
+    context["prior"] = [{**first, "opinions": first["opinions"][:1]}]
+    context["dense"] = is_dense(context)
+    return context
+
+
 def _line(n: int, length: int, head: str) -> str:
     """A full-width sentence of *length* characters, told apart by *head* and *n*."""
     text = head + _zenkaku(f"{n:02}")
@@ -252,6 +261,11 @@ def sample_pdf() -> bytes:
 
 
 @pytest.fixture(scope="module")
+def light_pdf() -> bytes:
+    return _render(light_context())
+
+
+@pytest.fixture(scope="module")
 def dense_pdf() -> bytes:
     return _render(dense_context())
 
@@ -267,23 +281,12 @@ def test_bullet_keeps_the_authors_mark_and_adds_maru_otherwise():
 
 
 def test_density_follows_the_amount_of_text():
-    light = sample_context()
-    light["prior"] = [{**light["prior"][0], "opinions": light["prior"][0]["opinions"][:1]}]
-    assert not is_dense(light)
+    assert not light_context()["dense"]
     assert sample_context()["dense"]
     assert dense_context()["dense"]
 
 
-def test_a_light_request_prints_roomy_on_one_page():
-    light = sample_context()
-    light["prior"] = [{**light["prior"][0], "opinions": light["prior"][0]["opinions"][:1]}]
-    light["dense"] = is_dense(light)
-    pages = _pages(_render(light))
-    assert "関係課長会議の結果等" in _squeezed(pages[0])
-    assert pages[1][0] == BACK
-
-
-@pytest.mark.parametrize("which", ["sample_pdf", "dense_pdf"])
+@pytest.mark.parametrize("which", ["light_pdf", "sample_pdf", "dense_pdf"])
 def test_front_fits_one_page_and_the_back_starts_page_two(which, request):
     pages = _pages(request.getfixturevalue(which))
     front, back = _squeezed(pages[0]), pages[1]
@@ -295,14 +298,14 @@ def test_front_fits_one_page_and_the_back_starts_page_two(which, request):
     assert "案件名" not in _squeezed(back)
 
 
-@pytest.mark.parametrize("which", ["sample_pdf", "dense_pdf"])
+@pytest.mark.parametrize("which", ["light_pdf", "sample_pdf", "dense_pdf"])
 def test_titles_extract_without_inserted_spaces(which, request):
     pages = PdfReader(io.BytesIO(request.getfixturevalue(which))).pages
     assert TITLE in pages[0].extract_text()
     assert BACK in pages[1].extract_text()
 
 
-@pytest.mark.parametrize("which", ["sample_pdf", "dense_pdf"])
+@pytest.mark.parametrize("which", ["light_pdf", "sample_pdf", "dense_pdf"])
 def test_labels_break_only_where_a_reader_would(which, request):
     page = "|".join(re.sub(r"\s+", "", line) for line in _pages(request.getfixturevalue(which))[0])
     for label, allowed in LABELS.items():
