@@ -27,11 +27,22 @@ def fullwidth(value: object) -> str:
     return wareki.to_fullwidth_digits(str(value))
 
 
+# A line the author already marked keeps its mark: 「・」 sub-points, 「※」 notes, 「①」 numbering.
+BULLET_MARKS = ("○", "〇", "●", "◎", "・", "※", "■", "□", *map(chr, range(0x2460, 0x2474)))
+
+
+def bullet(value: object) -> str:
+    """A 論点 line as printed: 「○」 before it, unless it starts with a mark of its own."""
+    text = str(value)
+    return text if text.startswith(BULLET_MARKS) else "○" + text
+
+
 def register(env) -> None:
     """Add the filters to a Jinja environment (the app's or the PDF renderer's)."""
     env.filters["wareki"] = wareki_date
     env.filters["wareki_short"] = wareki_short
     env.filters["fullwidth"] = fullwidth
+    env.filters["bullet"] = bullet
     env.filters["fiscal_year_label"] = wareki.fiscal_year_label
 
 
