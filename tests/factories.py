@@ -160,7 +160,7 @@ def make_item_published_then_held(secretariat: User, department: User | None = N
     second = make_meeting(secretariat, on=date(2019, 9, 18))
     for meeting, said, outcome, forward_to in (
         (first, PUBLISHED_MEETING, "continued", None),
-        (second, HELD_MEETING, "forwarded", "affairs_coordination"),
+        (second, HELD_MEETING, "forwarded", "policy_coordination"),
     ):
         if meeting is second:  # 継続審議: on the agenda again
             meetings.schedule(secretariat, meeting, item, "担当課長")

@@ -193,6 +193,7 @@ SAMPLE_EVENTS = [
     "schedule",
     "record_outcome",
     "submit_amendment",
+    "confirm_amendment",
     "open_public_comment",
     "close_public_comment",
     "publish_comment_results",

@@ -125,7 +125,8 @@ def test_the_sample_goes_its_whole_path_through_the_api(client, people):
             "joint_name": "ＩＣＴ戦略調整会議",
         },
         sm,
-        forward_to=sm.get("forward_to"),
+        # The real form names the 上部庁議; the review (事務事業調整会議) comes on the way.
+        forward_to="policy_coordination",
     )
     ac = form["affairs_coordination_meeting"]
     _take_up(
@@ -156,6 +157,8 @@ def test_the_sample_goes_its_whole_path_through_the_api(client, people):
     ]
 
     r = client.post(f"{API}/items/{item_id}/events/submit_amendment", headers=dep)
+    assert r.get_json()["status"] == "amendment_submitted"
+    r = client.post(f"{API}/items/{item_id}/events/confirm_amendment", headers=sec)
     assert r.get_json()["status"] == "approved"
     r = client.post(
         f"{API}/items/{item_id}/events/open_public_comment",
@@ -705,7 +708,7 @@ def test_the_public_reads_the_section_managers_meeting_it_may_read(client, peopl
         record = {"attendance": [{"section": section, "deputy": False}], "opinions": []}
         meetings.record_deliberation(sec, meeting, item, record)
         meetings.record_outcome(
-            sec, meeting, item, outcome, "affairs_coordination" if outcome == "forwarded" else None
+            sec, meeting, item, outcome, "policy_coordination" if outcome == "forwarded" else None
         )
         meetings.hold(sec, meeting)
         taken_up.append(meeting)

@@ -211,7 +211,8 @@ def _hold_meeting(
     page.fill("[name=special_notes]", record.get("special_notes") or "")
     page.select_option("[name=outcome]", record["outcome"])
     if record.get("forward_to"):
-        page.select_option("[name=forward_to]", record["forward_to"])
+        # The 上部庁議 named (DOMAIN §8): the review on the way is not a choice here.
+        page.select_option("[name=forward_to]", "policy_coordination")
     s.shot(f"{shot_prefix}-room")
     s.click("form.room-form .form-actions.top button[name=save_next]")
     assert "保存しました" in s.flash()
@@ -308,6 +309,13 @@ def test_sample_item_from_request_to_public_minutes(server, browser) -> None:
     tablet.shot("52-meeting-room-tablet")
     tablet.check_axe("meeting room")
     tablet.close()
+
+    # -- the secretariat confirms the amendment (修正確認中 → 承認済) -------------------------
+    sec.goto(f"/items/{item_id}")
+    assert "修正確認中" in sec.page.inner_text("main")
+    sec.click("button:text-is('修正の確認')")
+    assert "修正の確認" in sec.flash()
+    assert "承認済" in sec.page.inner_text("main")
     sec.close()
 
     # -- staff read the minutes and download the PDF ---------------------------------------

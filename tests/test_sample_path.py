@@ -55,7 +55,8 @@ def test_derived_prior_opinions_equal_what_the_earlier_meetings_recorded(actors)
     assert [a.section_name for a in seen.section_managers_attendance] == form[
         "section_managers_meeting"
     ]["attendance"]
-    assert seen.section_managers_result == "原案を上部庁議へ付議する（事務事業調整会議）"
+    # The 上部庁議 named (DOMAIN §8), although the review came first.
+    assert seen.section_managers_result == "原案を上部庁議へ付議する。（政策調整会議）"
     assert {k: d.isoformat() for k, d in review_dates(path.item).items()} == SAMPLE_REVIEW_DATES
 
 

@@ -18,7 +18,15 @@ from workflow.states.states import ItemStatus, Outcome, Role
 pytestmark = pytest.mark.usefixtures("app")
 
 S = ItemStatus
-BEFORE_APPROVED = {S.DRAFT, S.SUBMITTED, S.RETURNED, S.ACCEPTED, S.SCHEDULED, S.AMENDING}
+BEFORE_APPROVED = {
+    S.DRAFT,
+    S.SUBMITTED,
+    S.RETURNED,
+    S.ACCEPTED,
+    S.SCHEDULED,
+    S.AMENDING,
+    S.AMENDMENT_SUBMITTED,
+}
 
 # DOMAIN §4 (and §5 for public comment), written out independently of the machine's own table.
 EXPECTED: dict[str, dict[ItemStatus, ItemStatus | set]] = {
@@ -28,7 +36,9 @@ EXPECTED: dict[str, dict[ItemStatus, ItemStatus | set]] = {
     "schedule": {S.ACCEPTED: S.SCHEDULED},
     "unschedule": {S.SCHEDULED: S.ACCEPTED},
     "record_outcome": {S.SCHEDULED: set(OUTCOME_NEXT.values())},
-    "submit_amendment": {S.AMENDING: S.APPROVED},
+    "submit_amendment": {S.AMENDING: S.AMENDMENT_SUBMITTED},
+    "confirm_amendment": {S.AMENDMENT_SUBMITTED: S.APPROVED},
+    "return_amendment": {S.AMENDMENT_SUBMITTED: S.AMENDING},
     "open_public_comment": {S.APPROVED: S.PUBLIC_COMMENT},
     "close_public_comment": {S.PUBLIC_COMMENT: S.PUBLIC_COMMENT_CLOSED},
     "publish_comment_results": {S.PUBLIC_COMMENT_CLOSED: S.CONCLUDED},
@@ -76,7 +86,7 @@ def test_final_states_have_no_way_out(status):
 
 def _params(event: str, item: Item, secretariat) -> dict:
     """What each event needs to succeed from a state where it is allowed."""
-    if event in ("return", "withdraw"):
+    if event in ("return", "withdraw", "return_amendment"):
         return {"reason": "理由"}
     if event == "schedule":
         return {"meeting": make_meeting(secretariat, kind=item.level_kind)}
@@ -109,6 +119,10 @@ def _run(event: str, item: Item, department, secretariat, **params):
             return meetings.record_outcome(secretariat, meeting, item, "approved")
         case "submit_amendment":
             return items.submit_amendment(department, item)
+        case "confirm_amendment":
+            return items.confirm_amendment(secretariat, item)
+        case "return_amendment":
+            return items.return_amendment(secretariat, item, params.get("reason", ""))
         case "open_public_comment":
             return public_comment.open_public_comment(
                 secretariat,
@@ -217,10 +231,14 @@ def test_forwarded_needs_a_higher_kind_and_then_awaits_it():
     with pytest.raises(ValidationFailed, match="付議先の上部庁議を選んでください"):
         meetings.record_outcome(secretariat, meeting, item, "forwarded")
     db.session.rollback()
-    meetings.record_outcome(secretariat, meeting, item, "forwarded", "policy_decision")
+    with pytest.raises(ValidationFailed, match="経路にありません"):
+        meetings.record_outcome(secretariat, meeting, item, "forwarded", "policy_decision")
+    db.session.rollback()
+    meetings.record_outcome(secretariat, meeting, item, "forwarded", "policy_coordination")
     db.session.commit()
-    assert (item.status, item.level_kind) == (S.ACCEPTED, "policy_decision")
-    assert meeting.entries[0].outcome_text == "原案を上部庁議へ付議する（政策決定会議）"
+    assert (item.status, item.level_kind) == (S.ACCEPTED, "policy_coordination")
+    assert meeting.entries[0].outcome_text == "原案を上部庁議へ付議する（政策調整会議）"
+    assert meeting.entries[0].form_outcome_text == "原案を上部庁議へ付議する。（政策調整会議）"
 
 
 def test_continued_awaits_the_same_kind_and_remanded_returns():
