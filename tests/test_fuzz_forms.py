@@ -103,11 +103,13 @@ def fuzz(app, who: str, path: str, names: list[str]) -> None:
 ITEM_FIELDS = [
     "title", "applied_on", "target_kind", "route", "section", "bureau", "division", "contact",
     "extension", "policy_ref", "in_implementation_plan", "summary", "discussion_points-0",
-    "history-0-when", "history-0-meeting", "history-0-content", "public_comment_planned",
-    "public_comment_period_text", "press_release", "council_channel", "council_timing",
-    "ordinance_kind", "ordinance_change", "ordinance_council_submission", "advisory_body",
+    "history-0-when", "history-0-meeting", "history-0-content", "history-0-remarks",
+    "public_comment_planned", "public_comment_period_text", "press_release", "council_channel",
+    "council_timing", "council_regular_session", "ordinance_kind", "ordinance_change",
+    "ordinance_submission_label", "ordinance_council_submission", "advisory_body",
     "personal_info_use", "coordination-0-department", "coordination-0-content",
     "coordination-0-status", "schedule_notes", "remarks", "details-0-heading", "details-0-body",
+    "opinion_notes-0-opinion_id", "opinion_notes-0-text",
     "version", "save_and_submit", "add_history", "remove_details-0", "up_coordination-99999999",
 ]  # fmt: skip
 

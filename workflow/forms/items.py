@@ -42,14 +42,16 @@ from workflow.states.states import (
     OrdinanceChange,
     OrdinanceKind,
     PressRelease,
+    SubmissionLabel,
 )
 from workflow.wareki import to_wareki
 
 YES_NO = [("yes", "あり"), ("no", "なし")]
 ROW_LISTS = ("discussion_points", "history", "coordination", "details")
+SUBMISSION_LABELS = {m.value: m.label for m in SubmissionLabel}
 BLANK_ROWS: dict[str, Any] = {
     "discussion_points": "",
-    "history": {"when": "", "meeting": "", "content": ""},
+    "history": {"when": "", "meeting": "", "content": "", "remarks": ""},
     "coordination": {"department": "", "content": "", "status": "not_started"},
     "details": {"heading": "", "body": ""},
 }
@@ -63,6 +65,7 @@ class HistoryRowForm(Form):
     when = StringField("時期", validators=[MaxLength(NAME_MAX)])
     meeting = StringField("打合せ・会議", validators=[MaxLength(LINE_MAX)])
     content = TextAreaField("内容", validators=[MaxLength(TEXT_MAX)])
+    remarks = TextAreaField("備考", validators=[MaxLength(TEXT_MAX)])
 
 
 class CoordinationRowForm(Form):
@@ -79,6 +82,13 @@ class CoordinationRowForm(Form):
 class DetailRowForm(Form):
     heading = StringField("見出し", validators=[MaxLength(LINE_MAX)])
     body = TextAreaField("内容", validators=[MaxLength(TEXT_MAX)])
+
+
+class OpinionNoteForm(Form):
+    """所管課の追記 under one opinion of an earlier meeting (printed 「（→…）」)."""
+
+    opinion_id = HiddenField()
+    text = TextAreaField("追記（→…）", validators=[MaxLength(TEXT_MAX)])
 
 
 class ItemForm(FlaskForm):
@@ -132,6 +142,9 @@ class ItemForm(FlaskForm):
         validate_choice=False,
     )
     council_timing = StringField("時期", validators=[MaxLength(LINE_MAX)])
+    council_regular_session = BooleanField(
+        "定例会議", description="「〈時期〉定例会議」と印刷します。"
+    )
     ordinance_kind = SelectField(
         "条例等の調整",
         choices=options(_choices(OrdinanceKind)),
@@ -142,6 +155,12 @@ class ItemForm(FlaskForm):
         "制定・改正等",
         choices=options([("", "（なし）"), *_choices(OrdinanceChange)]),
         default="",
+        validate_choice=False,
+    )
+    ordinance_submission_label = SelectField(
+        "時期の見出し",
+        choices=options(_choices(SubmissionLabel)),
+        default=SubmissionLabel.PROPOSAL.value,
         validate_choice=False,
     )
     ordinance_council_submission = StringField("議会提案時期", validators=[MaxLength(LINE_MAX)])
@@ -155,19 +174,65 @@ class ItemForm(FlaskForm):
     schedule_notes = TextAreaField("日程等調整事項", validators=[MaxLength(TEXT_MAX)])
     remarks = TextAreaField("備考", validators=[MaxLength(TEXT_MAX)])
     details = FieldList(FormField(DetailRowForm), label="事案の具体的な内容（裏面）")
+    # One entry per opinion of the earlier meetings the page shows (see ``show_notes``).
+    opinion_notes = FieldList(FormField(OpinionNoteForm), label="これまでの庁議での意見への追記")
 
     # Messages from the service that belong to no single field.
     general_errors: list[str]
 
-    def __init__(self, *args, kinds: list[MeetingKind], sections: list[str], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        kinds: list[MeetingKind],
+        sections: list[str],
+        opinion_ids: list[int] | None = None,
+        kept_notes: list[dict[str, Any]] | None = None,
+        **kwargs,
+    ) -> None:
+        """*opinion_ids*: the earlier opinions the page offers notes under (None: the section is
+        not shown and ``opinion_notes`` is not sent). *kept_notes*: the item's notes under
+        opinions the page does not show, sent back unchanged so that a save keeps them."""
         super().__init__(*args, **kwargs)
         self.kinds = kinds
         self.general_errors = []
+        self.show_notes = opinion_ids is not None
+        self.kept_notes = list(kept_notes or [])
+        if self.show_notes:
+            self._offer_notes(opinion_ids or [])
         self.target_kind.choices = options(
             [("", "（選択してください）")] + [(k.code, k.name) for k in kinds]
         )
         self.section.choices = options([(s, s) for s in sections])
         self.route.choices = options([(k.code, k.name) for k in kinds])
+
+    def _offer_notes(self, opinion_ids: list[int]) -> None:
+        """One entry per offered opinion, in the page's order; entries for others are dropped."""
+        posted = {}
+        for entry in self.opinion_notes.entries:
+            posted.setdefault(str(entry.form.opinion_id.data or ""), entry)
+        # Entries keep their posted names; new ones are numbered after them (last_index).
+        self.opinion_notes.entries = []
+        for opinion_id in opinion_ids:
+            entry = posted.get(str(opinion_id))
+            if entry is None:
+                entry = self.opinion_notes.append_entry({"opinion_id": opinion_id, "text": ""})
+            else:
+                self.opinion_notes.entries.append(entry)
+            entry.form.opinion_id.data = str(opinion_id)
+
+    def note_for(self, opinion_id: int):
+        """The entry of *opinion_id*'s note (None when the page offers none)."""
+        for entry in self.opinion_notes.entries:
+            if entry.form.opinion_id.data == str(opinion_id):
+                return entry
+        return None
+
+    @property
+    def ordinance_timing_label(self) -> str:
+        """The timing input's label: the heading chosen above it."""
+        return SUBMISSION_LABELS.get(
+            self.ordinance_submission_label.data or "", SubmissionLabel.PROPOSAL.label
+        )
 
     # -- to and from the service's mapping -------------------------------------------------
 
@@ -192,7 +257,7 @@ class ItemForm(FlaskForm):
             "summary": item.summary,
             "discussion_points": [p.text for p in item.discussion_points],
             "history": [
-                {"when": r.when, "meeting": r.meeting, "content": r.content}
+                {"when": r.when, "meeting": r.meeting, "content": r.content, "remarks": r.remarks}
                 for r in item.history_rows
             ],
             "public_comment_planned": yn[item.public_comment_planned],
@@ -200,9 +265,11 @@ class ItemForm(FlaskForm):
             "press_release": item.press_release.value,
             "council_channel": item.council_channel.value,
             "council_timing": item.council_timing,
+            "council_regular_session": item.council_regular_session,
             "ordinance_kind": item.ordinance_kind.value,
             "ordinance_change": item.ordinance_change.value if item.ordinance_change else "",
             "ordinance_council_submission": item.ordinance_council_submission,
+            "ordinance_submission_label": item.ordinance_submission_label.value,
             "advisory_body": yn[item.advisory_body],
             "personal_info_use": yn[item.personal_info_use],
             "coordination": [
@@ -212,6 +279,9 @@ class ItemForm(FlaskForm):
             "schedule_notes": item.schedule_notes,
             "remarks": item.remarks,
             "details": [{"heading": d.heading, "body": d.body} for d in item.details],
+            "opinion_notes": [
+                {"opinion_id": str(n.opinion_id), "text": n.text} for n in item.opinion_notes
+            ],
         }
 
     @staticmethod
@@ -264,7 +334,7 @@ class ItemForm(FlaskForm):
             "history": kept(
                 "history",
                 self.history.data,
-                lambda r: blank(r, "when", "meeting", "content"),
+                lambda r: blank(r, "when", "meeting", "content", "remarks"),
             ),
             "public_comment": {
                 "planned": self.public_comment_planned.data == yes,
@@ -274,11 +344,14 @@ class ItemForm(FlaskForm):
             "council_report": {
                 "channel": self.council_channel.data,
                 "timing": self.council_timing.data or "",
+                "regular_session": bool(self.council_regular_session.data),
             },
             "ordinance": {
                 "kind": self.ordinance_kind.data,
                 "change": self.ordinance_change.data or None,
                 "council_submission": self.ordinance_council_submission.data or "",
+                "submission_label": self.ordinance_submission_label.data
+                or SubmissionLabel.PROPOSAL.value,
             },
             "advisory_body": self.advisory_body.data == yes,
             "personal_info_use": self.personal_info_use.data == yes,
@@ -288,16 +361,31 @@ class ItemForm(FlaskForm):
             "schedule_notes": self.schedule_notes.data or "",
             "remarks": self.remarks.data or "",
             "details": kept("details", self.details.data, lambda r: blank(r, "heading", "body")),
+            **self._notes_data(kept),
         }
+
+    def _notes_data(self, kept) -> dict[str, Any]:
+        """``opinion_notes`` when the page offered them: the non-empty notes, then the notes the
+        page did not show (kept as they are). Absent otherwise: a draft sends none."""
+        if not self.show_notes:
+            return {}
+        typed = [
+            {"opinion_id": _id(row.get("opinion_id")), "text": row.get("text") or ""}
+            for row in self.opinion_notes.data
+        ]
+        notes = kept("opinion_notes", typed, lambda r: not r["text"].strip())
+        return {"opinion_notes": [*notes, *self.kept_notes]}
 
     _NESTED = {
         ("public_comment", "planned"): "public_comment_planned",
         ("public_comment", "period_text"): "public_comment_period_text",
         ("council_report", "channel"): "council_channel",
         ("council_report", "timing"): "council_timing",
+        ("council_report", "regular_session"): "council_regular_session",
         ("ordinance", "kind"): "ordinance_kind",
         ("ordinance", "change"): "ordinance_change",
         ("ordinance", "council_submission"): "ordinance_council_submission",
+        ("ordinance", "submission_label"): "ordinance_submission_label",
     }
     _KEY = re.compile(r"^(\w+)(?:\[(\d+)\])?(?:\.(\w+))?$")
 
@@ -331,6 +419,13 @@ class ItemForm(FlaskForm):
         if sub is None:
             return entry
         return entry.form._fields.get(sub) if isinstance(entry, FormField) else entry
+
+
+def _id(value: Any) -> Any:
+    """An opinion id as typed: digits as the number, anything else as sent (the service says
+    what is wrong with it)."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() else text
 
 
 class ReasonForm(FlaskForm):

@@ -247,29 +247,56 @@ def _section_names(item: Item | None) -> list[str]:
     return names
 
 
+def _prior_opinions(item: Item | None) -> list:
+    """The earlier meetings' opinions the page offers notes under (DOMAIN §9): the decided
+    meetings of a filed item whose minutes the reader may read, those with opinions."""
+    if item is None or item.status == ItemStatus.DRAFT:
+        return []  # the service takes no notes before the first submission
+    return [g for g in item_view(current_user, item).prior_opinions() if g.opinions]
+
+
+def _note_options(item: Item | None, prior: list) -> dict:
+    """ItemForm's ``opinion_ids`` and ``kept_notes``: none when the page shows no section."""
+    if not prior or item is None:
+        return {}
+    shown = [o.id for group in prior for o in group.opinions]
+    offered = set(shown)
+    kept = [
+        {"opinion_id": n.opinion_id, "text": n.text}
+        for n in item.opinion_notes
+        if n.opinion_id not in offered
+    ]
+    return {"opinion_ids": shown, "kept_notes": kept}
+
+
 def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     """New and edit share one flow: row buttons re-render; save (and maybe submit) otherwise."""
     ks, sections = kinds(), _section_names(item)
     template = "items/form.html"
+    prior = _prior_opinions(item)
+    extra = {"kinds": ks, "sections": sections, **_note_options(item, prior)}
+
+    def page(form: ItemForm, shown: Item | None = item, **context) -> str:
+        return render_template(template, form=form, item=shown, prior=prior, **context)
+
     if request.method == "GET":
         data = (
             ItemForm.data_from_item(item, ks)
             if item is not None
             else ItemForm.blank_data(sections[0] if sections else "")
         )
-        form = ItemForm(formdata=None, data=data, kinds=ks, sections=sections)
-        return render_template(template, form=form, item=item)
+        return page(ItemForm(formdata=None, data=data, **extra))
 
-    form = ItemForm(kinds=ks, sections=sections)
+    form = ItemForm(**extra)
     action = row_action(request.form, ROW_LISTS)
     if action is not None:
         data = form_data(form)
         focus = apply_row_action(data, action, copy.deepcopy(BLANK_ROWS[action.list_name]))
-        form = ItemForm(formdata=None, data=data, kinds=ks, sections=sections)
-        return render_template(template, form=form, item=item, focus=f"{action.list_name}-{focus}")
+        form = ItemForm(formdata=None, data=data, **extra)
+        return page(form, focus=f"{action.list_name}-{focus}")
     if not form.validate():
         flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
-        return render_template(template, form=form, item=item), 422
+        return page(form), 422
 
     then_submit = "save_and_submit" in request.form
     try:
@@ -286,10 +313,10 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         db.session.rollback()
         form.add_service_errors(error.fields)
         flash(error.message, "error")
-        return render_template(template, form=form, item=_reloaded(item)), 422
+        return page(form, _reloaded(item)), 422
     except WorkflowError as error:
         flash_workflow_error(error)
-        return render_template(template, form=form, item=_reloaded(item)), error.http_status
+        return page(form, _reloaded(item)), error.http_status
     if then_submit:
         flash(
             "修正版を提出しました。"
