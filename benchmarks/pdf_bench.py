@@ -90,7 +90,7 @@ def cold_one(database: Path, which: str, ident: int) -> None:
             context = documents.minutes_context(db.session.get(Meeting, ident))
             template = "minutes.html"
         else:
-            context = documents.request_form_context(db.session.get(Item, ident))
+            context = documents.filed_form_context(db.session.get(Item, ident))
             template = "request_form.html"
         meta = context["meta"]
         render_pdf(template, context, created=meta["created"], modified=meta["modified"])
@@ -212,7 +212,7 @@ def main() -> None:
 
         with app.app_context():
             minutes = documents.minutes_context(db.session.get(Meeting, meeting_id))
-            form = documents.request_form_context(db.session.get(Item, item_id))
+            form = documents.filed_form_context(db.session.get(Item, item_id))
 
             def render(template, context):
                 meta = context["meta"]

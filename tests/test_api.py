@@ -103,7 +103,8 @@ def test_the_sample_goes_its_whole_path_through_the_api(client, people):
     item = r.get_json()
     assert item["status"] == "draft"
     assert item["status_label"] == "作成中"
-    assert item["history_rows"] == form["history"]
+    # 検討経過 as typed, each row with its 備考 (empty in the sample).
+    assert item["history_rows"] == [{**row, "remarks": ""} for row in form["history"]]
     assert item["details"] == form["details"]
     assert item["route"] == form["route"]
     item_id = item["id"]
@@ -201,9 +202,9 @@ def test_the_sample_goes_its_whole_path_through_the_api(client, people):
     assert item["history"][0]["event_label"] == "申込"
     assert item["review_dates"] == SAMPLE_REVIEW_DATES
     assert item["section_managers_attendance"] == [
-        {"section": s, "deputy": False} for s in sm["attendance"]
+        {"section": s, "deputy": False, "present": True} for s in sm["attendance"]
     ]
-    assert item["section_managers_result"] == "原案を上部庁議へ付議する（事務事業調整会議）"
+    assert item["section_managers_result"] == "原案を上部庁議へ付議する。（政策調整会議）"
     groups = item["prior_opinions"]
     assert [g["name"] for g in groups] == ["関係課長会議", "事務事業調整会議", "政策調整会議"]
     assert [(o["opinion"], o["response"]) for o in groups[0]["opinions"]] == [
@@ -372,13 +373,14 @@ def test_the_document_read_can_be_sent_back(client, people):
     assert r.status_code == 200, r.get_json()
     after = r.get_json()
     assert after["remarks"] == "備考を追加"
-    assert after["history_rows"] == form["history"]  # …did not overwrite the 検討経過
+    # …did not overwrite the 検討経過
+    assert after["history_rows"] == [{**row, "remarks": ""} for row in form["history"]]
 
 
 def test_patch_takes_history_as_the_review_rows(client, people):
     item = make_item(department=people["department"], secretariat=people["secretariat"])
     db.session.commit()
-    rows = [{"when": "R1.5.24", "meeting": "第１回会議", "content": "進め方"}]
+    rows = [{"when": "R1.5.24", "meeting": "第１回会議", "content": "進め方", "remarks": "書面"}]
     r = client.patch(
         f"{API}/items/{item.id}",
         json={"history": rows, "version": item.version},
@@ -717,8 +719,12 @@ def test_the_public_reads_the_section_managers_meeting_it_may_read(client, peopl
     db.session.commit()
 
     public = client.get(f"{API}/items/{item.id}").get_json()
-    assert public["section_managers_attendance"] == [{"section": "財政課", "deputy": False}]
+    assert public["section_managers_attendance"] == [
+        {"section": "財政課", "deputy": False, "present": True}
+    ]
     assert public["section_managers_result"] == "継続審議とする。"
     assert [d["meeting_id"] for d in public["deliberations"]] == [taken_up[0].id]
     staff = client.get(f"{API}/items/{item.id}", headers=people["sec"]).get_json()
-    assert staff["section_managers_attendance"] == [{"section": "未公表課", "deputy": False}]
+    assert staff["section_managers_attendance"] == [
+        {"section": "未公表課", "deputy": False, "present": True}
+    ]

@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 
 from tests.factories import make_item, make_user
-from tests.support import make_app
+from tests.support import insert_row, make_app
 from workflow import PROJECT_ROOT
 from workflow.audit import verify_chain
 from workflow.extensions import db
@@ -334,14 +334,8 @@ def test_the_migration_chains_existing_rows_and_adds_the_triggers(app, empty_dat
     with other.app_context():
         _db(other, "upgrade", before)
         with db.engine.begin() as conn:  # Core, not the ORM: no later feature's hooks
-            section_id = conn.execute(
-                sa.insert(Section.__table__).values(name="課").returning(Section.id)
-            ).scalar_one()
-            item_id = conn.execute(
-                sa.insert(Item.__table__)
-                .values(title="移行前の案件", section_id=section_id)
-                .returning(Item.id)
-            ).scalar_one()
+            section_id = insert_row(conn, Section, name="課")
+            item_id = insert_row(conn, Item, title="移行前の案件", section_id=section_id)
         history = sa.table(
             "history_events",
             *(sa.column(c) for c in ("item_id", "event", "from_state", "to_state", "reason")),

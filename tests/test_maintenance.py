@@ -212,7 +212,7 @@ def test_a_download_served_from_the_cache_keeps_its_entry(client, url):
         until="section_managers",
     )
     db.session.commit()
-    context = documents.request_form_context(path.item)
+    context = documents.filed_form_context(path.item)
     key = cache.content_key("request_form", templates_digest(), context)
     cached(key, made=timedelta(days=60), used=timedelta(days=29))
     db.session.commit()

@@ -442,7 +442,8 @@ def test_request_form_front_prints_every_field_and_what_earlier_meetings_said(sa
         assert expected in text, expected
     # The review has no 審議日 slot: its date is printed nowhere on the form.
     assert "令和元年１０月４日" not in text
-    assert "■なし" not in text and "□" not in text
+    assert "■なし" not in text
+    assert "□" not in text
     # 「これまでの庁議での主な意見」: the two earlier meetings, in order, not the target's own.
     first, second = text.index("【関係課長会議】"), text.index("【事務事業調整会議】")
     assert first < second

@@ -108,9 +108,7 @@ def _routed_item(department, secretariat):
 
 def test_forwarded_item_passes_the_review_then_the_named_meeting(people):
     item, sm, ac, pc = _routed_item(*people)
-    context = documents.request_form_context(
-        *documents._filed_form(item, pc)[:2], reader=people[1], modified=date(2019, 10, 11)
-    )
+    context = documents.filed_form_context(item, reader=people[1], meeting=pc)
     assert context["section_managers_result"] == "原案を上部庁議へ付議する。（政策調整会議）"
     assert [g["name"] for g in context["prior"]] == ["関係課長会議", "事務事業調整会議"]
     assert [g["opinions"][0]["opinion"] for g in context["prior"]] == [
@@ -182,9 +180,10 @@ def test_a_joint_sitting_counts_for_both_kinds(client, people):
     assert item.level_kind == PC  # both kinds passed: straight to 政策調整会議
     pc = make_meeting(secretariat, PC, date(2019, 10, 11))
     meetings.schedule(secretariat, pc, item, "企画部長")
-    fields, parts, _ = documents._filed_form(item, pc)
-    assert [g["name"] for g in parts["prior"]] == ["関係課長会議兼事務事業調整会議"]
-    assert {r["kind"] for r in parts["review_dates"]} >= {SM, AC}
+    context = documents.filed_form_context(item, reader=secretariat, meeting=pc)
+    assert [g["name"] for g in context["prior"]] == ["関係課長会議兼事務事業調整会議"]
+    assert dict(context["review_dates"])["関係課長会議"] == date(2019, 8, 21)
+    assert context["section_managers_result"] == "原案を上部庁議へ付議する。（政策調整会議）"
     # The second kind is numbered by the first kind's counter, and a second kind must differ.
     again = client.post(
         "/api/v1/meetings",
@@ -334,9 +333,7 @@ def test_notes_under_earlier_opinions_are_printed_in_the_next_meetings_form(peop
         )
     ac = make_meeting(secretariat, AC, date(2019, 10, 4))
     meetings.schedule(secretariat, ac, item, "課長")
-    context = documents.request_form_context(
-        *documents._filed_form(item, ac)[:2], reader=secretariat, modified=date(2019, 10, 4)
-    )
+    context = documents.filed_form_context(item, reader=secretariat, meeting=ac)
     (group,) = context["prior"]
     assert group["opinions"][0]["follow_ups"] == [note]
 

@@ -63,7 +63,7 @@ def test_a_new_item_needs_a_title_and_a_known_section():
 def test_changes_leave_absent_keys_alone_and_history_rows_is_history():
     rows = [{"when": "R1.5.24", "meeting": "第１回", "content": "進め方"}]
     given = validate(ItemChanges, {"history_rows": rows, "history": [{"event": "x"}]}).given()
-    assert given == {"history": rows}
+    assert given == {"history": [{**row, "remarks": ""} for row in rows]}
 
 
 def test_rules_across_fields_and_rows_name_the_field():

@@ -724,12 +724,15 @@ def test_the_migration_builds_the_engine_index(migrated_app):
 def test_the_short_word_revision_indexes_the_texts_already_there(migrated_app):
     """Upgrading a database that predates the short-word index fills it from its texts."""
     runner = migrated_app.test_cli_runner()
-    assert runner.invoke(args=["db", "downgrade", "321f28504f84"]).exit_code == 0
-    assert not _engine_index_exists(short_words=True)
-    assert _engine_index_exists()  # the trigram index stays
+    # The item is written at the head (the models are the head's), then the schema goes back
+    # to before the short-word index with the item's texts kept.
     sec_id = make_user(Role.SECRETARIAT).id
     make_item(department=make_user(Role.DEPARTMENT), title="道路の維持管理")
     db.session.commit()
+    db.session.remove()
+    assert runner.invoke(args=["db", "downgrade", "321f28504f84"]).exit_code == 0
+    assert not _engine_index_exists(short_words=True)
+    assert _engine_index_exists()  # the trigram index stays
     db.session.remove()
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output

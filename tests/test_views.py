@@ -250,7 +250,27 @@ def test_amendment_step(client: FlaskClient, people) -> None:
     response = client.post(f"/items/{item.id}/edit", data={**data, "save_and_submit": "1"})
     assert response.status_code == 302
     db.session.refresh(item)
-    assert item.status == ItemStatus.APPROVED
+    assert item.status == ItemStatus.AMENDMENT_SUBMITTED  # 修正確認中: the secretariat confirms
+    assert "庁議事務局の確認をお待ちください" in text(client.get(f"/items/{item.id}"))
+
+    client.post("/logout")
+    login(client, people["secretariat"])
+    page = text(client.get(f"/items/{item.id}"))
+    assert "修正の確認" in page
+    assert "修正の差戻し" in page
+    refused = client.post(f"/items/{item.id}/events/return_amendment", data={"reason": ""})
+    assert refused.status_code == 302
+    db.session.refresh(item)
+    assert item.status == ItemStatus.AMENDMENT_SUBMITTED  # no reason, nothing changed
+    answer = client.post(
+        f"/items/{item.id}/events/return_amendment",
+        data={"reason": "修正箇所が反映されていません。", "version": str(item.version)},
+        follow_redirects=True,
+    )
+    flashes = re.findall(r"<p class=\"flash[^>]*>(.*?)</p>", text(answer), re.S)
+    assert "「修正の差戻し」を行いました。" in " ".join(flashes), flashes
+    db.session.refresh(item)
+    assert item.status == ItemStatus.AMENDING
 
 
 # -- secretariat -----------------------------------------------------------------------------

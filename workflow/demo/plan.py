@@ -274,8 +274,9 @@ class Planner:
         if plan.status == S.RETURNED:
             happen((10, 30), "withdraw", S.WITHDRAWN, author, reason="差戻しを受け、取り下げます。")
             return plan
-        if plan.status == S.AMENDING and not happen(
-            (5, 20), "submit_amendment", S.APPROVED, author
+        if plan.status == S.AMENDING and not (
+            happen((5, 20), "submit_amendment", S.AMENDMENT_SUBMITTED, author)
+            and happen((1, 5), "confirm_amendment", S.APPROVED, sec)
         ):
             return plan
         if plan.status != S.APPROVED:

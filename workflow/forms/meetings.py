@@ -57,6 +57,8 @@ class MeetingForm(FlaskForm):
     second_kind = SelectField(
         "兼ねて開く庁議",
         choices=[],
+        default="",
+        validate_choice=False,  # the service checks the kind (one message for page and API)
         description="例：関係課長会議に事務事業調整会議を選ぶと「関係課長会議兼事務事業調整会議」となり、"
         "議題の案件は両方の会議を経たものとなります。",
     )

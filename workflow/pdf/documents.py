@@ -41,6 +41,7 @@ __all__ = [
     "comment_results_pdf",
     "minutes_context",
     "minutes_pdf",
+    "filed_form_context",
     "request_form_context",
     "request_form_pdf",
 ]
@@ -311,22 +312,32 @@ def _filed_form(item: Item, meeting: Meeting | None) -> tuple[dict, dict, dateti
     return version.fields, entry.frozen_parts, version.created_at
 
 
+def filed_form_context(
+    item: Item, *, reader: User | None = None, meeting: Meeting | None = None
+) -> dict:
+    """What *item*'s 様式２ prints for *reader*: the current form, or the one filed for
+    *meeting* (raises NotFound when the item was not on its agenda)."""
+    fields, parts, modified = _filed_form(item, meeting)
+    context = request_form_context(fields, parts, reader=reader, modified=modified)
+    context["meta"]["created"] = item.created_at
+    return context
+
+
 def request_form_pdf(
     item: Item, *, reader: User | None = None, meeting: Meeting | None = None
 ) -> PdfDocument:
     """様式２ 案件申込書 of *item*, front and back, as *reader* may read it (None: the public):
     the current form, or with *meeting* the version frozen for it, the same bytes after any
     later edit."""
-    fields, parts, modified = _filed_form(item, meeting)
-    context = request_form_context(fields, parts, reader=reader, modified=modified)
-    context["meta"]["created"] = item.created_at
+    context = filed_form_context(item, reader=reader, meeting=meeting)
+    fields_title = context["title"]
     # The cache key is the context's hash: readers shown different parts get different rows.
     suffix = f"_{meeting.title}" if meeting is not None else ""
     return _produce(
         "request_form",
         "request_form.html",
         context,
-        _filename("案件申込書_", fields["title"], suffix),
+        _filename("案件申込書_", fields_title, suffix),
     )
 
 

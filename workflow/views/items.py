@@ -319,13 +319,15 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         return page(form, _reloaded(item)), error.http_status
     if then_submit:
         flash(
-            "修正版を提出しました。"
-            if item.status == ItemStatus.APPROVED
+            "修正版を提出しました。庁議事務局の確認をお待ちください。"
+            if item.status == ItemStatus.AMENDMENT_SUBMITTED
             else "申し込みました。庁議事務局の受付をお待ちください。",
             "success",
         )
-    else:
+    elif item.status == ItemStatus.DRAFT:
         flash("保存しました。", "success")
+    else:
+        flash("保存しました。変更した項目があれば、様式２の新しい版になります。", "success")
     return redirect(url_for("items.show", item_id=item.id))
 
 
