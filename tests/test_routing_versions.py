@@ -359,3 +359,24 @@ def test_an_amendment_is_confirmed_or_returned_by_the_secretariat(client, people
     )
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["status"] == "approved"
+
+
+def test_the_item_page_lists_the_versions_and_shows_a_difference(client, people):
+    from tests.support import login
+
+    department, secretariat = people
+    item = make_item(ItemStatus.ACCEPTED, department=department, secretariat=secretariat)
+    items.update_item(department, item, {"summary": "付議待ちの間に書き直した概要"})
+    items.update_item(department, item, {"remarks": "備考を追加"})
+    db.session.commit()
+    login(client, department)
+    assert "様式２の版と比較" in client.get(f"/items/{item.id}").get_data(as_text=True)
+    page = client.get(f"/items/{item.id}/versions?a=1&b=3").get_data(as_text=True)
+    assert "第3版" in page
+    changed = page[page.index("で変わった項目") :]
+    assert "概要" in changed
+    assert "付議待ちの間に書き直した概要" in changed
+    assert "備考を追加" in changed
+    assert "案件名" not in changed  # unchanged fields are not listed
+    same = client.get(f"/items/{item.id}/versions?a=2&b=2").get_data(as_text=True)
+    assert "違いはありません" in same
