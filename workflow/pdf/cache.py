@@ -2,7 +2,9 @@
 
 A row never goes stale (its key hashes all that the document prints), it only stops being asked
 for; ``flask prune`` (workflow.maintenance) deletes the rows no download has read for
-``PDF_CACHE_RETENTION_DAYS``, so each hit notes when it happened, to a day.
+``PDF_CACHE_RETENTION_DAYS``, so each hit notes when it happened, to a day. ``flask pdf-cache
+clear`` (:func:`clear`) deletes them all, for a change the key cannot see (a font package
+updated in place, a renderer setting).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from workflow.extensions import db
 from workflow.models import PdfCache
 from workflow.models._types import utcnow
 
-__all__ = ["TOUCH_EVERY", "content_key", "lookup", "store"]
+__all__ = ["TOUCH_EVERY", "clear", "content_key", "lookup", "store"]
 
 # A hit notes its use at most this often: a write on every download would give each one a commit
 # (on SQLite, a turn at the one write lock); the retention counts in days anyway.
@@ -111,3 +113,13 @@ def store(key: str, kind: str, content: bytes) -> None:
             db.session.add(PdfCache(key=key, kind=kind, content=content))
     except sa.exc.IntegrityError:
         pass  # the same bytes are already there
+
+
+def clear() -> int:
+    """Delete every cached PDF, in the caller's transaction; return how many rows went.
+
+    Nothing is lost: each document is rendered again, to the same bytes, on its next download.
+    """
+    writing()
+    statement = sa.delete(PdfCache).execution_options(synchronize_session=False)
+    return db.session.execute(statement).rowcount
