@@ -4,7 +4,7 @@ A row never goes stale (its key hashes all that the document prints), it only st
 for; ``flask prune`` (workflow.maintenance) deletes the rows no download has read for
 ``PDF_CACHE_RETENTION_DAYS``, so each hit notes when it happened, to a day. ``flask pdf-cache
 clear`` (:func:`clear`) deletes them all, for a change the key cannot see (a font package
-updated in place, a renderer setting).
+updated in place).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from workflow.database import SAFE_METHODS, writing
 from workflow.extensions import db
 from workflow.models import PdfCache
 from workflow.models._types import utcnow
+from workflow.pdf.render import PDF_VARIANT
 
 __all__ = ["TOUCH_EVERY", "clear", "content_key", "lookup", "store"]
 
@@ -47,7 +48,11 @@ def _weasyprint_version() -> str:
 
 
 def content_key(kind: str, template_digest: str, context: dict) -> str:
-    """SHA-256 of everything a rendering depends on: the context, the templates, the renderer."""
+    """SHA-256 of everything a rendering depends on: the context, the templates, the renderer.
+
+    The renderer is WeasyPrint's version and the PDF variant asked of it: a PDF cached before
+    the documents were tagged PDF/A is never served as one.
+    """
     weasyprint_version = _weasyprint_version()
 
     payload = json.dumps(
@@ -55,6 +60,7 @@ def content_key(kind: str, template_digest: str, context: dict) -> str:
             "kind": kind,
             "templates": template_digest,
             "weasyprint": weasyprint_version,
+            "variant": PDF_VARIANT,
             "context": context,
         },
         default=_plain,
