@@ -12,7 +12,7 @@ import hashlib
 import io
 import threading
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, cached_property
 from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -171,6 +171,31 @@ def _engine() -> _Engine:
 atexit.register(_engine.cache_clear)
 
 
+@cache
+def _serialised_once(stream_class: type) -> type:
+    """*stream_class* with its ``data`` (the serialised, compressed stream) computed only once."""
+    return type(
+        stream_class.__name__,
+        (stream_class,),
+        {"data": cached_property(stream_class.data.fget), "__module__": stream_class.__module__},
+    )
+
+
+def _serialise_streams_once(document, pdf) -> None:
+    """WeasyPrint finisher: keep each stream's bytes once made, for the /ID PDF/A requires.
+
+    pydyf writes the objects, then serialises all of them again to hash them for the /ID, and
+    a stream's serialisation is a zlib compression at level 9 each time: the embedded fonts and
+    the pages, most of a file, compressed twice. Nothing changes a stream while pydyf writes,
+    so the bytes are the same (a test compares them); only the second compression is saved.
+    """
+    from pydyf import Stream
+
+    for pdf_object in pdf.objects:
+        if isinstance(pdf_object, Stream):
+            pdf_object.__class__ = _serialised_once(type(pdf_object))
+
+
 def _w3c(moment: date | datetime) -> str:
     """A record's date or time as PDF metadata wants it; a bare date is midnight in Japan."""
     if not isinstance(moment, datetime):
@@ -219,4 +244,8 @@ def render_pdf(
             raise PdfRenderError(str(cause)) from None
         document.metadata.created = _w3c(created)
         document.metadata.modified = _w3c(modified or created)
-        return document.write_pdf(pdf_variant=PDF_VARIANT, output_intent=OUTPUT_INTENT)
+        return document.write_pdf(
+            pdf_variant=PDF_VARIANT,
+            output_intent=OUTPUT_INTENT,
+            finisher=_serialise_streams_once,
+        )
