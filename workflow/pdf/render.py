@@ -36,10 +36,10 @@ JST = ZoneInfo("Asia/Tokyo")
 # PDF/A-2 level A is both at once (ISO 19005-2's "accessible" level: PDF/A-2b plus a tagged
 # structure tree, /Lang and Unicode text). WeasyPrint's "pdf/a-2a" turns its tagging on itself
 # (pdf_tags), declares pdfaid:part 2 / conformance A in the XMP, embeds the sRGB output intent
-# and writes a file /ID. The alternatives are weaker claims: "pdf/a-2u" with pdf_tags=True makes
-# the same file but declares level U, hiding the tags from an archive's validator; "pdf/ua-1"
-# replaces the PDF/A identification instead of adding to it (one variant per file, one XMP
-# pdf*id schema), so it could not be a PDF/A file as well.
+# and writes a file /ID. The alternatives claim less: "pdf/a-2u" with pdf_tags=True makes the
+# same file but declares level U, so no validator holds its tags to the accessible level's
+# rules; "pdf/ua-1" replaces the PDF/A identification instead of adding to it (one variant per
+# file, one XMP pdf*id schema), so the file would no longer say it is PDF/A.
 # Reproducible: the XMP dates are metadata.created/modified (the record's, set below), PDF/A-2
 # writes no xmpMM:DocumentID (only PDF/X-4 draws a random UUID), and pydyf makes the /ID from
 # an MD5 of the objects, so the same input still gives the same bytes.
