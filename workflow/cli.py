@@ -1,4 +1,4 @@
-"""Command line: ``flask --app wsgi section|user …`` for administrators setting up a city.
+"""Command line: ``flask --app wsgi section|user|pdf-cache …`` for administrators of a city.
 
 Every command checks all of its input before it writes anything; bad input ends with one line of
 Japanese on stderr and exit status 1, and the database is left as it was.
@@ -22,6 +22,7 @@ from workflow.extensions import db
 from workflow.maintenance import prune_command
 from workflow.models import ApiToken, Section, User
 from workflow.passwords import password_problem
+from workflow.pdf import cache as pdf_cache
 from workflow.search_index import search_cli
 from workflow.states.states import Role
 
@@ -30,12 +31,14 @@ _ROLES = "・".join(role.value for role in Role)
 
 section_cli = AppGroup("section", help="課の登録")
 user_cli = AppGroup("user", help="利用者の登録とAPIトークンの発行")
+pdf_cache_cli = AppGroup("pdf-cache", help="作成済みPDFのキャッシュ")
 
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(section_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(pdf_cache_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(backup_command)
@@ -168,3 +171,14 @@ def issue_token(login: str) -> None:
     db.session.commit()
     click.echo(f"利用者「{login}」のAPIトークンを発行しました。再表示はできません。")
     click.echo(token)
+
+
+# -- pdf-cache ----------------------------------------------------------------------------------
+
+
+@pdf_cache_cli.command("clear")
+def clear_pdf_cache() -> None:
+    """PDFキャッシュを空にする。各PDFは次のダウンロードで作り直される。"""
+    removed = pdf_cache.clear()
+    db.session.commit()
+    click.echo(f"PDFキャッシュを{removed:,}件削除しました。次のダウンロードで作り直します。")

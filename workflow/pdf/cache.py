@@ -2,7 +2,9 @@
 
 A row never goes stale (its key hashes all that the document prints), it only stops being asked
 for; ``flask prune`` (workflow.maintenance) deletes the rows no download has read for
-``PDF_CACHE_RETENTION_DAYS``, so each hit notes when it happened, to a day.
+``PDF_CACHE_RETENTION_DAYS``, so each hit notes when it happened, to a day. ``flask pdf-cache
+clear`` (:func:`clear`) deletes them all, for a change the key cannot see (a font package
+updated in place).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from workflow.database import SAFE_METHODS, writing
 from workflow.extensions import db
 from workflow.models import PdfCache
 from workflow.models._types import utcnow
+from workflow.pdf.render import PDF_VARIANT
 
-__all__ = ["TOUCH_EVERY", "content_key", "lookup", "store"]
+__all__ = ["TOUCH_EVERY", "clear", "content_key", "lookup", "store"]
 
 # A hit notes its use at most this often: a write on every download would give each one a commit
 # (on SQLite, a turn at the one write lock); the retention counts in days anyway.
@@ -45,7 +48,11 @@ def _weasyprint_version() -> str:
 
 
 def content_key(kind: str, template_digest: str, context: dict) -> str:
-    """SHA-256 of everything a rendering depends on: the context, the templates, the renderer."""
+    """SHA-256 of everything a rendering depends on: the context, the templates, the renderer.
+
+    The renderer is WeasyPrint's version and the PDF variant asked of it: a PDF cached before
+    the documents were tagged PDF/A is never served as one.
+    """
     weasyprint_version = _weasyprint_version()
 
     payload = json.dumps(
@@ -53,6 +60,7 @@ def content_key(kind: str, template_digest: str, context: dict) -> str:
             "kind": kind,
             "templates": template_digest,
             "weasyprint": weasyprint_version,
+            "variant": PDF_VARIANT,
             "context": context,
         },
         default=_plain,
@@ -111,3 +119,13 @@ def store(key: str, kind: str, content: bytes) -> None:
             db.session.add(PdfCache(key=key, kind=kind, content=content))
     except sa.exc.IntegrityError:
         pass  # the same bytes are already there
+
+
+def clear() -> int:
+    """Delete every cached PDF, in the caller's transaction; return how many rows went.
+
+    Nothing is lost: each document is rendered again, to the same bytes, on its next download.
+    """
+    writing()
+    statement = sa.delete(PdfCache).execution_options(synchronize_session=False)
+    return db.session.execute(statement).rowcount
