@@ -487,7 +487,11 @@ def test_long_request_form_content_continues_on_further_pages():
     db.session.commit()
     pdf = documents.request_form_pdf(item).content
     assert len(PdfReader(io.BytesIO(pdf)).pages) >= 3
-    body = "".join(_body(pdf, label="（様式２）"))
+    pages = _pages(pdf)
+    # Every page carries 「（様式２）」; a page that goes on with a row names it 「…（続き）」.
+    assert all(any(line.startswith("（様式２）") for line in page) for page in pages)
+    assert any("概要（続き）" in line for page in pages[1:] for line in page)
+    body = "".join("".join(page) for page in pages)
     for n in range(1, 121):
         assert f"概要の{n}行目です。" in body
         assert f"詳細の{n}行目です。" in body

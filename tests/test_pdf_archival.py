@@ -59,7 +59,7 @@ KINDS = [
     Kind(
         "様式２",
         "request_form.html",
-        lambda path: documents.request_form_context(path.item),
+        lambda path: documents.filed_form_context(path.item),
         frozenset({"/H1", "/Table", "/TH", "/TD"}),
     ),
     Kind(

@@ -124,7 +124,6 @@ def form_parts(
     decided = [
         e for e in rows if e.outcome is not None and (before is None or e.meeting_id != before.id)
     ]
-    section_managers = section_managers_entry(item, entries=rows)
     return {
         "review_dates": [
             {"kind": kind, "meeting_id": e.meeting_id, "date": e.meeting.date.isoformat()}
@@ -147,16 +146,19 @@ def form_parts(
             }
             for e in decided
         ],
-        "section_managers": None
-        if section_managers is None
-        else {
-            "meeting_id": section_managers.meeting_id,
-            "attendance": [
-                {"name": a.section_name, "deputy": a.deputy, "present": a.present}
-                for a in section_managers.attendance
-            ],
-            "result": section_managers.form_outcome_text,
-        },
+        # Every 関係課長会議 the item sat in, oldest first: a reader is shown the latest they see.
+        "section_managers": [
+            {
+                "meeting_id": e.meeting_id,
+                "attendance": [
+                    {"name": a.section_name, "deputy": a.deputy, "present": a.present}
+                    for a in e.attendance
+                ],
+                "result": e.form_outcome_text,
+            }
+            for e in rows
+            if SECTION_MANAGERS in e.meeting.kinds
+        ],
     }
 
 
@@ -165,18 +167,18 @@ def readable_parts(parts: dict[str, Any], reader: User | None) -> dict[str, Any]
     decided where they may read the minutes (the same rules as :func:`item_view`)."""
     ids = {row["meeting_id"] for row in parts["review_dates"]}
     ids |= {group["meeting_id"] for group in parts["prior"]}
-    if parts["section_managers"]:
-        ids.add(parts["section_managers"]["meeting_id"])
+    ids |= {row["meeting_id"] for row in parts["section_managers"]}
     meetings = db.session.scalars(select(Meeting).where(Meeting.id.in_(ids))).all() if ids else []
     seen = {m.id for m in meetings if can_read_meeting(reader, m)}
     said = {m.id for m in meetings if m.id in seen and can_read_minutes(reader, m)}
-    section_managers = parts["section_managers"]
+    # The latest 関係課長会議 the reader sees; its fields only if they may read its minutes
+    # (blank while it is unconfirmed, as in the API's item_json).
+    managers = [row for row in parts["section_managers"] if row["meeting_id"] in seen]
+    latest = managers[-1] if managers else None
     return {
         "review_dates": [r for r in parts["review_dates"] if r["meeting_id"] in seen],
         "prior": [g for g in parts["prior"] if g["meeting_id"] in said],
-        "section_managers": section_managers
-        if section_managers and section_managers["meeting_id"] in said
-        else None,
+        "section_managers": latest if latest and latest["meeting_id"] in said else None,
     }
 
 
