@@ -380,3 +380,88 @@ def test_the_item_page_lists_the_versions_and_shows_a_difference(client, people)
     assert "案件名" not in changed  # unchanged fields are not listed
     same = client.get(f"/items/{item.id}/versions?a=2&b=2").get_data(as_text=True)
     assert "違いはありません" in same
+
+
+def test_a_joint_sitting_on_the_pages_and_in_open_data(client, people):
+    from tests.support import login
+
+    department, secretariat = people
+    item = make_item(
+        ItemStatus.ACCEPTED,
+        department=department,
+        secretariat=secretariat,
+        route=[SM, AC, PC],
+        target_kind=PC,
+    )
+    awaiting_review = make_item(
+        ItemStatus.ACCEPTED, department=department, secretariat=secretariat, route=[AC, PC]
+    )
+    joint = make_meeting(secretariat, SM, date(2019, 8, 21), second_kind=AC)
+    db.session.commit()
+    login(client, secretariat)
+    page = client.get(f"/meetings/{joint.id}").get_data(as_text=True)
+    assert "第１回 関係課長会議兼事務事業調整会議" in page
+    assert item.title in page  # both the item awaiting 関係課長会議…
+    assert awaiting_review.title in page  # …and the one awaiting 事務事業調整会議 may be added
+    listed = client.get(f"/meetings/?kind={AC}").get_data(as_text=True)
+    assert "関係課長会議兼事務事業調整会議" in listed
+
+    meetings.schedule(secretariat, joint, item, "課長")
+    db.session.commit()
+    room = client.get(f"/meetings/{joint.id}/room/1").get_data(as_text=True)
+    select_ = room[
+        room.index('name="forward_to"') : room.index("</select>", room.index('name="forward_to"'))
+    ]
+    assert "政策調整会議" in select_
+    assert "事務事業調整会議" not in select_  # a review is passed on the way, never named
+    assert "出席課" in room  # a joint sitting of 関係課長会議 records who attended
+
+    _decide(secretariat, joint, item, "合同会議での意見")
+    meetings.publish(secretariat, joint)
+    db.session.commit()
+    document = client.get("/api/v1/minutes.json").get_json()
+    assert {row["meeting"] for row in document["rows"]} == {"第１回 関係課長会議兼事務事業調整会議"}
+
+
+def test_the_frozen_form_is_the_same_in_a_new_process_after_the_cache_is_emptied(
+    client, people, database_url
+):
+    """As after a restart: another process, its own caches, the PDF cache emptied by the CLI."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    department, secretariat = people
+    item, sm, ac, pc = _routed_item(department, secretariat)
+    meetings.record_outcome(secretariat, pc, item, "continued")
+    meetings.hold(secretariat, pc)
+    db.session.commit()
+    url = f"/api/v1/items/{item.id}/form.pdf?meeting={pc.id}"
+    before = client.get(url, headers=auth(secretariat)).data
+    items.update_item(department, item, {"summary": "会議の後で書き直した概要"}, version=None)
+    db.session.commit()
+    result = client.application.test_cli_runner().invoke(args=["pdf-cache", "clear"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PdfCache)) == 0
+    ids = [str(item.id), str(pc.id), str(secretariat.id)]
+    db.session.remove()
+    script = (
+        "import sys\n"
+        "from tests.support import make_app\n"
+        "from workflow.extensions import db\n"
+        "from workflow.models import Item, Meeting, User\n"
+        "from workflow.pdf import documents\n"
+        "url, item_id, meeting_id, user_id = sys.argv[1:]\n"
+        "with make_app(url).app_context():\n"
+        "    item, meeting = db.session.get(Item, int(item_id)), db.session.get(Meeting, int(meeting_id))\n"
+        "    doc = documents.request_form_pdf(item, reader=db.session.get(User, int(user_id)), meeting=meeting)\n"
+        "    assert not doc.cached\n"
+        "    sys.stdout.buffer.write(doc.content)\n"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", script, database_url, *ids],
+        capture_output=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout
+    assert other == before

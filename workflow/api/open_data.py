@@ -51,12 +51,14 @@ def search() -> ResponseReturnValue:
 _M, _K, _E = Meeting.__table__.c, MeetingKind.__table__.c, AgendaEntry.__table__.c
 _I, _O = Item.__table__.c, Opinion.__table__.c
 _FORWARD = MeetingKind.__table__.alias("forward_kinds")
+_SECOND = MeetingKind.__table__.alias("second_kinds")
 MINUTES_QUERY = (
     select(
         _M.id,
         _M.number,
         _M.joint_name,
         _K.name,
+        _SECOND.c.name,
         _M.kind,
         _M.date,
         _E.item_id,
@@ -74,6 +76,7 @@ MINUTES_QUERY = (
         .join(Item.__table__, _I.id == _E.item_id)
         .join(Opinion.__table__, _O.entry_id == _E.id)
         .outerjoin(_FORWARD, _FORWARD.c.code == _E.forward_to)
+        .outerjoin(_SECOND, _SECOND.c.code == _M.second_kind)
     )
     # Open data is what the public may read: the minutes and the items readable by no one signed in.
     .where(readable_minutes(None), readable_items(None))
@@ -103,6 +106,7 @@ def _minutes_values(fiscal_year: int = 0) -> Iterator[list[tuple]]:
             number,
             joint_name,
             kind_name,
+            second_name,
             kind,
             day,
             item_id,
@@ -114,10 +118,10 @@ def _minutes_values(fiscal_year: int = 0) -> Iterator[list[tuple]]:
             forward_name,
         ) in partition:
             # Meeting.title and AgendaEntry.outcome_text, made once per distinct value.
-            key = (number, joint_name, kind_name)
+            key = (number, joint_name, kind_name, second_name)
             title = titles.get(key)
             if title is None:
-                title = titles[key] = meeting_title(number, joint_name, kind_name)
+                title = titles[key] = meeting_title(number, joint_name, kind_name, second_name)
             okey = (outcome, forward_name) if outcome is not None else None
             outcome_text = outcomes.get(okey)
             if outcome_text is None:

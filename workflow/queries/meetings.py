@@ -4,7 +4,7 @@ order (newest first)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from workflow.extensions import db
 from workflow.models import AgendaEntry, Meeting, User
@@ -27,7 +27,8 @@ def meeting_clauses(
     """The meetings *user* may see, of *kind* and *fiscal_year* where given."""
     clauses = [readable_meetings(user)]
     if kind:
-        clauses.append(Meeting.kind == kind)
+        # A joint sitting (関係課長会議兼事務事業調整会議) is a meeting of both its kinds.
+        clauses.append(or_(Meeting.kind == kind, Meeting.second_kind == kind))
     if fiscal_year:
         clauses.append(Meeting.fiscal_year == fiscal_year)
     return clauses

@@ -23,12 +23,13 @@ from workflow.forms.meetings import (
     SimpleForm,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
-from workflow.models import AgendaEntry, Item, Meeting, MeetingKind
+from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, review_kinds
 from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes
 from workflow.queries.meetings import fiscal_years, meeting_ids, with_entry_counts
 from workflow.services import events, meetings, transaction
 from workflow.services.public_comment import today
 from workflow.states.machine import EVENT_LABELS
+from workflow.states.routing import forward_targets
 from workflow.states.states import ItemStatus, MeetingStatus, Outcome
 from workflow.views.common import (
     MINUTES,
@@ -133,7 +134,7 @@ def show(meeting_id: int) -> str:
     if manage and meeting.status == MeetingStatus.PLANNED:
         waiting = db.session.scalars(
             select(Item)
-            .where(Item.status == ItemStatus.ACCEPTED, Item.level_kind == meeting.kind)
+            .where(Item.status == ItemStatus.ACCEPTED, Item.level_kind.in_(meeting.kinds))
             .order_by(Item.updated_at)
         ).all()
     return render_template(
@@ -237,9 +238,11 @@ def fire(meeting_id: int, event: str) -> Response:
     return redirect(url_for("meetings.show", meeting_id=meeting.id))
 
 
-def _forward_kinds(meeting: Meeting) -> list[MeetingKind]:
-    level = meeting.kind_row.level
-    return [k for k in kinds() if k.level > level]
+def _forward_kinds(meeting: Meeting, item: Item) -> list[MeetingKind]:
+    """The 上部庁議 the meeting may name for *item* (DOMAIN §8): the ladder kinds after it on the
+    item's route."""
+    targets = forward_targets(item.route, meeting.kinds, review_kinds())
+    return [k for k in kinds() if k.code in targets]
 
 
 def _room_data(meeting: Meeting, entry) -> dict:
@@ -271,9 +274,9 @@ def room(meeting_id: int, n: int):
     if not 1 <= n <= len(meeting.entries):
         abort(404)
     entry = meeting.entries[n - 1]
-    forward = _forward_kinds(meeting)
+    forward = _forward_kinds(meeting, entry.item)
     frozen = meeting.status in meetings.FROZEN
-    with_attendance = meeting.kind == SECTION_MANAGERS
+    with_attendance = SECTION_MANAGERS in meeting.kinds
 
     def page(form: DeliberationForm, status: int = 200, focus: str | None = None):
         return render_template(
