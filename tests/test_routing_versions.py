@@ -309,7 +309,7 @@ def item_title_before(fields: dict) -> str:
     return fields["title"]
 
 
-def test_notes_under_earlier_opinions_are_printed_in_the_next_meetings_form(people):
+def test_notes_under_earlier_opinions_are_printed_in_the_next_meetings_form(client, people):
     department, secretariat = people
     item = make_item(
         ItemStatus.ACCEPTED,
@@ -336,6 +336,13 @@ def test_notes_under_earlier_opinions_are_printed_in_the_next_meetings_form(peop
     context = documents.filed_form_context(item, reader=secretariat, meeting=ac)
     (group,) = context["prior"]
     assert group["opinions"][0]["follow_ups"] == [note]
+    # …and shown on the item page under the opinion.
+    from tests.support import login
+
+    db.session.commit()
+    login(client, department)
+    page = client.get(f"/items/{item.id}").get_data(as_text=True)
+    assert note in page
 
 
 def test_an_amendment_is_confirmed_or_returned_by_the_secretariat(client, people):

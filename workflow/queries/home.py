@@ -16,7 +16,13 @@ from workflow.services.public_comment import today
 from workflow.states.states import FINAL_ITEM_STATES, ItemStatus, MeetingStatus, Role
 
 # States in which an item waits for someone (the 「長く待っている案件」 list).
-WAITING = (ItemStatus.SUBMITTED, ItemStatus.ACCEPTED, ItemStatus.AMENDING, ItemStatus.RETURNED)
+WAITING = (
+    ItemStatus.SUBMITTED,
+    ItemStatus.ACCEPTED,
+    ItemStatus.AMENDING,
+    ItemStatus.AMENDMENT_SUBMITTED,
+    ItemStatus.RETURNED,
+)
 SHORT_LIST = 8
 
 

@@ -368,6 +368,7 @@ def show(item_id: int) -> str:
         "items/show.html",
         item=item,
         deliberations=view.deliberations,
+        notes={note.opinion_id: note.text for note in item.opinion_notes},
         history=view.history,
         allowed=allowed,
         simple_events=[e for e in SIMPLE_EVENTS if e in allowed],
