@@ -472,3 +472,23 @@ def test_the_frozen_form_is_the_same_in_a_new_process_after_the_cache_is_emptied
         cwd=Path(__file__).resolve().parent.parent,
     ).stdout
     assert other == before
+
+
+def test_the_difference_names_parts_and_coded_values_in_japanese(client, people):
+    from tests.support import login
+
+    department, secretariat = people
+    item = make_item(ItemStatus.ACCEPTED, department=department, secretariat=secretariat)
+    items.update_item(
+        department,
+        item,
+        {"council_report": {"channel": "committee", "timing": "令和８年", "regular_session": True}},
+    )
+    db.session.commit()
+    login(client, department)
+    page = client.get(f"/items/{item.id}/versions?a=1&b=2").get_data(as_text=True)
+    changed = page[page.index("で変わった項目") :]
+    assert "提供先: 部会" in changed
+    assert "定例会議: あり" in changed
+    assert "committee" not in changed
+    assert "regular_session" not in changed

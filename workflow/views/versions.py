@@ -9,9 +9,17 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from workflow.extensions import db
-from workflow.models import Item, Meeting
+from workflow.models import Item, Meeting, MeetingKind
 from workflow.permissions import can_read_item, can_read_meeting
 from workflow.queries import versions
+from workflow.states.states import (
+    CoordinationStatus,
+    CouncilChannel,
+    OrdinanceChange,
+    OrdinanceKind,
+    PressRelease,
+    SubmissionLabel,
+)
 
 bp = Blueprint("versions", __name__, url_prefix="/items")
 
@@ -30,18 +38,60 @@ def _number(name: str, default: int) -> int:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else default
 
 
-def _shown(value) -> str:
-    """A field's value as the difference shows it: text as typed, rows one per line."""
+# The parts of the fields made of several values, as the difference names them.
+PART_LABELS: dict[str, str] = {
+    "when": "時期",
+    "meeting": "打合せ・会議",
+    "content": "内容",
+    "remarks": "備考",
+    "planned": "実施",
+    "period_text": "実施時期",
+    "channel": "提供先",
+    "timing": "時期",
+    "regular_session": "定例会議",
+    "kind": "種別",
+    "change": "制定・改正等",
+    "council_submission": "時期",
+    "submission_label": "時期の見出し",
+    "department": "関係部局",
+    "status": "調整状況",
+    "heading": "見出し",
+    "body": "本文",
+    "text": "追記",
+}
+
+# Coded values of those parts, shown by their Japanese labels.
+CODED: dict[str, dict[str, str]] = {
+    "channel": {m.value: m.label for m in CouncilChannel},
+    "kind": {m.value: m.label for m in OrdinanceKind},
+    "change": {m.value: m.label for m in OrdinanceChange},
+    "submission_label": {m.value: m.label for m in SubmissionLabel},
+    "status": {m.value: m.label for m in CoordinationStatus},
+    "press_release": {m.value: m.label for m in PressRelease},
+}
+
+
+def _shown(value, key: str = "") -> str:
+    """A field's value as the difference shows it: text as typed, rows one per line, the parts
+    of a row by their Japanese names, coded values by their labels."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "あり" if value else "なし"
     if isinstance(value, str):
-        return value
+        return CODED.get(key, {}).get(value, value)
     if isinstance(value, list):
-        return "\n".join(_shown(v) for v in value)
+        if key == "route":
+            names = {k.code: k.name for k in db.session.query(MeetingKind)}
+            return " → ".join(names.get(v, str(v)) for v in value)
+        return "\n".join(_shown(v, key) for v in value)
     if isinstance(value, dict):
-        return "　".join(f"{k}: {_shown(v)}" for k, v in value.items() if v not in ("", None))
+        parts = []
+        for k, v in value.items():
+            # Which opinion a note is under is an id: not something a reader can use.
+            if k != "opinion_id" and v not in ("", None):
+                parts.append(f"{PART_LABELS.get(k, k)}: {_shown(v, k)}")
+        return "　".join(parts)
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -66,7 +116,7 @@ def index(item_id: int) -> str:
     changes = None
     if old in by_number and new in by_number:
         changes = [
-            (c.label, _shown(c.before), _shown(c.after))
+            (c.label, _shown(c.before, c.key), _shown(c.after, c.key))
             for c in versions.difference(by_number[old].fields, by_number[new].fields)
         ]
     return render_template(
