@@ -22,13 +22,15 @@ BOUND = {
     # The session's user and the page of rows (the filter's choices are read once a minute, by
     # the warming request).
     "list": 2,
-    "item": 12,
+    # ... with the department's notes and the 付議先's name of the form as printed.
+    "item": 14,
     "meeting": 12,
     # ... and the department's notes under earlier opinions (様式２ of DOMAIN §9).
     "api_item": 14,
     # 様式２: the entries (with their meetings, opinions, attendance), the form's six row lists
-    # (the department's notes among them), the meetings the reader may see, the kinds.
-    "request_form": 16,
+    # (the department's notes among them), the meetings the reader may see, the kinds; for the
+    # public, the entry of the latest published meeting whose form it reads.
+    "request_form": 17,
     # The meeting, its entries with their items and results, their opinions; and the session.
     "minutes": 4,
 }

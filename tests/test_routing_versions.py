@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
 
 from tests.factories import make_item, make_meeting, make_section, make_user
 from tests.support import auth
@@ -355,6 +357,13 @@ def test_an_amendment_is_confirmed_or_returned_by_the_secretariat(client, people
         items.return_amendment(secretariat, item, "")
     items.return_amendment(secretariat, item, "修正箇所が反映されていません。")
     assert item.status == ItemStatus.AMENDING
+    db.session.commit()
+    from tests.support import login
+
+    login(client, department)
+    page = client.get(f"/items/{item.id}").get_data(as_text=True)
+    assert "差し戻しの理由：</strong>修正箇所が反映されていません。" in page
+    client.post("/logout")
     items.submit_amendment(department, item)
     db.session.commit()
     refused = client.post(
@@ -492,3 +501,77 @@ def test_the_difference_names_parts_and_coded_values_in_japanese(client, people)
     assert "定例会議: あり" in changed
     assert "committee" not in changed
     assert "regular_session" not in changed
+
+
+def test_the_public_reads_the_form_filed_for_the_published_meeting(client, people):
+    """A revision after a published meeting stays inside until its own meeting is published."""
+    department, secretariat = people
+    item = make_item(
+        ItemStatus.ACCEPTED, department=department, secretariat=secretariat, route=[SM, PC]
+    )
+    sm = make_meeting(secretariat, SM, date(2019, 8, 21))
+    meetings.schedule(secretariat, sm, item, "課長")
+    _decide(secretariat, sm, item, "公開された会議での意見")
+    meetings.publish(secretariat, sm)
+    published_title = item.title
+    items.update_item(
+        department, item, {"title": "会議の後で直した案件名", "summary": "未公開の修正"}
+    )
+    db.session.commit()
+
+    page = client.get(f"/public/items/{item.id}").get_data(as_text=True)
+    assert published_title in page
+    assert "未公開の修正" not in page
+    answer = client.get(f"/api/v1/items/{item.id}").get_json()
+    assert answer["title"] == published_title
+    assert answer["summary"] != "未公開の修正"
+    for url in (f"/public/items/{item.id}/form.pdf", f"/api/v1/items/{item.id}/form.pdf"):
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(client.get(url).data)).pages)
+        assert "未公開の修正" not in text
+        assert "公開された会議での意見" in text  # what the published minutes recorded
+    # Staff read the current form.
+    staff = client.get(f"/api/v1/items/{item.id}", headers=auth(department)).get_json()
+    assert staff["summary"] == "未公開の修正"
+
+
+def test_the_room_does_not_offer_forwarding_past_the_end_of_the_route(client, people):
+    from tests.support import login
+
+    department, secretariat = people
+    item = make_item(
+        ItemStatus.SCHEDULED, department=department, secretariat=secretariat, route=[SM]
+    )
+    (entry,) = db.session.scalars(sa.select(meetings.AgendaEntry)).all()
+    db.session.commit()
+    login(client, secretariat)
+    room = client.get(f"/meetings/{entry.meeting_id}/room/1").get_data(as_text=True)
+    assert 'value="forwarded"' not in room
+    assert "この会議より上位の会議がない" in room
+    assert item.status == ItemStatus.SCHEDULED
+
+
+def test_a_save_on_the_page_says_which_version_it_made(client, people):
+    from tests.support import login
+
+    department, secretariat = people
+    item = make_item(ItemStatus.ACCEPTED, department=department, secretariat=secretariat)
+    db.session.commit()
+    login(client, department)
+    form = client.get(f"/items/{item.id}/edit").get_data(as_text=True)
+    assert "保存する" in form  # not 「下書き保存」: the item was submitted
+    data = {
+        "version": str(item.version),
+        "title": item.title,
+        "section": item.section.name,
+        "summary": "一行目\r\n二行目",
+        "route": list(item.route),
+        "save": "1",
+    }
+    answer = client.post(f"/items/{item.id}/edit", data=data, follow_redirects=True)
+    assert "様式２の第2版になりました" in answer.get_data(as_text=True)
+    db.session.refresh(item)
+    assert item.summary == "一行目\n二行目"
+    data["version"] = str(item.version)
+    again = client.post(f"/items/{item.id}/edit", data=data, follow_redirects=True)
+    assert "変更した項目はありません" in again.get_data(as_text=True)
+    assert _versions(item) == [1, 2]

@@ -77,3 +77,9 @@ def test_rules_across_fields_and_rows_name_the_field():
     assert error.fields == {
         "attendance[0].deputy": ["代理出席は true か false で指定してください。"]
     }
+
+
+def test_line_breaks_are_stored_one_way_whoever_sends_them():
+    """A browser's textarea sends CR LF: stored as LF, so a save of unchanged text changes nothing."""
+    given = validate(ItemChanges, {"summary": "一行目\r\n二行目\r三行目"}).given()
+    assert given == {"summary": "一行目\n二行目\n三行目"}

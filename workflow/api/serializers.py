@@ -24,7 +24,7 @@ from workflow.models import (
 )
 from workflow.permissions import can_read_minutes
 from workflow.queries.item_view import item_view
-from workflow.queries.versions import form_fields as item_fields
+from workflow.queries.versions import fields_for
 from workflow.schemas import comments, items, meetings
 from workflow.states.machine import EVENT_LABELS
 
@@ -159,7 +159,7 @@ def item_json(item: Item, user: User | None) -> items.Item:
     process = item.comment_process
     return {
         "id": item.id,
-        **item_fields(item),
+        **fields_for(user, item),  # the public reads the form filed for a published meeting
         "status": item.status.value,
         "status_label": item.status.label,
         "level_kind": item.level_kind,

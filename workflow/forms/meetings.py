@@ -142,6 +142,12 @@ class DeliberationForm(FlaskForm):
         self.forward_to.choices = options(
             [("", "（選択してください）")] + [(k.code, k.name) for k in forward_kinds]
         )
+        # No ladder kind further on the item's route: 「上部庁議へ付議」 cannot be chosen here.
+        self.can_forward = bool(forward_kinds)
+        if not self.can_forward:
+            self.outcome.choices = [
+                c for c in self.outcome.choices if c.value != Outcome.FORWARDED.value
+            ]
 
     def validate_outcome(self, field) -> None:
         if field.data and field.data not in {o.value for o in Outcome}:

@@ -1,7 +1,7 @@
 """A version of an item's 様式２ as it was saved (DOMAIN §9).
 
 Version 1 is the form as first submitted; each later saved change is n + 1. ``fields`` holds the
-whole field set in the API's keys (:func:`workflow.api.serializers.item_fields`), so a version
+whole field set in the API's keys (:func:`workflow.queries.versions.form_fields`), so a version
 reads back exactly as ``GET /api/v1/items/{id}`` showed it then. Versions are never changed.
 ``number`` is not the item's ``version`` column, which stays the optimistic-concurrency token.
 """

@@ -20,16 +20,10 @@ from workflow.pdf import cache
 from workflow.pdf.form_layout import is_dense
 from workflow.pdf.render import render_pdf, templates_digest
 from workflow.queries.item_view import form_parts, item_entries, readable_parts
-from workflow.queries.versions import form_fields
+from workflow.queries.versions import form_fields, printed_fields, published_entry
 from workflow.states.states import (
-    CoordinationStatus,
-    CouncilChannel,
     MeetingStatus,
-    OrdinanceChange,
-    OrdinanceKind,
-    PressRelease,
     PublicCommentStatus,
-    SubmissionLabel,
 )
 from workflow.wareki import to_fullwidth_digits
 
@@ -176,22 +170,6 @@ def agenda_pdf(meeting: Meeting) -> PdfDocument:
 # ---------------------------------------------------------------------------- 様式２ request
 
 
-def _yes_no(value: bool) -> str:
-    return "あり" if value else "なし"
-
-
-def _label(enum_cls, value: str | None) -> str:
-    return enum_cls(value).label if value else ""
-
-
-def _ordinance_text(ordinance: dict) -> str:
-    """「なし」, 「条例 改廃あり」: the ordinance row as the city prints it."""
-    if ordinance["kind"] == OrdinanceKind.NONE.value:
-        return OrdinanceKind.NONE.label
-    change = _label(OrdinanceChange, ordinance.get("change"))
-    return f"{_label(OrdinanceKind, ordinance['kind'])} {change}あり"
-
-
 def request_form_context(
     fields: dict, parts: dict, *, reader: User | None, modified: date | datetime
 ) -> dict:
@@ -209,39 +187,18 @@ def request_form_context(
     target = names.get(fields["target_kind"] or "", "")
     title = f"庁議（{target}）案件申込書" if target else "庁議案件申込書"
     notes = {note["opinion_id"]: note["text"] for note in fields.get("opinion_notes", [])}
-    council = fields["council_report"]
-    ordinance = fields["ordinance"]
     section_managers = seen["section_managers"]
     context = {
+        **printed_fields(fields),
         "doc_title": title,
         "form_label": "（様式２）",
         "draft": False,
         "form_title": title,
-        "applied_on": date.fromisoformat(fields["applied_on"]) if fields["applied_on"] else None,
-        "title": fields["title"],
         # The ladder's slots only: a review (事務事業調整会議) has none (DOMAIN §8).
         "review_dates": [
             [k.name, date.fromisoformat(dates[k.code]) if k.code in dates else None]
             for k in kinds
             if not k.review
-        ],
-        "bureau": fields["bureau"],
-        "division": fields["division"],
-        "section": fields["section"],
-        "contact": fields["contact"],
-        "extension": fields["extension"],
-        "policy_ref": fields["policy_ref"],
-        "in_implementation_plan": _yes_no(fields["in_implementation_plan"]),
-        "summary": fields["summary"],
-        "discussion_points": list(fields["discussion_points"]),
-        "history": [
-            {
-                "when": row["when"],
-                "meeting": row["meeting"],
-                "content": row["content"],
-                "remarks": row.get("remarks", ""),
-            }
-            for row in fields["history_rows"]
         ],
         "prior": [
             {
@@ -259,46 +216,33 @@ def request_form_context(
             }
             for group in seen["prior"]
         ],
-        "public_comment": _yes_no(fields["public_comment"]["planned"]),
-        "public_comment_period": fields["public_comment"]["period_text"],
-        "press_release": _label(PressRelease, fields["press_release"]),
-        "council_channel": _label(CouncilChannel, council["channel"]),
-        "council_timing": council["timing"]
-        + ("定例会議" if council.get("regular_session") else ""),
-        "ordinance": _ordinance_text(ordinance),
-        "ordinance_submission_label": _label(
-            SubmissionLabel, ordinance.get("submission_label") or SubmissionLabel.PROPOSAL.value
-        ),
-        "ordinance_council_submission": ordinance["council_submission"],
-        "advisory_body": _yes_no(fields["advisory_body"]),
-        "personal_info_use": _yes_no(fields["personal_info_use"]),
-        "coordination": [
-            {
-                "department": row["department"],
-                "content": row["content"],
-                "status": _label(CoordinationStatus, row["status"]),
-            }
-            for row in fields["coordination"]
-        ],
-        "schedule_notes": fields["schedule_notes"],
-        "remarks": fields["remarks"],
         "attendance": list(section_managers["attendance"]) if section_managers else [],
         "section_managers_result": section_managers["result"] if section_managers else None,
-        "details": [{"heading": d["heading"], "body": d["body"]} for d in fields["details"]],
         "meta": {"created": modified, "modified": modified},
     }
     context["dense"] = is_dense(context)
     return context
 
 
-def _filed_form(item: Item, meeting: Meeting | None) -> tuple[dict, dict, datetime]:
+def _filed_form(
+    item: Item, meeting: Meeting | None, reader: User | None
+) -> tuple[dict, dict, datetime]:
     """The field set, the system's parts and the date of the form: the current one, or the one
-    frozen for *meeting* (DOMAIN §9)."""
+    frozen for *meeting* (DOMAIN §9).
+
+    The current form of the public is the fields filed for the latest published meeting (none
+    revised since leaks out) with what the published minutes recorded.
+    """
     if meeting is None:
         target = next(
             (e.meeting for e in item_entries(item) if item.target_kind in e.meeting.kinds), None
         )
-        return form_fields(item), form_parts(item, target), item.updated_at
+        parts = form_parts(item, target)
+        public = reader is None or not getattr(reader, "is_authenticated", False)
+        entry = published_entry(item) if public else None
+        if entry is not None and entry.form_version is not None:
+            return entry.form_version.fields, parts, entry.form_version.created_at
+        return form_fields(item), parts, item.updated_at
     entry = db.session.scalar(
         sa.select(AgendaEntry).where(
             AgendaEntry.item_id == item.id, AgendaEntry.meeting_id == meeting.id
@@ -317,7 +261,7 @@ def filed_form_context(
 ) -> dict:
     """What *item*'s 様式２ prints for *reader*: the current form, or the one filed for
     *meeting* (raises NotFound when the item was not on its agenda)."""
-    fields, parts, modified = _filed_form(item, meeting)
+    fields, parts, modified = _filed_form(item, meeting, reader)
     context = request_form_context(fields, parts, reader=reader, modified=modified)
     context["meta"]["created"] = item.created_at
     return context

@@ -10,11 +10,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from workflow.extensions import db
-from workflow.models import AgendaEntry, Item, ItemVersion
+from workflow.models import AgendaEntry, Item, ItemVersion, Meeting, MeetingKind, User
 from workflow.schemas import items
+from workflow.states.states import (
+    CoordinationStatus,
+    CouncilChannel,
+    LabelledEnum,
+    MeetingStatus,
+    OrdinanceChange,
+    OrdinanceKind,
+    PressRelease,
+    SubmissionLabel,
+)
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -71,6 +81,106 @@ def form_fields(item: Item) -> items.ItemFields:
     }
 
 
+def _yes_no(value: bool) -> str:
+    return "あり" if value else "なし"
+
+
+def _label(enum_cls: type[LabelledEnum], value: str | None) -> str:
+    return enum_cls(value).label if value else ""
+
+
+def _ordinance_text(ordinance: dict) -> str:
+    """「なし」, 「条例 改廃あり」: the ordinance row as the city prints it."""
+    if ordinance["kind"] == OrdinanceKind.NONE.value:
+        return OrdinanceKind.NONE.label
+    change = _label(OrdinanceChange, ordinance.get("change"))
+    return f"{_label(OrdinanceKind, ordinance['kind'])} {change}あり"
+
+
+def printed_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """A field set (:func:`form_fields`, or a version's) as 様式２ prints it: choices as the city
+    prints their value (「報道への情報提供 なし」), dates as dates. The PDF and the pages that
+    show the form read the same strings."""
+    council = fields["council_report"]
+    ordinance = fields["ordinance"]
+    target = db.session.get(MeetingKind, fields["target_kind"]) if fields["target_kind"] else None
+    return {
+        "applied_on": date.fromisoformat(fields["applied_on"]) if fields["applied_on"] else None,
+        "title": fields["title"],
+        "target": target.name if target else "",
+        "bureau": fields["bureau"],
+        "division": fields["division"],
+        "section": fields["section"],
+        "contact": fields["contact"],
+        "extension": fields["extension"],
+        "policy_ref": fields["policy_ref"],
+        "in_implementation_plan": _yes_no(fields["in_implementation_plan"]),
+        "summary": fields["summary"],
+        "discussion_points": list(fields["discussion_points"]),
+        "history": [
+            {
+                "when": row["when"],
+                "meeting": row["meeting"],
+                "content": row["content"],
+                "remarks": row.get("remarks", ""),
+            }
+            for row in fields["history_rows"]
+        ],
+        "public_comment": _yes_no(fields["public_comment"]["planned"]),
+        "public_comment_period": fields["public_comment"]["period_text"],
+        "press_release": _label(PressRelease, fields["press_release"]),
+        "council_channel": _label(CouncilChannel, council["channel"]),
+        "council_timing": council["timing"]
+        + ("定例会議" if council.get("regular_session") else ""),
+        "ordinance": _ordinance_text(ordinance),
+        "ordinance_submission_label": _label(
+            SubmissionLabel, ordinance.get("submission_label") or SubmissionLabel.PROPOSAL.value
+        ),
+        "ordinance_council_submission": ordinance["council_submission"],
+        "advisory_body": _yes_no(fields["advisory_body"]),
+        "personal_info_use": _yes_no(fields["personal_info_use"]),
+        "coordination": [
+            {
+                "department": row["department"],
+                "content": row["content"],
+                "status": _label(CoordinationStatus, row["status"]),
+            }
+            for row in fields["coordination"]
+        ],
+        "schedule_notes": fields["schedule_notes"],
+        "remarks": fields["remarks"],
+        "details": [{"heading": d["heading"], "body": d["body"]} for d in fields["details"]],
+    }
+
+
+def published_entry(item: Item) -> AgendaEntry | None:
+    """The item's entry at its latest meeting whose minutes are published: the public reads the
+    form filed for it (DOMAIN §9), not one revised since."""
+    return db.session.scalar(
+        select(AgendaEntry)
+        .join(Meeting, AgendaEntry.meeting_id == Meeting.id)
+        .where(AgendaEntry.item_id == item.id, Meeting.status == MeetingStatus.PUBLISHED)
+        .order_by(Meeting.date.desc(), Meeting.id.desc())
+        .limit(1)
+    )
+
+
+def public_fields(item: Item) -> dict[str, Any]:
+    """The 様式２ fields the public may read: those frozen for the latest published meeting
+    (an entry made before versions existed: the current form)."""
+    entry = published_entry(item)
+    if entry is not None and entry.form_version is not None:
+        return entry.form_version.fields
+    return form_fields(item)
+
+
+def fields_for(reader: User | None, item: Item) -> dict[str, Any]:
+    """The 様式２ fields *reader* reads: staff the current form, the public the published one."""
+    if reader is not None and getattr(reader, "is_authenticated", False):
+        return form_fields(item)
+    return public_fields(item)
+
+
 def versions_of(item: Item) -> list[ItemVersion]:
     """The item's versions, oldest first."""
     return list(
@@ -78,6 +188,14 @@ def versions_of(item: Item) -> list[ItemVersion]:
             select(ItemVersion).where(ItemVersion.item_id == item.id).order_by(ItemVersion.number)
         )
     )
+
+
+def latest_number(item: Item) -> int:
+    """The number of the item's latest version (0: none yet)."""
+    number = db.session.scalar(
+        select(func.max(ItemVersion.number)).where(ItemVersion.item_id == item.id)
+    )
+    return number or 0
 
 
 def version_of(item: Item, number: int) -> ItemVersion | None:

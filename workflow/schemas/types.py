@@ -84,6 +84,9 @@ def check_text(value: str, limit: int, *, required: bool = False) -> str:
     """The one text rule: storable, trimmed, present if *required*, within *limit*, printable."""
     if not storable(value):
         raise refuse(UNSTORABLE_MESSAGE)
+    # Line breaks as one character: a browser sends a textarea's as CR LF, the API as LF; the
+    # same text must be stored once (and not seem changed to a version's comparison).
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
     # A one-line value loses surrounding blanks; long text keeps its leading indentation.
     value = value.strip() if limit <= LINE_MAX else value.rstrip()
     if required and not value:

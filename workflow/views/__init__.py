@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     for code in (400, 403, 404, 405, 409, 413):
         app.register_error_handler(code, _error_page)
     app.add_template_filter(jst_short)
+    app.add_template_filter(jst_minute)
     app.add_template_global(item_list_url)
 
 
@@ -43,6 +44,14 @@ def jst_short(value: datetime | None) -> str:
         return ""
     day = value.astimezone(JST).date()
     return to_wareki_short(day)
+
+
+def jst_minute(value: datetime | None) -> str:
+    """A stored UTC time as the city's clock, 「R1.10.11 14:05」 (versions saved on one day)."""
+    if value is None:
+        return ""
+    moment = value.astimezone(JST)
+    return f"{to_wareki_short(moment.date())} {moment:%H:%M}"
 
 
 _MESSAGES = {

@@ -47,6 +47,7 @@ from workflow.permissions import (
 )
 from workflow.queries.item_view import item_view
 from workflow.queries.items import ItemFilter, list_query
+from workflow.queries.versions import form_fields, latest_number, printed_fields
 from workflow.services import events, items, transaction
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
@@ -299,6 +300,7 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         return page(form), 422
 
     then_submit = "save_and_submit" in request.form
+    had = latest_number(item) if item is not None else 0
     try:
         data = form.to_service_data()
         if item is None:
@@ -324,10 +326,12 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
             else "申し込みました。庁議事務局の受付をお待ちください。",
             "success",
         )
+    elif (saved := latest_number(item)) > max(had, 1):
+        flash(f"保存しました。様式２の第{saved}版になりました。", "success")
     elif item.status == ItemStatus.DRAFT:
         flash("保存しました。", "success")
     else:
-        flash("保存しました。変更した項目があれば、様式２の新しい版になります。", "success")
+        flash("保存しました（変更した項目はありません）。", "success")
     return redirect(url_for("items.show", item_id=item.id))
 
 
@@ -369,6 +373,7 @@ def show(item_id: int) -> str:
         item=item,
         deliberations=view.deliberations,
         notes={note.opinion_id: note.text for note in item.opinion_notes},
+        form=printed_fields(form_fields(item)),
         history=view.history,
         allowed=allowed,
         simple_events=[e for e in SIMPLE_EVENTS if e in allowed],
@@ -376,12 +381,25 @@ def show(item_id: int) -> str:
         event_labels=EVENT_LABELS,
         can_edit=can_edit_item(current_user, item),
         next_step=next_step(item),
+        returned_because=_returned_because(item, view.history),
         action_form=ActionForm(data={"version": item.version}),
         reason_form=ReasonForm(formdata=None, data={"version": item.version}),
         diagram=_diagram(item),
         state_label=_state_label,
         comments_url=_comments_url(item, allowed),
     )
+
+
+def _returned_because(item: Item, history) -> str | None:
+    """The reason the item was last sent back (差戻し, 修正の差戻し), while it still waits on it."""
+    if item.status not in (ItemStatus.RETURNED, ItemStatus.AMENDING):
+        return None
+    for row in reversed(history):
+        if row.to_state != item.status.value:
+            return None
+        if row.event in ("return", "return_amendment") and row.reason:
+            return row.reason
+    return None
 
 
 def _comments_url(item: Item, allowed) -> str | None:

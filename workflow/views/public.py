@@ -15,6 +15,7 @@ from workflow.permissions import (
 )
 from workflow.queries.meetings import fiscal_years
 from workflow.queries.meetings import meetings as readable_meetings_of
+from workflow.queries.versions import printed_fields, public_fields
 from workflow.states.states import PublicCommentStatus
 from workflow.views.common import MINUTES, PER_PAGE, Page, send_pdf
 
@@ -72,14 +73,17 @@ def item(item_id: int) -> str:
         .where(readable_meetings(None), Meeting.entries.any(item_id=row.id))
         .order_by(Meeting.date)
     ).all()
-    return render_template("public/item.html", item=row, meetings=meetings)
+    return render_template(
+        "public/item.html", item=row, form=printed_fields(public_fields(row)), meetings=meetings
+    )
 
 
 @bp.get("/items/<int:item_id>/form.pdf")
 def item_pdf(item_id: int):
     from workflow.pdf.documents import request_form_pdf
 
-    # The public's form, whoever is signed in: this page is what the city publishes.
+    # The public's form, whoever is signed in: this page is what the city publishes. Its fields
+    # are those filed for the latest published meeting, not revised since (DOMAIN §9).
     return send_pdf(request_form_pdf(_public_item(item_id), reader=None))
 
 
