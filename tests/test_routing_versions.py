@@ -84,15 +84,20 @@ def _decide(secretariat, meeting, item, opinion: str, outcome="forwarded", forwa
     meetings.confirm(secretariat, meeting)
 
 
-def _routed_item(department, secretariat):
-    """Route 関係課長会議 → 事務事業調整会議 → 政策調整会議, taken through the first two."""
-    item = make_item(
+def _awaiting(department, secretariat, route=(SM, AC, PC)):
+    """An item filed for 政策調整会議 on *route*, accepted: it awaits the route's first kind."""
+    return make_item(
         ItemStatus.ACCEPTED,
         department=department,
         secretariat=secretariat,
-        route=[SM, AC, PC],
+        route=list(route),
         target_kind=PC,
     )
+
+
+def _routed_item(department, secretariat):
+    """Route 関係課長会議 → 事務事業調整会議 → 政策調整会議, taken through the first two."""
+    item = _awaiting(department, secretariat)
     sm = make_meeting(secretariat, SM, date(2019, 8, 21))
     meetings.schedule(secretariat, sm, item, "情報政策課長")
     _decide(secretariat, sm, item, "関係課長会議での意見")
@@ -159,13 +164,7 @@ def test_the_api_answers_422_for_a_review_as_forward_to(client, people):
 
 def test_a_joint_sitting_counts_for_both_kinds(client, people):
     department, secretariat = people
-    item = make_item(
-        ItemStatus.ACCEPTED,
-        department=department,
-        secretariat=secretariat,
-        route=[SM, AC, PC],
-        target_kind=PC,
-    )
+    item = _awaiting(department, secretariat)
     db.session.commit()
     answer = client.post(
         "/api/v1/meetings",
@@ -197,9 +196,7 @@ def test_a_joint_sitting_counts_for_both_kinds(client, people):
 
 def test_an_item_awaiting_the_review_can_sit_in_a_joint_meeting_of_it(people):
     department, secretariat = people
-    item = make_item(
-        ItemStatus.ACCEPTED, department=department, secretariat=secretariat, route=[AC, PC]
-    )
+    item = _awaiting(department, secretariat, route=(AC, PC))
     joint = make_meeting(secretariat, SM, date(2019, 8, 21), second_kind=AC)
     meetings.schedule(secretariat, joint, item, "課長")
     assert item.status == ItemStatus.SCHEDULED
@@ -313,13 +310,7 @@ def item_title_before(fields: dict) -> str:
 
 def test_notes_under_earlier_opinions_are_printed_in_the_next_meetings_form(client, people):
     department, secretariat = people
-    item = make_item(
-        ItemStatus.ACCEPTED,
-        department=department,
-        secretariat=secretariat,
-        route=[SM, AC, PC],
-        target_kind=PC,
-    )
+    item = _awaiting(department, secretariat)
     sm = make_meeting(secretariat, SM, date(2019, 8, 21))
     meetings.schedule(secretariat, sm, item, "課長")
     _decide(secretariat, sm, item, "比較検討が必要ではないか")
@@ -402,16 +393,8 @@ def test_a_joint_sitting_on_the_pages_and_in_open_data(client, people):
     from tests.support import login
 
     department, secretariat = people
-    item = make_item(
-        ItemStatus.ACCEPTED,
-        department=department,
-        secretariat=secretariat,
-        route=[SM, AC, PC],
-        target_kind=PC,
-    )
-    awaiting_review = make_item(
-        ItemStatus.ACCEPTED, department=department, secretariat=secretariat, route=[AC, PC]
-    )
+    item = _awaiting(department, secretariat)
+    awaiting_review = _awaiting(department, secretariat, route=(AC, PC))
     joint = make_meeting(secretariat, SM, date(2019, 8, 21), second_kind=AC)
     db.session.commit()
     login(client, secretariat)
@@ -506,9 +489,7 @@ def test_the_difference_names_parts_and_coded_values_in_japanese(client, people)
 def test_the_public_reads_the_form_filed_for_the_published_meeting(client, people):
     """A revision after a published meeting stays inside until its own meeting is published."""
     department, secretariat = people
-    item = make_item(
-        ItemStatus.ACCEPTED, department=department, secretariat=secretariat, route=[SM, PC]
-    )
+    item = _awaiting(department, secretariat, route=(SM, PC))
     sm = make_meeting(secretariat, SM, date(2019, 8, 21))
     meetings.schedule(secretariat, sm, item, "課長")
     _decide(secretariat, sm, item, "公開された会議での意見")
