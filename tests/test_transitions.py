@@ -13,7 +13,7 @@ from workflow.extensions import db
 from workflow.models import HistoryEvent, Item, Meeting
 from workflow.services import items, meetings, public_comment
 from workflow.states.machine import ITEM_MACHINE, OUTCOME_NEXT, events_from
-from workflow.states.states import ItemStatus, Outcome, Role
+from workflow.states.states import ItemStatus, MeetingStatus, Outcome, Role
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -368,8 +368,13 @@ def test_meeting_numbers_count_per_kind_per_fiscal_year():
     next_year = make_meeting(secretariat, kind="policy_coordination", on=date(2020, 4, 1))
     assert [m.number for m in (first, second, other_kind, next_year)] == [1, 2, 1, 1]
     assert second.title == "第２回 政策調整会議"
+    # 第２回 typed by hand: the planned meeting numbered automatically moves out of its way
+    # (DOMAIN §2; tests/test_meeting_numbers.py has the rule in full).
+    typed = make_meeting(secretariat, kind="policy_coordination", on=date(2019, 6, 1), number=2)
+    assert (typed.number, second.number) == (2, 3)
+    second.status = MeetingStatus.HELD  # a held meeting keeps its number: typing it is refused
     with pytest.raises(ValidationFailed, match="すでに登録されています"):
-        make_meeting(secretariat, kind="policy_coordination", on=date(2019, 6, 1), number=2)
+        make_meeting(secretariat, kind="policy_coordination", on=date(2019, 7, 1), number=3)
 
 
 def test_only_the_machine_changes_a_status_and_history_cannot_be_rewritten():

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +58,8 @@ class Meeting(db.Model):
     # counter; an item on the agenda counts as having passed both (DOMAIN §8).
     second_kind: Mapped[str | None] = mapped_column(ForeignKey("meeting_kinds.code"))
     number: Mapped[int] = mapped_column(Integer)
+    # Given by hand (第N回 typed): kept, like a held meeting's; others follow the date order.
+    number_fixed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     fiscal_year: Mapped[int] = mapped_column(Integer, index=True)
     date: Mapped[date] = mapped_column(Date, index=True)
     start_time: Mapped[time | None] = mapped_column(Time)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.extensions import db
@@ -24,7 +24,7 @@ from workflow.models._types import utcnow
 from workflow.permissions import can_manage_meetings
 from workflow.schemas.meetings import Deliberation, MeetingCreate, Presenter
 from workflow.schemas.types import validate, validate_value
-from workflow.services import versions
+from workflow.services import numbering, versions
 from workflow.services.items import authorize, check_version, fire_item
 from workflow.states.machine import fire
 from workflow.states.routing import next_kind
@@ -87,22 +87,22 @@ def create_meeting(
                 "second_kind", "兼ねて開く会議には、別の種類の会議を選んでください。"
             )
     fy = fiscal_year(date_)
-    taken = select(Meeting.id).where(
-        Meeting.kind == kind, Meeting.fiscal_year == fy, Meeting.number == number
-    )
-    if number is None:
-        last = db.session.scalar(
-            select(func.max(Meeting.number)).where(Meeting.kind == kind, Meeting.fiscal_year == fy)
+    numbering.lock_numbers(kind, fy)
+    if number is not None:
+        kept = db.session.scalar(
+            select(Meeting).where(
+                Meeting.kind == kind, Meeting.fiscal_year == fy, Meeting.number == number
+            )
         )
-        number = (last or 0) + 1
-    elif db.session.scalar(taken) is not None:
-        raise ValidationFailed.field(
-            "number", f"この年度の第{number}回{kind_row.name}はすでに登録されています。"
-        )
+        if kept is not None and numbering.keeps_number(kept):
+            raise ValidationFailed.field(
+                "number", f"この年度の第{number}回{kind_row.name}はすでに登録されています。"
+            )
     meeting = Meeting(
         kind=kind,
         kind_row=kind_row,
-        number=number,
+        number=number or 0,  # an automatic number is given by renumber() below
+        number_fixed=number is not None,
         fiscal_year=fy,
         date=body.date,
         chair=body.chair,
@@ -112,6 +112,8 @@ def create_meeting(
         second_kind=second_kind,
         second_kind_row=second_row,
     )
+    # Numbers follow the date (DOMAIN §2): the new meeting takes its place among the planned ones.
+    numbering.renumber(kind, fy, new=meeting)
     db.session.add(meeting)
     db.session.flush()
     return meeting
