@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm.exc import StaleDataError
 
 from tests.factories import item_meeting_id, make_item, make_meeting, make_section, make_user
-from tests.support import API, SAMPLE_EVENTS, SAMPLE_REVIEW_DATES, auth, token_for
+from tests.support import API, SAMPLE_EVENTS, SAMPLE_REVIEW_DATES, auth, fingerprint, token_for
 from workflow.demo.sample import FORM_KEYS, sample_form, sample_minutes
 from workflow.errors import CONFLICT_MESSAGE
 from workflow.extensions import db
@@ -728,3 +728,32 @@ def test_the_public_reads_the_section_managers_meeting_it_may_read(client, peopl
     assert staff["section_managers_attendance"] == [
         {"section": "未公表課", "deputy": False, "present": True}
     ]
+
+
+@pytest.mark.parametrize("title", ["一行目\r\n二行目", "一行目\n二行目", "案件名\r\n"])
+def test_a_line_break_in_a_one_line_field_is_422_on_that_field(client, people, title):
+    before = fingerprint()
+    body = {"title": title, "section": "情報政策課"}
+    err = error_of(client.post(f"{API}/items", json=body, headers=people["dep"]), 422)
+    assert err["details"]["fields"] == {
+        "title": ["改行は入力できません（1行で入力してください）。"]
+    }
+    assert fingerprint() == before
+    created = client.post(
+        f"{API}/items", json={"title": "案件", "section": "情報政策課"}, headers=people["dep"]
+    ).get_json()
+    for field in ("title", "contact", "extension"):
+        r = client.patch(
+            f"{API}/items/{created['id']}",
+            json={field: "一行目\n二行目", "version": created["version"]},
+            headers=people["dep"],
+        )
+        assert list(error_of(r, 422)["details"]["fields"]) == [field]
+    # Long text keeps its lines.
+    r = client.patch(
+        f"{API}/items/{created['id']}",
+        json={"summary": "一行目\n二行目", "version": created["version"]},
+        headers=people["dep"],
+    )
+    assert r.status_code == 200
+    assert r.get_json()["summary"] == "一行目\n二行目"

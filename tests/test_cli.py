@@ -72,6 +72,23 @@ def test_section_create_stores_bureau_and_division(app):
     assert (row.bureau, row.division) == ("総務局", "ICT推進部")
 
 
+def test_user_create_keeps_a_printable_name_trimmed(app, section):
+    result = run(
+        app,
+        "user",
+        "create",
+        "yamada",
+        "--role",
+        "viewer",
+        "--name",
+        " 山田 𠮷子 ",
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.login == "yamada"))
+    assert user.display_name == "山田 𠮷子"
+
+
 def test_section_create_without_bureau_or_division(app):
     result = run(app, "section", "create", "財政課")
     assert result.exit_code == 0, result.output
@@ -87,8 +104,20 @@ def test_section_create_without_bureau_or_division(app):
         (["課" * 101], ["100文字"]),
         (["   "], ["課名"]),
         (["新しい課", "--bureau", "局" * 101], ["局・区", "100文字"]),
+        (["広報課😀"], ["課名", "😀", "U+1F600", "印刷できません"]),
+        (["広報課", "--division", "広報😀部"], ["部", "😀"]),
+        (["広報\n課"], ["課名", "改行"]),
     ],
-    ids=["duplicate", "duplicate-with-spaces", "too-long", "blank", "long-bureau"],
+    ids=[
+        "duplicate",
+        "duplicate-with-spaces",
+        "too-long",
+        "blank",
+        "long-bureau",
+        "unprintable",
+        "unprintable-division",
+        "line-break",
+    ],
 )
 def test_section_create_refuses_bad_input(app, section, args, words):
     before = snapshot()
@@ -175,6 +204,7 @@ def test_user_create_at_a_terminal_refuses_mismatched_passwords(app, monkeypatch
         (["has space", "--role", "viewer"], PASSWORD, ["has space"]),
         (["x" * 65, "--role", "viewer"], PASSWORD, ["64文字"]),
         (["new", "--role", "viewer", "--name", "名" * 101], PASSWORD, ["表示名"]),
+        (["new", "--role", "viewer", "--name", "山田😀"], PASSWORD, ["表示名", "😀"]),
     ],
     ids=[
         "unknown-role",
@@ -187,6 +217,7 @@ def test_user_create_at_a_terminal_refuses_mismatched_passwords(app, monkeypatch
         "login-with-space",
         "login-too-long",
         "name-too-long",
+        "unprintable-name",
     ],
 )
 def test_user_create_refuses_bad_input(app, section, args, password, words):

@@ -18,6 +18,7 @@ from workflow.extensions import db
 from workflow.forms.items import ItemForm
 from workflow.models import AgendaEntry, Item, ItemOpinionNote, Opinion, User
 from workflow.schemas.limits import TEXT_MAX, UNSTORABLE_MESSAGE, too_long_message
+from workflow.schemas.types import LINE_BREAK_MESSAGE
 from workflow.states.states import ItemStatus, Role, SubmissionLabel
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -208,6 +209,23 @@ def test_a_service_refusal_of_a_history_remark_lands_beside_it(client: FlaskClie
     page = text(response)
     assert UNSTORABLE_MESSAGE in field_block(page, "history-1-remarks")
     assert "R1.6.1" in page
+
+
+@pytest.mark.parametrize("field", ["title", "contact", "council_timing"])
+def test_a_line_break_in_a_one_line_field_is_refused_beside_it(client: FlaskClient, people, field):
+    """The same rule and message as the API: a pasted break is refused, never silently joined."""
+    item = make_item(ItemStatus.DRAFT, department=people["department"])
+    db.session.commit()
+    before = (item.title, item.contact, item.council_timing, item.version)
+    login(client, people["department"])
+    data = form_of(text(client.get(f"/items/{item.id}/edit")))
+    data.update({field: ["一行目\r\n二行目"], "save": ["1"]})
+    response = client.post(f"/items/{item.id}/edit", data=data)
+    assert response.status_code == 422
+    page = text(response)
+    assert LINE_BREAK_MESSAGE in field_block(page, field)
+    db.session.expire_all()
+    assert (item.title, item.contact, item.council_timing, item.version) == before
 
 
 # -- notes under earlier opinions ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The open-data minutes (/api/v1/minutes.json, .csv): streamed from one query, and the same bytes
-as the implementation they replaced, which built every row as ORM objects in memory."""
+as the implementation they replaced, which built every row as ORM objects in memory (but for the
+CSV's cells that a spreadsheet would run as formulas, which now start with a quote)."""
 
 from __future__ import annotations
 
@@ -66,11 +67,18 @@ def old_json(rows: list[dict[str, Any]]) -> bytes:
     return jsonify({"columns": list(open_data.MINUTES_COLUMNS), "rows": rows}).get_data()
 
 
+def neutralised(value: Any) -> Any:
+    """The one intended change since: text a spreadsheet would run as a formula starts with '."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
 def old_csv(rows: list[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=open_data.MINUTES_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: neutralised(value) for key, value in row.items()} for row in rows)
     return Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv").get_data()
 
 
@@ -155,6 +163,53 @@ def test_both_files_are_byte_for_byte_what_they_were(data, client):
     assert as_csv.headers["Content-Disposition"] == "attachment; filename=minutes.csv"
     assert as_csv.get_data() == old_csv(rows)
     assert as_csv.get_data().startswith("\ufeffmeeting_id,meeting,kind,date,".encode())
+
+
+# OWASP "CSV Injection": what a spreadsheet would run, and how each must arrive in the CSV.
+FORMULAS = [
+    '=HYPERLINK("http://x")',
+    "+1+1",
+    "-2",
+    "@SUM(1,1)",
+    "\tx",
+    "\rx",
+    "=cmd|' /C calc'!A0",
+]
+
+
+def test_formulas_are_neutralised_in_the_csv_and_unchanged_in_json(data, client):
+    published = sa.select(Meeting.id).where(Meeting.status == MeetingStatus.PUBLISHED)
+    opinions = db.session.scalars(
+        sa.select(Opinion)
+        .join(AgendaEntry)
+        .where(AgendaEntry.meeting_id.in_(published))
+        .order_by(Opinion.id.desc())
+        .limit(len(FORMULAS))
+    ).all()
+    for opinion, formula in zip(opinions, FORMULAS, strict=True):
+        opinion.opinion = formula
+    opinions[0].response = "=1+2"
+    opinions[0].follow_up = "-（→ 後日）"
+    opinions[0].entry.item.title = "@案件名"
+    db.session.commit()
+
+    rows = client.get(f"{API}/minutes.json").get_json()["rows"]
+    as_csv = client.get(f"{API}/minutes.csv").get_data().decode("utf-8-sig")
+    cells = list(csv.DictReader(io.StringIO(as_csv, newline="")))
+    assert len(cells) == len(rows)
+    by_opinion = {row["opinion"]: (row, cell) for row, cell in zip(rows, cells, strict=True)}
+    for formula in FORMULAS:
+        row, cell = by_opinion[formula]
+        assert row["opinion"] == formula  # JSON: as typed
+        assert cell["opinion"] == "'" + formula  # CSV: text, never a formula
+    row, cell = by_opinion[FORMULAS[0]]
+    assert (row["response"], row["follow_up"], row["item"]) == ("=1+2", "-（→ 後日）", "@案件名")
+    assert (cell["response"], cell["follow_up"]) == ("'=1+2", "'-（→ 後日）")
+    assert cell["item"] == "'@案件名"
+    # Numbers, dates and text that merely contains the characters are left alone.
+    assert cell["meeting_id"] == str(row["meeting_id"])
+    assert cell["date"] == row["date"]
+    assert any(c["opinion"] == AWKWARD for c in cells)
 
 
 def test_a_fiscal_year_gives_that_years_rows_alone(data, client):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from pydantic_core import PydanticCustomError
 
 from tests.factories import make_section
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
 from workflow.schemas.items import ItemChanges, ItemInput
+from workflow.schemas.limits import LINE_MAX
 from workflow.schemas.meetings import Deliberation
-from workflow.schemas.types import validate
+from workflow.schemas.types import check_text, validate
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -83,3 +85,27 @@ def test_line_breaks_are_stored_one_way_whoever_sends_them():
     """A browser's textarea sends CR LF: stored as LF, so a save of unchanged text changes nothing."""
     given = validate(ItemChanges, {"summary": "一行目\r\n二行目\r三行目"}).given()
     assert given == {"summary": "一行目\n二行目\n三行目"}
+
+
+LINE_BREAK = "改行は入力できません（1行で入力してください）。"
+
+
+@pytest.mark.parametrize(
+    "title", ["一行目\r\n二行目", "一行目\n二行目", "一行目\r二行目", "案件\r\n"]
+)
+def test_a_one_line_field_refuses_a_line_break_rather_than_drop_it(title):
+    make_section("情報政策課")
+    db.session.commit()
+    error = refused(ItemInput, {"section": "情報政策課", "title": title})
+    assert error.fields == {"title": [LINE_BREAK]}
+    error = refused(ItemChanges, {"title": title, "contact": "担当\n者", "summary": "複数\n行"})
+    assert error.fields == {"title": [LINE_BREAK], "contact": [LINE_BREAK]}
+
+
+def test_the_title_is_one_line_whatever_its_limit():
+    """The title is named one line; the others are one line because their limit is a line's."""
+    assert check_text("案件\n名", 10_000) == "案件\n名"
+    with pytest.raises(PydanticCustomError, match="改行"):
+        check_text("案件\n名", 10_000, one_line=True)
+    assert check_text("  案件名 ", LINE_MAX) == "案件名"
+    assert check_text("\t本文\r\n", LINE_MAX + 1) == "\t本文"

@@ -359,3 +359,38 @@ def test_typed_api_urls_get_the_json_error(app, url):
     response = app.test_client().get(url)
     assert response.status_code in (400, 404, 422)
     assert response.get_json()["error"]["message"]
+
+
+def _digits(number: int, zero: str) -> str:
+    """*number* written with the digits starting at *zero* (full-width ０, Arabic-Indic ٠ …)."""
+    return "".join(chr(ord(zero) + int(d)) for d in str(number))
+
+
+@pytest.mark.parametrize(
+    ("zero", "status"),
+    [("0", 200), ("\uff10", 404), ("\u0660", 404)],
+    ids=["ascii", "full-width", "arabic-indic"],
+)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/items/{draft}",
+        "/items/{draft}/versions",
+        "/meetings/{held}",
+        "/public/items/{sample}",
+        "/api/v1/items/{draft}",
+        "/api/v1/meetings/{held}",
+    ],
+)
+def test_ids_in_urls_are_ascii_digits_only(app, path, zero, status):
+    """/items/１ is not item 1: another script's digits are an unknown id (404), page and API."""
+    world = fresh_world()
+    ids = {key: _digits(world[key], zero) for key in ("draft", "held", "sample")}
+    client = client_for(app, world, "secretariat")
+    headers = {"Authorization": f"Bearer {world['tokens']['secretariat']}"}
+    response = client.get(path.format(**ids), headers=headers)
+    assert response.status_code == status
+    if status == 404 and path.startswith("/api/"):
+        assert response.get_json()["error"]["message"]
+    elif status == 404:
+        assert "<html" in response.get_data(as_text=True)

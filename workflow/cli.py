@@ -12,6 +12,7 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,8 @@ from workflow.maintenance import prune_command
 from workflow.models import ApiToken, Section, User
 from workflow.passwords import password_problem
 from workflow.pdf import cache as pdf_cache
+from workflow.schemas.limits import NAME_MAX
+from workflow.schemas.types import check_text
 from workflow.search_index import search_cli
 from workflow.states.states import Role
 
@@ -54,13 +57,13 @@ class CommandError(click.ClickException):
         click.echo(f"エラー: {self.format_message()}", err=True)
 
 
-def _check_length(label: str, value: str, maximum: int, *, required: bool = True) -> str:
-    value = value.strip()
-    if not value and required:
-        raise CommandError(f"{label}が空です。")
-    if len(value) > maximum:
-        raise CommandError(f"{label}は{maximum}文字以内にしてください（{len(value)}文字）。")
-    return value
+def _check_name(label: str, value: str, *, required: bool = True) -> str:
+    """*value* by the one text rule of the pages and the API: a name the PDFs cannot print would
+    make every item that names it refused later, so it is refused here, before it is stored."""
+    try:
+        return check_text(value, NAME_MAX, required=required)
+    except PydanticCustomError as exc:
+        raise CommandError(f"{label}: {exc.message()}") from None
 
 
 def _commit(conflict_message: str) -> None:
@@ -81,9 +84,9 @@ def _commit(conflict_message: str) -> None:
 @click.option("--division", default="", help="部（例: 企画部）")
 def create_section(name: str, bureau: str, division: str) -> None:
     """課を登録する（NAME: 課名、例: 情報政策課）。"""
-    name = _check_length("課名", name, 100)
-    bureau = _check_length("局・区", bureau, 100, required=False)
-    division = _check_length("部", division, 100, required=False)
+    name = _check_name("課名", name)
+    bureau = _check_name("局・区", bureau, required=False)
+    division = _check_name("部", division, required=False)
     duplicate = f"課「{name}」は既に登録されています。"
     if db.session.scalar(select(Section.id).where(Section.name == name)) is not None:
         raise CommandError(duplicate)
@@ -143,7 +146,7 @@ def create_user(
             )
     if role is Role.DEPARTMENT and section is None:
         raise CommandError("所管課職員（department）には --section で課を指定してください。")
-    display_name = _check_length("表示名", display_name or login, 100)
+    display_name = _check_name("表示名", display_name or login)
     duplicate = f"ログインID「{login}」は既に使われています。"
     if db.session.scalar(select(User.id).where(User.login == login)) is not None:
         raise CommandError(duplicate)

@@ -49,7 +49,12 @@ MAX_ID = ID_MAX
 
 
 class RowIdConverter(IntegerConverter):
-    """``<int:…>`` in every URL: 0 to 2³¹−1, so /items/99999999999 is a 404, not a 500."""
+    """``<int:…>`` in every URL: ASCII digits, 0 to 2³¹−1, so /items/99999999999 is a 404, not
+    a 500, and /items/１ a 404 like any unknown id."""
+
+    # Werkzeug's ``\d`` matches every Unicode digit (full-width １, Arabic-Indic ٣) and int()
+    # reads them all: one item would answer to many URLs.
+    regex = "[0-9]+"
 
     def __init__(
         self,

@@ -194,6 +194,18 @@ def minutes_json() -> ResponseReturnValue:
     return _streamed(_json_chunks(fiscal_year), "application/json")
 
 
+# A cell a spreadsheet would take for a formula (OWASP "CSV Injection"): =HYPERLINK(…),
+# =cmd|' /C calc'!A0, +1+1, @SUM(1,1), and tab or CR, which Excel skips before reading one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """*value* as a spreadsheet must show it: text that would start a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_chunks(fiscal_year: int) -> Iterator[bytes]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -203,7 +215,8 @@ def _csv_chunks(fiscal_year: int) -> Iterator[bytes]:
     for chunk in _minutes_values(fiscal_year):
         out.seek(0)
         out.truncate()
-        writer.writerows(chunk)
+        # Only the CSV: the JSON is for programs, which must get the text as it was typed.
+        writer.writerows([spreadsheet_cell(value) for value in row] for row in chunk)
         yield out.getvalue().encode("utf-8")
 
 

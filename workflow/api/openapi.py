@@ -176,6 +176,10 @@ MINUTES = (
     "公開された会議の意見を、会議の日付順・議題順・意見順に1行ずつ。"
     "作りながら送る（chunked）ので、大きくても最初のバイトはすぐ届く。"
 )
+MINUTES_CSV = (
+    MINUTES + "表計算ソフトが数式と読む値（=、+、-、@、タブ、CR で始まるもの）は、先頭に ' を"
+    "付けて数式にならないようにする（CSV インジェクション対策。JSON は入力のまま）。"
+)
 ITEM_EVENTS = (
     "submit, return, accept, withdraw, submit_amendment, confirm_amendment, return_amendment, "
     "conclude, "
@@ -384,7 +388,7 @@ def _paths(event_body: Schema) -> dict[str, Any]:
                 None,
                 ("401", "422"),
                 params=(_query("fiscal_year", _integer(NUMBER_MAX), FISCAL_YEAR),),
-                description=MINUTES,
+                description=MINUTES_CSV,
                 media="text/csv",
             )
         },

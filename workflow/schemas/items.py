@@ -161,7 +161,7 @@ class ItemInput(Body):
 
     model_config = ConfigDict(json_schema_extra=_history_rows_schema)
 
-    title: text(TITLE_MAX, required=True) = Field(description="案件名")
+    title: text(TITLE_MAX, required=True, one_line=True) = Field(description="案件名")
     applied_on: day() = Field(None, description="申込日 YYYY-MM-DD（和暦も可）")
     target_kind: meeting_kind(nullable=True) = None
     section: SectionName = Field(description="所管課の名前（登録済みの課）")
@@ -225,7 +225,7 @@ def _patch_schema(schema: dict[str, Any]) -> None:
 class ItemChanges(ItemInput):
     """An existing item's changes, as the services take them: nothing is required."""
 
-    title: text(TITLE_MAX, required=True) = Field(None, description="案件名")
+    title: text(TITLE_MAX, required=True, one_line=True) = Field(None, description="案件名")
     section: SectionName = Field(None, description="所管課の名前（登録済みの課）")
 
 

@@ -51,6 +51,8 @@ NOT_AN_INTEGER = "整数で指定してください。"
 NOT_A_DATE = "日付（YYYY-MM-DD または 和暦）で入力してください。"
 NOT_A_TIME = "時刻（HH:MM）で入力してください。"
 UNKNOWN_KEY = "この項目はありません。"
+LINE_BREAK_MESSAGE = "改行は入力できません（1行で入力してください）。"
+ONE_LINE_PATTERN = "^[^\\r\\n]*$"  # the document's word for a one-line value
 
 
 def refuse(message: str) -> PydanticCustomError:
@@ -80,15 +82,29 @@ class Body(BaseModel):
 # -- text --------------------------------------------------------------------------------------
 
 
-def check_text(value: str, limit: int, *, required: bool = False) -> str:
-    """The one text rule: storable, trimmed, present if *required*, within *limit*, printable."""
+def check_text(
+    value: str, limit: int, *, required: bool = False, one_line: bool | None = None
+) -> str:
+    """The one text rule: storable, trimmed, present if *required*, within *limit*, printable.
+
+    A one-line value (by default one whose *limit* is at most LINE_MAX) takes no line break.
+    """
+    if one_line is None:
+        one_line = limit <= LINE_MAX
     if not storable(value):
         raise refuse(UNSTORABLE_MESSAGE)
-    # Line breaks as one character: a browser sends a textarea's as CR LF, the API as LF; the
-    # same text must be stored once (and not seem changed to a version's comparison).
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    # A one-line value loses surrounding blanks; long text keeps its leading indentation.
-    value = value.strip() if limit <= LINE_MAX else value.rstrip()
+    if one_line:
+        # Refused, not joined or cut: the writer must see that their text is not what is kept,
+        # and a title printed on the forms, a file name or a heading has no room for a break.
+        if "\n" in value or "\r" in value:
+            raise refuse(LINE_BREAK_MESSAGE)
+        # A one-line value loses surrounding blanks.
+        value = value.strip()
+    else:
+        # Line breaks as one character: a browser sends a textarea's as CR LF, the API as LF;
+        # the same text must be stored once (and not seem changed to a version's comparison).
+        # Long text keeps its leading indentation.
+        value = value.replace("\r\n", "\n").replace("\r", "\n").rstrip()
     if required and not value:
         raise refuse(REQUIRED)
     if len(value) > limit:
@@ -105,18 +121,25 @@ def _none_is_empty(value: Any) -> Any:
     return "" if value is None else value
 
 
-def text(limit: int, *, required: bool = False, nullable: bool = False) -> Any:
-    """A string of at most *limit* characters; ``null`` is the empty string."""
+def text(
+    limit: int, *, required: bool = False, nullable: bool = False, one_line: bool | None = None
+) -> Any:
+    """A string of at most *limit* characters; ``null`` is the empty string.
+
+    *one_line* refuses line breaks; by default a *limit* of at most LINE_MAX means one line.
+    """
     schema: dict[str, Any] = {
         "type": ["string", "null"] if nullable else "string",
         "maxLength": limit,
     }
     if required:
         schema["minLength"] = 1
+    if limit <= LINE_MAX if one_line is None else one_line:
+        schema["pattern"] = ONE_LINE_PATTERN
     return Annotated[
         str,
         BeforeValidator(_none_is_empty),
-        AfterValidator(lambda v: check_text(v, limit, required=required)),
+        AfterValidator(lambda v: check_text(v, limit, required=required, one_line=one_line)),
         WithJsonSchema(schema),
     ]
 
