@@ -359,3 +359,42 @@ def test_typed_api_urls_get_the_json_error(app, url):
     response = app.test_client().get(url)
     assert response.status_code in (400, 404, 422)
     assert response.get_json()["error"]["message"]
+
+
+# -- caching --------------------------------------------------------------------------------------
+
+
+def _token_for(user) -> str:
+    row, token = ApiToken.issue(user)
+    db.session.add(row)
+    db.session.commit()
+    return token
+
+
+def test_what_a_signed_in_user_or_a_token_is_shown_is_never_stored(app, staff):
+    secretariat, item = staff
+    token = {"Authorization": f"Bearer {_token_for(secretariat)}"}
+    client = signed_in(app, secretariat)
+    answers = {
+        "page": client.get(f"/items/{item.id}"),
+        "public page, signed in": client.get("/public/"),
+        "API item": app.test_client().get(f"/api/v1/items/{item.id}", headers=token),
+        "API list": app.test_client().get("/api/v1/items", headers=token),
+    }
+    for name, response in answers.items():
+        assert response.status_code == 200, name
+        assert response.headers["Cache-Control"] == "no-store", name
+
+
+def test_public_answers_keep_their_caching(app, staff):
+    anonymous = app.test_client()
+    answers = {
+        "public page": anonymous.get("/public/"),
+        "public API list": anonymous.get("/api/v1/items"),
+        "openapi.json": anonymous.get("/api/v1/openapi.json"),
+        "static file": anonymous.get("/static/css/app.css"),
+    }
+    for name, response in answers.items():
+        assert response.status_code == 200, name
+        assert "no-store" not in response.headers.get("Cache-Control", ""), name
+        response.close()

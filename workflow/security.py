@@ -91,9 +91,26 @@ def _refuse_nul_in_query() -> None:
 def _secure_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if _depends_on_who_asks():
+        # What a signed-in user or a token's user is shown must stay out of every cache, the
+        # browser's included (a shared computer's back button). A view that chose its own policy
+        # keeps it: PDFs send "private, no-cache" so their ETag still saves a download.
+        response.headers.setdefault("Cache-Control", "no-store")
     if _served_over_https():
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
+
+
+def _depends_on_who_asks() -> bool:
+    """An API token's user, or a signed-in user whom the view looked at, made this answer.
+
+    Flask-Login keeps the user it loaded in ``g._login_user``; a response that never asked
+    (a static file, an anonymous public page) has none, or the anonymous user.
+    """
+    if g.get("api_user") is not None:
+        return True
+    user = g.get("_login_user")
+    return user is not None and user.is_authenticated
 
 
 def _served_over_https() -> bool:
