@@ -131,8 +131,19 @@ def servers(app, database_url: str, engine_name: str, tmp_path: Path) -> Iterato
             "several servers share one PostgreSQL; SQLite serves one machine "
             "(tests/test_sqlite_concurrency.py covers its processes)"
         )
+    yield from _serving(database_url, tmp_path, 2)
+
+
+@pytest.fixture
+def server(app, database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """One gunicorn server on the suite's database, either engine: what a real server hands over."""
+    for [started] in _serving(database_url, tmp_path, 1):
+        yield started
+
+
+def _serving(database_url: str, tmp_path: Path, count: int) -> Iterator[list[Server]]:
     db.session.commit()
-    started = [start_server(database_url, tmp_path / f"server{n}.log") for n in (1, 2)]
+    started = [start_server(database_url, tmp_path / f"server{n}.log") for n in range(1, count + 1)]
     try:
         for server in started:
             wait_ready(server)

@@ -17,7 +17,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Flask
 
-from tests.factories import make_item, make_user
+from tests.factories import make_item, make_item_published_then_held, make_meeting, make_user
 from tests.support import insert_row, make_app
 from workflow import PROJECT_ROOT
 from workflow.audit import verify_chain
@@ -380,3 +380,67 @@ def test_the_hash_covers_the_content_only(history):
     assert content_hash(row.content() | {"id": row.id, "hash": row.hash}) == row.hash
     with pytest.raises(KeyError):
         content_hash({k: v for k, v in row.content().items() if k != "meeting_id"})
+
+
+# -- statuses follow the history ------------------------------------------------------------------
+
+
+def _set_status(table: str, row_id: int, status: str) -> None:
+    """Edit a status with plain SQL, as someone with database access would, past the machine."""
+    db.session.rollback()  # end the session's read: on SQLite it holds the write lock
+    statement = {
+        "items": "UPDATE items SET status = :status WHERE id = :id",
+        "meetings": "UPDATE meetings SET status = :status WHERE id = :id",
+    }[table]
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(statement), {"status": status, "id": row_id})
+
+
+def _status_lines(app: Flask) -> list[str]:
+    result = _verify(app)
+    assert result.exit_code == 1, result.output
+    assert "問題があります" in result.stderr
+    return result.stdout.splitlines()
+
+
+def test_verify_passes_when_every_status_follows_its_history(app, history):
+    secretariat = make_user(Role.SECRETARIAT)
+    make_item(ItemStatus.DRAFT)  # no history row yet: a draft
+    make_meeting(secretariat)  # none either: planned
+    make_item_published_then_held(secretariat)  # meetings held and published, by their events
+    db.session.commit()
+    result = _verify(app)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "状態も履歴どおりです" in result.output
+
+
+def test_an_item_status_edited_in_the_database_is_named(app, history):
+    item_id = history[-1].item_id
+    last = max(row.id for row in history if row.item_id == item_id)
+    before = next(row.to_state for row in history if row.id == last)
+    assert before != "approved"
+    _set_status("items", item_id, "approved")
+    assert _status_lines(app) == [
+        f"案件 #{item_id}: 状態が「approved」ですが、最後の履歴 #{last} では「{before}」です"
+        "（履歴を経ずに書き換えられています）"
+    ]
+
+
+def test_an_item_without_history_must_be_a_draft(app, history):
+    item_id = make_item(ItemStatus.DRAFT).id
+    db.session.commit()
+    _set_status("items", item_id, "submitted")
+    assert _status_lines(app) == [
+        f"案件 #{item_id}: 状態が「submitted」ですが、履歴がないので「draft」のはずです"
+        "（履歴を経ずに書き換えられています）"
+    ]
+
+
+def test_a_meeting_status_edited_in_the_database_is_named(app):
+    meeting_id = make_meeting(make_user(Role.SECRETARIAT)).id
+    db.session.commit()
+    _set_status("meetings", meeting_id, "published")
+    assert _status_lines(app) == [
+        f"会議 #{meeting_id}: 状態が「published」ですが、履歴がないので「planned」のはずです"
+        "（履歴を経ずに書き換えられています）"
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -212,6 +212,43 @@ def test_a_session_in_use_stays_alive_and_is_touched(client, user):
     assert is_signed_in(client)
     [row] = sessions()
     assert utcnow() - row.last_seen_at < timedelta(minutes=1)
+
+
+class Clock:
+    """workflow.auth's idea of now, moved by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock(utcnow())
+    monkeypatch.setattr("workflow.auth.utcnow", clock)
+    return clock
+
+
+@pytest.mark.parametrize(
+    ("idle", "signed_in"),
+    [
+        (timedelta(minutes=60) - timedelta(seconds=1), True),
+        (timedelta(minutes=60, seconds=1), False),
+    ],
+    ids=["a second before the limit", "a second after it"],
+)
+def test_the_idle_limit_counts_from_the_last_request_exactly(client, user, clock, idle, signed_in):
+    """last_seen_at is written at most once a minute; the limit still counts from the last request."""
+    login(client)
+    [row] = sessions()
+    clock.now = row.last_seen_at + timedelta(seconds=50)
+    assert is_signed_in(client)  # too soon after sign-in to write last_seen_at again
+    [row] = sessions()
+    assert clock.now - row.last_seen_at == timedelta(seconds=50)
+    clock.now += idle  # 60 minutes idle (SESSION_IDLE_MINUTES), give or take a second
+    assert is_signed_in(client) is signed_in
 
 
 def test_an_old_session_ends_even_when_in_use(client, user):

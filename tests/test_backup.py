@@ -4,7 +4,9 @@ that compares every table row by row, into a second database and over the same o
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from datetime import date
 
 import pytest
@@ -114,6 +116,15 @@ def test_backup_keeps_an_existing_file_unless_forced(app, demo, tmp_path):
     assert file.read_bytes() == b"an older backup"
     _ok(_cli(app, "backup", "--force", str(file)))
     assert file.read_bytes() != b"an older backup"
+
+
+def test_a_backup_file_is_the_owners_only(app, tmp_path):
+    old = os.umask(0o022)  # the common default, under which new files are world-readable
+    try:
+        _ok(_cli(app, "backup", str(tmp_path / "chogi.backup")))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "chogi.backup").stat().st_mode) == 0o600
 
 
 def test_backup_into_a_missing_folder(app, tmp_path):

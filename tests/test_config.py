@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
 import runpy
+import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -75,6 +78,34 @@ def test_the_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path):
     url = load_config(str(instance))["SQLALCHEMY_DATABASE_URI"]
     assert url == f"sqlite:///{instance / 'chogi.sqlite3'}"
     assert instance.is_dir()
+
+
+@pytest.fixture
+def lax_umask() -> Iterator[None]:
+    """The common default umask (022), under which new files are world-readable."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+@pytest.mark.usefixtures("lax_umask")
+@pytest.mark.parametrize("existing", [False, True], ids=["fresh", "left-world-readable"])
+def test_the_sqlite_file_and_its_wal_and_shm_are_the_owners_only(tmp_path, existing):
+    from tests.support import make_app
+    from workflow.extensions import db
+
+    database = tmp_path / "chogi.sqlite3"
+    if existing:
+        sqlite3.connect(database).close()
+        assert stat.S_IMODE(database.stat().st_mode) == 0o644
+    app = make_app(f"sqlite:///{database}")
+    with app.app_context():
+        db.create_all()  # writes: the -wal and -shm files exist while the connection is open
+        files = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+        assert {path.name: oct(stat.S_IMODE(path.stat().st_mode)) for path in files} == {
+            path.name: "0o600" for path in files
+        }
+        db.engine.dispose()
 
 
 @pytest.mark.parametrize(

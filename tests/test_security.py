@@ -394,3 +394,120 @@ def test_ids_in_urls_are_ascii_digits_only(app, path, zero, status):
         assert response.get_json()["error"]["message"]
     elif status == 404:
         assert "<html" in response.get_data(as_text=True)
+
+
+# -- caching --------------------------------------------------------------------------------------
+
+
+def _token_for(user) -> str:
+    row, token = ApiToken.issue(user)
+    db.session.add(row)
+    db.session.commit()
+    return token
+
+
+def test_what_a_signed_in_user_or_a_token_is_shown_is_never_stored(app, staff):
+    secretariat, item = staff
+    token = {"Authorization": f"Bearer {_token_for(secretariat)}"}
+    client = signed_in(app, secretariat)
+    answers = {
+        "page": client.get(f"/items/{item.id}"),
+        "public page, signed in": client.get("/public/"),
+        "API item": app.test_client().get(f"/api/v1/items/{item.id}", headers=token),
+        "API list": app.test_client().get("/api/v1/items", headers=token),
+    }
+    for name, response in answers.items():
+        assert response.status_code == 200, name
+        assert response.headers["Cache-Control"] == "no-store", name
+
+
+def test_public_answers_keep_their_caching(app, staff):
+    anonymous = app.test_client()
+    answers = {
+        "public page": anonymous.get("/public/"),
+        "public API list": anonymous.get("/api/v1/items"),
+        "openapi.json": anonymous.get("/api/v1/openapi.json"),
+        "static file": anonymous.get("/static/css/app.css"),
+    }
+    for name, response in answers.items():
+        assert response.status_code == 200, name
+        assert "no-store" not in response.headers.get("Cache-Control", ""), name
+        response.close()
+
+
+# -- a body without Content-Length ----------------------------------------------------------------
+
+
+def _chunked(client, path: str, body: bytes, **kw):
+    """POST *body* as a server hands over a chunked one: no Content-Length, a terminated stream."""
+    import io
+
+    return client.post(
+        path,
+        headers={"Transfer-Encoding": "chunked", **kw.pop("headers", {})},
+        environ_overrides={"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
+        **kw,
+    )
+
+
+def _items() -> int:
+    from workflow.models import Item
+
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Item))
+
+
+def test_a_chunked_api_body_over_the_limit_is_413_and_never_parsed(app, staff):
+    secretariat, _ = staff
+    before = _items()
+    # What is read up to the limit is valid JSON; what comes after it is junk.
+    body = b'{"title": "x"}' + b" " * (2 * 1024 * 1024) + b"junk"
+    response = _chunked(
+        app.test_client(),
+        "/api/v1/items",
+        body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {_token_for(secretariat)}"},
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+    assert _items() == before
+
+
+def test_a_chunked_api_body_within_the_limit_is_read_whole(app, staff):
+    secretariat, _ = staff
+    response = _chunked(
+        app.test_client(),
+        "/api/v1/items",
+        b"[1, 2]",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {_token_for(secretariat)}"},
+    )
+    # Read (the body reached the parser), refused for its shape, not its size.
+    assert response.status_code == 400
+    assert "JSON オブジェクト" in response.get_json()["error"]["message"]
+
+
+def test_a_chunked_form_over_the_limit_gets_the_japanese_413_page(app, staff):
+    client = signed_in(app, staff[0])
+    response = _chunked(
+        client, "/items/new", b"title=" + BIG, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 413
+    assert "送信された内容が大きすぎます" in response.get_data(as_text=True)
+
+
+def test_a_chunked_body_over_the_limit_through_gunicorn_is_413(app, staff, server):
+    secretariat, _ = staff
+    before = _items()
+    token = _token_for(secretariat)
+    body = [b'{"title": "x"}', b" " * (2 * 1024 * 1024), b"junk"]
+    status, _headers, answer = server.request(
+        "POST",
+        "/api/v1/items",
+        body=iter(body),  # an iterable without a length: http.client sends it chunked
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert status == 413, answer
+    assert b"payload_too_large" in answer
+    db.session.rollback()
+    assert _items() == before

@@ -5,6 +5,11 @@ that its ``prev_hash`` is the hash of the row before. One Japanese line per prob
 row; exit status 1 if there is any. A clean chain ends with the number of rows and the hash of
 the last one: keep that line somewhere else (a ticket, a printout), and ``--anchor HASH`` later
 proves that the chain up to it was not rewritten wholesale, which hashes alone cannot show.
+
+It also checks that every item's and meeting's status is the one its last history row leads to
+(``to_state``): only the state machine changes a status, and it writes that row with the change,
+so a status edited in the database is a status without its row. An item or a meeting with no
+history row yet is in the state every one is created in (案件 ``draft``, 会議 ``planned``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from workflow.extensions import db
+from workflow.models import Item, Meeting
 from workflow.models.history import CONTENT_KEYS, GENESIS, HistoryEvent, content_hash
+from workflow.states.states import ItemStatus, MeetingStatus
 
 audit_cli = AppGroup("audit", help="履歴（監査証跡）の検査")
 
@@ -78,6 +85,64 @@ def verify_chain() -> ChainReport:
     return ChainReport(count, previous_hash, problems, frozenset(hashes))
 
 
+@dataclass(frozen=True, slots=True)
+class StatusProblem:
+    noun: str
+    row_id: int
+    status: str
+    expected: str
+    history_id: int | None
+
+    def line(self) -> str:
+        if self.history_id is None:
+            source = f"履歴がないので「{self.expected}」のはずです"
+        else:
+            source = f"最後の履歴 #{self.history_id} では「{self.expected}」です"
+        return (
+            f"{self.noun} #{self.row_id}: 状態が「{self.status}」ですが、{source}"
+            "（履歴を経ずに書き換えられています）"
+        )
+
+
+# Whose status follows which history rows, and the state each is created in. A meeting's rows
+# are its own events (no item_id); an item's rows are its events and its revisions.
+_SUBJECTS = (
+    ("案件", Item, HistoryEvent.item_id, sa.true(), ItemStatus.DRAFT),
+    (
+        "会議",
+        Meeting,
+        HistoryEvent.meeting_id,
+        HistoryEvent.item_id.is_(None),
+        MeetingStatus.PLANNED,
+    ),
+)
+
+
+def verify_statuses() -> list[StatusProblem]:
+    """Every item and meeting whose status is not the ``to_state`` of its last history row."""
+    problems: list[StatusProblem] = []
+    for noun, model, subject_id, own_rows, initial in _SUBJECTS:
+        last = (
+            sa.select(subject_id.label("subject_id"), sa.func.max(HistoryEvent.id).label("id"))
+            .where(subject_id.is_not(None), own_rows)
+            .group_by(subject_id)
+            .subquery()
+        )
+        query = (
+            sa.select(model.id, model.status, HistoryEvent.id, HistoryEvent.to_state)
+            .outerjoin(last, last.c.subject_id == model.id)
+            .outerjoin(HistoryEvent, HistoryEvent.id == last.c.id)
+            .order_by(model.id)
+            .execution_options(yield_per=5000)
+        )
+        for row_id, status, history_id, to_state in db.session.execute(query):
+            expected = initial.value if history_id is None else to_state
+            if status.value != expected:
+                problems.append(StatusProblem(noun, row_id, status.value, expected, history_id))
+    db.session.rollback()  # a read only, as verify_chain
+    return problems
+
+
 @audit_cli.command("verify")
 @click.option(
     "--anchor",
@@ -85,18 +150,25 @@ def verify_chain() -> ChainReport:
     help="以前に控えた先頭ハッシュ。鎖の中にまだあることも確かめる",
 )
 def verify_command(anchor: str | None) -> None:
-    """履歴のハッシュの鎖を検査する。問題があれば1件1行で表示し、終了コード1で終わる。"""
+    """履歴のハッシュの鎖と、案件・会議の状態が履歴どおりかを検査する。
+
+    問題があれば1件1行で表示し、終了コード1で終わる。
+    """
     report = verify_chain()
-    for problem in report.problems:
+    statuses = verify_statuses()
+    for problem in [*report.problems, *statuses]:
         click.echo(problem.line())
-    count = len(report.problems)
+    count = len(report.problems) + len(statuses)
     if anchor is not None and anchor.strip().lower() not in report.hashes_seen:
         click.echo(f"控えたハッシュ {anchor.strip()} が履歴の鎖の中にありません（書き換えの疑い）")
         count += 1
     if count:
-        click.echo(f"エラー: 履歴の鎖に{count}件の問題があります。", err=True)
+        click.echo(f"エラー: 履歴の鎖と状態に{count}件の問題があります。", err=True)
         raise SystemExit(1)
     if report.rows == 0:
         click.echo("履歴はまだありません。")
         return
-    click.echo(f"履歴の鎖に問題はありません（{report.rows:,}件、最後のハッシュ {report.head}）。")
+    click.echo(
+        f"履歴の鎖に問題はありません（{report.rows:,}件、最後のハッシュ {report.head}）。"
+        "案件・会議の状態も履歴どおりです。"
+    )

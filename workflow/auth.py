@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -59,6 +59,11 @@ def _dummy_hash() -> str:
 
 # Refresh last_seen_at at most this often: a write on every request would serialise readers.
 _TOUCH_EVERY = timedelta(minutes=1)
+# So last_seen_at may be up to a minute behind the last request, and an idle limit counted from it
+# alone would end a session up to a minute early. The exact time of the browser's last request
+# rides in its signed session cookie under this key (a client can neither forge it nor, by
+# replaying an older cookie, gain anything), and the limit counts from the later of the two.
+_SEEN_KEY = "_seen"
 
 
 def init_app(app: Flask) -> None:
@@ -87,27 +92,43 @@ def end_session() -> None:
     logout_user()
 
 
-def session_is_live(row: UserSession) -> bool:
-    """Not revoked, not idle too long, not older than the absolute limit."""
+def session_is_live(row: UserSession, last_request: datetime | None = None) -> bool:
+    """Not revoked, not idle too long, not older than the absolute limit.
+
+    Idle time counts from *last_request* (the cookie's exact time) when it is later than the
+    row's coarse ``last_seen_at``.
+    """
     now = utcnow()
     cfg = current_app.config
+    seen = row.last_seen_at if last_request is None else max(row.last_seen_at, last_request)
     return (
         row.revoked_at is None
         and row.user.active
-        and now - row.last_seen_at <= timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
+        and now - seen <= timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
         and now - row.created_at <= timedelta(minutes=cfg["SESSION_ABSOLUTE_MINUTES"])
     )
+
+
+def _last_request() -> datetime | None:
+    """When this browser last made a signed-in request, from its session cookie."""
+    value = session.get(_SEEN_KEY)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    # Never later than now: another app server's clock may run a little ahead of this one's.
+    return min(datetime.fromtimestamp(value, UTC), utcnow())
 
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     row = UserSession.by_token(token)
-    if row is None or not session_is_live(row):
+    if row is None or not session_is_live(row, _last_request()):
         return None
-    if utcnow() - row.last_seen_at > _TOUCH_EVERY:
+    now = utcnow()
+    if now - row.last_seen_at > _TOUCH_EVERY:
         writing()
-        row.last_seen_at = utcnow()
+        row.last_seen_at = now
         db.session.commit()
+    session[_SEEN_KEY] = now.timestamp()
     row.token = token
     row.user.current_session = row
     return row.user

@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
 from flask import Flask, request
 from sqlalchemy import Engine, event
@@ -50,6 +51,7 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         if engine.url.database not in (None, "", ":memory:"):
+            _owner_only(engine.url.database)
             _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -184,6 +186,22 @@ def _cancelled(exc: OperationalError) -> bool:
     if isinstance(exc.orig, sqlite3.OperationalError):
         return str(exc.orig) == "interrupted"
     return getattr(exc.orig, "sqlstate", None) == "57014"  # PostgreSQL: query_canceled
+
+
+def _owner_only(database: str) -> None:
+    """Let only the app's own user read the SQLite file (0600), whatever the umask made it.
+
+    Done on connecting, before WAL is switched on: SQLite creates -wal and -shm with the main
+    file's permissions, so they follow; ones left from an older, laxer file are tightened too.
+    """
+    for path in (Path(database), Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            log.warning("cannot make %s readable by its owner only (not ours)", path)
 
 
 def _use_wal(cursor: sqlite3.Cursor) -> None:

@@ -11,14 +11,20 @@ pages have no inline script or style at all, so one policy fits every page.
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
+from werkzeug.wsgi import get_content_length
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from workflow.schemas.limits import ID_MAX
 
@@ -76,6 +82,7 @@ def init_app(app: Flask) -> None:
         if logging.getLogger(name).level == logging.NOTSET:
             logging.getLogger(name).setLevel(logging.INFO)
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
+    app.wsgi_app = SizeUnsizedBodies(app.wsgi_app, app)
     app.before_request(_refuse_nul_in_query)
     app.after_request(_secure_headers)
     app.after_request(_log_refusal)
@@ -84,6 +91,50 @@ def init_app(app: Flask) -> None:
         # Behind a reverse proxy every request comes from the proxy's address: take the client's
         # from X-Forwarded-For, or the per-address sign-in limit would count the whole city as one.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+
+class SizeUnsizedBodies:
+    """Give a body sent without ``Content-Length`` (chunked) its length, so the limit holds.
+
+    Werkzeug checks ``MAX_CONTENT_LENGTH`` against ``Content-Length``; a chunked body it only reads
+    up to the limit and hands over what it read, as if the body ended there: a valid JSON prefix
+    of a larger body would be parsed and saved. Here such a body is read (never more than one byte
+    past the limit) and given its length, so Werkzeug answers 413 through the app's own handlers
+    (JSON under /api/, the Japanese page elsewhere) the moment a view reads it, as for any other
+    body over the limit.
+    """
+
+    def __init__(self, wsgi_app: WSGIApplication, app: Flask) -> None:
+        self.wsgi_app = wsgi_app
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse):
+        limit = self.app.config.get("MAX_CONTENT_LENGTH")
+        # Without wsgi.input_terminated the server does not end the stream, and Werkzeug reads
+        # no body at all: nothing to size.
+        if (
+            limit is not None
+            and environ.get("wsgi.input_terminated")
+            and get_content_length(environ) is None
+        ):
+            body = _read_at_most(environ["wsgi.input"], limit + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            # The body is no longer chunked for the app: Werkzeug ignores the length otherwise.
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return self.wsgi_app(environ, start_response)
+
+
+def _read_at_most(stream, size: int) -> bytes:
+    """Up to *size* bytes of *stream*, fewer only where it ends (a read may return less)."""
+    chunks = []
+    while size > 0:
+        chunk = stream.read(min(size, 64 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def _refuse_nul_in_query() -> None:
@@ -96,9 +147,26 @@ def _refuse_nul_in_query() -> None:
 def _secure_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if _depends_on_who_asks():
+        # What a signed-in user or a token's user is shown must stay out of every cache, the
+        # browser's included (a shared computer's back button). A view that chose its own policy
+        # keeps it: PDFs send "private, no-cache" so their ETag still saves a download.
+        response.headers.setdefault("Cache-Control", "no-store")
     if _served_over_https():
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
+
+
+def _depends_on_who_asks() -> bool:
+    """An API token's user, or a signed-in user whom the view looked at, made this answer.
+
+    Flask-Login keeps the user it loaded in ``g._login_user``; a response that never asked
+    (a static file, an anonymous public page) has none, or the anonymous user.
+    """
+    if g.get("api_user") is not None:
+        return True
+    user = g.get("_login_user")
+    return user is not None and user.is_authenticated
 
 
 def _served_over_https() -> bool:

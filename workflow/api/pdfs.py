@@ -28,7 +28,7 @@ def pdf_response(doc: documents.PdfDocument) -> ResponseReturnValue:
     commit()  # keep a fresh rendering in the shared cache
     response = Response(doc.content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = doc.content_disposition("inline")
-    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Cache-Control"] = documents.CACHE_CONTROL
     response.set_etag(doc.etag)
     return response.make_conditional(request)
 

@@ -41,6 +41,10 @@ __all__ = [
 ]
 
 _WEEKDAYS = "月火水木金土日"
+# How every PDF answer may be cached (pages and API): kept by the browser but asked for again
+# each time, an unchanged one answered 304 by its ETag. Not the "no-store" of the other signed-in
+# answers (workflow.security), which would throw the ETag away and download every PDF in full.
+CACHE_CONTROL = "private, no-cache"
 _MINUTES_FINAL = (MeetingStatus.CONFIRMED, MeetingStatus.PUBLISHED)
 
 

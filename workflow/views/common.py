@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from workflow.errors import WorkflowError
 from workflow.extensions import db
 from workflow.models import AgendaEntry, Meeting, MeetingKind
+from workflow.pdf.documents import CACHE_CONTROL
 
 # What a page of minutes (様式６, staff or public) shows of a meeting, loaded with it: its entries
 # with their items, results and opinions in three queries, however many entries it has (not
@@ -50,11 +51,13 @@ def send_pdf(document) -> Response:
     if not document.cached:
         db.session.commit()  # keep the fresh rendering in the shared cache (its row is pending)
     if request.if_none_match and document.etag in request.if_none_match:
-        return Response(status=304)
-    response = Response(document.content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = document.content_disposition("attachment")
-    response.set_etag(document.etag)
-    response.headers["Cache-Control"] = "private, no-cache"
+        response = Response(status=304)
+    else:
+        response = Response(document.content, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = document.content_disposition("attachment")
+        response.set_etag(document.etag)
+    # The 304 too: a signed-in answer without its own policy would get "no-store".
+    response.headers["Cache-Control"] = CACHE_CONTROL
     return response
 
 
