@@ -8,7 +8,7 @@ gets its form as it stood as version 1 at its first later save or scheduling.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from workflow.extensions import db
 from workflow.models import AgendaEntry, HistoryEvent, Item, ItemVersion, Meeting, User
@@ -73,9 +73,3 @@ def freeze(entry: AgendaEntry, item: Item, meeting: Meeting, actor: User | None)
     """Freeze the form filed for *meeting*: the current version and what the system fills in."""
     entry.form_version = current_version(item, actor)
     entry.frozen_parts = form_parts(item, meeting)
-
-
-def version_count(item: Item) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(ItemVersion).where(ItemVersion.item_id == item.id)
-    )

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from workflow.extensions import db
-from workflow.models import Item, Meeting, MeetingKind
-from workflow.permissions import can_read_item, can_read_meeting
+from workflow.models import Meeting, MeetingKind
+from workflow.permissions import can_read_meeting
 from workflow.queries import versions
 from workflow.states.states import (
     CoordinationStatus,
@@ -20,17 +20,9 @@ from workflow.states.states import (
     PressRelease,
     SubmissionLabel,
 )
+from workflow.views.items import _load
 
 bp = Blueprint("versions", __name__, url_prefix="/items")
-
-
-def _item(item_id: int) -> Item:
-    item = db.session.get(Item, item_id)
-    if item is None:
-        abort(404)
-    if not can_read_item(current_user, item):
-        abort(403)
-    return item
 
 
 def _number(name: str, default: int) -> int:
@@ -99,7 +91,7 @@ def _shown(value, key: str = "") -> str:
 @login_required
 def index(item_id: int) -> str:
     """The versions, and the field-by-field difference of the two chosen (default: the last two)."""
-    item = _item(item_id)
+    item = _load(item_id)
     rows = versions.versions_of(item)
     frozen = versions.frozen_for(item)
     meetings = {
