@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 
 from tests.factories import PASSWORD, item_meeting_id, make_item, make_section, make_user
@@ -85,8 +85,9 @@ class FreshGClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        for name in list(g):
-            g.pop(name)
+        if has_app_context():  # not in a thread of its own, where the request makes a fresh one
+            for name in list(g):
+                g.pop(name)
         return super().open(*args, **kwargs)
 
 

@@ -130,3 +130,27 @@ def test_api_keeps_its_schema_as_the_secretariat(loaded_app):
     headers = {"Authorization": f"Bearer {loaded_app.config['API_TEST_TOKEN']}"}
     failures = _fuzz(loaded_app, headers)
     assert failures == [], "\n\n".join(failures)
+
+
+def test_every_write_documents_the_idempotency_key(app):
+    doc = openapi_document()
+    writes = [
+        (path, method, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if method in {"post", "put", "patch", "delete"}
+    ]
+    assert len(writes) >= 11  # every POST, PUT, PATCH and DELETE of the API
+    for path, method, op in writes:
+        where = f"{method.upper()} {path}"
+        assert {"$ref": "#/components/parameters/IdempotencyKey"} in op["parameters"], where
+        ok = next(code for code in op["responses"] if code.startswith("2"))
+        assert "Idempotent-Replayed" in op["responses"][ok]["headers"], where
+        assert "idempotency_key_in_use" in op["responses"]["409"]["description"], where
+        assert "idempotency_key_reused" in op["responses"]["422"]["description"], where
+        assert "outcome_unknown" in op["responses"]["503"]["description"], where
+    parameter = doc["components"]["parameters"]["IdempotencyKey"]
+    assert parameter["in"] == "header"
+    assert parameter["schema"]["maxLength"] == 255
+    reads = [op for item in doc["paths"].values() for m, op in item.items() if m == "get"]
+    assert all("IdempotencyKey" not in str(op.get("parameters", [])) for op in reads)

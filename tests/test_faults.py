@@ -5,6 +5,7 @@ connection, a deadlock, a PDF that will not render. Each request fails cleanly �
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,10 +20,11 @@ from sqlalchemy.orm import Session
 from tests.factories import item_meeting_id, make_item, make_user
 from tests.support import PG_ADMIN_URL, login, make_app
 from workflow.audit import verify_chain
-from workflow.errors import CONFLICT_MESSAGE
+from workflow.errors import CONFLICT_MESSAGE, OUTCOME_UNKNOWN_MESSAGE
 from workflow.extensions import db
-from workflow.faults import DB_UNAVAILABLE, LOST_RACE, PDF_FAILED, SERVER_ERROR
+from workflow.faults import DB_UNAVAILABLE, LOST_RACE, PDF_FAILED, SAVED_NOT_SHOWN, SERVER_ERROR
 from workflow.models import AgendaEntry, ApiToken, HistoryEvent, Item, Meeting, PdfCache, User
+from workflow.models._types import utcnow
 from workflow.pdf import documents
 from workflow.pdf.render import PdfRenderError
 from workflow.services import meetings
@@ -30,7 +32,9 @@ from workflow.states.states import ItemStatus, MeetingStatus, Role
 
 
 def _bearer(user: User) -> dict[str, str]:
+    """A token, already used once: the first use records its time with a commit of its own."""
     row, token = ApiToken.issue(user)
+    row.last_used_at = utcnow()
     db.session.add(row)
     db.session.commit()
     return {"Authorization": f"Bearer {token}"}
@@ -157,10 +161,13 @@ def test_page_publish_with_the_backend_killed_mid_transition(app: Flask, client:
     with _after_history_flush(_kill_own_backend) as killed:
         response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
     assert killed
+    # Everything was flushed before the kill, so the next thing sent is the COMMIT: the app
+    # cannot tell whether the backend died before or after it, and says so (it was before).
     assert response.status_code == 503
     page = response.get_data(as_text=True)
-    assert "ただいま処理できません" in page
-    assert DB_UNAVAILABLE in page
+    assert "保存されたか確認できません" in page
+    assert OUTCOME_UNKNOWN_MESSAGE.split("。")[0] in page
+    assert "保存されていません" not in page
     assert "Traceback" not in page
     db.session.expire_all()
     assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CONFIRMED
@@ -251,6 +258,241 @@ def test_the_database_down_before_the_view_is_still_a_japanese_page(app: Flask):
     response = client.get("/api/v1/items", headers={"Authorization": "Bearer chogi_x"})
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "database_unavailable"
+
+
+# -- the connection lost during COMMIT, or right after it ------------------------------------------
+
+
+def _disconnect(statement: str) -> sa.exc.OperationalError:
+    return sa.exc.OperationalError(
+        statement,
+        {},
+        Exception("server closed the connection unexpectedly"),
+        connection_invalidated=True,
+    )
+
+
+@contextmanager
+def _commit_reply_lost(*, committed: bool) -> Iterator[list[bool]]:
+    """The next COMMIT's reply never arrives and the connection is gone: after the database
+    committed (*committed*), or before the COMMIT reached it. The app cannot know which.
+
+    Done where a real one happens: in the driver's commit, seen by SQLAlchemy as a disconnect.
+    """
+    dialect = db.engine.dialect
+    real_commit = dialect.do_commit
+    done: list[bool] = []
+
+    def do_commit(dbapi_connection) -> None:
+        if done:
+            return real_commit(dbapi_connection)
+        done.append(True)
+        if committed:
+            real_commit(dbapi_connection)
+        else:
+            dialect.do_rollback(dbapi_connection)
+        raise dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+
+    def is_disconnect(context) -> None:
+        if done and "server closed the connection" in str(context.original_exception):
+            context.is_disconnect = True
+
+    dialect.do_commit = do_commit
+    sa.event.listen(db.engine, "handle_error", is_disconnect)
+    try:
+        yield done
+    finally:
+        del dialect.do_commit
+        sa.event.remove(db.engine, "handle_error", is_disconnect)
+
+
+@contextmanager
+def _database_gone_after_commit() -> Iterator[list[str]]:
+    """Every statement after the next COMMIT fails as on a lost connection (the statements are
+    listed): an answer made by reading again would fail."""
+    failed: list[str] = []
+    state = {"committed": False}
+
+    def after_commit(_session: Session) -> None:
+        state["committed"] = True
+
+    def before_execute(_conn, _cursor, statement, *_args) -> None:
+        if state["committed"]:
+            failed.append(statement)
+            raise _disconnect(statement)
+
+    sa.event.listen(Session, "after_commit", after_commit)
+    sa.event.listen(db.engine, "before_cursor_execute", before_execute)
+    try:
+        yield failed
+    finally:
+        sa.event.remove(Session, "after_commit", after_commit)
+        sa.event.remove(db.engine, "before_cursor_execute", before_execute)
+
+
+@pytest.mark.parametrize("committed", [True, False], ids=["committed", "not-committed"])
+def test_a_commit_without_its_reply_is_outcome_unknown_and_a_keyed_retry_is_exact(
+    app: Flask, client: FlaskClient, committed: bool
+):
+    """Never "not saved" when it may have been; the same Idempotency-Key then records it once."""
+    item, meeting, secretariat = _scheduled()
+    headers = {**_bearer(secretariat), "Idempotency-Key": "outcome-1"}
+    before = _history_count()
+    with _commit_reply_lost(committed=committed) as lost:
+        response = client.post(
+            _outcome_url(meeting, item), json={"outcome": "noted"}, headers=headers
+        )
+    assert lost
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] == "outcome_unknown"
+    assert error["message"] == OUTCOME_UNKNOWN_MESSAGE
+    assert "保存されていません" not in error["message"]
+    assert response.headers["Retry-After"]
+    db.session.expire_all()
+    assert (db.session.get(Item, item.id).status != ItemStatus.SCHEDULED) is committed
+    db.session.rollback()
+
+    retry = client.post(_outcome_url(meeting, item), json={"outcome": "noted"}, headers=headers)
+    assert retry.status_code == 200, retry.get_json()
+    assert retry.headers.get("Idempotent-Replayed") == ("true" if committed else None)
+    assert _history_count() == before + 1
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status != ItemStatus.SCHEDULED
+    assert verify_chain().ok
+
+
+@pytest.mark.usefixtures("postgresql_only")
+def test_the_backend_killed_at_commit_is_outcome_unknown(app: Flask, client: FlaskClient):
+    """Really: the backend is terminated as the COMMIT is sent (PostgreSQL)."""
+    item, meeting, secretariat = _scheduled()
+    headers = {**_bearer(secretariat), "Idempotency-Key": "killed-at-commit"}
+    before = _history_count()
+    killed: list[bool] = []
+
+    def kill_before_commit(connection) -> None:
+        if not killed:
+            killed.append(True)
+            _kill_own_backend(Session(bind=connection))
+
+    sa.event.listen(db.engine, "commit", kill_before_commit)
+    try:
+        response = client.post(
+            _outcome_url(meeting, item), json={"outcome": "noted"}, headers=headers
+        )
+    finally:
+        sa.event.remove(db.engine, "commit", kill_before_commit)
+    assert killed
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "outcome_unknown"
+    _assert_nothing_recorded(item.id, before)  # terminated before COMMIT arrived: rolled back
+    retry = client.post(_outcome_url(meeting, item), json={"outcome": "noted"}, headers=headers)
+    assert retry.status_code == 200
+    assert _history_count() == before + 1
+
+
+def test_a_page_whose_commit_lost_its_reply_says_to_check(app: Flask, client: FlaskClient):
+    meeting, secretariat = _confirmed()
+    login(client, secretariat)
+    with _commit_reply_lost(committed=True):
+        response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert OUTCOME_UNKNOWN_MESSAGE.split("。")[0] in page
+    assert DB_UNAVAILABLE not in page
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.PUBLISHED
+
+
+def test_the_api_answers_from_what_it_committed(app: Flask, client: FlaskClient):
+    """The body is made before the commit: the database gone right after it changes nothing."""
+    item, meeting, secretariat = _scheduled()
+    headers = _bearer(secretariat)
+    with _database_gone_after_commit() as failed:
+        response = client.post(
+            _outcome_url(meeting, item), json={"outcome": "noted"}, headers=headers
+        )
+    assert response.status_code == 200, response.get_json()
+    assert failed == []  # nothing was read again
+    body = response.get_json()
+    entry = next(e for e in body["entries"] if e["item_id"] == item.id)
+    assert entry["outcome"] == "noted"
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status != ItemStatus.SCHEDULED
+
+
+def test_a_page_answers_from_what_it_committed(app: Flask, client: FlaskClient):
+    meeting, secretariat = _confirmed()
+    login(client, secretariat)
+    with _database_gone_after_commit() as failed:
+        response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert failed == []
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.PUBLISHED
+
+
+def test_a_page_that_cannot_show_what_it_saved_says_it_was_saved(
+    app: Flask, client: FlaskClient, monkeypatch
+):
+    """A read after the commit fails: "saved, not shown", never "not saved"."""
+    from workflow.views import meetings as meeting_views
+
+    meeting, secretariat = _confirmed()
+    login(client, secretariat)
+
+    def flash_fails(*_args, **_kwargs):
+        raise _disconnect("SELECT")
+
+    monkeypatch.setattr(meeting_views, "flash", flash_fails)
+    response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert SAVED_NOT_SHOWN.split("。")[0] in page
+    assert "保存されていません" not in page
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.PUBLISHED
+
+
+def test_a_failing_session_close_after_the_answer_keeps_the_answer(
+    app: Flask, client: FlaskClient, monkeypatch
+):
+    """The teardown's rollback on a dead connection must not replace the answer with the WSGI
+    server's bare error page. The request runs in a thread of its own, so its app context and
+    session end with it, as in production."""
+    item, meeting, secretariat = _scheduled()
+    headers = _bearer(secretariat)
+    real_close = Session.close
+    closes: list[bool] = []
+
+    def close(self) -> None:
+        if not closes:
+            closes.append(True)
+            real_close(self)
+            raise _disconnect("ROLLBACK")
+        real_close(self)
+
+    monkeypatch.setattr(Session, "close", close)
+    url = _outcome_url(meeting, item)
+    db.session.rollback()  # SQLite: the test's own transaction must not hold the write lock
+    answers = []
+
+    def send() -> None:
+        answers.append(app.test_client().post(url, json={"outcome": "noted"}, headers=headers))
+
+    worker = threading.Thread(target=send)
+    worker.start()
+    worker.join(30)
+    monkeypatch.undo()
+    assert closes
+    [response] = answers
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Request-ID"]
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status != ItemStatus.SCHEDULED
 
 
 # -- a PDF that fails to render -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""flask prune: old sign-in attempts, unused cached PDFs and long-ended sessions go.
+"""flask prune: old sign-in attempts, unused cached PDFs, long-ended sessions and idempotency
+keys past their 24 hours go.
 
 The sign-in limits do not move, and a session that can still be used is never deleted.
 """
@@ -22,7 +23,7 @@ from workflow.config import load_config
 from workflow.demo.sample import play_sample
 from workflow.extensions import db
 from workflow.maintenance import PruneError, prune
-from workflow.models import LoginAttempt, PdfCache, User, UserSession
+from workflow.models import IdempotencyKey, LoginAttempt, PdfCache, User, UserSession
 from workflow.models._types import utcnow
 from workflow.pdf import cache, documents
 from workflow.pdf.render import templates_digest
@@ -49,6 +50,25 @@ def cached(key: str, *, made: timedelta, used: timedelta) -> PdfCache:
     )
     db.session.add(row)
     return row
+
+
+def idempotency_key(user: User, key: str, ago: timedelta) -> IdempotencyKey:
+    db.session.flush()
+    row = IdempotencyKey(
+        user_id=user.id,
+        key=key,
+        fingerprint="0" * 64,
+        status=201,
+        body="{}",
+        created_at=utcnow() - ago,
+    )
+    db.session.add(row)
+    return row
+
+
+def idempotency_keys() -> set[str]:
+    db.session.expire_all()
+    return set(db.session.scalars(sa.select(IdempotencyKey.key)))
 
 
 def attempt_ages() -> list[timedelta]:
@@ -429,16 +449,20 @@ def test_the_command_says_in_japanese_what_it_removed(app):
     session(user, began=40 * DAY, seen=40 * DAY, revoked=40 * DAY)
     session(user, began=35 * DAY, seen=35 * DAY)
     kept = session(user, began=HOUR, seen=MINUTE)
+    idempotency_key(user, "yesterday", DAY + MINUTE)
+    idempotency_key(user, "this-morning", 23 * HOUR)
     result = run(app, "prune")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "90日より前のログイン試行の記録を2件削除しました。",
         "30日以上使われていないPDFキャッシュを1件削除しました。",
         "終了から30日を過ぎたログインセッションを2件削除しました。",
+        "24時間を過ぎた Idempotency-Key の記録を1件削除しました。",
     ]
     assert attempt_ages() == [timedelta(days=1)]
     assert cache_keys() == {"read"}
     assert session_ids() == {kept.id}
+    assert idempotency_keys() == {"this-morning"}
 
 
 def test_the_command_on_an_empty_database_removes_nothing(app):
@@ -456,14 +480,17 @@ def test_dry_run_counts_and_deletes_nothing(app):
     for _ in range(3):
         session(user, began=50 * DAY, seen=50 * DAY, revoked=50 * DAY)
     session(user, began=HOUR, seen=MINUTE)
+    idempotency_key(user, "old", 2 * DAY)
     result = run(app, "prune", "--dry-run")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "90日より前のログイン試行の記録が1,200件あります。",
         "30日以上使われていないPDFキャッシュが1件あります。",
         "終了から30日を過ぎたログインセッションが3件あります。",
+        "24時間を過ぎた Idempotency-Key の記録が1件あります。",
         "--dry-run のため、何も削除していません。",
     ]
+    assert idempotency_keys() == {"old"}
     assert len(attempt_ages()) == 1200
     assert cache_keys() == {"unread"}
     assert len(session_ids()) == 4

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from workflow.errors import TookTooLong
 
@@ -122,6 +122,8 @@ def init_app(app: Flask) -> None:
                 and session.connection().info.get(_DEFERRED)
             ):
                 session.rollback()
+        except SQLAlchemyError:  # the answer is made: a failure here must not replace it
+            log.warning("ending a read transaction failed", exc_info=True)
         finally:
             _reading.set(False)
 

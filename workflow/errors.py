@@ -10,6 +10,30 @@ CONFLICT_MESSAGE = (
 )
 
 
+# What a user is told when the connection was lost while the change was being committed: the
+# database may or may not have kept it, and a blind retry could make it twice.
+OUTCOME_UNKNOWN_MESSAGE = (
+    "データベースとの接続が保存の途中で切れたため、この操作が保存されたかどうか確認できません。"
+    "もう一度操作する前に、画面を読み込み直して（APIでは内容を取得し直して）保存されているか確認してください。"
+    "APIでは同じ Idempotency-Key を付けて送り直せば、二重に保存されることはありません。"
+)
+
+
+class OutcomeUnknown(Exception):
+    """The connection was lost during COMMIT: the change may or may not have been saved.
+
+    Not a :class:`WorkflowError`: no page may treat it as a refusal and show its form again
+    (reading the database to do so); workflow.faults answers it, 503 ``outcome_unknown``.
+    """
+
+    code = "outcome_unknown"
+    http_status = 503
+
+    def __init__(self) -> None:
+        super().__init__(OUTCOME_UNKNOWN_MESSAGE)
+        self.message = OUTCOME_UNKNOWN_MESSAGE
+
+
 class WorkflowError(Exception):
     """Base class. ``message`` is shown to users; ``details`` is structured, for the API."""
 

@@ -7,6 +7,12 @@ gets a live one. A deadlock or serialisation failure that PostgreSQL resolves by
 transaction is a lost race: 409, as for a stale version. A PDF that cannot be rendered touches
 nothing: documents are rendered in GET requests, which write only the PDF cache.
 
+What a failure says follows what was committed. Before the commit: "not saved". During COMMIT, the
+connection lost: ``outcome_unknown`` (workflow.services.transaction). After it (the request goes
+on reading to show its answer): "saved, but not shown". The request's session is closed here
+too, before Flask-SQLAlchemy would: its rollback on a dead connection must not escape the app
+and leave the WSGI server to answer with its own bare error page.
+
 The pages shown here stand alone (templates/errors/unavailable.html): they must render without
 the database, which base.html needs for the signed-in user.
 """
@@ -21,7 +27,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import InternalServerError
 
-from workflow.errors import CONFLICT_MESSAGE
+from workflow.errors import CONFLICT_MESSAGE, OutcomeUnknown
 from workflow.extensions import db
 from workflow.pdf.fonts import FontMissingError
 from workflow.pdf.render import PdfRenderError
@@ -47,6 +53,12 @@ SERVER_ERROR = (
     "時間をおいても解決しない場合は、システム管理者にお問い合わせください。"
 )
 
+# A failure after the request's change was committed (showing the answer needed the database).
+SAVED_NOT_SHOWN = (
+    "この操作は保存されました。ただし、データベースに接続できないため、結果を表示できませんでした。"
+    "もう一度操作せずに、しばらくしてから画面を読み込み直してください。"
+)
+
 # SQLSTATEs with which PostgreSQL aborts one of two transactions that got in each other's way.
 _LOST_RACE_STATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
@@ -62,6 +74,23 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(PdfRenderError, _pdf_error)
     app.register_error_handler(FontMissingError, _pdf_error)
     app.register_error_handler(InternalServerError, _server_error)
+    app.register_error_handler(OutcomeUnknown, _outcome_unknown)
+    # Registered after db.init_app: teardown functions run last-registered first, so this closes
+    # the session and Flask-SQLAlchemy's own teardown then finds nothing left to close.
+    app.teardown_appcontext(_close_session)
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    """Close the request's session; a rollback that fails on a lost connection is only logged.
+
+    The answer is already made and true (a commit happened or it did not); an exception here
+    would replace it with the WSGI server's bare 500 page.
+    """
+    try:
+        db.session.remove()
+    except Exception:
+        log.warning("closing the database session failed; its connection is dropped", exc_info=True)
+        db.session.registry.clear()
 
 
 def _rollback() -> None:
@@ -70,7 +99,12 @@ def _rollback() -> None:
         db.session.rollback()
     except sa_exc.SQLAlchemyError:
         log.warning("rollback after a database error failed too", exc_info=True)
-        db.session.remove()
+        _close_session(None)
+
+
+def _committed() -> bool:
+    """Did this request commit its change before the failure? (workflow.services.transaction)"""
+    return bool(g.get("committed"))
 
 
 def _is_api() -> bool:
@@ -78,6 +112,9 @@ def _is_api() -> bool:
 
 
 def _answer(status: int, code: str, title: str, message: str) -> ResponseReturnValue:
+    if status >= 500 and _committed():
+        # The change is in the database; only showing it failed. Never "not saved" then.
+        code, title, message = "saved_not_shown", "保存しましたが表示できません", SAVED_NOT_SHOWN
     if _is_api():
         from workflow.api import error_response
 
@@ -108,6 +145,15 @@ def _database_error(error: sa_exc.SQLAlchemyError) -> ResponseReturnValue:
         return _answer(409, "conflict", "ほかの操作と重なりました", LOST_RACE)
     log.error("database unavailable during %s %s: %s", request.method, request.path, error)
     return _answer(503, "database_unavailable", "ただいま処理できません", DB_UNAVAILABLE)
+
+
+def _outcome_unknown(error: OutcomeUnknown) -> ResponseReturnValue:
+    """The connection was lost during COMMIT: say so, and to check before trying again."""
+    _rollback()
+    log.error(
+        "outcome unknown: connection lost during COMMIT of %s %s", request.method, request.path
+    )
+    return _answer(503, error.code, "保存されたか確認できません", error.message)
 
 
 def _lost_race(error: sa_exc.SQLAlchemyError) -> ResponseReturnValue:

@@ -1,4 +1,5 @@
-"""Pruning the tables that grow with use: the sign-in log, the PDF cache and sign-in sessions.
+"""Pruning the tables that grow with use: the sign-in log, the PDF cache, sign-in sessions and
+the API's idempotency keys.
 
 ``flask --app wsgi prune``, run daily (cron, a systemd timer), deletes in one transaction:
 
@@ -16,6 +17,8 @@
   deactivated user's session that has not ended stays, since reactivating the user revives it.
   The retention keeps recent sign-ins for review, and is a margin should this command run with
   shorter session limits than the web workers. No table refers to ``user_sessions``.
+* the API's ``Idempotency-Key`` answers older than 24 hours (workflow.api.idempotency): a retry
+  after that starts afresh anyway.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from workflow.extensions import db
-from workflow.models import LoginAttempt, PdfCache, UserSession
+from workflow.models import IdempotencyKey, LoginAttempt, PdfCache, UserSession
 from workflow.models._types import utcnow
+from workflow.models.idempotency_key import KEEP
 
 __all__ = ["PruneError", "PruneResult", "prune", "prune_command", "retention"]
 
@@ -54,6 +58,7 @@ class PruneResult:
     login_attempts: int
     pdf_cache: int
     sessions: int
+    idempotency_keys: int
     login_attempts_days: int
     pdf_cache_days: int
     sessions_days: int
@@ -106,7 +111,8 @@ def _remove(model: type[db.Model], condition: sa.ColumnElement[bool], dry_run: b
 
 
 def prune(now: datetime | None = None, *, dry_run: bool = False) -> PruneResult:
-    """Delete old sign-in attempts, unused cached PDFs and long-ended sessions in one transaction.
+    """Delete old sign-in attempts, unused cached PDFs, long-ended sessions and expired idempotency
+    keys in one transaction.
 
     With *dry_run* only count them. Raises :class:`PruneError` before touching anything when
     the configured retention is not allowed. Returns the counts.
@@ -122,6 +128,9 @@ def prune(now: datetime | None = None, *, dry_run: bool = False) -> PruneResult:
             login_attempts=_remove(LoginAttempt, old_attempts, dry_run),
             pdf_cache=_remove(PdfCache, unused_pdfs, dry_run),
             sessions=_remove(UserSession, ended_sessions, dry_run),
+            idempotency_keys=_remove(
+                IdempotencyKey, IdempotencyKey.created_at < now - KEEP, dry_run
+            ),
             login_attempts_days=login_days,
             pdf_cache_days=pdf_days,
             sessions_days=session_days,
@@ -139,7 +148,8 @@ def prune(now: datetime | None = None, *, dry_run: bool = False) -> PruneResult:
 
 @click.command(
     "prune",
-    help="古いログイン試行の記録、使われていないPDFキャッシュ、終了したログインセッションを削除する",
+    help="古いログイン試行の記録、使われていないPDFキャッシュ、終了したログインセッション、"
+    "期限切れの Idempotency-Key の記録を削除する",
 )
 @click.option("--dry-run", is_flag=True, help="削除せず、削除する件数だけを表示する")
 @with_appcontext
@@ -148,12 +158,15 @@ def prune_command(dry_run: bool) -> None:
     attempts = f"{result.login_attempts_days}日より前のログイン試行の記録"
     pdfs = f"{result.pdf_cache_days}日以上使われていないPDFキャッシュ"
     sessions = f"終了から{result.sessions_days}日を過ぎたログインセッション"
+    keys = "24時間を過ぎた Idempotency-Key の記録"
     if dry_run:
         click.echo(f"{attempts}が{result.login_attempts:,}件あります。")
         click.echo(f"{pdfs}が{result.pdf_cache:,}件あります。")
         click.echo(f"{sessions}が{result.sessions:,}件あります。")
+        click.echo(f"{keys}が{result.idempotency_keys:,}件あります。")
         click.echo("--dry-run のため、何も削除していません。")
     else:
         click.echo(f"{attempts}を{result.login_attempts:,}件削除しました。")
         click.echo(f"{pdfs}を{result.pdf_cache:,}件削除しました。")
         click.echo(f"{sessions}を{result.sessions:,}件削除しました。")
+        click.echo(f"{keys}を{result.idempotency_keys:,}件削除しました。")

@@ -26,6 +26,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_login import AnonymousUserMixin
 from werkzeug.wrappers import Response
 
 from workflow.extensions import db
@@ -82,7 +83,9 @@ def _start() -> None:
 def _user_id() -> int | None:
     """Who asked, if already known: never a database query just for the log."""
     user = g.get("api_user") or g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False):
+    # Not user.is_authenticated: it reads is_active, which reloads an expired row, and after the
+    # commit the connection may be gone (an answer that was true would become a 500).
+    if user is None or isinstance(user, AnonymousUserMixin):
         return None
     return user.__dict__.get("id")  # loaded attribute only; an expired row stays unasked
 

@@ -46,7 +46,10 @@ def error_response(
 
 def _workflow_error(exc: WorkflowError) -> ResponseReturnValue:
     db.session.rollback()
-    return error_response(exc.http_status, exc.code, exc.message, exc.details)
+    response = error_response(exc.http_status, exc.code, exc.message, exc.details)
+    if retry_after := getattr(exc, "retry_after", None):
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _lost_race(exc: Exception) -> ResponseReturnValue:

@@ -1,17 +1,20 @@
 """What every API view shares: the blueprint, bearer authentication, the JSON body, access, commit.
 
 Views read like this: ``user = require_user()``, ``item = readable_item(item_id)``, call a service,
-``commit()`` (workflow.services.transaction's, as the pages), return a serializer's dict. Business rules live in the services and permissions.
+and ``return written(lambda: serializer(...))``: the answer is built before the commit (see
+:func:`written`). Business rules live in the services and permissions.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, Response, g, jsonify, request
 
+from workflow.api import idempotency
 from workflow.database import writing
 from workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from workflow.extensions import db
@@ -20,6 +23,7 @@ from workflow.models._types import utcnow
 from workflow.permissions import can_read_item, can_read_meeting
 from workflow.schemas.limits import ID_MAX, QUERY_MAX, UNSTORABLE_MESSAGE, storable
 from workflow.schemas.types import integer, validate_value
+from workflow.services.transaction import commit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -62,6 +66,28 @@ def authenticate() -> None:
         row.last_used_at = utcnow()
         db.session.commit()
     g.api_user = row.user
+
+
+@bp.before_request
+def replay_or_note_idempotency_key() -> Response | None:
+    """A write with an ``Idempotency-Key`` already answered: the stored answer (see
+    workflow.api.idempotency). Runs after :func:`authenticate`, in the view's transaction."""
+    return idempotency.begin(g.api_user)
+
+
+def written(build: Callable[[], Any], status: int = 200) -> Response:
+    """Commit the request's change and answer with ``build()``, made before the commit.
+
+    The body is built from the flushed objects, which hold what the commit makes true; nothing is
+    read after the commit, where a lost connection would turn a success into an error. The
+    answer is kept under the request's ``Idempotency-Key`` in the same transaction.
+    """
+    db.session.flush()  # ids and versions assigned: the body shows them
+    response = jsonify(build())
+    response.status_code = status
+    idempotency.remember(response)
+    commit()
+    return response
 
 
 def current_api_user() -> User | None:

@@ -16,6 +16,7 @@ from workflow.api.common import (
     query_int,
     readable_item,
     require_user,
+    written,
 )
 from workflow.api.serializers import comment_opinion_json, iso, item_json, list_row_json
 from workflow.errors import Forbidden, NotFound, UnknownEvent, ValidationFailed
@@ -28,7 +29,6 @@ from workflow.schemas.items import ItemList, VersionList
 from workflow.schemas.types import validate
 from workflow.services import events, public_comment
 from workflow.services import items as item_service
-from workflow.services.transaction import commit
 
 # Keys of an item response that are not 様式２ input: sent back in a PATCH, they are ignored,
 # so a client may PATCH the document it read.
@@ -63,8 +63,7 @@ def create_item() -> ResponseReturnValue:
     user = require_user()
     data = json_body()
     item = item_service.file_item(user, _form_fields(data))
-    commit()
-    return jsonify(item_json(item, user)), 201
+    return written(lambda: item_json(item, user), 201)
 
 
 @bp.get("/items")
@@ -128,8 +127,7 @@ def update_item(item_id: int) -> ResponseReturnValue:
         raise ValidationFailed.field("version", "読み込んだときの version を指定してください。")
     version = optional_version(data)
     item_service.update_item(user, item, _form_fields(data), version=version)
-    commit()
-    return jsonify(item_json(item, user))
+    return written(lambda: item_json(item, user))
 
 
 @bp.post("/items/<int:item_id>/events/<event>")
@@ -148,8 +146,7 @@ def fire_item_event(item_id: int, event: str) -> ResponseReturnValue:
     item = readable_item(item_id)
     body = validate(ITEM_EVENT_BODIES[event], json_body())
     events.fire_item_event(user, item, event, version=body.version, **_event_params(event, body))
-    commit()
-    return jsonify(item_json(item, user))
+    return written(lambda: item_json(item, user))
 
 
 def _event_params(event: str, body) -> dict[str, Any]:
@@ -202,8 +199,7 @@ def add_comment_opinion(item_id: int) -> ResponseReturnValue:
         submitter_kind=body.submitter_kind,
         submitter_no=body.submitter_no,
     )
-    commit()
-    return jsonify(comment_opinion_json(opinion)), 201
+    return written(lambda: comment_opinion_json(opinion), 201)
 
 
 @bp.put("/items/<int:item_id>/public-comment/opinions/<int:number>")
@@ -214,5 +210,4 @@ def update_comment_opinion(item_id: int, number: int) -> ResponseReturnValue:
         raise Forbidden("パブリックコメントの操作は庁議事務局だけが行えます。")
     data = json_body()
     opinion = public_comment.update_opinion(user, item, number, data)
-    commit()
-    return jsonify(comment_opinion_json(opinion))
+    return written(lambda: comment_opinion_json(opinion))

@@ -16,6 +16,7 @@ from workflow.api.common import (
     query_text,
     readable_meeting,
     require_user,
+    written,
 )
 from workflow.api.serializers import meeting_json, meeting_summary
 from workflow.errors import Forbidden, NotFound, UnknownEvent, ValidationFailed
@@ -28,7 +29,6 @@ from workflow.schemas.meetings import EntryCreate, MeetingCreate, MeetingList, O
 from workflow.schemas.types import validate
 from workflow.services import events
 from workflow.services import meetings as meeting_service
-from workflow.services.transaction import commit
 
 # The meeting events, as the one dispatch names them (the OpenAPI document lists them).
 MEETING_EVENTS = events.MEETING_EVENTS
@@ -56,8 +56,7 @@ def create_meeting() -> ResponseReturnValue:
         joint_name=body.joint_name,
         second_kind=body.second_kind,
     )
-    commit()
-    return jsonify(meeting_json(meeting, user)), 201
+    return written(lambda: meeting_json(meeting, user), 201)
 
 
 @bp.get("/meetings")
@@ -95,8 +94,7 @@ def schedule_item(meeting_id: int) -> ResponseReturnValue:
     if item is None:
         raise ValidationFailed.field("item_id", "指定された案件はありません。")
     meeting_service.schedule(user, meeting, item, body.presenter, version=body.version)
-    commit()
-    return jsonify(meeting_json(meeting, user)), 201
+    return written(lambda: meeting_json(meeting, user), 201)
 
 
 @bp.delete("/meetings/<int:meeting_id>/entries/<int:item_id>")
@@ -106,8 +104,7 @@ def unschedule_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
     item = _agenda_item(meeting, item_id)
     version = optional_version(json_body())
     meeting_service.unschedule(user, meeting, item, version=version)
-    commit()
-    return jsonify(meeting_json(meeting, user))
+    return written(lambda: meeting_json(meeting, user))
 
 
 @bp.put("/meetings/<int:meeting_id>/entries/<int:item_id>")
@@ -118,8 +115,7 @@ def record_deliberation(meeting_id: int, item_id: int) -> ResponseReturnValue:
     data = json_body()
     version = optional_version(data)
     meeting_service.record_deliberation(user, meeting, item, data, version=version)
-    commit()
-    return jsonify(meeting_json(meeting, user))
+    return written(lambda: meeting_json(meeting, user))
 
 
 @bp.post("/meetings/<int:meeting_id>/entries/<int:item_id>/outcome")
@@ -131,8 +127,7 @@ def record_outcome(meeting_id: int, item_id: int) -> ResponseReturnValue:
     meeting_service.record_outcome(
         user, meeting, item, body.outcome, body.forward_to, version=body.version
     )
-    commit()
-    return jsonify(meeting_json(meeting, user))
+    return written(lambda: meeting_json(meeting, user))
 
 
 @bp.post("/meetings/<int:meeting_id>/events/<event>")
@@ -147,5 +142,4 @@ def fire_meeting_event(meeting_id: int, event: str) -> ResponseReturnValue:
     meeting = readable_meeting(meeting_id)
     body = validate(MEETING_EVENT_BODY, json_body())
     events.fire_meeting_event(user, meeting, event, version=body.version)
-    commit()
-    return jsonify(meeting_json(meeting, user))
+    return written(lambda: meeting_json(meeting, user))

@@ -111,6 +111,38 @@ ERRORS = {
     "422": "入力の誤り（details.fields）",
     "503": "時間がかかりすぎたため中止した（took_too_long: 語を長くして再検索）",
 }
+# Every write takes an Idempotency-Key (workflow.api.idempotency); its answers say so.
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    "description": (
+        "再送しても二重に処理されないためのキー（UUID など、要求ごとに新しく）。"
+        "同じ利用者が同じキーと同じ内容で24時間以内に送り直すと、最初の応答（2xx）を処理せずに返す"
+        "（応答ヘッダー Idempotent-Replayed: true）。同じキーで別の内容は 422 "
+        "idempotency_key_reused、最初の要求の処理中は 409 idempotency_key_in_use（Retry-After）。"
+        "保存するのは 2xx の応答だけで、変更と同じトランザクションで保存する。"
+        "4xx・5xx の応答は保存しないので、同じキーで送り直すと改めて処理する。"
+        'IETF の案の形（"…" で囲む）も受け付ける。形式が正しくなければ 400 invalid_idempotency_key。'
+    ),
+}
+WRITE_ERRORS = {
+    "409": ERRORS["409"] + "。idempotency_key_in_use: 同じ Idempotency-Key の要求を処理中",
+    "422": ERRORS["422"] + "。idempotency_key_reused: 同じ Idempotency-Key で別の内容",
+    "503": (
+        "database_unavailable: データベースに接続できず、何も保存していない（再送してよい）。"
+        "outcome_unknown: 保存の途中で接続が切れ、保存されたか分からない（確かめてから、"
+        "または同じ Idempotency-Key を付けて再送する）。"
+        "saved_not_shown: 保存したが応答を作れなかった（再送しない）"
+    ),
+}
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "true: Idempotency-Key で保存した最初の応答を返した（処理はしていない）",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 READ = ("401", "403", "404", "422")
 WRITE = ("400", "401", "403", "404", "409", "413", "422")
 CREATE = ("400", "401", "403", "413", "422")
@@ -398,6 +430,23 @@ def _paths(event_body: Schema) -> dict[str, Any]:
     }
 
 
+def _writes_take_an_idempotency_key(paths: dict[str, Any]) -> dict[str, Any]:
+    """Add the Idempotency-Key header, its answers and the write's 503s to every write."""
+    for path in paths.values():
+        for method in ("post", "put", "patch", "delete"):
+            if (op := path.get(method)) is None:
+                continue
+            op.setdefault("parameters", []).append(
+                {"$ref": "#/components/parameters/IdempotencyKey"}
+            )
+            responses = op["responses"]
+            ok = next(code for code in responses if code.startswith("2"))
+            responses[ok]["headers"] = REPLAYED
+            for code, description in WRITE_ERRORS.items():
+                responses[code] = {"description": description, **_json(_ref("Error"))}
+    return paths
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     """The whole document (built once per process)."""
@@ -420,9 +469,10 @@ def openapi_document() -> dict[str, Any]:
         "security": [{}, {"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "parameters": {"IdempotencyKey": IDEMPOTENCY_KEY},
             "schemas": schemas,
         },
-        "paths": _paths(_event_body(schemas)),
+        "paths": _writes_take_an_idempotency_key(_paths(_event_body(schemas))),
     }
 
 

@@ -2,6 +2,7 @@
 
 from workflow.models.agenda_entry import AgendaEntry, Attendance, Opinion
 from workflow.models.history import HistoryEvent
+from workflow.models.idempotency_key import IdempotencyKey
 from workflow.models.item import (
     DEFAULT_ROUTE,
     Item,
@@ -34,6 +35,7 @@ __all__ = [
     "ApiToken",
     "Attendance",
     "HistoryEvent",
+    "IdempotencyKey",
     "Item",
     "ItemCoordination",
     "ItemDetail",
