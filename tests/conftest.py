@@ -4,7 +4,6 @@ the fixtures several test modules use. Shared plain helpers live in tests/suppor
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from tests.support import (
     empty_all_tables,
     make_app,
     start_server,
+    stop_server,
     wait_ready,
 )
 from workflow.extensions import db
@@ -150,11 +150,4 @@ def _serving(database_url: str, tmp_path: Path, count: int) -> Iterator[list[Ser
         yield started
     finally:
         for server in started:
-            server.process.terminate()
-        for server in started:
-            try:
-                server.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait()
-            server.log_file.close()
+            stop_server(server)

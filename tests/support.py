@@ -622,8 +622,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(database_url: str, log: Path) -> Server:
-    """A gunicorn process serving wsgi:app on *database_url* (its output to *log*)."""
+def start_server(database_url: str, log: Path, *, workers: int = 1) -> Server:
+    """A gunicorn process serving wsgi:app on *database_url* (its output to *log*), with
+    *workers* sync workers."""
     port = free_port()
     log_file = log.open("wb")
     env = {
@@ -634,7 +635,7 @@ def start_server(database_url: str, log: Path) -> Server:
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
-            "--workers=1",
+            f"--workers={workers}",
             f"--bind=127.0.0.1:{port}",
             "--timeout=60",
             *_NO_CONTROL_SOCKET,
@@ -661,6 +662,17 @@ def wait_ready(server: Server) -> None:
             pass
         time.sleep(0.1)
     pytest.fail(f"server on {server.port} did not answer /healthz:\n{server.log.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    """Terminate *server* (killed if it does not stop within 20 s) and close its log."""
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+    server.log_file.close()
 
 
 def csrf_token(page: bytes) -> str:
