@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests.factories import make_item
-from tests.support import make_app
+from tests.support import make_app, wait_ready
 from workflow import backup
 from workflow.audit import verify_chain
 from workflow.database import configure_engine
@@ -389,3 +389,28 @@ def test_pg_restore_that_fails_half_way_changes_nothing(
     assert "何も変わっていません" in message
     assert "damaged" in message
     assert snapshot(db.engine) == after
+
+
+@pytest.mark.slow
+def test_restore_beside_a_running_app_server(app, demo, server, tmp_path):
+    """The issue's case: a gunicorn worker holds an idle connection. The restore names it; with
+    --terminate it ends it and restores; the server serves again afterwards, from the backup."""
+    file = tmp_path / "chogi.backup"
+    _ok(_cli(app, "backup", str(file)))
+    make_item(ItemStatus.ACCEPTED, title="バックアップ後の案件")
+    db.session.commit()
+    db.session.remove()
+    after = snapshot(db.engine)
+    db.engine.dispose()
+    ready = server.request("GET", "/readyz")[0]  # the worker connects, and keeps the connection
+
+    message = _error(_cli(app, "restore", "--force", str(file)))
+    assert "gunicorn" in message
+    assert snapshot(db.engine) == after
+    db.engine.dispose()
+
+    _ok(_cli(app, "restore", "--force", "--terminate", str(file)))
+    assert snapshot(db.engine) == demo
+    db.engine.dispose()
+    wait_ready(server)  # on SQLite the master starts a new worker in place of the ended one
+    assert server.request("GET", "/readyz")[0] == ready
