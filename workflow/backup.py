@@ -309,6 +309,8 @@ def sqlite_holders(path: str) -> list[Holder]:
     Processes of other users are listed only where their fds are readable (root's are not to
     us); the exclusive lock still finds them.
     """
+    if not Path("/proc").is_dir():  # not Linux: the exclusive lock alone decides
+        return []
     base = os.path.realpath(path)
     names = {base, f"{base}-wal", f"{base}-shm"}
     found = []
@@ -464,7 +466,7 @@ def _pg_restore(engine: sa.Engine, file: Path, *, terminate: bool) -> None:
     engine.dispose()  # our own session must not hold a lock on what the script replaces
     env = _pg_environment(engine.url)
     env["PGAPPNAME"] = "chogi restore"
-    # From the first statement on; the script's own SET is replaced as well (see _pg_script).
+    # From the first statement on; the script's own SET is replaced as well (see _pg_feed).
     env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c lock_timeout={LOCK_TIMEOUT}".strip()
     dump = [restore, "--clean", "--if-exists", "--no-owner", "--no-privileges", "-f", "-"]
     script = [
@@ -482,7 +484,11 @@ def _pg_restore(engine: sa.Engine, file: Path, *, terminate: bool) -> None:
             if dumped:
                 consumer.stdin.close()  # psql commits at the end of its input
                 consumer.wait()
+            elif not complete:  # psql stopped reading: it failed, and is on its way out
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    consumer.wait(timeout=10)
         finally:
+            stopped = consumer.poll() is None  # psql did not fail by itself: we stop it
             for process in (consumer, producer):
                 if process.poll() is None:
                     # Killed before its input ended, psql never sends the COMMIT: the server
@@ -493,7 +499,8 @@ def _pg_restore(engine: sa.Engine, file: Path, *, terminate: bool) -> None:
                 with contextlib.suppress(BrokenPipeError):
                     pipe.close()
         if consumer.returncode != 0 or not dumped:
-            raise BackupError(_pg_failure(_read(script_err), _read(dump_err)))
+            # psql's own error (it stops at the first), else pg_restore's (psql was stopped).
+            raise BackupError(_pg_failure("" if stopped else _read(script_err), _read(dump_err)))
 
 
 def _pg_feed(dump: IO[bytes], script: IO[bytes], positions: list[tuple[str, str, int]]) -> bool:
@@ -522,13 +529,15 @@ def _read(file: IO[bytes]) -> str:
 
 
 def _pg_failure(script_err: str, dump_err: str) -> str:
+    """The message for a failed restore: psql's error when it failed, else pg_restore's."""
     if "55P03" in script_err:  # lock_not_available: our lock timeout ran out
         return (
             f"他の接続がロックを持っていて、{LOCK_TIMEOUT} 待っても戻せませんでした。"
             "アプリのサーバーを止めてからやり直してください。何も変わっていません。"
         )
-    detail = (dump_err or script_err)[:300]
-    return f"pg_restore が失敗しました。何も変わっていません（{detail}）"
+    if script_err:
+        return f"psql での復元が失敗しました。何も変わっていません（{script_err[:300]}）"
+    return f"pg_restore が失敗しました。何も変わっていません（{dump_err[:300]}）"
 
 
 # -- PostgreSQL: other sessions and id sequences --------------------------------------------------
