@@ -258,6 +258,30 @@ def test_sqlite_restore_refuses_while_another_process_has_the_file_open(
     assert snapshot(db.engine) == demo
 
 
+def test_sqlite_restore_refuses_a_connection_it_cannot_name(
+    app, engine_name, database_url, tmp_path, monkeypatch
+):
+    """One /proc does not show (here: in our own process; or another user's): the exclusive lock
+    finds it all the same, and --terminate gives up after its wait."""
+    if engine_name != "sqlite":
+        pytest.skip("SQLite's lock; PostgreSQL lists every session")
+    file = tmp_path / "chogi.backup"
+    _ok(_cli(app, "backup", str(file)))
+    monkeypatch.setattr(backup, "TERMINATE_WAIT_SECONDS", 1.0)
+    other = sqlite3.connect(sa.make_url(database_url).database)
+    try:
+        other.execute("SELECT count(*) FROM items").fetchone()
+        message = _error(_cli(app, "restore", "--force", str(file)))
+        assert "排他ロックを取れません" in message
+        assert "--terminate" in message
+        message = _error(_cli(app, "restore", "--force", "--terminate", str(file)))
+        assert "1 秒待っても" in message
+        assert "何も変わっていません" in message
+    finally:
+        other.close()
+    _ok(_cli(app, "restore", "--force", str(file)))
+
+
 def test_sqlite_holders_are_found_in_proc(engine_name, database_url):
     if engine_name != "sqlite":
         pytest.skip("SQLite only")
