@@ -28,7 +28,7 @@ from workflow.audit import verify_chain
 from workflow.database import configure_engine
 from workflow.demo.load import load_demo
 from workflow.extensions import db
-from workflow.models import HistoryEvent, Item, PdfCache
+from workflow.models import HistoryEvent, Item, LoginAttempt, PdfCache
 from workflow.services.transaction import unit_of_work
 from workflow.states.states import ItemStatus
 
@@ -187,8 +187,12 @@ def test_no_id_is_issued_twice_after_a_restore(app, tmp_path):
     before_items, before_events = _highest_ids()
     for _ in range(3):
         make_item(ItemStatus.ACCEPTED)
+    # A table with no row at all when the backup was made (no id issued there yet).
+    attempt = LoginAttempt(login="someone", address="192.0.2.1")
+    db.session.add(attempt)
     db.session.commit()
     seen_items, seen_events = _highest_ids()
+    seen_attempt = attempt.id
     assert seen_items > before_items
     assert seen_events > before_events
     db.session.remove()
@@ -199,6 +203,11 @@ def test_no_id_is_issued_twice_after_a_restore(app, tmp_path):
     db.session.commit()
     assert item.id > seen_items
     assert _highest_ids()[1] > seen_events
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginAttempt)) == 0
+    attempt = LoginAttempt(login="someone", address="192.0.2.1")
+    db.session.add(attempt)
+    db.session.commit()
+    assert attempt.id > seen_attempt
 
 
 # A stand-in for an app server's worker: it opens the database as the app does and waits.

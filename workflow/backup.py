@@ -272,6 +272,7 @@ def _sqlite_exclusive(path: str, *, terminate: bool) -> sqlite3.Connection:
 
 
 def _sqlite_try_exclusive(path: str) -> sqlite3.Connection | None:
+    """A connection holding *path*'s exclusive lock until it closes, or None if it is refused."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=1.0)
     try:
         # Set before the first read: the lock is then taken on the file itself and kept until
@@ -360,14 +361,10 @@ def _sqlite_highest_ids(conn: sqlite3.Connection) -> dict[str, int]:
         except sqlite3.OperationalError:  # WITHOUT ROWID: no id of SQLite's making
             continue
         highest[name] = top or 0
-    if "sqlite_sequence" in _sqlite_names(conn):
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
         for name, seq in conn.execute("SELECT name, seq FROM sqlite_sequence"):
             highest[name] = max(highest.get(name, 0), seq or 0)
     return highest
-
-
-def _sqlite_names(conn: sqlite3.Connection) -> set[str]:
-    return {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
 
 
 def _sqlite_raise_sequences(conn: sqlite3.Connection, highest: dict[str, int]) -> None:
@@ -382,12 +379,8 @@ def _sqlite_raise_sequences(conn: sqlite3.Connection, highest: dict[str, int]) -
     conn.execute("BEGIN IMMEDIATE")
     for name in sorted(autoincrement & highest.keys()):
         seq = highest[name]
-        if (
-            conn.execute(
-                "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", (seq, name)
-            ).rowcount
-            == 0
-        ):
+        raise_ = "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?"
+        if conn.execute(raise_, (seq, name)).rowcount == 0:  # no id issued in the copy yet
             conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq))
     conn.execute("COMMIT")
 
