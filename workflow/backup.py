@@ -17,7 +17,9 @@ Restore replaces what running app servers are reading, so (issue 17):
 - it refuses while other connections to the database exist and names them (PostgreSQL: the
   sessions in ``pg_stat_activity``; SQLite: the processes holding the file open, found in
   ``/proc``, and an exclusive lock that cannot be taken); ``--terminate`` ends them first
-  (``pg_terminate_backend``; SIGTERM to our own user's processes) and then restores;
+  (``pg_terminate_backend``; SIGTERM to our own user's processes) and then restores. It does not
+  stop the servers: their workers connect again (gunicorn starts new ones) and wait for the
+  restore, so stopping the servers stays the better way;
 - PostgreSQL waits at most :data:`LOCK_TIMEOUT` for a lock a session that came later holds, then
   gives up and changes nothing (the dump's own ``SET lock_timeout = 0`` is replaced);
 - no id is ever issued twice: each table's id counter ends past every id the database held before
