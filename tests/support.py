@@ -117,6 +117,8 @@ def empty_all_tables() -> None:
     else:
         for table in reversed(tables):
             db.session.execute(table.delete())
+        # Ids start at 1 again, as PostgreSQL's RESTART IDENTITY (AUTOINCREMENT remembers them).
+        db.session.execute(sa.text("DELETE FROM sqlite_sequence"))
     create_append_only_guard(db.session.connection())
     db.session.commit()
 

@@ -23,7 +23,7 @@ from tests.factories import make_item_published_then_held, make_section, make_us
 from tests.support import flask_db, search_rows
 from workflow import PROJECT_ROOT
 from workflow.extensions import db
-from workflow.models import DEFAULT_KINDS, ItemDetail, MeetingKind, User
+from workflow.models import DEFAULT_KINDS, Item, ItemDetail, MeetingKind, User
 from workflow.queries.search import search
 from workflow.search_index import SQLITE_TABLES, fold, include_object, short_grams
 from workflow.states.states import Role
@@ -139,3 +139,64 @@ def test_the_search_revisions_index_the_items_already_there(bare_app):
     reader = db.session.get(User, secretariat_id)
     for word in ("道路", "未公表の会議", "見直"):  # short words, and one the trigrams find
         assert [hit.item.id for hit in search(reader, word).hits] == [item_id], word
+
+
+def _sqlite_schema() -> dict[str, str]:
+    with db.engine.connect() as conn:
+        query = "SELECT name, sql FROM sqlite_master WHERE sql NOT NULL"
+        return {name: sql for name, sql in conn.exec_driver_sql(query)}
+
+
+def _rows() -> dict[str, list[tuple]]:
+    with db.engine.connect() as conn:
+        return {
+            t.name: [tuple(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key))]
+            for t in db.metadata.sorted_tables
+        }
+
+
+def test_the_autoincrement_revision_keeps_rows_ids_and_triggers(bare_app, engine_name):
+    """SQLite's tables are rebuilt with AUTOINCREMENT (issue 17): rows, ids, indexes and triggers
+    stay, and the id of a deleted last row is not issued again. PostgreSQL: nothing changes."""
+    flask_db(bare_app, "upgrade")
+    secretariat = make_user(Role.SECRETARIAT)
+    department = make_user(Role.DEPARTMENT, make_section("情報政策課"))
+    item = make_item_published_then_held(secretariat, department)
+    item.details = [ItemDetail(heading="背景", body="道路予算の見直し")]
+    db.session.commit()
+    item_id, secretariat_id = item.id, secretariat.id
+    db.session.remove()
+    rows = _rows()
+
+    flask_db(bare_app, "downgrade", "8d41c2e5a9b7")
+    if engine_name == "sqlite":
+        before = _sqlite_schema()
+        assert not [name for name, sql in before.items() if "AUTOINCREMENT" in sql]
+    flask_db(bare_app, "upgrade")
+    assert _rows() == rows
+    if engine_name == "sqlite":
+        after = _sqlite_schema()
+        assert set(after) == set(before), "every index and trigger is there again"
+        rebuilt = {name for name, sql in after.items() if "AUTOINCREMENT" in sql}
+        assert rebuilt == {
+            t.name for t in db.metadata.tables.values() if t.autoincrement_column is not None
+        }
+    assert _schema_diff() == []
+
+    # The search index's triggers: a new text is found, by a word and by a two-character one.
+    held = db.session.get(Item, item_id)
+    held.details.append(ItemDetail(heading="経緯", body="橋梁の点検"))
+    db.session.commit()
+    reader = db.session.get(User, secretariat_id)
+    for word in ("道路", "橋梁の点検", "点検"):
+        assert [hit.item.id for hit in search(reader, word).hits] == [item_id], word
+    db.session.remove()
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM history_events")
+    last = make_section("最後の課")
+    db.session.commit()
+    deleted_id = last.id
+    db.session.delete(last)
+    db.session.commit()
+    assert make_section("次の課").id > deleted_id
+    db.session.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ def configure_engine(engine: Engine) -> None:
     """
     if engine.dialect.name == "postgresql":
         _custom_plans_always(engine)
+        _application_name(engine)
     if engine.dialect.name != "sqlite":
         return
 
@@ -91,6 +93,21 @@ def _custom_plans_always(engine: Engine) -> None:
             cursor.execute("SET plan_cache_mode = force_custom_plan")
             cursor.execute("SET jit = off")
         dbapi_connection.commit()
+
+
+def _application_name(engine: Engine) -> None:
+    """PostgreSQL: name our sessions "chogi <program>" (pg_stat_activity's application_name).
+
+    ``flask restore`` lists the sessions that would stand in its way by this name, and an
+    administrator tells the app servers (gunicorn) from other programs. A name given in the
+    database URL (``?application_name=…``) is kept.
+    """
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    name = f"chogi {program}".strip()[:63]  # PostgreSQL keeps 63 bytes (NAMEDATALEN - 1)
+
+    @event.listens_for(engine, "do_connect")
+    def _on_do_connect(_dialect, _record, _cargs, cparams) -> None:
+        cparams.setdefault("application_name", name)
 
 
 def init_app(app: Flask) -> None:

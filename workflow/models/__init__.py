@@ -59,5 +59,14 @@ __all__ = [
     "seed_meeting_kinds",
 ]
 
+from workflow.extensions import db  # noqa: E402
+
+# SQLite reuses the id of the last row once it is deleted (or rolled back by `flask restore`)
+# unless the table says AUTOINCREMENT; with it, sqlite_sequence remembers the highest id ever
+# issued, so no id is issued twice. Set here for every table, new ones included; tables without
+# a single integer key are left as they are by SQLAlchemy (migration c3a7e1f04b52).
+for _table in db.metadata.tables.values():
+    _table.dialect_kwargs["sqlite_autoincrement"] = True
+
 # Last: the search index hooks the flush of the models above (workflow/search_index.py).
 import workflow.search_index  # noqa: E402, F401, I001
