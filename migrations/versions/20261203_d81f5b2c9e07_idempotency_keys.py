@@ -1,7 +1,7 @@
 """Idempotency keys of the API's writes: each user's key, its request's fingerprint, its answer.
 
 Revision ID: d81f5b2c9e07
-Revises: 8d41c2e5a9b7
+Revises: c3a7e1f04b52
 Create Date: 2026-12-03 17:00:00
 
 See workflow/api/idempotency.py: the answer is stored in the same transaction as the change.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d81f5b2c9e07"
-down_revision = "8d41c2e5a9b7"
+down_revision = "c3a7e1f04b52"
 branch_labels = None
 depends_on = None
 
@@ -34,6 +34,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
         sa.UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),
+        sqlite_autoincrement=True,  # as every table since c3a7e1f04b52: no id issued twice
     )
     op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
 
