@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -75,6 +76,16 @@ def _error(result) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("エラー: ")
     return lines[0]
+
+
+def _backed_up_then_changed(app, tmp_path: Path) -> tuple[Path, dict]:
+    """Back the database up, then file one more item: (the backup file, the database after)."""
+    file = tmp_path / "chogi.backup"
+    _ok(_cli(app, "backup", str(file)))
+    make_item(ItemStatus.ACCEPTED, title="バックアップ後の案件")
+    db.session.commit()
+    db.session.remove()
+    return file, snapshot(db.engine)
 
 
 def test_round_trip_into_a_empty_database(app, demo, empty_database, tmp_path):
@@ -245,12 +256,7 @@ def test_sqlite_restore_refuses_while_another_process_has_the_file_open(
 ):
     if engine_name != "sqlite":
         pytest.skip("SQLite's other connections are processes; PostgreSQL's are sessions")
-    file = tmp_path / "chogi.backup"
-    _ok(_cli(app, "backup", str(file)))
-    make_item(ItemStatus.ACCEPTED, title="バックアップ後の案件")
-    db.session.commit()
-    db.session.remove()
-    after = snapshot(db.engine)
+    file, after = _backed_up_then_changed(app, tmp_path)
 
     with _sqlite_holder(database_url, how) as holder:
         message = _error(_cli(app, "restore", "--force", str(file)))
@@ -320,12 +326,7 @@ def test_pg_restore_refuses_while_other_sessions_exist(
 ):
     if engine_name != "postgresql":
         pytest.skip("PostgreSQL's other connections are sessions; SQLite's are processes")
-    file = tmp_path / "chogi.backup"
-    _ok(_cli(app, "backup", str(file)))
-    make_item(ItemStatus.ACCEPTED, title="バックアップ後の案件")
-    db.session.commit()
-    db.session.remove()
-    after = snapshot(db.engine)
+    file, after = _backed_up_then_changed(app, tmp_path)
     db.engine.dispose()
 
     with (
@@ -359,12 +360,7 @@ def test_pg_restore_gives_up_on_a_held_lock_and_changes_nothing(
     as long as its own lock timeout (the dump's `SET lock_timeout = 0` does not apply)."""
     if engine_name != "postgresql":
         pytest.skip("SQLite's exclusive lock is taken before the check and held throughout")
-    file = tmp_path / "chogi.backup"
-    _ok(_cli(app, "backup", str(file)))
-    make_item(ItemStatus.ACCEPTED, title="バックアップ後の案件")
-    db.session.commit()
-    db.session.remove()
-    after = snapshot(db.engine)
+    file, after = _backed_up_then_changed(app, tmp_path)
     db.engine.dispose()
     monkeypatch.setattr(backup, "LOCK_TIMEOUT", "2s")
     monkeypatch.setattr(backup, "_pg_no_other_sessions", lambda conn, *, terminate: None)
@@ -394,12 +390,7 @@ def test_pg_restore_that_fails_half_way_changes_nothing(
     a part of the script, dropped tables included, but is stopped before it commits."""
     if engine_name != "postgresql":
         pytest.skip("SQLite's restore is one backup step; a damaged file fails its check")
-    file = tmp_path / "chogi.backup"
-    _ok(_cli(app, "backup", str(file)))
-    make_item(ItemStatus.ACCEPTED, title="バックアップ後の案件")
-    db.session.commit()
-    db.session.remove()
-    after = snapshot(db.engine)
+    file, after = _backed_up_then_changed(app, tmp_path)
     real = backup.pg_program("pg_restore", backup._server_major(db.engine))
     db.engine.dispose()
     script = subprocess.run(
@@ -428,12 +419,7 @@ def test_pg_restore_that_fails_half_way_changes_nothing(
 def test_restore_beside_a_running_app_server(app, demo, server, tmp_path):
     """The issue's case: a gunicorn worker holds an idle connection. The restore names it; with
     --terminate it ends it and restores; the server serves again afterwards, from the backup."""
-    file = tmp_path / "chogi.backup"
-    _ok(_cli(app, "backup", str(file)))
-    make_item(ItemStatus.ACCEPTED, title="バックアップ後の案件")
-    db.session.commit()
-    db.session.remove()
-    after = snapshot(db.engine)
+    file, after = _backed_up_then_changed(app, tmp_path)
     db.engine.dispose()
     ready = server.request("GET", "/readyz")[0]  # the worker connects, and keeps the connection
 

@@ -119,15 +119,20 @@ def test_the_migrations_copies_of_the_search_functions_agree_with_the_app(text: 
     assert _revision("search_documents").fold(text) == fold(text)
 
 
-def test_the_search_revisions_index_the_items_already_there(bare_app):
-    """Upgrading a database that holds items gives the search rows and indexes the app keeps."""
+def _upgraded_with_a_held_item(bare_app) -> tuple[int, int]:
+    """Upgrade to head and write a held item with a 裏面 detail: (its id, the secretariat's id)."""
     flask_db(bare_app, "upgrade")
     secretariat = make_user(Role.SECRETARIAT)
     department = make_user(Role.DEPARTMENT, make_section("情報政策課"))
     item = make_item_published_then_held(secretariat, department)
     item.details = [ItemDetail(heading="背景", body="道路予算の見直し")]
     db.session.commit()
-    item_id, secretariat_id = item.id, secretariat.id
+    return item.id, secretariat.id
+
+
+def test_the_search_revisions_index_the_items_already_there(bare_app):
+    """Upgrading a database that holds items gives the search rows and indexes the app keeps."""
+    item_id, secretariat_id = _upgraded_with_a_held_item(bare_app)
     written = search_rows()
     assert {field for _i, _p, field, *_rest in written} >= {"title", "details", "opinions"}
     db.session.remove()
@@ -158,13 +163,7 @@ def _rows() -> dict[str, list[tuple]]:
 def test_the_autoincrement_revision_keeps_rows_ids_and_triggers(bare_app, engine_name):
     """SQLite's tables are rebuilt with AUTOINCREMENT (issue 17): rows, ids, indexes and triggers
     stay, and the id of a deleted last row is not issued again. PostgreSQL: nothing changes."""
-    flask_db(bare_app, "upgrade")
-    secretariat = make_user(Role.SECRETARIAT)
-    department = make_user(Role.DEPARTMENT, make_section("情報政策課"))
-    item = make_item_published_then_held(secretariat, department)
-    item.details = [ItemDetail(heading="背景", body="道路予算の見直し")]
-    db.session.commit()
-    item_id, secretariat_id = item.id, secretariat.id
+    item_id, secretariat_id = _upgraded_with_a_held_item(bare_app)
     db.session.remove()
     rows = _rows()
 
