@@ -23,7 +23,9 @@ Restore replaces what running app servers are reading, so (issue 17):
 - PostgreSQL waits at most :data:`LOCK_TIMEOUT` for a lock a session that came later holds, then
   gives up and changes nothing (the dump's own ``SET lock_timeout = 0`` is replaced);
 - no id is ever issued twice: each table's id counter ends past every id the database held before
-  the restore, not only those of the backup (PostgreSQL: ``setval`` in the same transaction;
+  the restore, not only those of the backup, nor only those issued before the check: an app
+  server reconnecting at once is counted (PostgreSQL: the script's transaction first locks the
+  tables and notes their ids, and ends with ``setval``;
   SQLite: ``sqlite_sequence``, raised in the copy before it is written, with AUTOINCREMENT on
   every table since migration c3a7e1f04b52).
 """
@@ -447,8 +449,9 @@ def _pg_dump(engine: sa.Engine, target: Path) -> None:
 def _pg_restore(engine: sa.Engine, file: Path, *, terminate: bool) -> None:
     """Run the dump as one transaction: ``pg_restore -f -`` (SQL) streamed into ``psql -1``.
 
-    Before: no other session may be connected (or, with *terminate*, they are ended), and each
-    id sequence's position is noted. The script then runs with our lock timeout in place of the
+    Before: no other session may be connected (or, with *terminate*, they are ended). The script
+    first locks every table with an id and notes the highest id each has issued, so ids an app
+    server issued after the check count too; it then runs with our lock timeout in place of the
     dump's ``SET lock_timeout = 0``, and ends by moving every sequence past both what it was and
     the restored rows' ids, before the one COMMIT. Any failure changes nothing.
     """
@@ -456,7 +459,7 @@ def _pg_restore(engine: sa.Engine, file: Path, *, terminate: bool) -> None:
     restore, psql = pg_program("pg_restore", major), pg_program("psql", major)
     with engine.connect() as conn:
         _pg_no_other_sessions(conn, terminate=terminate)
-        positions = _pg_id_positions(conn)
+        columns = _pg_id_columns(conn)
         conn.rollback()
     engine.dispose()  # our own session must not hold a lock on what the script replaces
     env = _pg_environment(engine.url)
@@ -473,7 +476,7 @@ def _pg_restore(engine: sa.Engine, file: Path, *, terminate: bool) -> None:
         producer = subprocess.Popen([*dump, str(file)], env=env, stdout=pipe, stderr=dump_err)  # noqa: S603
         consumer = subprocess.Popen(script, env=env, stdin=pipe, stdout=null, stderr=script_err)  # noqa: S603
         try:
-            complete = _pg_feed(producer.stdout, consumer.stdin, positions)
+            complete = _pg_feed(producer.stdout, consumer.stdin, columns)
             producer.stdout.close()
             dumped = producer.wait() == 0 and complete
             if dumped:
@@ -498,11 +501,13 @@ def _pg_restore(engine: sa.Engine, file: Path, *, terminate: bool) -> None:
             raise BackupError(_pg_failure("" if stopped else _read(script_err), _read(dump_err)))
 
 
-def _pg_feed(dump: IO[bytes], script: IO[bytes], positions: list[tuple[str, str, int]]) -> bool:
-    """Copy the SQL from *dump* to *script* line by line, our lock timeout in place of the dump's,
-    then the sequences' final positions. False when psql stopped reading (it failed)."""
+def _pg_feed(dump: IO[bytes], script: IO[bytes], columns: list[tuple[str, str]]) -> bool:
+    """Write the script: lock the id tables and note their ids, then the SQL from *dump* line by
+    line (our lock timeout in place of the dump's), then the sequences' final positions. False
+    when psql stopped reading (it failed)."""
     in_copy = False
     try:
+        script.write(_pg_note_ids_sql(columns).encode())
         for line in dump:
             if in_copy:
                 in_copy = line != b"\\.\n"
@@ -511,7 +516,7 @@ def _pg_feed(dump: IO[bytes], script: IO[bytes], positions: list[tuple[str, str,
             elif line.strip() == b"SET lock_timeout = 0;":
                 line = f"SET lock_timeout = '{LOCK_TIMEOUT}';\n".encode()
             script.write(line)
-        script.write(_pg_sequences_sql(positions).encode())
+        script.write(_SEQUENCES_SQL.encode())
         script.flush()
     except BrokenPipeError:
         return False
@@ -589,31 +594,48 @@ def _pg_no_other_sessions(conn: sa.Connection, *, terminate: bool) -> None:
         time.sleep(0.1)
 
 
-def _pg_id_positions(conn: sa.Connection) -> list[tuple[str, str, int]]:
-    """(table, column, highest id issued so far) for every column fed by a sequence.
-
-    The highest of the sequence's last value and the column's largest id: the table's name is
-    schema-qualified, for the script (which empties search_path).
-    """
-    owned = conn.execute(
-        sa.text(
-            "SELECT format('%I.%I', n.nspname, t.relname) AS tbl, a.attname AS col,"
-            " pg_sequence_last_value(s.oid) AS last"
-            " FROM pg_class s"
-            " JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid"
-            "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
-            " JOIN pg_class t ON t.oid = d.refobjid"
-            " JOIN pg_namespace n ON n.oid = t.relnamespace"
-            " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid"
-            " WHERE s.relkind = 'S' AND n.nspname = current_schema() ORDER BY 1, 2"
+def _pg_id_columns(conn: sa.Connection) -> list[tuple[str, str]]:
+    """(table, column) for every column fed by a sequence; the table's name schema-qualified,
+    for the script (which empties search_path)."""
+    return [
+        (table, column)
+        for table, column in conn.execute(
+            sa.text(
+                "SELECT format('%I.%I', n.nspname, t.relname) AS tbl, a.attname AS col"
+                " FROM pg_class s"
+                " JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid"
+                "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+                " JOIN pg_class t ON t.oid = d.refobjid"
+                " JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid"
+                " WHERE s.relkind = 'S' AND n.nspname = current_schema() ORDER BY 1, 2"
+            )
         )
-    ).all()
-    positions = []
-    for table, column, last in owned:
-        top = conn.execute(sa.text(f'SELECT max("{column}") FROM {table}')).scalar()  # noqa: S608
-        positions.append((table, column, max(last or 0, top or 0)))
-    return positions
+    ]
 
+
+# Runs first in the script's transaction: every table with an id is locked, then the highest id
+# each has issued (its sequence's last value, or its largest id) is noted. Under the locks no app
+# server can issue another id until the restore commits: one that reconnected after the check
+# (gunicorn's workers do at once) waits, and the ids it issued before are counted.
+_NOTE_IDS_SQL = """
+CREATE TEMPORARY TABLE chogi_ids_before (tbl text, col text, top bigint) ON COMMIT DROP;
+DO $chogi$
+DECLARE
+    r record;
+    top bigint;
+BEGIN
+    FOR r IN SELECT * FROM (VALUES %(rows)s) AS v(tbl, col) LOOP
+        EXECUTE format('LOCK TABLE %%s IN ACCESS EXCLUSIVE MODE', r.tbl);
+    END LOOP;
+    FOR r IN SELECT * FROM (VALUES %(rows)s) AS v(tbl, col) LOOP
+        EXECUTE format('SELECT max(%%I) FROM %%s', r.col, r.tbl) INTO top;
+        INSERT INTO chogi_ids_before VALUES (r.tbl, r.col, GREATEST(top,
+            pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence(r.tbl, r.col))));
+    END LOOP;
+END
+$chogi$;
+"""
 
 # Runs last in the script's transaction: the restore and the sequences commit together.
 _SEQUENCES_SQL = """
@@ -623,12 +645,12 @@ DECLARE
     seq regclass;
     top bigint;
 BEGIN
-    FOR r IN SELECT * FROM (VALUES %s) AS v(tbl, col, before) LOOP
+    FOR r IN SELECT * FROM pg_temp.chogi_ids_before LOOP
         CONTINUE WHEN to_regclass(r.tbl) IS NULL;
         seq := pg_catalog.pg_get_serial_sequence(r.tbl, r.col);
         CONTINUE WHEN seq IS NULL;
-        EXECUTE format('SELECT max(%%I) FROM %%s', r.col, r.tbl) INTO top;
-        top := GREATEST(r.before, top, pg_catalog.pg_sequence_last_value(seq));
+        EXECUTE format('SELECT max(%I) FROM %s', r.col, r.tbl) INTO top;
+        top := GREATEST(r.top, top, pg_catalog.pg_sequence_last_value(seq));
         IF top > 0 THEN
             PERFORM pg_catalog.setval(seq, top);
         END IF;
@@ -638,13 +660,13 @@ $chogi$;
 """
 
 
-def _pg_sequences_sql(positions: list[tuple[str, str, int]]) -> str:
-    """A DO block that moves each sequence past its noted position and the restored rows' ids
-    (the names are the catalog's own, written as literals; the positions are ints)."""
-    if not positions:
-        return ""
-    rows = ", ".join(f"({_literal(t)}, {_literal(c)}, {int(n)}::bigint)" for t, c, n in positions)
-    return _SEQUENCES_SQL % rows
+def _pg_note_ids_sql(columns: list[tuple[str, str]]) -> str:
+    """The script's first statements: lock the id tables and note their highest ids (the names
+    are the catalog's own, written as literals)."""
+    if not columns:
+        return "CREATE TEMPORARY TABLE chogi_ids_before (tbl text, col text, top bigint) ON COMMIT DROP;\n"
+    rows = ", ".join(f"({_literal(t)}, {_literal(c)})" for t, c in columns)
+    return _NOTE_IDS_SQL % {"rows": rows}
 
 
 def _literal(text: str) -> str:
