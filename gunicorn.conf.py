@@ -6,6 +6,10 @@ elsewhere, pass ``-c /path/to/chogi/gunicorn.conf.py``.
 
 import gc
 
+# Above the app's own limit on database waits (DATABASE_WAIT_SECONDS, 20 s): a request that
+# waits for a lock answers 503 database_busy itself, never gunicorn's bare page after a kill.
+timeout = 60
+
 
 def post_worker_init(worker) -> None:
     """Freeze what start-up made once the worker has loaded the app.

@@ -5,6 +5,7 @@ connection, a deadlock, a PDF that will not render. Each request fails cleanly �
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,12 +18,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.factories import item_meeting_id, make_item, make_user
+from tests.factories import item_meeting_id, make_item, make_section, make_user
 from tests.support import PG_ADMIN_URL, login, make_app
 from workflow.audit import verify_chain
 from workflow.errors import CONFLICT_MESSAGE, OUTCOME_UNKNOWN_MESSAGE
 from workflow.extensions import db
-from workflow.faults import DB_UNAVAILABLE, LOST_RACE, PDF_FAILED, SAVED_NOT_SHOWN, SERVER_ERROR
+from workflow.faults import (
+    DB_BUSY,
+    DB_UNAVAILABLE,
+    LOST_RACE,
+    PDF_FAILED,
+    SAVED_NOT_SHOWN,
+    SERVER_ERROR,
+)
 from workflow.models import AgendaEntry, ApiToken, HistoryEvent, Item, Meeting, PdfCache, User
 from workflow.models._types import utcnow
 from workflow.pdf import documents
@@ -493,6 +501,69 @@ def test_a_failing_session_close_after_the_answer_keeps_the_answer(
     assert response.headers["X-Request-ID"]
     db.session.expire_all()
     assert db.session.get(Item, item.id).status != ItemStatus.SCHEDULED
+
+
+# -- a request that waits too long for the database ---------------------------------------------
+
+
+@contextmanager
+def _tables_locked(engine_name: str, database_url: str) -> Iterator[None]:
+    """Another transaction holds the items (PostgreSQL: ACCESS EXCLUSIVE on items; SQLite: the
+    write lock) until the block ends, as a long restore or a stuck session would."""
+    if engine_name == "postgresql":
+        holder = sa.create_engine(database_url)
+        with holder.connect() as conn, conn.begin():
+            conn.exec_driver_sql("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+            yield
+        holder.dispose()
+    else:
+        conn = sqlite3.connect(sa.make_url(database_url).database, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+
+
+def test_a_request_that_cannot_get_its_lock_answers_503_itself(
+    app: Flask, engine_name: str, database_url: str
+):
+    """The app gives up after DATABASE_WAIT_SECONDS, well before gunicorn's worker timeout would
+    kill the worker and answer with its own bare page (found by a probe: 500 after 30 s)."""
+    secretariat = make_user(Role.SECRETARIAT)
+    make_section("情報政策課")
+    headers = _bearer(secretariat)
+    busy_app = make_app(database_url, DATABASE_WAIT_SECONDS=1)
+    client = busy_app.test_client()
+    body = {"title": "待たされた案件", "section": "情報政策課"}
+    with _tables_locked(engine_name, database_url):
+        started = time.monotonic()
+        response = client.post("/api/v1/items", json=body, headers=headers)
+        waited = time.monotonic() - started
+        reading = client.get("/api/v1/items", headers=headers)
+    assert 1 <= waited < 10
+    assert response.status_code == 503
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"] == {
+        "code": "database_busy",
+        "message": DB_BUSY,
+        "details": {},
+    }
+    assert response.headers["Retry-After"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    if engine_name == "postgresql":  # SQLite's readers do not wait for its writer (WAL)
+        assert reading.status_code == 503
+        assert reading.get_json()["error"]["code"] == "database_busy"
+    else:
+        assert reading.status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).where(Item.title == "待たされた案件")) == 0
+    db.session.rollback()  # SQLite: the test's own read must not hold the write lock
+    assert client.post("/api/v1/items", json=body, headers=headers).status_code == 201
+    with busy_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 # -- a PDF that fails to render -------------------------------------------------------------------

@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
 
     with app.app_context():
-        database.configure_engine(db.engine)
+        database.configure_engine(db.engine, wait_seconds=app.config["DATABASE_WAIT_SECONDS"])
         if db.engine.dialect.name == "sqlite":
             database.init_app(app)
 

@@ -8,6 +8,8 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from workflow.database import DEFAULT_WAIT_SECONDS
+
 
 def _secret_key(instance_path: Path) -> str:
     """Return SECRET_KEY from the environment, or one generated once into the instance folder."""
@@ -69,6 +71,11 @@ def load_config(instance_path: str) -> dict:
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "60")),
         "SESSION_ABSOLUTE_MINUTES": int(os.environ.get("SESSION_ABSOLUTE_MINUTES", "720")),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # How long a request waits for a lock or a statement before answering 503 database_busy
+        # (workflow.database); below gunicorn's worker timeout (gunicorn.conf.py).
+        "DATABASE_WAIT_SECONDS": float(
+            os.environ.get("DATABASE_WAIT_SECONDS", DEFAULT_WAIT_SECONDS)
+        ),
         # Reverse proxies in front of the app that set X-Forwarded-For (see workflow.security).
         "TRUSTED_PROXIES": int(os.environ.get("CHOGI_TRUSTED_PROXIES", "0")),
         # Sign-in limits (see workflow.auth): failures allowed per login ID and per address.

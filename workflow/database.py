@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -31,7 +31,13 @@ class WriteWhileReading(RuntimeWarning):
     """A GET request wrote without :func:`writing` first (tests turn warnings into errors)."""
 
 
-def configure_engine(engine: Engine) -> None:
+# How long a request waits for the database (a lock another transaction holds, a statement that
+# runs long) before it gives up and answers 503 ``database_busy``: well inside gunicorn's worker
+# timeout (gunicorn.conf.py), so the app answers with its own JSON or page, never the server's.
+DEFAULT_WAIT_SECONDS = 20
+
+
+def configure_engine(engine: Engine, *, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> None:
     """Make SQLite transactional under concurrency; PostgreSQL plans with the parameters.
 
     pysqlite does not BEGIN before a SELECT, so a read-modify-write from two processes can
@@ -43,15 +49,17 @@ def configure_engine(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
         _custom_plans_always(engine)
         _application_name(engine)
+        _requests_wait_at_most(engine, wait_seconds)
     if engine.dialect.name != "sqlite":
         return
+    busy_ms = max(int(wait_seconds * 1000), 1)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         if engine.url.database not in (None, "", ":memory:"):
             _owner_only(engine.url.database)
             _use_wal(cursor)
@@ -110,6 +118,29 @@ def _application_name(engine: Engine) -> None:
         cparams.setdefault("application_name", name)
 
 
+def _requests_wait_at_most(engine: Engine, seconds: float) -> None:
+    """PostgreSQL: a connection first used by a request waits at most *seconds* for a lock or a
+    statement (``lock_timeout``, ``statement_timeout`` for its session); then 503 database_busy.
+
+    Only connections of a web request: CLI commands (demo generate, migrations) run long
+    statements on purpose. A worker process serves only requests, so its connections keep it.
+    """
+    milliseconds = max(int(seconds * 1000), 1)
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy) -> None:
+        if record.info.get(_REQUEST_LIMITS) or not has_request_context():
+            return
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {milliseconds}")
+            cursor.execute(f"SET statement_timeout = {milliseconds}")
+        dbapi_connection.commit()
+        record.info[_REQUEST_LIMITS] = True
+
+
+_REQUEST_LIMITS = "chogi_request_limits"  # connection record info: its session has them
+
+
 def init_app(app: Flask) -> None:
     """Let requests that only read (GET, HEAD, OPTIONS) run side by side on SQLite.
 
@@ -166,8 +197,8 @@ def writing() -> None:
 def time_limit(seconds: float, message: str) -> Iterator[None]:
     """Stop any statement of the block that runs past *seconds*; raise :class:`TookTooLong`.
 
-    PostgreSQL cancels it by ``statement_timeout`` (SET LOCAL: this transaction only, put back
-    after the block). SQLite has no such setting; its progress handler, called every few thousand
+    PostgreSQL cancels it by ``statement_timeout`` (set for this transaction only, and put back
+    to what it was after the block). SQLite has no such setting; its progress handler, called every few thousand
     virtual-machine steps, interrupts the statement once the time is up. Either way the session is
     rolled back: a cancelled statement leaves a PostgreSQL transaction unusable.
     """
@@ -180,7 +211,10 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
         raw = connection.connection.dbapi_connection
         raw.set_progress_handler(lambda: time.monotonic() > deadline, _SQLITE_STEPS)
     elif connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(int(seconds * 1000), 1)}")
+        previous = connection.exec_driver_sql(
+            "SELECT current_setting('statement_timeout'),"
+            f" set_config('statement_timeout', '{max(int(seconds * 1000), 1)}', true)"
+        ).scalar()
     try:
         try:
             yield
@@ -192,8 +226,10 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
             raise
         db.session.rollback()
         raise TookTooLong(message, {"seconds": seconds}) from exc
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
+    if connection.dialect.name == "postgresql":  # the request's own limit, as it was
+        connection.exec_driver_sql(
+            "SELECT set_config('statement_timeout', %(previous)s, true)", {"previous": previous}
+        )
 
 
 # How often SQLite's progress handler looks at the clock (virtual-machine steps, ~1 ms of work).

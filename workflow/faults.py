@@ -53,6 +53,16 @@ SERVER_ERROR = (
     "時間をおいても解決しない場合は、システム管理者にお問い合わせください。"
 )
 
+# The database was there but busy: a lock held too long by another transaction, a statement past
+# the request's time (DATABASE_WAIT_SECONDS, workflow.database). Nothing was committed.
+DB_BUSY = (
+    "データベースがほかの処理で混み合っていて、待ちきれなかったため、処理を完了できませんでした。"
+    "この操作の内容は保存されていません。しばらくしてから、もう一度お試しください。"
+)
+# SQLSTATEs of a wait that ran out: lock_not_available (lock_timeout), query_canceled
+# (statement_timeout); SQLite's busy timeout says "database is locked".
+_BUSY_STATES = {"55P03", "57014"}
+
 # A failure after the request's change was committed (showing the answer needed the database).
 SAVED_NOT_SHOWN = (
     "この操作は保存されました。ただし、データベースに接続できないため、結果を表示できませんでした。"
@@ -138,11 +148,25 @@ def _sqlstate(error: sa_exc.DBAPIError) -> str | None:
     return getattr(error.orig, "sqlstate", None)
 
 
+def _busy(error: sa_exc.SQLAlchemyError) -> bool:
+    if not isinstance(error, sa_exc.DBAPIError) or error.connection_invalidated:
+        return False
+    return _sqlstate(error) in _BUSY_STATES or "database is locked" in str(error.orig)
+
+
 def _database_error(error: sa_exc.SQLAlchemyError) -> ResponseReturnValue:
     _rollback()
     if isinstance(error, sa_exc.DBAPIError) and _sqlstate(error) in _LOST_RACE_STATES:
         log.info("transaction aborted by the database (%s): %s", _sqlstate(error), error.orig)
         return _answer(409, "conflict", "ほかの操作と重なりました", LOST_RACE)
+    if _busy(error):
+        log.warning(
+            "gave up waiting for the database during %s %s: %s",
+            request.method,
+            request.path,
+            error.orig,
+        )
+        return _answer(503, "database_busy", "ただいま混み合っています", DB_BUSY)
     log.error("database unavailable during %s %s: %s", request.method, request.path, error)
     return _answer(503, "database_unavailable", "ただいま処理できません", DB_UNAVAILABLE)
 
