@@ -503,6 +503,27 @@ def test_a_failing_session_close_after_the_answer_keeps_the_answer(
     assert db.session.get(Item, item.id).status != ItemStatus.SCHEDULED
 
 
+@pytest.mark.parametrize("name", ["minutes.csv", "minutes.json"])
+def test_a_streamed_export_with_the_database_gone_is_a_503_not_a_short_200(
+    app: Flask, client: FlaskClient, name: str
+):
+    """The export runs its query before its first byte: a 200 cut after the header row would
+    read as "no minutes" to a client that ignores a broken chunked stream (found by a probe)."""
+
+    def gone(_conn, _cursor, statement, *_args) -> None:
+        raise _disconnect(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", gone)
+    try:
+        response = client.get(f"/api/v1/{name}")
+        body = response.get_data()  # the whole stream, as a client reads it
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", gone)
+    assert response.status_code == 503, body[:200]
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"]["code"] == "database_unavailable"
+
+
 # -- a request that waits too long for the database ---------------------------------------------
 
 
