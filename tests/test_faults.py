@@ -268,6 +268,24 @@ def test_the_database_down_before_the_view_is_still_a_japanese_page(app: Flask):
     assert response.get_json()["error"]["code"] == "database_unavailable"
 
 
+def test_a_404_for_a_signed_in_user_with_the_database_down_is_a_503(app: Flask):
+    """The 404 page loads the signed-in user; that failing is the database's 503, not a 500
+    telling the user to call the administrator (found by a probe)."""
+    down = make_app(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none"
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+        else "sqlite:////nonexistent-directory/chogi.sqlite3",
+        PROPAGATE_EXCEPTIONS=False,  # as in production: the 404 handler's failure is a 500 first
+    )
+    client = down.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "some-session-token"
+    response = client.get("/no-such-page")
+    assert response.status_code == 503
+    assert DB_UNAVAILABLE in response.get_data(as_text=True)
+    assert response.headers["Retry-After"]
+
+
 # -- the connection lost during COMMIT, or right after it ------------------------------------------
 
 

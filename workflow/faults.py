@@ -203,6 +203,13 @@ def _pdf_error(error: Exception) -> ResponseReturnValue:
 
 
 def _server_error(error: InternalServerError) -> ResponseReturnValue:
-    """An unexpected exception (production; tests let it propagate): Japanese, no traceback."""
+    """An unexpected exception (production; tests let it propagate): Japanese, no traceback.
+
+    A database error raised while another error was being answered (a 404 page for a signed-in
+    user loads the user) reaches Flask as this 500: it is the database's 503 all the same.
+    """
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return _database_error(original)
     _rollback()  # Flask has logged the exception with its traceback already
     return _answer(500, "internal_error", "サーバーで問題が起きました", SERVER_ERROR)
