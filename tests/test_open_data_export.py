@@ -174,6 +174,11 @@ FORMULAS = [
     "\tx",
     "\rx",
     "=cmd|' /C calc'!A0",
+    # After blanks an import may trim, and in full width (found by a probe).
+    "  =1+1",
+    "\n=1+1",
+    "＝1+1",
+    "\u3000＠SUM(1,1)",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -202,13 +203,21 @@ def minutes_json() -> ResponseReturnValue:
 
 
 # A cell a spreadsheet would take for a formula (OWASP "CSV Injection"): =HYPERLINK(…),
-# =cmd|' /C calc'!A0, +1+1, @SUM(1,1), and tab or CR, which Excel skips before reading one.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# =cmd|' /C calc'!A0, +1+1, @SUM(1,1), and tab, CR or LF, which a spreadsheet may skip before
+# reading one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Also after leading blanks (an import that trims them), and in full width (＝＋－＠, which
+# Japanese input makes and NFKC reads as the ASCII ones).
+_BLANKS = " \t\r\n\u3000"
+_OPERATORS = frozenset("=+-@")
 
 
 def spreadsheet_cell(value: Any) -> Any:
     """*value* as a spreadsheet must show it: text that would start a formula gets a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if not isinstance(value, str):
+        return value
+    first = unicodedata.normalize("NFKC", value.lstrip(_BLANKS)[:1])
+    if value.startswith(FORMULA_STARTS) or first in _OPERATORS:
         return "'" + value
     return value
 
