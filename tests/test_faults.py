@@ -250,16 +250,23 @@ def test_a_deadlock_victim_gets_409_like_any_lost_race(app: Flask, client: Flask
     _assert_nothing_recorded(item.id, before)
 
 
-def test_the_database_down_before_the_view_is_still_a_japanese_page(app: Flask):
-    """Even the sign-in check cannot reach the database: the page must not need it either."""
+def _signed_in_with_the_database_down(app: Flask, **config) -> FlaskClient:
+    """A client signed in (a session cookie) to an app whose database cannot be reached."""
     down = make_app(
         "postgresql+psycopg://nobody@127.0.0.1:1/none"
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-        else "sqlite:////nonexistent-directory/chogi.sqlite3"
+        else "sqlite:////nonexistent-directory/chogi.sqlite3",
+        **config,
     )
     client = down.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = "some-session-token"
+    return client
+
+
+def test_the_database_down_before_the_view_is_still_a_japanese_page(app: Flask):
+    """Even the sign-in check cannot reach the database: the page must not need it either."""
+    client = _signed_in_with_the_database_down(app)
     response = client.get("/items/")
     assert response.status_code == 503
     assert DB_UNAVAILABLE in response.get_data(as_text=True)
@@ -271,15 +278,8 @@ def test_the_database_down_before_the_view_is_still_a_japanese_page(app: Flask):
 def test_a_404_for_a_signed_in_user_with_the_database_down_is_a_503(app: Flask):
     """The 404 page loads the signed-in user; that failing is the database's 503, not a 500
     telling the user to call the administrator (found by a probe)."""
-    down = make_app(
-        "postgresql+psycopg://nobody@127.0.0.1:1/none"
-        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-        else "sqlite:////nonexistent-directory/chogi.sqlite3",
-        PROPAGATE_EXCEPTIONS=False,  # as in production: the 404 handler's failure is a 500 first
-    )
-    client = down.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = "some-session-token"
+    # As in production: the 404 handler's failure reaches Flask as a 500 first.
+    client = _signed_in_with_the_database_down(app, PROPAGATE_EXCEPTIONS=False)
     response = client.get("/no-such-page")
     assert response.status_code == 503
     assert DB_UNAVAILABLE in response.get_data(as_text=True)
