@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, stream_with_context
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Result, String, select, type_coerce
+from sqlalchemy import String, literal, select, type_coerce
 
 from workflow.api.common import bp, current_api_user, query_int, query_text
 from workflow.extensions import db
@@ -92,21 +92,14 @@ def _fiscal_year_filter():
 
 
 def _minutes_values(fiscal_year: int = 0) -> Iterator[list[tuple]]:
-    """The export's rows in chunks, as tuples in MINUTES_COLUMNS' order (texts made once each).
-
-    The query runs when this is called, not at the first chunk: a streamed answer calls it before
-    its first byte, so a database that is down is a 503, not a 200 cut short after the header.
-    """
+    """The export's rows in chunks, as tuples in MINUTES_COLUMNS' order (texts made once each)."""
     query = MINUTES_QUERY
     if fiscal_year:
         query = query.where(_M.fiscal_year == fiscal_year)
-    # yield_per streams: a server-side cursor on PostgreSQL, SQLite's own stepping on SQLite.
-    return _minutes_chunks(db.session.execute(query.execution_options(yield_per=CHUNK_ROWS)))
-
-
-def _minutes_chunks(result: Result) -> Iterator[list[tuple]]:
     titles: dict[tuple, str] = {}
     outcomes: dict[tuple, str] = {None: ""}
+    # yield_per streams: a server-side cursor on PostgreSQL, SQLite's own stepping on SQLite.
+    result = db.session.execute(query.execution_options(yield_per=CHUNK_ROWS))
     for partition in result.partitions():
         chunk = []
         for (
@@ -161,7 +154,14 @@ def minutes_rows(fiscal_year: int = 0) -> list[dict[str, Any]]:
 
 
 def _streamed(chunks: Iterator[bytes], mimetype: str) -> Response:
-    """A response sent as it is made: the first bytes leave at once, memory holds one chunk."""
+    """A response sent as it is made: the first bytes leave at once, memory holds one chunk.
+
+    The database is asked once before the first byte: down, it is a 503, not a 200 cut short
+    after the header that a client ignoring a broken chunked stream reads as "no minutes". (The
+    export's own query stays inside the stream: run here, its server-side cursor would stay open
+    when nobody reads the body.)
+    """
+    db.session.execute(select(literal(1)))
     return Response(stream_with_context(chunks), mimetype=mimetype)
 
 
@@ -177,12 +177,12 @@ def _plain_json() -> bool:
     return bool(compact)
 
 
-def _json_chunks(values: Iterator[list[tuple]]) -> Iterator[bytes]:
+def _json_chunks(fiscal_year: int) -> Iterator[bytes]:
     """The document jsonify would write, a chunk of rows at a time by the app's own provider."""
     dumps = current_app.json.dumps
     yield b'{"columns":' + _JSON_COLUMNS + b',"rows":['
     separator = ""
-    for chunk in values:
+    for chunk in _minutes_values(fiscal_year):
         if not chunk:
             continue
         rows = dumps(  # as jsonify writes when compact: no spaces, the provider's sort_keys
@@ -199,7 +199,7 @@ def minutes_json() -> ResponseReturnValue:
     fiscal_year = _fiscal_year_filter()
     if not _plain_json():  # debug mode indents: the whole document, as jsonify writes it
         return jsonify({"columns": list(MINUTES_COLUMNS), "rows": minutes_rows(fiscal_year)})
-    return _streamed(_json_chunks(_minutes_values(fiscal_year)), "application/json")
+    return _streamed(_json_chunks(fiscal_year), "application/json")
 
 
 # A cell a spreadsheet would take for a formula (OWASP "CSV Injection"): =HYPERLINK(…),
@@ -222,13 +222,13 @@ def spreadsheet_cell(value: Any) -> Any:
     return value
 
 
-def _csv_chunks(values: Iterator[list[tuple]]) -> Iterator[bytes]:
+def _csv_chunks(fiscal_year: int) -> Iterator[bytes]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(MINUTES_COLUMNS)
     # The BOM tells Excel the file is UTF-8.
     yield ("\ufeff" + out.getvalue()).encode("utf-8")
-    for chunk in values:
+    for chunk in _minutes_values(fiscal_year):
         out.seek(0)
         out.truncate()
         # Only the CSV: the JSON is for programs, which must get the text as it was typed.
@@ -238,7 +238,7 @@ def _csv_chunks(values: Iterator[list[tuple]]) -> Iterator[bytes]:
 
 @bp.get("/minutes.csv")
 def minutes_csv() -> ResponseReturnValue:
-    response = _streamed(_csv_chunks(_minutes_values(_fiscal_year_filter())), "text/csv")
+    response = _streamed(_csv_chunks(_fiscal_year_filter()), "text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers.set("Content-Disposition", "attachment", filename="minutes.csv")
     return response
