@@ -618,8 +618,10 @@ def _pg_id_columns(conn: sa.Connection) -> list[tuple[str, str]]:
 # each has issued (its sequence's last value, or its largest id) is noted. Under the locks no app
 # server can issue another id until the restore commits: one that reconnected after the check
 # (gunicorn's workers do at once) waits, and the ids it issued before are counted.
+_IDS_TABLE_SQL = (
+    "CREATE TEMPORARY TABLE chogi_ids_before (tbl text, col text, top bigint) ON COMMIT DROP;\n"
+)
 _NOTE_IDS_SQL = """
-CREATE TEMPORARY TABLE chogi_ids_before (tbl text, col text, top bigint) ON COMMIT DROP;
 DO $chogi$
 DECLARE
     r record;
@@ -664,9 +666,9 @@ def _pg_note_ids_sql(columns: list[tuple[str, str]]) -> str:
     """The script's first statements: lock the id tables and note their highest ids (the names
     are the catalog's own, written as literals)."""
     if not columns:
-        return "CREATE TEMPORARY TABLE chogi_ids_before (tbl text, col text, top bigint) ON COMMIT DROP;\n"
+        return _IDS_TABLE_SQL  # the last statement reads it, empty
     rows = ", ".join(f"({_literal(t)}, {_literal(c)})" for t, c in columns)
-    return _NOTE_IDS_SQL % {"rows": rows}
+    return _IDS_TABLE_SQL + _NOTE_IDS_SQL % {"rows": rows}
 
 
 def _literal(text: str) -> str:

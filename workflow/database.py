@@ -52,7 +52,7 @@ def configure_engine(engine: Engine, *, wait_seconds: float = DEFAULT_WAIT_SECON
         _requests_wait_at_most(engine, wait_seconds)
     if engine.dialect.name != "sqlite":
         return
-    busy_ms = max(int(wait_seconds * 1000), 1)
+    busy_ms = _milliseconds(wait_seconds)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -103,6 +103,11 @@ def _custom_plans_always(engine: Engine) -> None:
         dbapi_connection.commit()
 
 
+def _milliseconds(seconds: float) -> int:
+    """*seconds* as the whole milliseconds the databases' settings take; never 0 (no limit)."""
+    return max(int(seconds * 1000), 1)
+
+
 def _application_name(engine: Engine) -> None:
     """PostgreSQL: name our sessions "chogi <program>" (pg_stat_activity's application_name).
 
@@ -125,7 +130,7 @@ def _requests_wait_at_most(engine: Engine, seconds: float) -> None:
     Only connections of a web request: CLI commands (demo generate, migrations) run long
     statements on purpose. A worker process serves only requests, so its connections keep it.
     """
-    milliseconds = max(int(seconds * 1000), 1)
+    milliseconds = _milliseconds(seconds)
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection, record, _proxy) -> None:
@@ -213,7 +218,7 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
     elif connection.dialect.name == "postgresql":
         previous = connection.exec_driver_sql(
             "SELECT current_setting('statement_timeout'),"
-            f" set_config('statement_timeout', '{max(int(seconds * 1000), 1)}', true)"
+            f" set_config('statement_timeout', '{_milliseconds(seconds)}', true)"
         ).scalar()
     try:
         try:

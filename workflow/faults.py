@@ -69,13 +69,16 @@ SAVED_NOT_SHOWN = (
     "もう一度操作せずに、しばらくしてから画面を読み込み直してください。"
 )
 
+# The database could not be reached or did not answer in time (_database_error sorts them out).
+_UNREACHABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
 # SQLSTATEs with which PostgreSQL aborts one of two transactions that got in each other's way.
 _LOST_RACE_STATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers (app-wide: they apply to the pages and the API alike)."""
-    for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+    for error in _UNREACHABLE:
         app.register_error_handler(error, _database_error)
     app.register_error_handler(sa_exc.DBAPIError, _dbapi_error)
     # A race lost inside a page's transaction (the API's blueprint answers its own first).
@@ -177,7 +180,7 @@ def _outcome_unknown(error: OutcomeUnknown) -> ResponseReturnValue:
     log.error(
         "outcome unknown: connection lost during COMMIT of %s %s", request.method, request.path
     )
-    return _answer(503, error.code, "保存されたか確認できません", error.message)
+    return _answer(error.http_status, error.code, "保存されたか確認できません", error.message)
 
 
 def _lost_race(error: sa_exc.SQLAlchemyError) -> ResponseReturnValue:
@@ -209,7 +212,7 @@ def _server_error(error: InternalServerError) -> ResponseReturnValue:
     user loads the user) reaches Flask as this 500: it is the database's 503 all the same.
     """
     original = getattr(error, "original_exception", None)
-    if isinstance(original, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+    if isinstance(original, _UNREACHABLE):
         return _database_error(original)
     _rollback()  # Flask has logged the exception with its traceback already
     return _answer(500, "internal_error", "サーバーで問題が起きました", SERVER_ERROR)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Response, g, request
 
+from workflow.database import SAFE_METHODS
 from workflow.errors import WorkflowError
 from workflow.extensions import db
 from workflow.models import IdempotencyKey, User
@@ -34,7 +35,6 @@ from workflow.models.idempotency_key import KEEP, KEY_MAX
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class InvalidKey(WorkflowError):
@@ -118,7 +118,7 @@ def begin(user: User | None) -> Response | None:
     view answers 401), nothing happens.
     """
     raw = request.headers.get(HEADER)
-    if raw is None or user is None or request.method not in WRITE_METHODS:
+    if raw is None or user is None or request.method in SAFE_METHODS:
         return None
     key = parse_key(raw)
     if not _lock(user.id, key):
