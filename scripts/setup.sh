@@ -16,7 +16,11 @@ STAMP=$VENV/.chogi-pyproject.sha256
 # chromium, chromium-driver: the browser the end-to-end tests drive.
 # graphviz: lays out the workflow diagram generated from the state machine (dot).
 # postgresql-client: pg_dump/pg_restore for flask backup/restore on PostgreSQL (and their tests).
-DEBIAN_PACKAGES=(fonts-ipaexfont fonts-ipamj-mincho libharfbuzz-subset0 chromium chromium-driver graphviz postgresql-client)
+# libmagic1: the media type of an uploaded 資料 from its content (python-magic).
+# libreoffice-*-nogui: `flask worker` converts Word, Excel and PowerPoint 資料 to PDF (headless).
+DEBIAN_PACKAGES=(fonts-ipaexfont fonts-ipamj-mincho libharfbuzz-subset0 chromium chromium-driver graphviz
+    postgresql-client libmagic1 libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
+    libreoffice-impress-nogui)
 
 step() { printf 'setup: %s\n' "$*"; }
 fail() {

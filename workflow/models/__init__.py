@@ -1,6 +1,7 @@
 """The data model, one module per noun; importing this package registers every table."""
 
 from workflow.models.agenda_entry import AgendaEntry, Attendance, Opinion
+from workflow.models.attachment import Attachment, EntryAttachment, FileChunk, StoredFile
 from workflow.models.history import HistoryEvent
 from workflow.models.idempotency_key import IdempotencyKey
 from workflow.models.item import (
@@ -14,6 +15,7 @@ from workflow.models.item import (
     ItemRouteStep,
 )
 from workflow.models.item_version import ItemVersion
+from workflow.models.job import Job
 from workflow.models.login_attempt import LoginAttempt
 from workflow.models.meeting import Meeting
 from workflow.models.meeting_kind import (
@@ -32,8 +34,11 @@ __all__ = [
     "DEFAULT_KINDS",
     "DEFAULT_ROUTE",
     "AgendaEntry",
+    "Attachment",
     "ApiToken",
     "Attendance",
+    "EntryAttachment",
+    "FileChunk",
     "HistoryEvent",
     "IdempotencyKey",
     "Item",
@@ -44,6 +49,7 @@ __all__ = [
     "ItemOpinionNote",
     "ItemRouteStep",
     "ItemVersion",
+    "Job",
     "LoginAttempt",
     "Meeting",
     "MeetingKind",
@@ -53,6 +59,7 @@ __all__ = [
     "PublicCommentOpinion",
     "SearchDocument",
     "Section",
+    "StoredFile",
     "User",
     "UserSession",
     "review_kinds",

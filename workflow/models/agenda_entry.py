@@ -24,7 +24,7 @@ from workflow.models.item import Item
 from workflow.models.meeting import Meeting
 from workflow.models.meeting_kind import MeetingKind
 from workflow.schemas.limits import NAME_MAX
-from workflow.states.states import Outcome
+from workflow.states.states import Disclosure, Outcome
 
 
 class AgendaEntry(db.Model):
@@ -54,6 +54,12 @@ class AgendaEntry(db.Model):
     # of this meeting prints the same after any later edit. None for entries made before §9.
     form_version_id: Mapped[int | None] = mapped_column(ForeignKey("item_versions.id"))
     frozen_parts: Mapped[dict | None] = mapped_column(JSON)
+    # 公開 / 一部非公開 / 非公開 (DOMAIN §10) and why (the article of the 情報公開条例): set until
+    # the meeting is published, changed after only through 公開取消.
+    disclosure: Mapped[Disclosure] = mapped_column(
+        enum_type(Disclosure, "disclosure"), default=Disclosure.PUBLIC, server_default="public"
+    )
+    disclosure_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     meeting: Mapped[Meeting] = relationship(back_populates="entries")
     item: Mapped[Item] = relationship(lazy="joined")
@@ -72,6 +78,12 @@ class AgendaEntry(db.Model):
     )
 
     form_version: Mapped[ItemVersion | None] = relationship()  # noqa: F821 (item_version)
+    # The 資料 of the frozen 様式２ (workflow.models.attachment).
+    attachments: Mapped[list[EntryAttachment]] = relationship(  # noqa: F821
+        "EntryAttachment",
+        order_by="EntryAttachment.position",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def outcome_text(self) -> str | None:
@@ -101,6 +113,8 @@ class Opinion(db.Model):
     opinion: Mapped[str] = mapped_column(Text)
     response: Mapped[str | None] = mapped_column(Text)
     follow_up: Mapped[str | None] = mapped_column(Text)
+    # Shown to the public unless the entry is 一部非公開 and this is False (DOMAIN §10).
+    public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     entry: Mapped[AgendaEntry] = relationship(back_populates="opinions")
 

@@ -127,3 +127,29 @@ class Handling(LabelledEnum):
     FUTURE_REFERENCE = "future_reference", "今後の参考"
     NOT_REFLECTED = "not_reflected", "反映しない"
     OTHER = "other", "その他"
+
+
+class Disclosure(LabelledEnum):
+    """公開範囲 of an agenda entry (DOMAIN §10, 情報公開条例)."""
+
+    PUBLIC = "public", "公開"
+    PARTIAL = "partial", "一部非公開"
+    CLOSED = "closed", "非公開"
+
+
+class PdfStatus(LabelledEnum):
+    """Where a stored file's PDF edition stands (an Office file is converted by `flask worker`)."""
+
+    NONE = "none", "PDFなし"
+    PENDING = "pending", "PDFに変換中"
+    READY = "ready", "PDF"
+    FAILED = "failed", "変換できませんでした"
+
+
+class JobStatus(LabelledEnum):
+    """A job of `flask worker` (workflow.jobs)."""
+
+    QUEUED = "queued", "待機中"
+    RUNNING = "running", "実行中"
+    DONE = "done", "完了"
+    FAILED = "failed", "失敗"
