@@ -10,12 +10,28 @@ every page, the API, search, open data and the PDFs use that pair, never a copy 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import aliased
 
 from workflow.extensions import db
-from workflow.models import AgendaEntry, Item, Meeting, PublicComment, Section, User
-from workflow.states.states import ItemStatus, MeetingStatus, PublicCommentStatus, Role
+from workflow.models import (
+    AgendaEntry,
+    Attachment,
+    EntryAttachment,
+    Item,
+    Meeting,
+    Opinion,
+    PublicComment,
+    Section,
+    User,
+)
+from workflow.states.states import (
+    Disclosure,
+    ItemStatus,
+    MeetingStatus,
+    PublicCommentStatus,
+    Role,
+)
 
 # The form may be revised while a draft, returned, between meetings (accepted, not while
 # scheduled) and while being amended (DOMAIN §1, §9).
@@ -74,7 +90,8 @@ def is_public_item(item: Item) -> bool:
 
 
 def public_items() -> ColumnElement[bool]:
-    """SQL for :func:`is_public_item`, on ``Item``.
+    """SQL for :func:`is_public_item`, on ``Item``: on a published meeting in an entry that is
+    not 非公開 (DOMAIN §10).
 
     An EXISTS per item rather than ``Item.id IN (…)``: a newest-first page can then stop at its
     rows instead of sorting every public item first. Its own aliases of the entries and meetings,
@@ -85,6 +102,7 @@ def public_items() -> ColumnElement[bool]:
         entry.item_id == Item.id,
         entry.meeting_id == meeting.id,
         meeting.status == MeetingStatus.PUBLISHED,
+        entry.disclosure != Disclosure.CLOSED,
     )
 
 
@@ -173,6 +191,67 @@ def readable_minutes(user: User | None) -> ColumnElement[bool]:
     if _role(user) is not None:
         return Meeting.status.in_(MINUTES_READABLE)
     return Meeting.status == MeetingStatus.PUBLISHED
+
+
+# -- disclosure of agenda entries, opinions and 資料 (DOMAIN §10) -----------------------------
+# Staff read an entry, its opinions and 資料 as they read its meeting and minutes. The public
+# sees an entry of a published meeting unless it is 非公開, and of it only the opinions and 資料
+# marked public: a part held back is hidden whatever the entry's label (一部非公開 says so on
+# the public edition of the minutes).
+
+
+def public_sees_entry(entry: AgendaEntry) -> bool:
+    return entry.meeting.status == MeetingStatus.PUBLISHED and entry.disclosure != Disclosure.CLOSED
+
+
+def public_entries() -> ColumnElement[bool]:
+    """SQL for :func:`public_sees_entry`, on ``AgendaEntry``."""
+    meeting = aliased(Meeting)
+    return and_(
+        AgendaEntry.disclosure != Disclosure.CLOSED,
+        exists().where(
+            meeting.id == AgendaEntry.meeting_id, meeting.status == MeetingStatus.PUBLISHED
+        ),
+    )
+
+
+def can_read_entry(user: User | None, entry: AgendaEntry) -> bool:
+    """See the entry on its meeting's agenda (its item's title, presenter, …)."""
+    if _role(user) is not None:
+        return can_read_meeting(user, entry.meeting)
+    return public_sees_entry(entry)
+
+
+def readable_entries(user: User | None) -> ColumnElement[bool]:
+    """SQL for :func:`can_read_entry`, on ``AgendaEntry`` (staff read every meeting)."""
+    if _role(user) is not None:
+        return true()
+    return public_entries()
+
+
+def can_read_opinion(user: User | None, entry: AgendaEntry, opinion: Opinion) -> bool:
+    """An opinion in the minutes: whoever reads the minutes; of the public, only public ones."""
+    if _role(user) is not None:
+        return can_read_minutes(user, entry.meeting)
+    return public_sees_entry(entry) and opinion.public
+
+
+def can_read_entry_attachment(
+    user: User | None, entry: AgendaEntry, attachment: EntryAttachment
+) -> bool:
+    """A 資料 of the version deliberated at *entry*'s meeting."""
+    if _role(user) is not None:
+        return can_read_meeting(user, entry.meeting)
+    return public_sees_entry(entry) and attachment.public
+
+
+def can_read_meeting_attachment(
+    user: User | None, meeting: Meeting, attachment: Attachment
+) -> bool:
+    """A 資料 of the meeting itself: staff always, the public public ones of a published meeting."""
+    if _role(user) is not None:
+        return can_read_meeting(user, meeting)
+    return meeting.status == MeetingStatus.PUBLISHED and attachment.public
 
 
 # -- パブリックコメント ------------------------------------------------------------------------
