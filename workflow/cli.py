@@ -20,6 +20,7 @@ from workflow.audit import audit_cli
 from workflow.backup import backup_command, restore_command
 from workflow.demo.load import demo_cli
 from workflow.extensions import db
+from workflow.jobs import worker_command
 from workflow.maintenance import prune_command
 from workflow.models import ApiToken, Section, User
 from workflow.passwords import password_problem
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(search_cli)
     app.cli.add_command(prune_command)
+    app.cli.add_command(worker_command)
 
 
 class CommandError(click.ClickException):

@@ -87,4 +87,17 @@ def load_config(instance_path: str) -> dict:
         "LOGIN_ATTEMPTS_RETENTION_DAYS": int(os.environ.get("LOGIN_ATTEMPTS_RETENTION_DAYS", "90")),
         "PDF_CACHE_RETENTION_DAYS": int(os.environ.get("PDF_CACHE_RETENTION_DAYS", "30")),
         "SESSION_RETENTION_DAYS": int(os.environ.get("SESSION_RETENTION_DAYS", "30")),
+        # `flask worker` (see workflow.jobs): how often an idle worker looks for due jobs; how
+        # often a failing job is tried (retried after JOB_RETRY_SECONDS, then twice as long each
+        # time); after how long a job left running by a worker that died is taken again (longer
+        # than any job runs: a conversion's CONVERT_TIMEOUT_SECONDS and more).
+        "WORKER_POLL_SECONDS": float(os.environ.get("WORKER_POLL_SECONDS", "1")),
+        "JOB_MAX_ATTEMPTS": int(os.environ.get("JOB_MAX_ATTEMPTS", "5")),
+        "JOB_RETRY_SECONDS": float(os.environ.get("JOB_RETRY_SECONDS", "30")),
+        "JOB_STALE_SECONDS": float(os.environ.get("JOB_STALE_SECONDS", "600")),
+        # Office → PDF with LibreOffice (see workflow.convert): the soffice program (a path, or a
+        # name looked up on PATH), and the time and address space one conversion may take.
+        "SOFFICE": os.environ.get("SOFFICE", "soffice"),
+        "CONVERT_TIMEOUT_SECONDS": float(os.environ.get("CONVERT_TIMEOUT_SECONDS", "60")),
+        "CONVERT_MEMORY_MB": int(os.environ.get("CONVERT_MEMORY_MB", "1536")),
     }

@@ -115,12 +115,24 @@ def _application_name(engine: Engine) -> None:
     administrator tells the app servers (gunicorn) from other programs. A name given in the
     database URL (``?application_name=…``) is kept.
     """
-    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    name = f"chogi {program}".strip()[:63]  # PostgreSQL keeps 63 bytes (NAMEDATALEN - 1)
 
     @event.listens_for(engine, "do_connect")
     def _on_do_connect(_dialect, _record, _cargs, cparams) -> None:
-        cparams.setdefault("application_name", name)
+        program = _program or (Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "")
+        # PostgreSQL keeps 63 bytes (NAMEDATALEN - 1)
+        cparams.setdefault("application_name", f"chogi {program}".strip()[:63])
+
+
+_program = ""  # what a long-running command calls itself (name_sessions); else the program's name
+
+
+def name_sessions(program: str) -> str:
+    """Name this process's next PostgreSQL sessions "chogi *program*" (``flask worker``: "chogi
+    worker", where the program's own name would say only "chogi flask"); the name it replaces
+    ("" for the program's own)."""
+    global _program
+    previous, _program = _program, program
+    return previous
 
 
 def _requests_wait_at_most(engine: Engine, seconds: float) -> None:
