@@ -209,6 +209,12 @@ def office_to_pdf(source: Path, work: Path) -> Path:
     log.warning(
         "soffice failed on %s (exit status %s): %s", source.name, returncode, printed_text[-1000:]
     )
+    if any(marker in printed_text for marker in _OUT_OF_MEMORY):
+        raise ConversionError(
+            "LibreOffice がメモリの上限（CONVERT_MEMORY_MB = "
+            f"{config['CONVERT_MEMORY_MB']} MB）に達したため変換できませんでした。"
+        )
+    # A signal (the shell script soffice exits 128 + N when soffice.bin is killed by signal N).
     signum = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else 0
     if signum:
         raise ConversionError(
@@ -219,6 +225,11 @@ def office_to_pdf(source: Path, work: Path) -> Path:
         "LibreOffice がこのファイルを開けませんでした。壊れているか、中身が Office の形式では"
         "ありません。"
     )
+
+
+# What soffice prints when its address space (RLIMIT_AS) runs out: the loader cannot map a
+# library, or an allocation fails.
+_OUT_OF_MEMORY = ("failed to map segment", "bad_alloc", "Cannot allocate memory", "out of memory")
 
 
 def _signal_name(signum: int) -> str:
