@@ -63,9 +63,13 @@ def pdf_edition(stored: StoredFile) -> pikepdf.Pdf:
     return pikepdf.open(io.BytesIO(storage.read_bytes(edition.id)))
 
 
-def image(kind: str, size: tuple[int, int]) -> bytes:
+def image(kind: str, size: tuple[int, int], *, noise: bool = False) -> bytes:
+    """An image file; with *noise*, one whose data does not compress to a few bytes."""
+    picture = (
+        Image.effect_noise(size, 64).convert("RGB") if noise else Image.new("RGB", size, "red")
+    )
     out = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(out, kind)
+    picture.save(out, kind)
     return out.getvalue()
 
 
@@ -185,8 +189,29 @@ def test_an_image_becomes_one_a4_page_turned_to_suit_it(app, kind, media_type, s
     assert job_of(job_id).status == JobStatus.DONE
 
 
-def test_a_broken_image_fails(app):
-    file_id, job_id = pending(image("PNG", (50, 50))[:40], "image/png")
+def test_a_photo_taken_sideways_gets_the_page_it_is_shown_on(app):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # EXIF Orientation: turn a quarter clockwise to show
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), "blue").save(out, "JPEG", exif=exif)
+    file_id, _ = pending(out.getvalue(), "image/jpeg")
+
+    run_due()
+
+    with pdf_edition(converted(file_id)) as pdf:
+        _, _, width, height = (float(v) for v in pdf.pages[0].mediabox)
+    assert width < height  # shown 480 × 640: portrait
+
+
+@pytest.mark.parametrize(
+    ("kind", "media_type", "keep"),
+    [("PNG", "image/png", 40), ("PNG", "image/png", 0.6), ("JPEG", "image/jpeg", 0.6)],
+    ids=["png-header-only", "png-cut-short", "jpeg-cut-short"],
+)
+def test_a_broken_image_fails(app, kind, media_type, keep):
+    whole = image(kind, (300, 200), noise=True)
+    cut = whole[:keep] if isinstance(keep, int) else whole[: int(len(whole) * keep)]
+    file_id, job_id = pending(cut, media_type)
 
     run_due()
 

@@ -24,7 +24,7 @@ import signal
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pikepdf
@@ -251,22 +251,27 @@ def image_to_pdf(source: Path, work: Path) -> Path:
 
     weasyprint = import_weasyprint()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _strict_images():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source) as image:  # reads the header only
+            with Image.open(source) as image:  # the header only, so far
                 kind, (width, height) = image.format, image.size
-                orientation = image.getexif().get(0x0112, 1)  # EXIF Orientation
+                if kind not in ("PNG", "JPEG"):
+                    raise ConversionError(f"この画像の形式（{kind}）はPDFに変換できません。")
+                if width * height > IMAGE_MAX_PIXELS:
+                    raise ConversionError(
+                        f"画像が大きすぎます（{width}×{height} ピクセル）。"
+                        f"{IMAGE_MAX_PIXELS // 10_000:,} 万画素までにしてください。"
+                    )
+                # Decode it all (a JPEG at 1/8 scale, which still reads every block): WeasyPrint
+                # would leave a broken image out of the page without a word.
+                if kind == "JPEG":
+                    image.draft("RGB", (max(width // 8, 1), max(height // 8, 1)))
+                image.load()
+                orientation = image.getexif().get(0x0112, 1)  # EXIF Orientation (PNG: loads)
     except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ConversionError(
             "画像を読めませんでした。壊れているか、中身が画像ではありません。"
         ) from None
-    if kind not in ("PNG", "JPEG"):
-        raise ConversionError(f"この画像の形式（{kind}）はPDFに変換できません。")
-    if width * height > IMAGE_MAX_PIXELS:
-        raise ConversionError(
-            f"画像が大きすぎます（{width}×{height} ピクセル）。"
-            f"{IMAGE_MAX_PIXELS // 10_000:,} 万画素までにしてください。"
-        )
     if orientation in (5, 6, 7, 8):  # shown turned a quarter (WeasyPrint follows the EXIF tag)
         width, height = height, width
     # A4 less 10 mm each side; display:block leaves no line gap under the image (one page).
@@ -287,6 +292,24 @@ def image_to_pdf(source: Path, work: Path) -> Path:
     except (OSError, ValueError) as exc:
         raise ConversionError(f"画像をPDFにできませんでした（{exc}）。") from None
     return target
+
+
+@contextlib.contextmanager
+def _strict_images() -> Iterator[None]:
+    """Pillow refuses a file cut short (OSError) inside the block.
+
+    WeasyPrint lets Pillow load truncated images, filling the rest grey (weasyprint/images.py
+    sets ``LOAD_TRUNCATED_IMAGES`` when imported); here a file cut short must fail. A worker runs
+    one job at a time, so nothing else reads the setting meanwhile.
+    """
+    from PIL import ImageFile
+
+    lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
 # -- the result -----------------------------------------------------------------------------------

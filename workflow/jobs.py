@@ -66,6 +66,8 @@ job_log = logging.getLogger("chogi.jobs")
 HANDLER_MODULES = ("workflow.convert",)
 
 ERROR_MAX = 2000  # characters of an exception kept in jobs.error
+MAX_RETRY_DELAY = 3600  # seconds: the backoff doubles up to an hour
+IDLE_MAX = 60  # seconds: a worker that cannot reach the database asks at most this seldom
 
 
 class FinalError(Exception):
@@ -138,7 +140,7 @@ class Worker:
 
     def run(self, stop: threading.Event, *, once: bool = False) -> int:
         """Run due jobs until *stop* is set (or, with *once*, none is due); the number run."""
-        ran = 0
+        ran = failures = 0
         while not stop.is_set():
             try:
                 claim = self.claim()
@@ -146,9 +148,12 @@ class Worker:
                 db.session.rollback()
                 if once:
                     raise
+                # The database is away: ask again, less often each time (a line each time).
+                failures += 1
                 job_log.warning(_line(event="claim_failed", worker=self.name, error=_short(exc)))
-                stop.wait(self.poll_seconds)
+                stop.wait(min(self.poll_seconds * 2**failures, IDLE_MAX))
                 continue
+            failures = 0
             if claim is None:
                 if once:
                     break
@@ -261,7 +266,7 @@ class Worker:
                 return "lost"
             self._give_up(job, exc)
             return "failed"
-        delay = self.retry_seconds * 2 ** (claim.attempt - 1)
+        delay = min(self.retry_seconds * 2 ** (claim.attempt - 1), MAX_RETRY_DELAY)
         result = db.session.execute(
             update(Job)
             .where(
