@@ -1,7 +1,7 @@
 """One Office → PDF conversion by `flask worker`: its time, and the worker's peak memory with the
 LibreOffice processes it starts.
 
-    .venv/bin/python benchmarks/convert_bench.py [--pages 30] [--runs 3]
+    .venv/bin/python benchmarks/convert_bench.py [--pages 30] [--runs 3] [--photo]
 
 Makes a Word file of ``--pages`` pages (a heading, Japanese paragraphs, a table and a PNG chart
 on each, written as HTML and saved as .docx by LibreOffice itself), stores it in a fresh SQLite
@@ -9,6 +9,8 @@ database with its convert_pdf job, and runs ``flask worker --once`` in a new pro
 run. While it runs, the resident memory of the worker and all its descendants (soffice,
 soffice.bin) is summed from /proc every 20 ms. Reports per run: the job's duration (from the
 job log), the whole process's wall time, the peak of the summed RSS and the worker's own peak.
+With ``--photo`` the file is a 12-megapixel JPEG (4000 × 3000, noise: a camera's worst case)
+instead, put on one page in the worker itself (WeasyPrint).
 """
 
 from __future__ import annotations
@@ -111,10 +113,16 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def one_run(database_url: str, data: bytes) -> dict:
+def make_photo() -> bytes:
+    out = io.BytesIO()
+    Image.effect_noise((4000, 3000), 40).convert("RGB").save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def one_run(database_url: str, data: bytes, media_type: str) -> dict:
     app = make_app(database_url)
     with app.app_context():
-        stored = storage.store(io.BytesIO(data), DOCX, pdf_status=PdfStatus.PENDING)
+        stored = storage.store(io.BytesIO(data), media_type, pdf_status=PdfStatus.PENDING)
         enqueue("convert_pdf", file_id=stored.id)
         db.session.flush()
         file_id = stored.id
@@ -164,18 +172,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=30)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--photo", action="store_true", help="a 12-megapixel JPEG instead")
     args = parser.parse_args()
     os.environ.setdefault("SECRET_KEY", "benchmark-secret-key-not-for-production-use")
     with tempfile.TemporaryDirectory(prefix="chogi-convert-bench-") as tmp:
         work = Path(tmp)
-        data = make_docx(args.pages, work)
+        if args.photo:
+            data, media_type = make_photo(), "image/jpeg"
+        else:
+            data, media_type = make_docx(args.pages, work), DOCX
         database_url = f"sqlite:///{work / 'bench.sqlite3'}"
         app = make_app(database_url)
         with app.app_context():
             db.create_all()
             db.engine.dispose()
-        print(f"input: {len(data) / 1024:.1f} KiB .docx")
-        runs = [one_run(database_url, data) for _ in range(args.runs)]
+        print(f"input: {len(data) / 1024:.1f} KiB {media_type}")
+        runs = [one_run(database_url, data, media_type) for _ in range(args.runs)]
     for run in runs:
         print(
             f"job {run['job_s']:.2f} s, process {run['wall_s']:.2f} s, "
