@@ -4,10 +4,12 @@ LibreOffice, images onto one page, and every way a conversion fails for good or 
 
 from __future__ import annotations
 
+import http.server
 import io
 import os
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pikepdf
@@ -106,6 +108,46 @@ def test_office_files_become_pdf_with_their_page_count(app, name, media_type):
     with pdf_edition(stored) as pdf:
         assert len(pdf.pages) == stored.pages
     assert job_of(job_id).status == JobStatus.DONE
+
+
+def test_libreoffice_fetches_nothing_a_file_links_to(app, tmp_path):
+    asked: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_error(404)
+
+        do_OPTIONS = do_HEAD = do_GET
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # A Word file whose image is a link to http://127.0.0.1:<port>/x.png, not embedded.
+        linked = io.BytesIO()
+        with (
+            zipfile.ZipFile(DATA / "external_image.docx") as original,
+            zipfile.ZipFile(linked, "w", zipfile.ZIP_DEFLATED) as copy,
+        ):
+            for member in original.infolist():
+                content = original.read(member)
+                if member.filename == "word/_rels/document.xml.rels":
+                    port = server.server_address[1]
+                    content = content.replace(b"127.0.0.1:8765", f"127.0.0.1:{port}".encode())
+                    assert f"127.0.0.1:{port}/x.png".encode() in content
+                copy.writestr(member, content)
+        file_id, _ = pending(linked.getvalue(), DOCX)
+
+        run_due()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert converted(file_id).pdf_status == PdfStatus.READY
+    assert asked == []
 
 
 def test_a_corrupt_office_file_fails(app):

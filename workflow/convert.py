@@ -179,6 +179,7 @@ def office_to_pdf(source: Path, work: Path) -> Path:
         str(outdir),
         str(source),
     ]
+    _write_profile(work / "profile")
     environment = {**os.environ, "HOME": str(home), "TMPDIR": str(work)}
     output = work / "soffice.log"
     with output.open("wb") as printed:
@@ -225,6 +226,29 @@ def office_to_pdf(source: Path, work: Path) -> Path:
         "LibreOffice がこのファイルを開けませんでした。壊れているか、中身が Office の形式では"
         "ありません。"
     )
+
+
+# The settings of a conversion's fresh profile. An uploaded file must not make the server fetch
+# anything: by default LibreOffice loads a document's linked images from their URLs while
+# converting (a request from inside the city's network, to any address the file names).
+# BlockUntrustedRefererLinks stops that; macros never run.
+_PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+ xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop
+ oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop
+ oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop
+ oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+</oor:items>
+"""
+
+
+def _write_profile(profile: Path) -> None:
+    """Start the conversion's throw-away profile with :data:`_PROFILE_SETTINGS`."""
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_PROFILE_SETTINGS)
 
 
 # What soffice prints when its address space (RLIMIT_AS) runs out: the loader cannot map a

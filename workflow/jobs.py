@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -122,7 +122,6 @@ class Claim:
     kind: str
     params: dict
     attempt: int
-    claimed_at: datetime
 
 
 class Worker:
@@ -204,7 +203,7 @@ class Worker:
             job.claimed_by = self.name
             job.claimed_at = now
             job.attempts += 1
-            claim = Claim(job.id, job.kind, dict(job.params or {}), job.attempts, now)
+            claim = Claim(job.id, job.kind, dict(job.params or {}), job.attempts)
             db.session.commit()
             return claim
 
@@ -308,7 +307,10 @@ class Worker:
         if exc is not None:
             record["error"] = _short(exc)
         level = logging.INFO if outcome == "done" else logging.WARNING
-        job_log.log(level, _line(event="job", **record), exc_info=outcome == "unrecorded")
+        # A FinalError says all there is to say; any other failure is a bug or an outage, and
+        # its traceback follows the line.
+        traceback = exc if exc is not None and not isinstance(exc, FinalError) else None
+        job_log.log(level, _line(event="job", **record), exc_info=traceback)
 
 
 def _short(exc: BaseException) -> str:
