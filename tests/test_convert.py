@@ -159,6 +159,37 @@ def test_a_corrupt_office_file_fails(app):
     failed_with(file_id, job_id, "LibreOffice", "開けませんでした")
 
 
+def test_a_zip_bomb_inside_an_office_file_fails_within_its_bounds(app):
+    app.config.update(CONVERT_TIMEOUT_SECONDS=3, CONVERT_MEMORY_MB=1024)
+    # small.docx whose one word is replaced by 100 MB of text: 100 KB zipped.
+    bomb = io.BytesIO()
+    with (
+        zipfile.ZipFile(DATA / "small.docx") as original,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as copy,
+    ):
+        for member in original.infolist():
+            content = original.read(member)
+            if member.filename != "word/document.xml":
+                copy.writestr(member, content)
+                continue
+            head, tail = content.split(b"hello", 1)
+            with copy.open("word/document.xml", "w", force_zip64=True) as document:
+                document.write(head)
+                for _ in range(100):
+                    document.write(b"A" * (1 << 20))
+                document.write(tail)
+    assert len(bomb.getvalue()) < 200_000
+    file_id, job_id = pending(bomb.getvalue(), DOCX)
+
+    started = time.monotonic()
+    run_due()
+
+    assert time.monotonic() - started < 15
+    stored = failed_with(file_id, job_id)
+    # Killed at its time limit, or stopped at its memory limit: whichever comes first.
+    assert "打ち切りました" in stored.pdf_error or "CONVERT_MEMORY_MB" in stored.pdf_error
+
+
 def test_without_libreoffice_the_file_fails_saying_what_to_install(app):
     app.config["SOFFICE"] = "/nonexistent/soffice"
     file_id, job_id = pending((DATA / "small.docx").read_bytes(), DOCX)
