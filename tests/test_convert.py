@@ -110,6 +110,34 @@ def test_office_files_become_pdf_with_their_page_count(app, name, media_type):
     assert job_of(job_id).status == JobStatus.DONE
 
 
+def test_two_workers_convert_side_by_side_each_with_its_own_libreoffice(app):
+    jobs = [pending((DATA / name).read_bytes(), DOCX)[1] for name in ("small.docx",) * 2]
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def work(name: str) -> None:
+        try:
+            with app.app_context():
+                start.wait()
+                Worker(name).run(threading.Event(), once=True)
+                db.session.remove()
+        except BaseException as exc:  # the test fails below with it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"worker-{n}",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    finished = [job_of(job_id) for job_id in jobs]
+    assert {job.status for job in finished} == {JobStatus.DONE}
+    assert {job.claimed_by for job in finished} == {"worker-1", "worker-2"}  # at the same time
+    for job in finished:
+        assert converted(job.params["file_id"]).pdf_status == PdfStatus.READY
+
+
 def test_libreoffice_fetches_nothing_a_file_links_to(app, tmp_path):
     asked: list[str] = []
 
