@@ -99,5 +99,5 @@ def load_config(instance_path: str) -> dict:
         # name looked up on PATH), and the time and address space one conversion may take.
         "SOFFICE": os.environ.get("SOFFICE", "soffice"),
         "CONVERT_TIMEOUT_SECONDS": float(os.environ.get("CONVERT_TIMEOUT_SECONDS", "60")),
-        "CONVERT_MEMORY_MB": int(os.environ.get("CONVERT_MEMORY_MB", "1536")),
+        "CONVERT_MEMORY_MB": int(os.environ.get("CONVERT_MEMORY_MB", "1024")),
     }
