@@ -4,6 +4,7 @@ then done, retried later with backoff, or given up; a job its worker left runnin
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -64,7 +65,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
 
     def write(**params) -> None:
         calls.add(**params)
-        storage.store(_stream(b"written by the job"), "text/plain")
+        storage.store(io.BytesIO(b"written by the job"), "text/plain")
         if params.get("fail"):
             raise RuntimeError("after writing")
 
@@ -81,12 +82,6 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
     }.items():
         monkeypatch.setitem(jobs.HANDLERS, kind, jobs.Handler(run, given_up))
     return calls
-
-
-def _stream(data: bytes):
-    import io
-
-    return io.BytesIO(data)
 
 
 def run_due(name: str = "test-worker") -> int:
@@ -309,7 +304,8 @@ def test_flask_worker_once_runs_what_is_due_and_names_its_sessions(app, calls, m
 
 
 def _fake_soffice(tmp_path: Path, seconds: float) -> Path:
-    """A stand-in for soffice that takes *seconds*, then writes a one-page PDF where asked."""
+    """A stand-in for soffice that takes *seconds* (in a child process, as soffice.bin), then
+    writes a one-page PDF where asked; its own pid and its child's go to soffice.pids."""
     pdf = tmp_path / "one-page.pdf"
     with pikepdf.new() as made:
         made.add_blank_page()
@@ -317,7 +313,9 @@ def _fake_soffice(tmp_path: Path, seconds: float) -> Path:
     script = tmp_path / "soffice"
     script.write_text(
         "#!/bin/sh\n"
-        f"sleep {seconds}\n"
+        f"sleep {seconds} &\n"
+        f"echo $$ $! > {tmp_path}/soffice.pids\n"
+        "wait\n"
         'while [ $# -gt 1 ]; do [ "$1" = --outdir ] && outdir=$2; shift; done\n'
         'name=$(basename "$1"); '
         f'cp {pdf} "$outdir/${{name%.*}}.pdf"\n'
@@ -361,7 +359,7 @@ def test_sigterm_stops_the_worker_after_its_current_job(
     app: Flask, database_url: str, tmp_path: Path
 ):
     files = [
-        storage.store(_stream(b"docx bytes"), "application/msword", pdf_status=PdfStatus.PENDING)
+        storage.store(io.BytesIO(b"docx bytes"), "application/msword", pdf_status=PdfStatus.PENDING)
         for _ in range(2)
     ]
     new_jobs = [enqueue("convert_pdf", file_id=f.id) for f in files]
@@ -386,3 +384,46 @@ def test_sigterm_stops_the_worker_after_its_current_job(
     assert converted.pages == 1
     assert '"event": "stopping"' in output
     assert '"signal": "SIGTERM"' in output
+
+
+def _alive(pid: int) -> bool:
+    """Is *pid* a process that has not ended (a zombie has ended)?"""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_a_second_sigterm_stops_at_once_and_takes_libreoffice_with_it(
+    app: Flask, database_url: str, tmp_path: Path
+):
+    stored = storage.store(
+        io.BytesIO(b"docx bytes"), "application/msword", pdf_status=PdfStatus.PENDING
+    )
+    new_job = enqueue("convert_pdf", file_id=stored.id)
+    db.session.flush()
+    job_id = new_job.id
+    db.session.commit()
+    worker = _worker_process(database_url, tmp_path, _fake_soffice(tmp_path, 60))
+    pids_file = tmp_path / "soffice.pids"
+    try:
+        _wait_for(lambda: worker.poll() is not None or pids_file.exists())
+        time.sleep(0.2)  # the pids are written
+        pids = [int(pid) for pid in pids_file.read_text().split()]
+        worker.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=20)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    assert worker.returncode == 128 + signal.SIGTERM, output
+    assert '"event": "stopping_now"' in output
+    assert len(pids) == 2
+    for pid in pids:
+        assert not _alive(pid)  # soffice and its child went with the worker
+    assert job(job_id).status == JobStatus.RUNNING  # taken again once stale
+    assert db.session.get(StoredFile, stored.id).pdf_status == PdfStatus.PENDING

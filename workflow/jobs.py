@@ -342,13 +342,22 @@ def log_to_stderr() -> None:
 
 @contextmanager
 def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM or SIGINT: finish the current job, then stop; a second one stops at once."""
+    """SIGTERM or SIGINT: finish the current job, then stop; a second one stops at once.
+
+    At once, but through an exception, not the default action: the conversion's ``finally``
+    kills LibreOffice's process group, which runs in a session of its own and would otherwise
+    outlive the worker. The job stays ``running`` until a worker finds it stale.
+    """
 
     def first(signum: int, _frame) -> None:
         job_log.info(_line(event="stopping", signal=signal.Signals(signum).name))
         stop.set()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, second)
+        signal.signal(signal.SIGINT, second)
+
+    def second(signum: int, _frame) -> None:
+        job_log.warning(_line(event="stopping_now", signal=signal.Signals(signum).name))
+        raise SystemExit(128 + signum)
 
     previous = {sig: signal.signal(sig, first) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
