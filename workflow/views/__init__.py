@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from workflow.files import is_upload_request, too_large_message
 from workflow.wareki import to_wareki_short
 
 
@@ -69,4 +70,6 @@ def _error_page(error: HTTPException):
     if request.path.startswith("/api/"):
         return error
     title, hint = _MESSAGES.get(error.code, ("エラーが発生しました", ""))
+    if error.code == 413 and is_upload_request(request):
+        title, hint = "ファイルが大きすぎます", too_large_message()  # ATTACHMENT_MAX_MB
     return render_template("errors/error.html", code=error.code, title=title, hint=hint), error.code
