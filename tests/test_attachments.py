@@ -439,6 +439,7 @@ def test_a_frozen_version_keeps_its_attachments_after_replacement_and_removal(cl
     assert response.data == original
     response = client.get(items_url(item, a2) + f"?meeting={meeting.id}", headers=auth(sec))
     assert response.status_code == 200  # removed from the live list, kept in the version
+    assert response.data.startswith(b"%PDF")
     live = client.get(items_url(item), headers=auth(sec)).json["attachments"]
     assert [(a["id"], a["filename"], a["pages"]) for a in live] == [(a1, "計画（修正）.pdf", 5)]
     assert client.get(items_url(item, a2), headers=auth(sec)).status_code == 404
@@ -509,7 +510,7 @@ def test_the_public_sees_only_public_attachments_of_a_published_entry(client, w)
     item, meeting, public_id, hidden_id = _published(client, w)
     listed = client.get(items_url(item)).json["attachments"]
     assert [a["id"] for a in listed] == [public_id]
-    assert client.get(items_url(item, public_id)).status_code == 200
+    assert client.get(items_url(item, public_id)).data.startswith(b"%PDF")
     response = client.get(items_url(item, hidden_id))
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
@@ -560,7 +561,7 @@ def test_meeting_attachments_for_the_public_once_published_and_public(client, w)
     db.session.commit()
     assert [a["id"] for a in client.get(base).json["attachments"]] == [shown]
     assert client.get(f"{base}/{hidden}").status_code == 404
-    assert client.get(f"{base}/{shown}").status_code == 200
+    assert client.get(f"{base}/{shown}").data.startswith(b"%PDF")
     assert len(client.get(base, headers=auth(w["viewer"])).json["attachments"]) == 2
 
 
@@ -568,7 +569,7 @@ def test_a_department_cannot_read_another_section_s_draft_attachments(client, w)
     draft = make_item(department=w["department"], secretariat=w["secretariat"])
     aid = upload(client, items_url(draft), w["department"], pdf_bytes(), "a.pdf").json["id"]
     assert client.get(items_url(draft, aid), headers=auth(w["other"])).status_code == 403
-    assert client.get(items_url(draft, aid), headers=auth(w["department"])).status_code == 200
+    assert client.get(items_url(draft, aid), headers=auth(w["department"])).data.startswith(b"%PDF")
 
 
 # -- the download ------------------------------------------------------------------------------

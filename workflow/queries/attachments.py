@@ -44,6 +44,16 @@ class Shown:
         return self.position + 1
 
     @property
+    def size_text(self) -> str:
+        """「1.2 MB」, 「340 KB」, 「512 バイト」."""
+        size = self.file.size
+        if size >= 1024 * 1024:
+            return f"{size / (1024 * 1024):.1f} MB"
+        if size >= 1024:
+            return f"{size // 1024} KB"
+        return f"{size} バイト"
+
+    @property
     def inline(self) -> bool:
         return self.file.media_type in INLINE_TYPES
 
