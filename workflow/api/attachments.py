@@ -83,7 +83,7 @@ def _uploaded() -> Iterator[FileStorage | None]:
 
 
 def _add(owner: Item | Meeting) -> ResponseReturnValue:
-    user = require_user()
+    user = require_user()  # (the views asked first: 401 before 404)
     service.authorize(user, owner)  # a refusal before reading the file
     public = _public_flag(request.form.get("public"))
     upload = check_upload(request.files.get("file"))
@@ -150,22 +150,26 @@ def item_attachment_file(item_id: int, attachment_id: int) -> ResponseReturnValu
 @bp.post("/items/<int:item_id>/attachments")
 @accepts_upload
 def add_item_attachment(item_id: int) -> ResponseReturnValue:
+    require_user()  # 401 before the owner is looked up
     return _add(readable_item(item_id))
 
 
 @bp.patch("/items/<int:item_id>/attachments/<int:attachment_id>")
 def update_item_attachment(item_id: int, attachment_id: int) -> ResponseReturnValue:
+    require_user()  # 401 before the owner is looked up
     return _patch(readable_item(item_id), attachment_id)
 
 
 @bp.put("/items/<int:item_id>/attachments/<int:attachment_id>/file")
 @accepts_upload
 def replace_item_attachment(item_id: int, attachment_id: int) -> ResponseReturnValue:
+    require_user()  # 401 before the owner is looked up
     return _replace(readable_item(item_id), attachment_id)
 
 
 @bp.delete("/items/<int:item_id>/attachments/<int:attachment_id>")
 def remove_item_attachment(item_id: int, attachment_id: int) -> ResponseReturnValue:
+    require_user()  # 401 before the owner is looked up
     return _remove(readable_item(item_id), attachment_id)
 
 
@@ -190,20 +194,24 @@ def meeting_attachment_file(meeting_id: int, attachment_id: int) -> ResponseRetu
 @bp.post("/meetings/<int:meeting_id>/attachments")
 @accepts_upload
 def add_meeting_attachment(meeting_id: int) -> ResponseReturnValue:
+    require_user()  # 401 before the owner is looked up
     return _add(readable_meeting(meeting_id))
 
 
 @bp.patch("/meetings/<int:meeting_id>/attachments/<int:attachment_id>")
 def update_meeting_attachment(meeting_id: int, attachment_id: int) -> ResponseReturnValue:
+    require_user()  # 401 before the owner is looked up
     return _patch(readable_meeting(meeting_id), attachment_id)
 
 
 @bp.put("/meetings/<int:meeting_id>/attachments/<int:attachment_id>/file")
 @accepts_upload
 def replace_meeting_attachment(meeting_id: int, attachment_id: int) -> ResponseReturnValue:
+    require_user()  # 401 before the owner is looked up
     return _replace(readable_meeting(meeting_id), attachment_id)
 
 
 @bp.delete("/meetings/<int:meeting_id>/attachments/<int:attachment_id>")
 def remove_meeting_attachment(meeting_id: int, attachment_id: int) -> ResponseReturnValue:
+    require_user()  # 401 before the owner is looked up
     return _remove(readable_meeting(meeting_id), attachment_id)
