@@ -294,8 +294,10 @@ def _attach_world(w: dict[str, Any], users: dict[str, Any], sample) -> None:
     own, sec = users["own"], users["secretariat"]
     accepted = db.session.get(Item, w["accepted"])
     w["attachment"] = attachments.add(own, accepted, upload(), title="資料").id
+    w["attachment2"] = attachments.add(own, accepted, upload(), title="資料その２").id
     planned = db.session.get(Meeting, w["planned"])
     w["meeting_attachment"] = attachments.add(sec, planned, upload(), title="会議資料").id
+    attachments.add(sec, planned, upload(), title="会議資料その２")
     published = db.session.get(Meeting, w["published"])
     w["published_attachment"] = attachments.add(sec, published, upload(), title="公開資料").id
     item = sample.item
@@ -656,9 +658,8 @@ CASES: dict[tuple[str, str], Case] = {
         data=lambda w: {"title": "新しい資料名", "public": "y"},
     ),
     ("attachments.move_item_attachment", "POST"): Case(
-        lambda w: f"/items/{w['accepted']}/attachments/{w['attachment']}/move",
-        # One 資料: moving it up leaves it 資料１ (nothing to change, no history row).
-        E("login", "403", "302", "403", "302", "403"),
+        lambda w: f"/items/{w['accepted']}/attachments/{w['attachment2']}/move",
+        E("login", "403", "302+", "403", "302+", "403"),
         data=lambda w: {"direction": "up"},
     ),
     ("attachments.replace_item_attachment", "POST"): Case(
@@ -686,7 +687,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("attachments.move_meeting_attachment", "POST"): Case(
         lambda w: f"/meetings/{w['planned']}/attachments/{w['meeting_attachment']}/move",
-        E("login", "403", "403", "403", "302", "403"),
+        E("login", "403", "403", "403", "302+", "403"),
         data=lambda w: {"direction": "down"},
     ),
     ("attachments.replace_meeting_attachment", "POST"): Case(
