@@ -4,6 +4,7 @@ versions and 差替え, what the public may download, and the download's headers
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import date
 
 import pytest
@@ -605,3 +606,23 @@ def test_the_download_s_headers(client, w, name, content, disposition, fallback)
     )
     assert again.status_code == 304
     assert again.data == b""
+
+
+def test_a_chunked_upload_is_never_cut_short(app, client, w):
+    """A body sent without Content-Length (chunked) to an upload view is not sized by reading it
+    into memory up to the JSON limit (a cut multipart body could pass as a shorter file): it is
+    refused whole, and nothing is written."""
+    app.config["ATTACHMENT_MAX_MB"] = 0.5
+    body, content_type = multipart(pdf_bytes() + b"\n%" + b"x" * (2 * 1024 * 1024), "大.pdf")
+    response = client.post(
+        items_url(w["accepted"]),
+        headers={
+            **auth(w["department"]),
+            "Content-Type": content_type,
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides={"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert "0.5MBまで" in response.json["error"]["message"]
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
