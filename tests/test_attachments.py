@@ -626,3 +626,38 @@ def test_a_chunked_upload_is_never_cut_short(app, client, w):
     assert response.status_code == 413
     assert "0.5MBまで" in response.json["error"]["message"]
     assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+
+
+def test_once_the_outcome_is_recorded_the_frozen_list_is_final(client, w):
+    item, sec = w["accepted"], w["secretariat"]
+    a1 = upload(client, items_url(item), w["department"], pdf_bytes(1), "審議した.pdf").json["id"]
+    meeting = _schedule(w, item)
+    meetings.record_outcome(sec, meeting, item, "approved")  # the meeting is still 予定
+    db.session.commit()
+    upload(client, items_url(item, a1, "file"), sec, pdf_bytes(2), "後で差替え.pdf", method="put")
+    frozen = client.get(items_url(item) + f"?meeting={meeting.id}", headers=auth(sec)).json
+    assert [a["filename"] for a in frozen["attachments"]] == ["審議した.pdf"]
+
+
+def test_the_department_s_changes_go_into_the_next_version(client, w):
+    item, dept, sec = w["accepted"], w["department"], w["secretariat"]
+    a1 = upload(client, items_url(item), dept, pdf_bytes(1), "第1回.pdf").json["id"]
+    first = _schedule(w, item)
+    meetings.record_outcome(sec, first, item, "continued")
+    meetings.hold(sec, first)
+    db.session.commit()
+    upload(client, items_url(item, a1, "file"), dept, pdf_bytes(2), "第2回.pdf", method="put")
+    upload(client, items_url(item), dept, pdf_bytes(1), "追加.pdf")
+    second = make_meeting(sec, kind=item.level_kind, on=date(2019, 11, 1))
+    meetings.schedule(sec, second, item, "担当課長")
+    db.session.commit()
+    lists = {
+        m.id: [
+            a["filename"]
+            for a in client.get(items_url(item) + f"?meeting={m.id}", headers=auth(sec)).json[
+                "attachments"
+            ]
+        ]
+        for m in (first, second)
+    }
+    assert lists == {first.id: ["第1回.pdf"], second.id: ["第2回.pdf", "追加.pdf"]}

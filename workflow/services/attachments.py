@@ -33,7 +33,7 @@ from workflow.models import (
 from workflow.models._types import utcnow
 from workflow.permissions import can_edit_item, is_secretariat
 from workflow.schemas.limits import LINE_MAX, UNSTORABLE_MESSAGE, storable
-from workflow.states.states import MeetingStatus, PdfStatus
+from workflow.states.states import ItemStatus, MeetingStatus, PdfStatus
 
 Owner = Item | Meeting
 
@@ -107,11 +107,16 @@ def get_live(owner: Owner, attachment_id: int) -> Attachment:
 
 
 def open_entry(item: Item) -> AgendaEntry | None:
-    """The item's entry on a meeting still 予定, whose frozen 資料 may still be 差替え."""
+    """The item's entry on a meeting still 予定 (not yet decided), whose frozen 資料 may still
+    be 差替え."""
     return db.session.scalar(
         select(AgendaEntry)
         .join(Meeting, Meeting.id == AgendaEntry.meeting_id)
-        .where(AgendaEntry.item_id == item.id, Meeting.status == MeetingStatus.PLANNED)
+        .where(
+            AgendaEntry.item_id == item.id,
+            AgendaEntry.outcome.is_(None),
+            Meeting.status == MeetingStatus.PLANNED,
+        )
         .limit(1)
     )
 
@@ -137,7 +142,9 @@ def _snapshot_row(attachment: Attachment, position: int) -> EntryAttachment:
 
 def _sync_open_entry(actor: User, owner: Owner) -> None:
     """差替え: the secretariat's change reaches the frozen list of a meeting not yet held."""
-    if not isinstance(owner, Item) or not is_secretariat(actor):
+    if not isinstance(owner, Item) or owner.status != ItemStatus.SCHEDULED:
+        return
+    if not is_secretariat(actor):
         return
     entry = open_entry(owner)
     if entry is not None:
