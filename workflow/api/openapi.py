@@ -256,7 +256,8 @@ READ_DOC = (
 )
 
 
-def _upload_body(required_title: bool = False) -> dict[str, Any]:
+def _upload_body() -> dict[str, Any]:
+    """multipart/form-data: ``file`` and, on POST, ``title`` and ``public``."""
     properties = {
         "file": {"type": "string", "format": "binary"},
         "title": {
