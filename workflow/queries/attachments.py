@@ -97,6 +97,22 @@ def frozen(user: User | None, entry: AgendaEntry) -> list[Shown]:
     return [Shown.of(a) for a in entry.attachments if can_read_entry_attachment(user, entry, a)]
 
 
+def frozen_by_entry(user: User | None, item: Item) -> dict[int, list[Shown]]:
+    """Every frozen list of *item*'s entries by entry id, in one query (the item page shows one
+    per meeting), as far as *user* may read them."""
+    rows = db.session.execute(
+        select(EntryAttachment, AgendaEntry)
+        .join(AgendaEntry, AgendaEntry.id == EntryAttachment.entry_id)
+        .where(AgendaEntry.item_id == item.id)
+        .order_by(EntryAttachment.entry_id, EntryAttachment.position)
+    ).all()
+    out: dict[int, list[Shown]] = {}
+    for attachment, entry in rows:
+        if can_read_entry_attachment(user, entry, attachment):
+            out.setdefault(entry.id, []).append(Shown.of(attachment))
+    return out
+
+
 def item_attachments(user: User | None, item: Item, meeting: Meeting | None = None) -> list[Shown]:
     """What *user* sees of *item*'s 資料 (the item is readable to them: checked by the caller)."""
     if meeting is not None:

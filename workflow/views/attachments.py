@@ -47,6 +47,7 @@ def section_context(owner: Owner) -> dict[str, Any]:
         if isinstance(owner, Item)
         else read.meeting_attachments(current_user, owner)
     )
+    frozen = read.frozen_by_entry(current_user, owner) if isinstance(owner, Item) else {}
     return {
         "attachments": rows,
         "attachment_owner": "item" if isinstance(owner, Item) else "meeting",
@@ -58,7 +59,7 @@ def section_context(owner: Owner) -> dict[str, Any]:
             "replace": ReplaceAttachmentForm(formdata=None),
             "remove": RemoveAttachmentForm(formdata=None),
         },
-        "frozen_attachments": lambda entry: read.frozen(current_user, entry),
+        "frozen_attachments": lambda entry: frozen.get(entry.id, []),
     }
 
 
