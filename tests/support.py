@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import io
 import os
 import re
 import socket
@@ -28,6 +29,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage
 
 from tests.factories import PASSWORD, item_meeting_id, make_item, make_section, make_user
 from workflow import PROJECT_ROOT, create_app
@@ -35,6 +37,7 @@ from workflow.demo.sample import play_sample
 from workflow.extensions import db
 from workflow.models import (
     ApiToken,
+    Item,
     LoginAttempt,
     Meeting,
     PdfCache,
@@ -268,6 +271,7 @@ def build_world() -> dict[str, Any]:
     public_comment.add_opinion(sec, answering, summary="反対です。", submitter_kind="団体")
     public_comment.close(sec, answering, on=date(2020, 2, 5))
     w["answering"] = answering.id
+    _attach_world(w, users, sample)
     w["tokens"] = {}
     for who, user in users.items():
         row, token = ApiToken.issue(user)
@@ -275,6 +279,31 @@ def build_world() -> dict[str, Any]:
         w["tokens"][who] = token
     db.session.commit()
     return w
+
+
+def _attach_world(w: dict[str, Any], users: dict[str, Any], sample) -> None:
+    """資料 for the access table: on the accepted item, the planned meeting, the published
+    meeting, and one frozen into the sample's published entry."""
+    from tests.attachment_files import pdf_bytes
+    from workflow.files import check_upload
+    from workflow.services import attachments
+
+    def upload() -> Any:
+        return check_upload(FileStorage(io.BytesIO(pdf_bytes()), filename="資料.pdf"))
+
+    own, sec = users["own"], users["secretariat"]
+    accepted = db.session.get(Item, w["accepted"])
+    w["attachment"] = attachments.add(own, accepted, upload(), title="資料").id
+    w["attachment2"] = attachments.add(own, accepted, upload(), title="資料その２").id
+    planned = db.session.get(Meeting, w["planned"])
+    w["meeting_attachment"] = attachments.add(sec, planned, upload(), title="会議資料").id
+    attachments.add(sec, planned, upload(), title="会議資料その２")
+    published = db.session.get(Meeting, w["published"])
+    w["published_attachment"] = attachments.add(sec, published, upload(), title="公開資料").id
+    item = sample.item
+    w["sample_attachment"] = attachments.add(sec, item, upload(), title="計画（案）").id
+    entry = next(e for e in published.entries if e.item_id == item.id)
+    attachments.freeze_into(entry, item)  # as if it had been attached before the meeting
 
 
 def fresh_world() -> dict[str, Any]:
@@ -560,7 +589,133 @@ CASES: dict[tuple[str, str], Case] = {
     ("api.minutes_csv", "GET"): Case(lambda w: "/api/v1/minutes.csv", EVERYONE_200),
     ("api.minutes_json", "GET"): Case(lambda w: "/api/v1/minutes.json", EVERYONE_200),
     ("api.search", "GET"): Case(lambda w: "/api/v1/search?q=ICT", EVERYONE_200),
+    # -- 資料 (workflow.api.attachments, workflow.views.attachments) --
+    ("api.item_attachments", "GET"): Case(
+        lambda w: f"/api/v1/items/{w['accepted']}/attachments",
+        E("404", "200", "200", "200", "200", "200"),
+    ),
+    ("api.item_attachment_file", "GET"): Case(
+        lambda w: f"/api/v1/items/{w['accepted']}/attachments/{w['attachment']}",
+        E("404", "200", "200", "200", "200", "200"),
+    ),
+    ("api.add_item_attachment", "POST"): Case(
+        lambda w: f"/api/v1/items/{w['accepted']}/attachments",
+        E("401", "403", "201+", "403", "201+", "403"),
+        data=lambda w: _upload_form(),
+    ),
+    ("api.update_item_attachment", "PATCH"): Case(
+        lambda w: f"/api/v1/items/{w['accepted']}/attachments/{w['attachment']}",
+        E("401", "403", "200+", "403", "200+", "403"),
+        json=lambda w: {"title": "新しい資料名"},
+    ),
+    ("api.replace_item_attachment", "PUT"): Case(
+        lambda w: f"/api/v1/items/{w['accepted']}/attachments/{w['attachment']}/file",
+        E("401", "403", "200+", "403", "200+", "403"),
+        data=lambda w: _upload_form(),
+    ),
+    ("api.remove_item_attachment", "DELETE"): Case(
+        lambda w: f"/api/v1/items/{w['accepted']}/attachments/{w['attachment']}",
+        E("401", "403", "200+", "403", "200+", "403"),
+    ),
+    ("api.meeting_attachments", "GET"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/attachments",
+        E("404", "200", "200", "200", "200", "200"),
+    ),
+    ("api.meeting_attachment_file", "GET"): Case(
+        lambda w: f"/api/v1/meetings/{w['published']}/attachments/{w['published_attachment']}",
+        EVERYONE_200,
+    ),
+    ("api.add_meeting_attachment", "POST"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/attachments",
+        E("401", "403", "403", "403", "201+", "403"),
+        data=lambda w: _upload_form(),
+    ),
+    ("api.update_meeting_attachment", "PATCH"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/attachments/{w['meeting_attachment']}",
+        E("401", "403", "403", "403", "200+", "403"),
+        json=lambda w: {"public": False},
+    ),
+    ("api.replace_meeting_attachment", "PUT"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/attachments/{w['meeting_attachment']}/file",
+        E("401", "403", "403", "403", "200+", "403"),
+        data=lambda w: _upload_form(),
+    ),
+    ("api.remove_meeting_attachment", "DELETE"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}/attachments/{w['meeting_attachment']}",
+        E("401", "403", "403", "403", "200+", "403"),
+    ),
+    ("attachments.item_file", "GET"): Case(
+        lambda w: f"/items/{w['accepted']}/attachments/{w['attachment']}", STAFF_200
+    ),
+    ("attachments.add_to_item", "POST"): Case(
+        lambda w: f"/items/{w['accepted']}/attachments",
+        E("login", "403", "302+", "403", "302+", "403"),
+        data=lambda w: _upload_form(public="y"),
+    ),
+    ("attachments.edit_item_attachment", "POST"): Case(
+        lambda w: f"/items/{w['accepted']}/attachments/{w['attachment']}/edit",
+        E("login", "403", "302+", "403", "302+", "403"),
+        data=lambda w: {"title": "新しい資料名", "public": "y"},
+    ),
+    ("attachments.move_item_attachment", "POST"): Case(
+        lambda w: f"/items/{w['accepted']}/attachments/{w['attachment2']}/move",
+        E("login", "403", "302+", "403", "302+", "403"),
+        data=lambda w: {"direction": "up"},
+    ),
+    ("attachments.replace_item_attachment", "POST"): Case(
+        lambda w: f"/items/{w['accepted']}/attachments/{w['attachment']}/file",
+        E("login", "403", "302+", "403", "302+", "403"),
+        data=lambda w: _upload_form(),
+    ),
+    ("attachments.remove_item_attachment", "POST"): Case(
+        lambda w: f"/items/{w['accepted']}/attachments/{w['attachment']}/remove",
+        E("login", "403", "302+", "403", "302+", "403"),
+        data=lambda w: {"confirm": "y"},
+    ),
+    ("attachments.meeting_file", "GET"): Case(
+        lambda w: f"/meetings/{w['planned']}/attachments/{w['meeting_attachment']}", STAFF_200
+    ),
+    ("attachments.add_to_meeting", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/attachments",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: _upload_form(),
+    ),
+    ("attachments.edit_meeting_attachment", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/attachments/{w['meeting_attachment']}/edit",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"title": "新しい資料名"},
+    ),
+    ("attachments.move_meeting_attachment", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/attachments/{w['meeting_attachment']}/move",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"direction": "down"},
+    ),
+    ("attachments.replace_meeting_attachment", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/attachments/{w['meeting_attachment']}/file",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: _upload_form(),
+    ),
+    ("attachments.remove_meeting_attachment", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/attachments/{w['meeting_attachment']}/remove",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"confirm": "y"},
+    ),
+    ("attachments.public_item_file", "GET"): Case(
+        lambda w: f"/public/items/{w['sample']}/attachments/{w['sample_attachment']}",
+        EVERYONE_200,
+    ),
+    ("attachments.public_meeting_file", "GET"): Case(
+        lambda w: f"/public/meetings/{w['published']}/attachments/{w['published_attachment']}",
+        EVERYONE_200,
+    ),
 }
+
+
+def _upload_form(**fields: str) -> dict:
+    """A multipart body with a small PDF as ``file`` (a fresh stream each time)."""
+    from tests.attachment_files import pdf_bytes
+
+    return {"file": (io.BytesIO(pdf_bytes()), "資料.pdf"), **fields}
 
 
 def client_for(app: Flask, world: dict, who: str) -> FlaskClient:
@@ -582,6 +737,8 @@ def request_case(client, world: dict, who: str, endpoint: str, method: str):
     path = case.path(world)
     if endpoint.startswith("api."):
         headers = {} if who == "anonymous" else {"Authorization": f"Bearer {world['tokens'][who]}"}
+        if case.data:  # a multipart upload
+            return client.open(path, method=method, data=case.data(world), headers=headers)
         body = case.json(world) if case.json else None
         return client.open(path, method=method, json=body, headers=headers)
     data = case.data(world) if case.data else None

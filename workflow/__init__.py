@@ -24,6 +24,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    from workflow.files import UploadRequest
+
+    app.request_class = UploadRequest  # 資料 uploads have their own body limit (workflow.files)
     app.json.ensure_ascii = False  # Japanese in API responses as UTF-8, not \uXXXX escapes
 
     db.init_app(app)

@@ -71,6 +71,8 @@ def load_config(instance_path: str) -> dict:
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "60")),
         "SESSION_ABSOLUTE_MINUTES": int(os.environ.get("SESSION_ABSOLUTE_MINUTES", "720")),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # 資料 uploads have their own limit, in MB (workflow.files): the JSON limit above stays.
+        "ATTACHMENT_MAX_MB": float(os.environ.get("ATTACHMENT_MAX_MB", "50")),
         # How long a request waits for a lock or a statement before answering 503 database_busy
         # (workflow.database); below gunicorn's worker timeout (gunicorn.conf.py).
         "DATABASE_WAIT_SECONDS": float(

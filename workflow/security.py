@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
@@ -116,6 +117,7 @@ class SizeUnsizedBodies:
             limit is not None
             and environ.get("wsgi.input_terminated")
             and get_content_length(environ) is None
+            and not self._takes_upload(environ)
         ):
             body = _read_at_most(environ["wsgi.input"], limit + 1)
             environ["wsgi.input"] = io.BytesIO(body)
@@ -123,6 +125,25 @@ class SizeUnsizedBodies:
             # The body is no longer chunked for the app: Werkzeug ignores the length otherwise.
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self.wsgi_app(environ, start_response)
+
+    def _takes_upload(self, environ: WSGIEnvironment) -> bool:
+        return _takes_upload_view(self.app, environ)
+
+
+def _takes_upload_view(app: Flask, environ: WSGIEnvironment) -> bool:
+    """A view marked ``accepts_upload`` (workflow.files): a multipart body up to its own limit.
+
+    Werkzeug reads an unsized body there through a stream that answers 413 past the limit rather
+    than ending early, and a cut multipart body is no valid prefix: nothing to size, and reading
+    it here would hold the whole file in memory.
+    """
+    try:
+        endpoint, _args = app.url_map.bind_to_environ(environ).match(
+            method=environ.get("REQUEST_METHOD")
+        )
+    except HTTPException:
+        return False
+    return bool(getattr(app.view_functions.get(endpoint), "accepts_upload", False))
 
 
 def _read_at_most(stream, size: int) -> bytes:

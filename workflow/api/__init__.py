@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from workflow.api.common import bp
 from workflow.errors import CONFLICT_MESSAGE, WorkflowError
 from workflow.extensions import csrf, db
+from workflow.files import is_upload_request, too_large_message
 from workflow.schemas.errors import error_body
 
 PREFIX = "/api/v1"
@@ -61,6 +62,8 @@ def _lost_race(exc: Exception) -> ResponseReturnValue:
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     db.session.rollback()
     code, message = HTTP_MESSAGES.get(exc.code or 500, ("http_error", exc.name))
+    if exc.code == 413 and is_upload_request(request):
+        message = too_large_message()  # an upload's own limit (ATTACHMENT_MAX_MB)
     response = error_response(exc.code or 500, code, message)
     if exc.code == 405 and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -87,7 +90,14 @@ for _status in HTTP_MESSAGES:
     bp.register_error_handler(_status, _http_error)
 bp.register_error_handler(HTTPException, _http_error)
 
-from workflow.api import items, meetings, open_data, openapi, pdfs  # noqa: E402, F401 (routes)
+from workflow.api import (  # noqa: E402, F401 (routes)
+    attachments,
+    items,
+    meetings,
+    open_data,
+    openapi,
+    pdfs,
+)
 
 
 def init_app(app: Flask) -> None:

@@ -79,6 +79,30 @@ def parse_key(raw: str) -> str:
 def _fingerprint() -> str:
     """What makes two requests "the same": method, path with query, and the body (JSON compared
     by content, so key order and spacing do not matter)."""
+    # An upload is read from its spooled file a block at a time, never whole into memory.
+    multipart = request.mimetype == "multipart/form-data"
+    body = _multipart_digest() if multipart else _json_body_bytes()
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.full_path.encode(), body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _multipart_digest() -> bytes:
+    """A multipart body's fields and files, hashed a block at a time (files left at 0)."""
+    digest = hashlib.sha256()
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(json.dumps([name, value], ensure_ascii=False).encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda p: p[0]):
+        digest.update(json.dumps([name, upload.filename], ensure_ascii=False).encode())
+        while block := upload.stream.read(1024 * 1024):
+            digest.update(block)
+        upload.stream.seek(0)
+    return digest.hexdigest().encode()
+
+
+def _json_body_bytes() -> bytes:
     raw = request.get_data(cache=True)
     try:
         body = json.dumps(
@@ -89,11 +113,7 @@ def _fingerprint() -> str:
         ).encode()
     except (ValueError, RecursionError):
         body = raw  # not JSON: the view answers 400; compare the bytes
-    digest = hashlib.sha256()
-    for part in (request.method.encode(), request.full_path.encode(), body):
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return digest.hexdigest()
+    return body
 
 
 def lock_id(user_id: int, key: str) -> int:

@@ -16,7 +16,7 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from workflow.api.common import bp
 from workflow.api.meetings import MEETING_EVENTS
-from workflow.schemas import comments, errors, events, items, meetings, open_data
+from workflow.schemas import attachments, comments, errors, events, items, meetings, open_data
 from workflow.schemas.limits import ID_MAX, NAME_MAX, NUMBER_MAX, QUERY_MAX
 from workflow.schemas.types import enum_schema
 from workflow.states.states import ItemStatus
@@ -48,6 +48,9 @@ COMPONENTS: dict[str, Any] = {
     "Deliberation": meetings.Deliberation,
     "OutcomeBody": meetings.OutcomeBody,
     "SearchResults": open_data.SearchResults,
+    "Attachment": attachments.Attachment,
+    "AttachmentList": attachments.AttachmentList,
+    "AttachmentPatch": attachments.AttachmentPatch,
     "MinutesRow": open_data.MinutesRow,
     "MinutesDocument": open_data.MinutesDocument,
     **{body.__name__: body for body in events.ITEM_EVENT_BODIES.values()},
@@ -221,10 +224,128 @@ ITEM_EVENTS = (
 )
 
 
+# 資料 (workflow.api.attachments): multipart uploads and streamed files.
+FILE_TYPES = (
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "image/png",
+    "image/jpeg",
+)
+ATTACHMENT_ID = _path("attachment_id", "資料のID")
+UPLOAD_DOC = (
+    "multipart/form-data。種類はファイルの内容から判定する（名前や Content-Type ではない）: "
+    "PDF・Word・Excel・PowerPoint・PNG・JPEG で、拡張子と内容が合うもの。"
+    "暗号化・破損したPDF、展開すると極端に大きくなるOffice文書、0バイト、"
+    "「/」「\\」や制御文字を含む名前は 422（details.fields.file）。"
+    "上限（ATTACHMENT_MAX_MB、既定 50MB）を超えると 413。"
+    "PDFはすぐ pdf_status=ready、ほかは pending（flask worker がPDFに変換する）。"
+)
+WHO_WRITES = (
+    "案件の資料: 所管課は様式２を編集できる間、庁議事務局はいつでも。会議の資料: 庁議事務局。"
+    "予定の会議の議題にある案件の資料を庁議事務局が変えると、その会議に凍結した資料も変わる（差替え）。"
+    "変更はすべて履歴（attach, update_attachment, replace_attachment, remove_attachment）に残る。"
+)
+READ_DOC = (
+    "職員: 現在の資料（?meeting=ID でその会議に凍結した資料）。トークンなし: 公開された会議で審議された版の"
+    "公開の資料だけ（非公開の議題・公開しない資料は 404）。"
+)
+
+
+def _upload_body() -> dict[str, Any]:
+    """multipart/form-data: ``file`` and, on POST, ``title`` and ``public``."""
+    properties = {
+        "file": {"type": "string", "format": "binary"},
+        "title": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "資料名（省略時はファイル名）",
+        },
+        "public": {"type": "string", "enum": ["true", "false"], "description": "公開（既定 true）"},
+    }
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "required": ["file"], "properties": properties}
+            }
+        },
+    }
+
+
+def _file_op(summary: str) -> dict[str, Any]:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    op = _op(
+        summary,
+        "200",
+        None,
+        READ,
+        description=(
+            "少しずつ送る（大きくてもメモリは一定）。ETag は SHA-256、X-Content-Type-Options: nosniff。"
+            "PDFと画像は inline、ほかは attachment（Content-Disposition の filename* に日本語名）。"
+        ),
+        media="application/pdf",
+    )
+    op["responses"]["200"]["content"] = {media: binary for media in FILE_TYPES}
+    return op
+
+
+def _attachment_paths(base: str, owner: Schema, meeting_query: bool) -> dict[str, Any]:
+    params = (
+        (_query("meeting", ID, "この会議の議題に凍結した資料（職員）。公開の会議なら誰でも"),)
+        if meeting_query
+        else ()
+    )
+    listing = _op("資料の一覧", "200", "AttachmentList", READ, description=READ_DOC, params=params)
+    add = _op(
+        "資料を追加（最後に）", "201", "Attachment", WRITE, description=UPLOAD_DOC + WHO_WRITES
+    )
+    add["requestBody"] = _upload_body()
+    replace = _op(
+        "資料のファイルを差し替え", "200", "Attachment", WRITE, description=UPLOAD_DOC + WHO_WRITES
+    )
+    replace["requestBody"] = _upload_body()
+    replace["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"] = {
+        "file": {"type": "string", "format": "binary"}
+    }
+    file_op = _file_op("資料のファイル")
+    if params:
+        file_op["parameters"] = list(params)
+    removed = {"type": "object", "properties": {"removed": ID}, "required": ["removed"]}
+    return {
+        f"{base}/attachments": {"parameters": [owner], "get": listing, "post": add},
+        f"{base}/attachments/{{attachment_id}}": {
+            "parameters": [owner, ATTACHMENT_ID],
+            "get": file_op,
+            "patch": _op(
+                "資料名・公開・並びを変更",
+                "200",
+                "Attachment",
+                WRITE,
+                "AttachmentPatch",
+                description=WHO_WRITES,
+            ),
+            "delete": _op(
+                "資料を外す（凍結した版には残る）", "200", removed, WRITE, description=WHO_WRITES
+            ),
+        },
+        f"{base}/attachments/{{attachment_id}}/file": {
+            "parameters": [owner, ATTACHMENT_ID],
+            "put": replace,
+        },
+    }
+
+
 def _paths(event_body: Schema) -> dict[str, Any]:
     history = items.HISTORY_ROWS_DOC
     text = {"type": "string"}
     return {
+        **_attachment_paths("/api/v1/items/{item_id}", ITEM_ID, True),
+        **_attachment_paths("/api/v1/meetings/{meeting_id}", MEETING_ID, False),
         "/api/v1/items": {
             "post": _op(
                 "案件を作成（作成中）",

@@ -14,6 +14,7 @@ from workflow.extensions import db
 from workflow.models import AgendaEntry, HistoryEvent, Item, ItemVersion, Meeting, User
 from workflow.queries.item_view import form_parts
 from workflow.queries.versions import form_fields
+from workflow.services import attachments
 
 REVISE_EVENT = "revise"
 
@@ -70,6 +71,8 @@ def keep_revision(item: Item, actor: User | None) -> ItemVersion | None:
 
 
 def freeze(entry: AgendaEntry, item: Item, meeting: Meeting, actor: User | None) -> None:
-    """Freeze the form filed for *meeting*: the current version and what the system fills in."""
+    """Freeze the form filed for *meeting*: the current version, what the system fills in, and
+    the 資料 attached now."""
     entry.form_version = current_version(item, actor)
     entry.frozen_parts = form_parts(item, meeting)
+    attachments.freeze_into(entry, item)  # the 資料 it had (DOMAIN §10)

@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from workflow.files import is_upload_request, too_large_message
 from workflow.wareki import to_wareki_short
 
 
 def init_app(app: Flask) -> None:
+    from workflow.views.attachments import bp as attachments_bp
     from workflow.views.comments import bp as comments_bp
     from workflow.views.items import bp as items_bp
     from workflow.views.items import item_list_url
@@ -28,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(versions_bp)
+    app.register_blueprint(attachments_bp)
     for code in (400, 403, 404, 405, 409, 413):
         app.register_error_handler(code, _error_page)
     app.add_template_filter(jst_short)
@@ -69,4 +72,6 @@ def _error_page(error: HTTPException):
     if request.path.startswith("/api/"):
         return error
     title, hint = _MESSAGES.get(error.code, ("エラーが発生しました", ""))
+    if error.code == 413 and is_upload_request(request):
+        title, hint = "ファイルが大きすぎます", too_large_message()  # ATTACHMENT_MAX_MB
     return render_template("errors/error.html", code=error.code, title=title, hint=hint), error.code

@@ -49,9 +49,10 @@ from workflow.queries.item_view import item_view
 from workflow.queries.items import ItemFilter, list_query
 from workflow.queries.versions import form_fields, latest_number, printed_fields
 from workflow.services import events, items, transaction
+from workflow.services.attachments import EVENT_LABELS as ATTACHMENT_EVENT_LABELS
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
-from workflow.views import jst_short
+from workflow.views import attachments, jst_short
 from workflow.views.common import (
     PER_PAGE,
     Page,
@@ -378,7 +379,7 @@ def show(item_id: int) -> str:
         allowed=allowed,
         simple_events=[e for e in SIMPLE_EVENTS if e in allowed],
         reason_events=[e for e in REASON_EVENTS if e in allowed],
-        event_labels=EVENT_LABELS,
+        event_labels={**EVENT_LABELS, **ATTACHMENT_EVENT_LABELS},
         can_edit=can_edit_item(current_user, item),
         next_step=next_step(item),
         returned_because=_returned_because(item, view.history),
@@ -387,6 +388,7 @@ def show(item_id: int) -> str:
         diagram=_diagram(item),
         state_label=_state_label,
         comments_url=_comments_url(item, allowed),
+        **attachments.section_context(item),  # 資料 (templates/attachments/_section.html)
     )
 
 

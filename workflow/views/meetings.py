@@ -31,6 +31,7 @@ from workflow.services.public_comment import today
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.routing import forward_targets
 from workflow.states.states import ItemStatus, MeetingStatus, Outcome
+from workflow.views import attachments
 from workflow.views.common import (
     MINUTES,
     PER_PAGE,
@@ -146,6 +147,7 @@ def show(meeting_id: int) -> str:
         event_labels=EVENT_LABELS,
         form=SimpleForm(formdata=None, data={"version": meeting.version}),
         can_minutes=can_read_minutes(current_user, meeting),
+        **attachments.section_context(meeting),  # 資料 (templates/attachments/_section.html)
     )
 
 

@@ -17,6 +17,7 @@ from workflow.queries.meetings import fiscal_years
 from workflow.queries.meetings import meetings as readable_meetings_of
 from workflow.queries.versions import printed_fields, public_fields
 from workflow.states.states import PublicCommentStatus
+from workflow.views import attachments
 from workflow.views.common import MINUTES, PER_PAGE, Page, send_pdf
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -55,7 +56,10 @@ def index() -> tuple[str, int]:
 
 @bp.get("/meetings/<int:meeting_id>")
 def meeting(meeting_id: int) -> str:
-    return render_template("public/meeting.html", meeting=_published(meeting_id, MINUTES))
+    shown = _published(meeting_id, MINUTES)
+    return render_template(
+        "public/meeting.html", meeting=shown, **attachments.public_meeting_context(shown)
+    )
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes.pdf")
@@ -74,7 +78,11 @@ def item(item_id: int) -> str:
         .order_by(Meeting.date)
     ).all()
     return render_template(
-        "public/item.html", item=row, form=printed_fields(public_fields(row)), meetings=meetings
+        "public/item.html",
+        item=row,
+        form=printed_fields(public_fields(row)),
+        meetings=meetings,
+        **attachments.public_item_context(row),
     )
 
 
