@@ -29,6 +29,11 @@ from workflow.wareki import to_fullwidth_digits
 
 __all__ = [
     "PdfDocument",
+    "PdfSpec",
+    "agenda_spec",
+    "pdf_spec",
+    "produce",
+    "request_form_spec",
     "agenda_context",
     "agenda_pdf",
     "comment_results_context",
@@ -65,15 +70,45 @@ class PdfDocument:
         return f"{disposition}; filename=document.pdf; filename*=UTF-8''{quote(self.filename)}"
 
 
-def _produce(kind: str, template: str, context: dict, filename: str) -> PdfDocument:
+@dataclass(frozen=True, slots=True)
+class PdfSpec:
+    """A document ready to render: its template, context and download name, and its cache key
+    (the hash of all it prints), known before anything is rendered."""
+
+    kind: str
+    template: str
+    context: dict
+    filename: str
+    key: str
+
+
+def pdf_spec(kind: str, template: str, context: dict, filename: str) -> PdfSpec:
+    """The document *template* renders from *context*, with its cache key."""
     key = cache.content_key(kind, templates_digest(), context)
-    content = cache.lookup(key)
+    return PdfSpec(kind, template, context, filename, key)
+
+
+def unnumbered(context: dict) -> dict:
+    """*context* printed without its own 「－ N －」 (base.html): a part of the 会議資料一式,
+    whose pages are numbered over the whole packet (workflow.pdf.packet)."""
+    return {**context, "unnumbered": True}
+
+
+def produce(spec: PdfSpec) -> PdfDocument:
+    """The document of *spec*, from the cache or rendered (and added to the cache)."""
+    content = cache.lookup(spec.key)
     if content is not None:
-        return PdfDocument(content, key, filename, cached=True)
-    meta = context["meta"]
-    content = render_pdf(template, context, created=meta["created"], modified=meta["modified"])
-    cache.store(key, kind, content)
-    return PdfDocument(content, key, filename, cached=False)
+        return PdfDocument(content, spec.key, spec.filename, cached=True)
+    meta = spec.context["meta"]
+    content = render_pdf(
+        spec.template, spec.context, created=meta["created"], modified=meta["modified"]
+    )
+    cache.store(spec.key, spec.kind, content)
+    return PdfDocument(content, spec.key, spec.filename, cached=False)
+
+
+def _produce(kind: str, template: str, context: dict, filename: str) -> PdfDocument:
+    return produce(pdf_spec(kind, template, context, filename))
 
 
 def _filename(*parts: str) -> str:
@@ -164,11 +199,17 @@ def agenda_context(meeting: Meeting) -> dict:
     }
 
 
+def agenda_spec(meeting: Meeting, *, numbered: bool = True) -> PdfSpec:
+    """The 次第 of *meeting*, ready to render; *numbered* False for the 会議資料一式."""
+    context = agenda_context(meeting)
+    if not numbered:
+        context = unnumbered(context)
+    return pdf_spec("agenda", "agenda.html", context, _filename(meeting.title, "次第"))
+
+
 def agenda_pdf(meeting: Meeting) -> PdfDocument:
     """The 次第 of *meeting* as PDF."""
-    return _produce(
-        "agenda", "agenda.html", agenda_context(meeting), _filename(meeting.title, "次第")
-    )
+    return produce(agenda_spec(meeting))
 
 
 # ---------------------------------------------------------------------------- 様式２ request
@@ -271,22 +312,31 @@ def filed_form_context(
     return context
 
 
+def request_form_spec(
+    item: Item,
+    *,
+    reader: User | None = None,
+    meeting: Meeting | None = None,
+    numbered: bool = True,
+) -> PdfSpec:
+    """様式２ of *item* as *reader* may read it, ready to render (see :func:`request_form_pdf`);
+    *numbered* False for the 会議資料一式."""
+    context = filed_form_context(item, reader=reader, meeting=meeting)
+    if not numbered:
+        context = unnumbered(context)
+    # The cache key is the context's hash: readers shown different parts get different rows.
+    suffix = f"_{meeting.title}" if meeting is not None else ""
+    filename = _filename("案件申込書_", context["title"], suffix)
+    return pdf_spec("request_form", "request_form.html", context, filename)
+
+
 def request_form_pdf(
     item: Item, *, reader: User | None = None, meeting: Meeting | None = None
 ) -> PdfDocument:
     """様式２ 案件申込書 of *item*, front and back, as *reader* may read it (None: the public):
     the current form, or with *meeting* the version frozen for it, the same bytes after any
     later edit."""
-    context = filed_form_context(item, reader=reader, meeting=meeting)
-    fields_title = context["title"]
-    # The cache key is the context's hash: readers shown different parts get different rows.
-    suffix = f"_{meeting.title}" if meeting is not None else ""
-    return _produce(
-        "request_form",
-        "request_form.html",
-        context,
-        _filename("案件申込書_", fields_title, suffix),
-    )
+    return produce(request_form_spec(item, reader=reader, meeting=meeting))
 
 
 # ---------------------------------------------------------------------------- public comment
