@@ -194,6 +194,8 @@ def test_outline_and_pages_match_the_parts(client, meeting, secretariat):
     ]
     # Each part's pages are where the outline says, in order: the 資料 by their own sizes.
     with pikepdf.open(io.BytesIO(pdf)) as doc:
+        assert doc.check_pdf_syntax() == []  # what `qpdf --check` would say
+        assert str(doc.docinfo["/Title"]) == f"{meeting.title} 会議資料"
         sizes = [tuple(round(float(v)) for v in page.mediabox[2:]) for page in doc.pages]
     assert sizes[p_meeting - 1] == (842, 595)
     assert sizes[p_plan - 1 : p_summary - 1] == [(500, 700)] * 3
@@ -268,6 +270,19 @@ def test_a_file_that_failed_to_convert_stands_as_one_page(client, meeting, secre
     assert f"－{n(page)}－" in text
 
 
+@pytest.mark.parametrize("content", [b"%PDF-1.7 broken", pdf_bytes(0, (595, 842))])
+def test_a_stored_pdf_that_cannot_be_read_stands_as_one_page(client, meeting, secretariat, content):
+    file = storage.store(io.BytesIO(content), "application/pdf", pdf_status=PdfStatus.READY)
+    file.pdf_file_id, file.pages = file.id, 1
+    attach(meeting.entries[1], "壊れた資料", file, "broken.pdf")
+    pdf = packet_of(client, meeting, secretariat)
+    title, page = outline(pdf)[-1][2][1]
+    assert title == "資料１　壊れた資料（変換できませんでした）"
+    assert page == pages_of(pdf)
+    text = re.sub(r"\s+", "", PdfReader(io.BytesIO(pdf)).pages[page - 1].extract_text())
+    assert "broken.pdf" in text
+
+
 @pytest.mark.parametrize("url", [API, PAGE])
 def test_while_a_file_converts_the_packet_answers_202(client, meeting, secretariat, url):
     attach(meeting.entries[1], "説明資料", office_file(PdfStatus.PENDING), "説明.pptx")
@@ -308,8 +323,13 @@ def builds(monkeypatch) -> list[int]:
     return calls
 
 
-def test_a_second_download_comes_from_the_cache(client, meeting, secretariat, builds):
+def test_a_second_download_comes_from_the_cache(client, meeting, secretariat, builds, monkeypatch):
     first = get_packet(client, meeting, secretariat)
+
+    def no_rendering(*args, **kwargs):
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr("workflow.pdf.documents.render_pdf", no_rendering)
     second = get_packet(client, meeting, secretariat)
     assert builds == [meeting.id]
     assert second.data == first.data

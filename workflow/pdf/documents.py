@@ -270,7 +270,7 @@ def request_form_context(
 
 
 def _filed_form(
-    item: Item, meeting: Meeting | None, reader: User | None
+    item: Item, meeting: Meeting | None, reader: User | None, entry: AgendaEntry | None = None
 ) -> tuple[dict, dict, datetime]:
     """The field set, the system's parts and the date of the form: the current one, or the one
     frozen for *meeting* (DOMAIN §9).
@@ -288,11 +288,12 @@ def _filed_form(
         if entry is not None and entry.form_version is not None:
             return entry.form_version.fields, parts, entry.form_version.created_at
         return form_fields(item), parts, item.updated_at
-    entry = db.session.scalar(
-        sa.select(AgendaEntry).where(
-            AgendaEntry.item_id == item.id, AgendaEntry.meeting_id == meeting.id
+    if entry is None:
+        entry = db.session.scalar(
+            sa.select(AgendaEntry).where(
+                AgendaEntry.item_id == item.id, AgendaEntry.meeting_id == meeting.id
+            )
         )
-    )
     if entry is None:
         raise NotFound("この案件はこの会議の議題にありません。")
     if entry.form_version is None:  # scheduled before versions existed: the current form
@@ -302,11 +303,16 @@ def _filed_form(
 
 
 def filed_form_context(
-    item: Item, *, reader: User | None = None, meeting: Meeting | None = None
+    item: Item,
+    *,
+    reader: User | None = None,
+    meeting: Meeting | None = None,
+    entry: AgendaEntry | None = None,
 ) -> dict:
     """What *item*'s 様式２ prints for *reader*: the current form, or the one filed for
-    *meeting* (raises NotFound when the item was not on its agenda)."""
-    fields, parts, modified = _filed_form(item, meeting, reader)
+    *meeting* (raises NotFound when the item was not on its agenda); *entry*, the item's entry
+    on *meeting*, when the caller has it already."""
+    fields, parts, modified = _filed_form(item, meeting, reader, entry)
     context = request_form_context(fields, parts, reader=reader, modified=modified)
     context["meta"]["created"] = item.created_at
     return context
@@ -317,11 +323,12 @@ def request_form_spec(
     *,
     reader: User | None = None,
     meeting: Meeting | None = None,
+    entry: AgendaEntry | None = None,
     numbered: bool = True,
 ) -> PdfSpec:
     """様式２ of *item* as *reader* may read it, ready to render (see :func:`request_form_pdf`);
     *numbered* False for the 会議資料一式."""
-    context = filed_form_context(item, reader=reader, meeting=meeting)
+    context = filed_form_context(item, reader=reader, meeting=meeting, entry=entry)
     if not numbered:
         context = unnumbered(context)
     # The cache key is the context's hash: readers shown different parts get different rows.

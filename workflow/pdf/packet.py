@@ -17,6 +17,7 @@ again and nothing else does. While a 資料 is still being converted there is no
 from __future__ import annotations
 
 import io
+import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,10 +25,11 @@ from datetime import date
 import pikepdf
 import sqlalchemy as sa
 from pikepdf import Name, OutlineItem
+from sqlalchemy.orm import selectinload
 
 from workflow import storage
 from workflow.extensions import db
-from workflow.models import Attachment, Meeting, User
+from workflow.models import AgendaEntry, Attachment, Meeting, User
 from workflow.models.attachment import EntryAttachment
 from workflow.pdf import cache
 from workflow.pdf.documents import (
@@ -44,6 +46,8 @@ from workflow.states.states import PdfStatus
 from workflow.wareki import to_fullwidth_digits
 
 __all__ = ["RETRY_AFTER", "Pending", "entry_page", "packet_pdf"]
+
+logger = logging.getLogger(__name__)
 
 # Seconds a client is asked to wait while a 資料 is converted (a conversion takes up to 60 s).
 RETRY_AFTER = 10
@@ -81,6 +85,7 @@ class _Piece:
     spec: PdfSpec | None = None
     file_id: int | None = None
     fingerprint: dict = field(default_factory=dict)
+    fallback: PdfSpec | None = None  # a stored PDF's placeholder, should it prove unreadable
 
     def content(self) -> bytes:
         if self.spec is not None:
@@ -136,9 +141,10 @@ def _attachment_pieces(
             pieces.append(_Piece(f"{label}　{row.title}"))
         elif stored.pdf_status == PdfStatus.READY and stored.pdf_file_id is not None:
             fingerprint["pdf_file_id"] = stored.pdf_file_id
-            pieces.append(
-                _Piece(f"{label}　{row.title}", file_id=stored.pdf_file_id, fingerprint=fingerprint)
-            )
+            piece = _Piece(f"{label}　{row.title}", file_id=stored.pdf_file_id)
+            piece.fingerprint = fingerprint
+            piece.fallback = _placeholder(label, row.title, row.filename, meeting)
+            pieces.append(piece)
         else:  # failed, or a file no conversion was asked for: listed by name
             spec = _placeholder(label, row.title, row.filename, meeting)
             fingerprint["placeholder"] = spec.key
@@ -160,8 +166,17 @@ def _plan(meeting: Meeting, reader: User) -> _Plan:
     ).all()
     if own:
         sections.append(_Section("会議資料", _attachment_pieces(own, meeting, pending)))
-    for n, entry in enumerate(meeting.entries, start=1):
-        form = request_form_spec(entry.item, reader=reader, meeting=meeting, numbered=False)
+    # The entries with their frozen forms and 資料 in three queries, not three per entry.
+    entries = db.session.scalars(
+        sa.select(AgendaEntry)
+        .where(AgendaEntry.meeting_id == meeting.id)
+        .order_by(AgendaEntry.position)
+        .options(selectinload(AgendaEntry.form_version), selectinload(AgendaEntry.attachments))
+    ).all()
+    for n, entry in enumerate(entries, start=1):
+        form = request_form_spec(
+            entry.item, reader=reader, meeting=meeting, entry=entry, numbered=False
+        )
         pieces = [_Piece("様式２", spec=form)]
         pieces += _attachment_pieces(entry.attachments, meeting, pending)
         sections.append(_Section(f"{_number(n)}　{entry.item.title}", pieces))
@@ -285,6 +300,24 @@ def _stamp(packet: pikepdf.Pdf, glyphs: pikepdf.Pdf) -> None:
         page.contents_add(pikepdf.Stream(packet, number.encode()))
 
 
+def _open(piece: _Piece) -> pikepdf.Pdf:
+    """The piece's PDF; for a stored PDF that pikepdf cannot read or that has no page (which
+    the upload's check should have refused), its placeholder page, and the outline says so."""
+    try:
+        part = pikepdf.open(io.BytesIO(piece.content()))
+    except pikepdf.PdfError as exc:
+        if piece.fallback is None:
+            raise
+        logger.warning("packet: stored PDF %s unreadable (%s)", piece.file_id, exc)
+    else:
+        if len(part.pages) or piece.fallback is None:
+            return part
+        part.close()
+        logger.warning("packet: stored PDF %s has no page", piece.file_id)
+    piece.label += NOT_CONVERTED
+    return pikepdf.open(io.BytesIO(produce(piece.fallback).content))
+
+
 def _assemble(meeting: Meeting, plan: _Plan) -> bytes:
     """The parts as one PDF with its outline and page numbers."""
     packet = pikepdf.new()
@@ -296,8 +329,7 @@ def _assemble(meeting: Meeting, plan: _Plan) -> bytes:
             starts = []
             for piece in section.pieces:
                 starts.append(len(packet.pages))
-                part = sources.enter_context(pikepdf.open(io.BytesIO(piece.content())))
-                packet.pages.extend(part.pages)
+                packet.pages.extend(sources.enter_context(_open(piece)).pages)
             outline.append((section, starts[0], starts))
         glyphs = sources.enter_context(pikepdf.open(io.BytesIO(produce(_stamp_spec()).content)))
         _stamp(packet, glyphs)
@@ -311,8 +343,6 @@ def _assemble(meeting: Meeting, plan: _Plan) -> bytes:
         packet.Root.PageMode = Name.UseOutlines
         packet.Root.Lang = pikepdf.String("ja")
         packet.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
-        with packet.open_metadata(set_pikepdf_as_editor=False) as meta:
-            meta["dc:title"] = f"{meeting.title} 会議資料"
         packet.docinfo[Name.Title] = f"{meeting.title} 会議資料"
         out = io.BytesIO()
         # The same parts give the same bytes: the file /ID is made from the content.

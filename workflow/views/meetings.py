@@ -378,7 +378,6 @@ def packet_pdf(meeting_id: int):
     n = request.args.get("entry", type=int)
     result = packet.packet_pdf(meeting, current_user)
     if isinstance(result, packet.Pending):
-        db.session.rollback()
         page = render_template("meetings/packet_pending.html", meeting=meeting, pending=result)
         headers = {"Retry-After": str(packet.RETRY_AFTER), "Cache-Control": "no-store"}
         return page, 202, headers
