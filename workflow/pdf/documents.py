@@ -215,8 +215,18 @@ def agenda_pdf(meeting: Meeting) -> PdfDocument:
 # ---------------------------------------------------------------------------- 様式２ request
 
 
+def meeting_kinds() -> list[MeetingKind]:
+    """The kinds of meeting in their order, as 様式２ lists them (read once for many forms)."""
+    return list(db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)))
+
+
 def request_form_context(
-    fields: dict, parts: dict, *, reader: User | None, modified: date | datetime
+    fields: dict,
+    parts: dict,
+    *,
+    reader: User | None,
+    modified: date | datetime,
+    kinds: list[MeetingKind] | None = None,
 ) -> dict:
     """What 様式２ prints, from a field set (the current form or a frozen version, in the API's
     keys) and the parts the system fills in (:func:`form_parts`), cut to what *reader* may see.
@@ -225,7 +235,7 @@ def request_form_context(
     meetings they may see, and what was said and decided only where they may read the minutes.
     None is the public; the secretariat reads everything.
     """
-    kinds = db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)).all()
+    kinds = meeting_kinds() if kinds is None else kinds
     names = {k.code: k.name for k in kinds}
     seen = readable_parts(parts, reader)
     dates: dict[str, str] = {row["kind"]: row["date"] for row in seen["review_dates"]}
@@ -308,12 +318,13 @@ def filed_form_context(
     reader: User | None = None,
     meeting: Meeting | None = None,
     entry: AgendaEntry | None = None,
+    kinds: list[MeetingKind] | None = None,
 ) -> dict:
     """What *item*'s 様式２ prints for *reader*: the current form, or the one filed for
-    *meeting* (raises NotFound when the item was not on its agenda); *entry*, the item's entry
-    on *meeting*, when the caller has it already."""
+    *meeting* (raises NotFound when the item was not on its agenda); *entry* (the item's entry
+    on *meeting*) and *kinds* (:func:`meeting_kinds`) when the caller has them already."""
     fields, parts, modified = _filed_form(item, meeting, reader, entry)
-    context = request_form_context(fields, parts, reader=reader, modified=modified)
+    context = request_form_context(fields, parts, reader=reader, modified=modified, kinds=kinds)
     context["meta"]["created"] = item.created_at
     return context
 
@@ -324,11 +335,12 @@ def request_form_spec(
     reader: User | None = None,
     meeting: Meeting | None = None,
     entry: AgendaEntry | None = None,
+    kinds: list[MeetingKind] | None = None,
     numbered: bool = True,
 ) -> PdfSpec:
     """様式２ of *item* as *reader* may read it, ready to render (see :func:`request_form_pdf`);
     *numbered* False for the 会議資料一式."""
-    context = filed_form_context(item, reader=reader, meeting=meeting, entry=entry)
+    context = filed_form_context(item, reader=reader, meeting=meeting, entry=entry, kinds=kinds)
     if not numbered:
         context = unnumbered(context)
     # The cache key is the context's hash: readers shown different parts get different rows.

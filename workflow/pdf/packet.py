@@ -36,6 +36,7 @@ from workflow.pdf.documents import (
     PdfDocument,
     PdfSpec,
     agenda_spec,
+    meeting_kinds,
     pdf_spec,
     produce,
     request_form_spec,
@@ -173,9 +174,10 @@ def _plan(meeting: Meeting, reader: User) -> _Plan:
         .order_by(AgendaEntry.position)
         .options(selectinload(AgendaEntry.form_version), selectinload(AgendaEntry.attachments))
     ).all()
+    kinds = meeting_kinds()
     for n, entry in enumerate(entries, start=1):
         form = request_form_spec(
-            entry.item, reader=reader, meeting=meeting, entry=entry, numbered=False
+            entry.item, reader=reader, meeting=meeting, entry=entry, kinds=kinds, numbered=False
         )
         pieces = [_Piece("様式２", spec=form)]
         pieces += _attachment_pieces(entry.attachments, meeting, pending)
