@@ -147,7 +147,9 @@ def warm_builds(app, meeting_id: int, user_id: int, runs: int) -> tuple[float, b
         return statistics.median(times), doc.content
 
 
-def cached_downloads(app, meeting_id: int, user_id: int, runs: int) -> float:
+def cached_downloads(app, meeting_id: int, user_id: int, runs: int) -> tuple[float, float]:
+    """Median times of the packet's cached download and, as the floor the machine gives any
+    cached PDF, the 次第's (one small document, one context)."""
     from workflow.extensions import db
     from workflow.models import ApiToken, User
 
@@ -157,17 +159,20 @@ def cached_downloads(app, meeting_id: int, user_id: int, runs: int) -> float:
         db.session.commit()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    url = f"/api/v1/meetings/{meeting_id}/packet.pdf"
-    first = client.get(url, headers=headers)
-    assert first.status_code == 200, first.status_code
-    times = []
-    for _ in range(runs * 4):
-        start = time.perf_counter()
-        response = client.get(url, headers=headers)
-        times.append(time.perf_counter() - start)
-        assert response.status_code == 200
-        assert response.data == first.data
-    return statistics.median(times)
+    medians = []
+    for name in ("packet", "agenda"):
+        url = f"/api/v1/meetings/{meeting_id}/{name}.pdf"
+        first = client.get(url, headers=headers)
+        assert first.status_code == 200, first.status_code
+        times = []
+        for _ in range(runs * 4):
+            start = time.perf_counter()
+            response = client.get(url, headers=headers)
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200
+            assert response.data == first.data
+        medians.append(statistics.median(times))
+    return medians[0], medians[1]
 
 
 def memory_one(url: str, meeting_id: int, user_id: int) -> None:
@@ -226,7 +231,7 @@ def main() -> None:
             app = _app(url)
             meeting_id, user_id = build(app)
             warm, content = warm_builds(app, meeting_id, user_id, args.runs)
-            download = cached_downloads(app, meeting_id, user_id, args.runs)
+            download, floor = cached_downloads(app, meeting_id, user_id, args.runs)
             rss, traced = _memory(url, meeting_id, user_id)
             with app.app_context():
                 from workflow.extensions import db
@@ -244,7 +249,8 @@ def main() -> None:
     )
     print(f"warm build (parts cached), median of {args.runs}: {warm:.3f} s  (goal ≤ 3 s)")
     print(
-        f"cached download via the API, median of {args.runs * 4}: {download * 1000:.1f} ms  (goal ≤ 50 ms)"
+        f"cached download via the API, median of {args.runs * 4}: {download * 1000:.1f} ms"
+        f"  (goal ≤ 50 ms; the 次第's cached download beside it: {floor * 1000:.1f} ms)"
     )
     print(f"peak RSS of a process doing one warm build: {rss:.0f} MB  (goal ≤ 300 MB)")
     print(f"  tracemalloc peak during that build (Python allocations only): {traced:.1f} MB")

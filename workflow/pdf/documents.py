@@ -19,7 +19,13 @@ from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, PublicComme
 from workflow.pdf import cache
 from workflow.pdf.form_layout import is_dense
 from workflow.pdf.render import render_pdf, templates_digest
-from workflow.queries.item_view import form_parts, item_entries, readable_parts
+from workflow.queries.item_view import (
+    form_parts,
+    item_entries,
+    parts_meeting_ids,
+    parts_meetings,
+    readable_parts,
+)
 from workflow.queries.versions import form_fields, printed_fields, published_entry
 from workflow.states.states import (
     MeetingStatus,
@@ -28,6 +34,7 @@ from workflow.states.states import (
 from workflow.wareki import to_fullwidth_digits
 
 __all__ = [
+    "FormReads",
     "PdfDocument",
     "PdfSpec",
     "agenda_spec",
@@ -215,9 +222,26 @@ def agenda_pdf(meeting: Meeting) -> PdfDocument:
 # ---------------------------------------------------------------------------- 様式２ request
 
 
-def meeting_kinds() -> list[MeetingKind]:
-    """The kinds of meeting in their order, as 様式２ lists them (read once for many forms)."""
+def _meeting_kinds() -> list[MeetingKind]:
     return list(db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)))
+
+
+@dataclass(frozen=True, slots=True)
+class FormReads:
+    """What the 様式２ of many entries read alike, read once (the 会議資料一式's forms): the
+    kinds of meeting, and the meetings their frozen parts name."""
+
+    kinds: list[MeetingKind]
+    meetings: dict[int, Meeting]
+
+    @classmethod
+    def of(cls, entries: list[AgendaEntry]) -> FormReads:
+        """Read what the forms of *entries* need, in two queries."""
+        ids: set[int] = set()
+        for entry in entries:
+            if entry.frozen_parts is not None:
+                ids |= parts_meeting_ids(entry.frozen_parts)
+        return cls(_meeting_kinds(), parts_meetings(ids))
 
 
 def request_form_context(
@@ -226,7 +250,7 @@ def request_form_context(
     *,
     reader: User | None,
     modified: date | datetime,
-    kinds: list[MeetingKind] | None = None,
+    shared: FormReads | None = None,
 ) -> dict:
     """What 様式２ prints, from a field set (the current form or a frozen version, in the API's
     keys) and the parts the system fills in (:func:`form_parts`), cut to what *reader* may see.
@@ -235,9 +259,9 @@ def request_form_context(
     meetings they may see, and what was said and decided only where they may read the minutes.
     None is the public; the secretariat reads everything.
     """
-    kinds = meeting_kinds() if kinds is None else kinds
+    kinds = _meeting_kinds() if shared is None else shared.kinds
     names = {k.code: k.name for k in kinds}
-    seen = readable_parts(parts, reader)
+    seen = readable_parts(parts, reader, shared.meetings if shared else None)
     dates: dict[str, str] = {row["kind"]: row["date"] for row in seen["review_dates"]}
     target = names.get(fields["target_kind"] or "", "")
     title = f"庁議（{target}）案件申込書" if target else "庁議案件申込書"
@@ -318,13 +342,13 @@ def filed_form_context(
     reader: User | None = None,
     meeting: Meeting | None = None,
     entry: AgendaEntry | None = None,
-    kinds: list[MeetingKind] | None = None,
+    shared: FormReads | None = None,
 ) -> dict:
     """What *item*'s 様式２ prints for *reader*: the current form, or the one filed for
     *meeting* (raises NotFound when the item was not on its agenda); *entry* (the item's entry
-    on *meeting*) and *kinds* (:func:`meeting_kinds`) when the caller has them already."""
+    on *meeting*) and *shared* (:class:`FormReads`) when the caller has them already."""
     fields, parts, modified = _filed_form(item, meeting, reader, entry)
-    context = request_form_context(fields, parts, reader=reader, modified=modified, kinds=kinds)
+    context = request_form_context(fields, parts, reader=reader, modified=modified, shared=shared)
     context["meta"]["created"] = item.created_at
     return context
 
@@ -335,12 +359,12 @@ def request_form_spec(
     reader: User | None = None,
     meeting: Meeting | None = None,
     entry: AgendaEntry | None = None,
-    kinds: list[MeetingKind] | None = None,
+    shared: FormReads | None = None,
     numbered: bool = True,
 ) -> PdfSpec:
     """様式２ of *item* as *reader* may read it, ready to render (see :func:`request_form_pdf`);
     *numbered* False for the 会議資料一式."""
-    context = filed_form_context(item, reader=reader, meeting=meeting, entry=entry, kinds=kinds)
+    context = filed_form_context(item, reader=reader, meeting=meeting, entry=entry, shared=shared)
     if not numbered:
         context = unnumbered(context)
     # The cache key is the context's hash: readers shown different parts get different rows.

@@ -33,10 +33,10 @@ from workflow.models import AgendaEntry, Attachment, Meeting, User
 from workflow.models.attachment import EntryAttachment
 from workflow.pdf import cache
 from workflow.pdf.documents import (
+    FormReads,
     PdfDocument,
     PdfSpec,
     agenda_spec,
-    meeting_kinds,
     pdf_spec,
     produce,
     request_form_spec,
@@ -174,10 +174,10 @@ def _plan(meeting: Meeting, reader: User) -> _Plan:
         .order_by(AgendaEntry.position)
         .options(selectinload(AgendaEntry.form_version), selectinload(AgendaEntry.attachments))
     ).all()
-    kinds = meeting_kinds()
+    shared = FormReads.of(entries)
     for n, entry in enumerate(entries, start=1):
         form = request_form_spec(
-            entry.item, reader=reader, meeting=meeting, entry=entry, kinds=kinds, numbered=False
+            entry.item, reader=reader, meeting=meeting, entry=entry, shared=shared, numbered=False
         )
         pieces = [_Piece("様式２", spec=form)]
         pieces += _attachment_pieces(entry.attachments, meeting, pending)
