@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.factories import make_item, make_meeting, make_user
-from tests.support import auth, login
+from tests.support import auth, counting, login
 from workflow import storage
 from workflow.extensions import db
 from workflow.models import Attachment, Meeting, User
@@ -435,3 +435,20 @@ def test_each_entry_links_to_its_first_page(client, meeting, secretariat):
         assert response.location == f"/meetings/{meeting.id}/packet.pdf#page={expected}"
     assert tops[3][1] > tops[2][1] > 1
     assert client.get(f"/meetings/{meeting.id}/packet.pdf?entry=3").status_code == 404
+
+
+def test_a_cached_packet_costs_the_same_queries_however_long_the_agenda(client, secretariat):
+    """Each entry's form and 資料 are read together for all entries (no query per entry)."""
+    counts = []
+    for size in (1, 4):
+        meeting = agenda(secretariat, size)
+        for entry in meeting.entries:
+            attach(entry, "資料", stored(1, (595, 842)))
+        get_packet(client, meeting, secretariat)  # built and cached
+        headers = auth(secretariat)
+        db.session.commit()
+        with counting() as statements:
+            response = client.get(API.format(id=meeting.id), headers=headers)
+        assert response.status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
