@@ -300,6 +300,7 @@ def test_while_a_file_converts_the_packet_answers_202(client, meeting, secretari
     else:
         page = response.get_data(as_text=True)
         assert "「説明資料」をPDFに変換中" in page
+        assert response.headers["Refresh"] == str(packet.RETRY_AFTER)  # the page asks again
     # Once converted, the packet is there.
     file = db.session.get(StoredFile, meeting.entries[1].attachments[0].file_id)
     pdf = stored(4, (300, 400))

@@ -379,7 +379,9 @@ def packet_pdf(meeting_id: int):
     result = packet.packet_pdf(meeting, current_user)
     if isinstance(result, packet.Pending):
         page = render_template("meetings/packet_pending.html", meeting=meeting, pending=result)
-        headers = {"Retry-After": str(packet.RETRY_AFTER), "Cache-Control": "no-store"}
+        # Refresh: the browser asks again by itself, and opens the packet once it is there.
+        wait = str(packet.RETRY_AFTER)
+        headers = {"Retry-After": wait, "Refresh": wait, "Cache-Control": "no-store"}
         return page, 202, headers
     if n is None:
         return send_pdf(result, "inline")
