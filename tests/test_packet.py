@@ -20,11 +20,12 @@ from tests.support import auth, counting, login
 from workflow import storage
 from workflow.extensions import db
 from workflow.models import Attachment, Meeting, User
+from workflow.models._types import utcnow
 from workflow.models.attachment import EntryAttachment, StoredFile
 from workflow.pdf import packet
 from workflow.pdf.documents import agenda_spec, produce, request_form_spec
 from workflow.services import meetings
-from workflow.states.states import ItemStatus, PdfStatus, Role
+from workflow.states.states import Disclosure, ItemStatus, PdfStatus, Role
 from workflow.wareki import to_fullwidth_digits
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -453,3 +454,26 @@ def test_a_cached_packet_costs_the_same_queries_however_long_the_agenda(client, 
         assert response.status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_the_packet_prints_every_readable_part_but_no_removed_one(client, meeting, secretariat):
+    """Staff material: a 資料 not public and a 非公開 entry are in it; a meeting's 資料 its owner
+    removed is not."""
+    first, second = meeting.entries
+    attach(second, "内部検討資料", stored(1, (595, 842))).public = False
+    second.disclosure, second.disclosure_reason = Disclosure.CLOSED, "第７条第５号"
+    db.session.add(
+        Attachment(
+            meeting_id=meeting.id,
+            position=1,
+            title="差し替え前の進め方",
+            filename="old.pdf",
+            file_id=stored(1, (595, 842)).id,
+            removed_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    tops = outline(packet_of(client, meeting, secretariat))
+    assert tops[1][2] == [("資料１　会議の進め方", tops[1][1])]
+    assert tops[3][0] == f"２　{second.item.title}"
+    assert [title for title, _ in tops[3][2]] == ["様式２", "資料１　内部検討資料"]
