@@ -407,6 +407,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("meetings.agenda_pdf", "GET"): Case(
         lambda w: f"/meetings/{w['planned']}/agenda.pdf", STAFF_200
     ),
+    ("meetings.packet_pdf", "GET"): Case(
+        lambda w: f"/meetings/{w['planned']}/packet.pdf", STAFF_200
+    ),
     ("meetings.agenda_add", "POST"): Case(
         lambda w: f"/meetings/{w['planned']}/agenda/add",
         E("login", "403", "403", "403", "302+", "403"),
@@ -557,6 +560,10 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("api.agenda_pdf", "GET"): Case(
         lambda w: f"/api/v1/meetings/{w['planned']}/agenda.pdf",
+        E("404", "200", "200", "200", "200", "200"),
+    ),
+    ("api.packet_pdf", "GET"): Case(
+        lambda w: f"/api/v1/meetings/{w['published']}/packet.pdf",
         E("404", "200", "200", "200", "200", "200"),
     ),
     ("api.schedule_item", "POST"): Case(

@@ -28,6 +28,13 @@ def _shape(url: str) -> str:
     return path + "?" + "&".join(keys)
 
 
+def _to_a_pdf_page(location: str) -> bool:
+    """A redirect to a page of one of our PDFs (the 会議資料一式's agenda entries, ``#page=N``):
+    the link is judged by the PDF it lands on."""
+    target = urlsplit(location)
+    return not target.netloc and target.path.endswith(".pdf") and target.fragment != ""
+
+
 def _crawl(client, *, signed_in: bool) -> tuple[dict[str, int], list[str]]:
     """Status of one page of each shape reached by links; the links that led nowhere."""
     status: dict[str, int] = {}
@@ -39,6 +46,8 @@ def _crawl(client, *, signed_in: bool) -> tuple[dict[str, int], list[str]]:
         if shape in status or url.startswith("/static/") or url == "/logout":
             continue
         response = client.get(url)
+        if response.status_code == 302 and _to_a_pdf_page(response.location):
+            response = client.get(urlsplit(response.location)._replace(fragment="").geturl())
         status[shape] = response.status_code
         to_login = response.status_code == 302 and "/login" in response.location
         if response.status_code != 200 and (signed_in or not to_login):

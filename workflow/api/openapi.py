@@ -16,7 +16,16 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from workflow.api.common import bp
 from workflow.api.meetings import MEETING_EVENTS
-from workflow.schemas import attachments, comments, errors, events, items, meetings, open_data
+from workflow.schemas import (
+    attachments,
+    comments,
+    errors,
+    events,
+    items,
+    meetings,
+    open_data,
+    packet,
+)
 from workflow.schemas.limits import ID_MAX, NAME_MAX, NUMBER_MAX, QUERY_MAX
 from workflow.schemas.types import enum_schema
 from workflow.states.states import ItemStatus
@@ -27,6 +36,7 @@ REF = "#/components/schemas/{model}"
 # Every named schema of the document: request bodies and answers.
 COMPONENTS: dict[str, Any] = {
     "Error": errors.Error,
+    "PacketPending": packet.PacketPending,
     "ItemInput": items.ItemInput,
     "ItemPatch": items.ItemPatch,
     "Item": items.Item,
@@ -181,6 +191,25 @@ def _op(
         op["parameters"] = list(params)
     if body is not None:
         op["requestBody"] = {"required": False, **_json(as_schema(body))}
+    return op
+
+
+def _packet_op() -> dict[str, Any]:
+    """会議資料一式: the PDF, or 202 while a 資料 is still being converted."""
+    op = _op(
+        "会議資料一式（次第・会議資料・議題ごとの様式２と資料、しおりと通し頁番号「－ N －」）",
+        "200",
+        None,
+        READ,
+        media=PDF,
+        description="職員だけ（公開版はない。公開・非公開にかかわらず読める内容をすべて載せる）。"
+        "資料のPDF変換が終わっていなければ 202（Retry-After 秒後に取り直す）",
+    )
+    op["responses"]["202"] = {
+        "description": "資料をPDFに変換中。Retry-After 秒後に取り直す",
+        "headers": {"Retry-After": {"description": "秒数", "schema": {"type": "integer"}}},
+        **_json(_ref("PacketPending")),
+    }
     return op
 
 
@@ -512,6 +541,10 @@ def _paths(event_body: Schema) -> dict[str, Any]:
         "/api/v1/meetings/{meeting_id}/agenda.pdf": {
             "parameters": [MEETING_ID],
             "get": _op("次第", "200", None, READ, media=PDF),
+        },
+        "/api/v1/meetings/{meeting_id}/packet.pdf": {
+            "parameters": [MEETING_ID],
+            "get": _packet_op(),
         },
         "/api/v1/search": {
             "get": _op(

@@ -6,7 +6,7 @@ Each response carries the document's content hash as its ETag; a client that sen
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from workflow.api.common import (
@@ -18,8 +18,9 @@ from workflow.api.common import (
     readable_meeting,
 )
 from workflow.errors import NotFound
-from workflow.pdf import documents
+from workflow.pdf import documents, packet
 from workflow.permissions import can_read_comment_opinions, can_read_minutes
+from workflow.schemas.packet import PacketPending
 from workflow.services.transaction import commit
 
 
@@ -67,3 +68,26 @@ def minutes_pdf(meeting_id: int) -> ResponseReturnValue:
 def agenda_pdf(meeting_id: int) -> ResponseReturnValue:
     meeting = readable_meeting(meeting_id)
     return pdf_response(documents.agenda_pdf(meeting))
+
+
+@bp.get("/meetings/<int:meeting_id>/packet.pdf")
+def packet_pdf(meeting_id: int) -> ResponseReturnValue:
+    """会議資料一式: staff only (there is no public packet); 202 while a 資料 is converted."""
+    user = current_api_user()
+    if user is None:
+        raise NotFound("指定された会議資料一式はありません。")
+    meeting = readable_meeting(meeting_id)
+    result = packet.packet_pdf(meeting, user)
+    if isinstance(result, packet.Pending):
+        body: PacketPending = {
+            "status": "pending",
+            "message": result.message,
+            "pending": list(result.titles),
+            "retry_after": packet.RETRY_AFTER,
+        }
+        response = jsonify(body)
+        response.status_code = 202
+        response.headers["Retry-After"] = str(packet.RETRY_AFTER)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return pdf_response(result)

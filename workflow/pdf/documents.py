@@ -19,7 +19,13 @@ from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, PublicComme
 from workflow.pdf import cache
 from workflow.pdf.form_layout import is_dense
 from workflow.pdf.render import render_pdf, templates_digest
-from workflow.queries.item_view import form_parts, item_entries, readable_parts
+from workflow.queries.item_view import (
+    form_parts,
+    item_entries,
+    parts_meeting_ids,
+    parts_meetings,
+    readable_parts,
+)
 from workflow.queries.versions import form_fields, printed_fields, published_entry
 from workflow.states.states import (
     MeetingStatus,
@@ -28,16 +34,23 @@ from workflow.states.states import (
 from workflow.wareki import to_fullwidth_digits
 
 __all__ = [
+    "FormReads",
     "PdfDocument",
+    "PdfSpec",
     "agenda_context",
     "agenda_pdf",
+    "agenda_spec",
     "comment_results_context",
     "comment_results_pdf",
+    "filed_form_context",
     "minutes_context",
     "minutes_pdf",
-    "filed_form_context",
+    "pdf_spec",
+    "produce",
     "request_form_context",
     "request_form_pdf",
+    "request_form_spec",
+    "unnumbered",
 ]
 
 _WEEKDAYS = "月火水木金土日"
@@ -65,15 +78,45 @@ class PdfDocument:
         return f"{disposition}; filename=document.pdf; filename*=UTF-8''{quote(self.filename)}"
 
 
-def _produce(kind: str, template: str, context: dict, filename: str) -> PdfDocument:
+@dataclass(frozen=True, slots=True)
+class PdfSpec:
+    """A document ready to render: its template, context and download name, and its cache key
+    (the hash of all it prints), known before anything is rendered."""
+
+    kind: str
+    template: str
+    context: dict
+    filename: str
+    key: str
+
+
+def pdf_spec(kind: str, template: str, context: dict, filename: str) -> PdfSpec:
+    """The document *template* renders from *context*, with its cache key."""
     key = cache.content_key(kind, templates_digest(), context)
-    content = cache.lookup(key)
+    return PdfSpec(kind, template, context, filename, key)
+
+
+def unnumbered(context: dict) -> dict:
+    """*context* printed without its own 「－ N －」 (base.html): a part of the 会議資料一式,
+    whose pages are numbered over the whole packet (workflow.pdf.packet)."""
+    return {**context, "unnumbered": True}
+
+
+def produce(spec: PdfSpec) -> PdfDocument:
+    """The document of *spec*, from the cache or rendered (and added to the cache)."""
+    content = cache.lookup(spec.key)
     if content is not None:
-        return PdfDocument(content, key, filename, cached=True)
-    meta = context["meta"]
-    content = render_pdf(template, context, created=meta["created"], modified=meta["modified"])
-    cache.store(key, kind, content)
-    return PdfDocument(content, key, filename, cached=False)
+        return PdfDocument(content, spec.key, spec.filename, cached=True)
+    meta = spec.context["meta"]
+    content = render_pdf(
+        spec.template, spec.context, created=meta["created"], modified=meta["modified"]
+    )
+    cache.store(spec.key, spec.kind, content)
+    return PdfDocument(content, spec.key, spec.filename, cached=False)
+
+
+def _produce(kind: str, template: str, context: dict, filename: str) -> PdfDocument:
+    return produce(pdf_spec(kind, template, context, filename))
 
 
 def _filename(*parts: str) -> str:
@@ -164,18 +207,51 @@ def agenda_context(meeting: Meeting) -> dict:
     }
 
 
+def agenda_spec(meeting: Meeting, *, numbered: bool = True) -> PdfSpec:
+    """The 次第 of *meeting*, ready to render; *numbered* False for the 会議資料一式."""
+    context = agenda_context(meeting)
+    if not numbered:
+        context = unnumbered(context)
+    return pdf_spec("agenda", "agenda.html", context, _filename(meeting.title, "次第"))
+
+
 def agenda_pdf(meeting: Meeting) -> PdfDocument:
     """The 次第 of *meeting* as PDF."""
-    return _produce(
-        "agenda", "agenda.html", agenda_context(meeting), _filename(meeting.title, "次第")
-    )
+    return produce(agenda_spec(meeting))
 
 
 # ---------------------------------------------------------------------------- 様式２ request
 
 
+def _meeting_kinds() -> list[MeetingKind]:
+    return list(db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)))
+
+
+@dataclass(frozen=True, slots=True)
+class FormReads:
+    """What the 様式２ of many entries read alike, read once (the 会議資料一式's forms): the
+    kinds of meeting, and the meetings their frozen parts name."""
+
+    kinds: list[MeetingKind]
+    meetings: dict[int, Meeting]
+
+    @classmethod
+    def of(cls, entries: list[AgendaEntry]) -> FormReads:
+        """Read what the forms of *entries* need, in two queries."""
+        ids: set[int] = set()
+        for entry in entries:
+            if entry.frozen_parts is not None:
+                ids |= parts_meeting_ids(entry.frozen_parts)
+        return cls(_meeting_kinds(), parts_meetings(ids))
+
+
 def request_form_context(
-    fields: dict, parts: dict, *, reader: User | None, modified: date | datetime
+    fields: dict,
+    parts: dict,
+    *,
+    reader: User | None,
+    modified: date | datetime,
+    shared: FormReads | None = None,
 ) -> dict:
     """What 様式２ prints, from a field set (the current form or a frozen version, in the API's
     keys) and the parts the system fills in (:func:`form_parts`), cut to what *reader* may see.
@@ -184,9 +260,9 @@ def request_form_context(
     meetings they may see, and what was said and decided only where they may read the minutes.
     None is the public; the secretariat reads everything.
     """
-    kinds = db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)).all()
+    kinds = _meeting_kinds() if shared is None else shared.kinds
     names = {k.code: k.name for k in kinds}
-    seen = readable_parts(parts, reader)
+    seen = readable_parts(parts, reader, shared.meetings if shared else None)
     dates: dict[str, str] = {row["kind"]: row["date"] for row in seen["review_dates"]}
     target = names.get(fields["target_kind"] or "", "")
     title = f"庁議（{target}）案件申込書" if target else "庁議案件申込書"
@@ -229,7 +305,7 @@ def request_form_context(
 
 
 def _filed_form(
-    item: Item, meeting: Meeting | None, reader: User | None
+    item: Item, meeting: Meeting | None, reader: User | None, entry: AgendaEntry | None = None
 ) -> tuple[dict, dict, datetime]:
     """The field set, the system's parts and the date of the form: the current one, or the one
     frozen for *meeting* (DOMAIN §9).
@@ -247,11 +323,12 @@ def _filed_form(
         if entry is not None and entry.form_version is not None:
             return entry.form_version.fields, parts, entry.form_version.created_at
         return form_fields(item), parts, item.updated_at
-    entry = db.session.scalar(
-        sa.select(AgendaEntry).where(
-            AgendaEntry.item_id == item.id, AgendaEntry.meeting_id == meeting.id
+    if entry is None:
+        entry = db.session.scalar(
+            sa.select(AgendaEntry).where(
+                AgendaEntry.item_id == item.id, AgendaEntry.meeting_id == meeting.id
+            )
         )
-    )
     if entry is None:
         raise NotFound("この案件はこの会議の議題にありません。")
     if entry.form_version is None:  # scheduled before versions existed: the current form
@@ -261,14 +338,40 @@ def _filed_form(
 
 
 def filed_form_context(
-    item: Item, *, reader: User | None = None, meeting: Meeting | None = None
+    item: Item,
+    *,
+    reader: User | None = None,
+    meeting: Meeting | None = None,
+    entry: AgendaEntry | None = None,
+    shared: FormReads | None = None,
 ) -> dict:
     """What *item*'s 様式２ prints for *reader*: the current form, or the one filed for
-    *meeting* (raises NotFound when the item was not on its agenda)."""
-    fields, parts, modified = _filed_form(item, meeting, reader)
-    context = request_form_context(fields, parts, reader=reader, modified=modified)
+    *meeting* (raises NotFound when the item was not on its agenda); *entry* (the item's entry
+    on *meeting*) and *shared* (:class:`FormReads`) when the caller has them already."""
+    fields, parts, modified = _filed_form(item, meeting, reader, entry)
+    context = request_form_context(fields, parts, reader=reader, modified=modified, shared=shared)
     context["meta"]["created"] = item.created_at
     return context
+
+
+def request_form_spec(
+    item: Item,
+    *,
+    reader: User | None = None,
+    meeting: Meeting | None = None,
+    entry: AgendaEntry | None = None,
+    shared: FormReads | None = None,
+    numbered: bool = True,
+) -> PdfSpec:
+    """様式２ of *item* as *reader* may read it, ready to render (see :func:`request_form_pdf`);
+    *numbered* False for the 会議資料一式."""
+    context = filed_form_context(item, reader=reader, meeting=meeting, entry=entry, shared=shared)
+    if not numbered:
+        context = unnumbered(context)
+    # The cache key is the context's hash: readers shown different parts get different rows.
+    suffix = f"_{meeting.title}" if meeting is not None else ""
+    filename = _filename("案件申込書_", context["title"], suffix)
+    return pdf_spec("request_form", "request_form.html", context, filename)
 
 
 def request_form_pdf(
@@ -277,16 +380,7 @@ def request_form_pdf(
     """様式２ 案件申込書 of *item*, front and back, as *reader* may read it (None: the public):
     the current form, or with *meeting* the version frozen for it, the same bytes after any
     later edit."""
-    context = filed_form_context(item, reader=reader, meeting=meeting)
-    fields_title = context["title"]
-    # The cache key is the context's hash: readers shown different parts get different rows.
-    suffix = f"_{meeting.title}" if meeting is not None else ""
-    return _produce(
-        "request_form",
-        "request_form.html",
-        context,
-        _filename("案件申込書_", fields_title, suffix),
-    )
+    return produce(request_form_spec(item, reader=reader, meeting=meeting))
 
 
 # ---------------------------------------------------------------------------- public comment

@@ -162,13 +162,31 @@ def form_parts(
     }
 
 
-def readable_parts(parts: dict[str, Any], reader: User | None) -> dict[str, Any]:
-    """*parts* cut to what *reader* may see: 審議日 of the meetings they see, what was said and
-    decided where they may read the minutes (the same rules as :func:`item_view`)."""
+def parts_meetings(ids: set[int]) -> dict[int, Meeting]:
+    """The meetings *ids* name, by id: read once for many forms' :func:`readable_parts`."""
+    if not ids:
+        return {}
+    return {m.id: m for m in db.session.scalars(select(Meeting).where(Meeting.id.in_(ids)))}
+
+
+def parts_meeting_ids(parts: dict[str, Any]) -> set[int]:
+    """The meetings a form's system-filled parts (:func:`form_parts`) name."""
     ids = {row["meeting_id"] for row in parts["review_dates"]}
     ids |= {group["meeting_id"] for group in parts["prior"]}
     ids |= {row["meeting_id"] for row in parts["section_managers"]}
-    meetings = db.session.scalars(select(Meeting).where(Meeting.id.in_(ids))).all() if ids else []
+    return ids
+
+
+def readable_parts(
+    parts: dict[str, Any], reader: User | None, known: dict[int, Meeting] | None = None
+) -> dict[str, Any]:
+    """*parts* cut to what *reader* may see: 審議日 of the meetings they see, what was said and
+    decided where they may read the minutes (the same rules as :func:`item_view`). *known*:
+    meetings read already (:func:`parts_meetings`); the others are read here."""
+    ids = parts_meeting_ids(parts)
+    known = known or {}
+    meetings = [known[i] for i in ids if i in known]
+    meetings += parts_meetings(ids - known.keys()).values()
     seen = {m.id for m in meetings if can_read_meeting(reader, m)}
     said = {m.id for m in meetings if m.id in seen and can_read_minutes(reader, m)}
     # The latest 関係課長会議 the reader sees; its fields only if they may read its minutes

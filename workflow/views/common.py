@@ -46,15 +46,16 @@ def require(allowed: bool) -> None:
         abort(403)
 
 
-def send_pdf(document) -> Response:
-    """A PDF document (workflow.pdf.documents.PdfDocument) as a download with a Japanese name."""
+def send_pdf(document, disposition: str = "attachment") -> Response:
+    """A PDF document (workflow.pdf.documents.PdfDocument) as a download with a Japanese name;
+    ``inline`` to open it in the browser (where ``#page=N`` works)."""
     if not document.cached:
         db.session.commit()  # keep the fresh rendering in the shared cache (its row is pending)
     if request.if_none_match and document.etag in request.if_none_match:
         response = Response(status=304)
     else:
         response = Response(document.content, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = document.content_disposition("attachment")
+        response.headers["Content-Disposition"] = document.content_disposition(disposition)
         response.set_etag(document.etag)
     # The 304 too: a signed-in answer without its own policy would get "no-store".
     response.headers["Cache-Control"] = CACHE_CONTROL

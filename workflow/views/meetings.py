@@ -368,3 +368,28 @@ def agenda_pdf(meeting_id: int):
     from workflow.pdf.documents import agenda_pdf as render
 
     return send_pdf(render(_load(meeting_id)))
+
+
+@bp.get("/<int:meeting_id>/packet.pdf")
+@login_required
+def packet_pdf(meeting_id: int):
+    """会議資料一式, opened in the browser; ``?entry=N`` goes to agenda entry N's first page."""
+    from workflow.pdf import packet
+
+    meeting = _load(meeting_id)
+    n = request.args.get("entry", type=int)
+    result = packet.packet_pdf(meeting, current_user)
+    if isinstance(result, packet.Pending):
+        page = render_template("meetings/packet_pending.html", meeting=meeting, pending=result)
+        # Refresh: the browser asks again by itself, and opens the packet once it is there.
+        wait = str(packet.RETRY_AFTER)
+        headers = {"Retry-After": wait, "Refresh": wait, "Cache-Control": "no-store"}
+        return page, 202, headers
+    if n is None:
+        return send_pdf(result, "inline")
+    first = packet.entry_page(meeting, result, n)
+    if first is None:
+        abort(404)
+    if not result.cached:
+        db.session.commit()  # keep the fresh packet in the shared cache
+    return redirect(url_for("meetings.packet_pdf", meeting_id=meeting.id) + f"#page={first}")
