@@ -56,7 +56,9 @@ def demo(app: Flask) -> Snapshot:
         db.session.add(PdfCache(key="k" * 64, kind="minutes", content=bytes(range(256)) * 4))
     db.session.remove()
     rows = snapshot(db.engine)
-    for table in ("users", "items", "meetings", "agenda_entries", "history_events", "pdf_cache"):
+    tables = ("users", "items", "meetings", "agenda_entries", "history_events", "pdf_cache")
+    files = ("stored_files", "file_chunks", "attachments", "entry_attachments")  # 資料 (issue 16)
+    for table in tables + files:
         assert rows[table], f"the demo data should fill {table}"
     return rows
 

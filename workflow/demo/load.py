@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from workflow.demo.sample import play_sample
 from workflow.extensions import db
-from workflow.models import Section, User
-from workflow.services import items, meetings, public_comment
+from workflow.files import check_upload
+from workflow.models import Item, Section, User
+from workflow.pdf.render import render_pdf
+from workflow.services import attachments, items, meetings, public_comment
 from workflow.services.transaction import unit_of_work
 from workflow.states.states import Role
 
@@ -129,6 +133,43 @@ def _people() -> dict[str, User]:
     return people
 
 
+# The demo's 資料: a few short pages each, rendered as PDFs at load (they need no worker).
+STRATEGY_DRAFT = [
+    (
+        "策定の趣旨",
+        "人口減少と地域経済の縮小に歯止めをかけ、将来にわたって活力ある地域社会を維持する。",
+    ),
+    ("基本目標", "しごとをつくり、ひとの流れをつくり、結婚・出産・子育ての希望をかなえる。"),
+]
+STRATEGY_KPI = [
+    ("重要業績評価指標", "転入超過数、創業支援件数、合計特殊出生率。国の指標との整合を図る。"),
+]
+DX_DRAFT = [
+    (
+        "計画の位置付け",
+        "第２次ＩＣＴ総合戦略の下で、行政手続のオンライン化と庁内業務の見直しを進める。",
+    ),
+    ("推進体制", "ＣＩＯを長とし、情報政策課が各局・区と連携して取り組む。"),
+]
+
+
+def _attach(actor: User, item: Item, title: str, sections: list[tuple[str, str]]) -> None:
+    """Attach a 資料 of *sections* to *item*, as its department would upload it."""
+    pdf = render_pdf(
+        "demo_document.html",
+        {
+            "doc_title": title,
+            "title": title,
+            "sections": sections,
+            "draft": False,
+            "form_label": "",
+        },
+        created=date(2019, 11, 1),
+    )
+    upload = check_upload(FileStorage(io.BytesIO(pdf), filename=f"{title}.pdf"))
+    attachments.add(actor, item, upload, title=title)
+
+
 def load_demo(today: date) -> None:
     """Load the demo data into an empty database, in one transaction."""
     people = _people()
@@ -140,6 +181,8 @@ def load_demo(today: date) -> None:
     items.submit(dept2, strategy)
     items.accept(sec, strategy)
     sm = meetings.create_meeting(sec, kind="section_managers", date_=date(2019, 11, 12))
+    _attach(dept2, strategy, "総合戦略（案）", STRATEGY_DRAFT)
+    _attach(dept2, strategy, "ＫＰＩ一覧", STRATEGY_KPI)
     meetings.schedule(sec, sm, strategy, "地域政策課長")
     meetings.record_deliberation(
         sec,
@@ -199,6 +242,7 @@ def load_demo(today: date) -> None:
         venue="本庁舎 第２特別会議室",
         chair="企画部長",
     )
+    _attach(dept, dx, "ＤＸ推進計画（案）", DX_DRAFT)
     meetings.schedule(sec, upcoming, dx, "情報政策課長")
     meetings.create_meeting(
         sec, kind="policy_coordination", date_=today + timedelta(days=28), venue="市長応接室"
