@@ -19,6 +19,8 @@ from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, PublicComme
 from workflow.pdf import cache
 from workflow.pdf.form_layout import is_dense
 from workflow.pdf.render import render_pdf, templates_digest
+from workflow.permissions import can_read_entry
+from workflow.queries.disclosure import CLOSED_MARK, edition, minutes_entries
 from workflow.queries.item_view import form_parts, item_entries, readable_parts
 from workflow.queries.versions import form_fields, printed_fields, published_entry
 from workflow.states.states import (
@@ -83,24 +85,38 @@ def _filename(*parts: str) -> str:
 # ---------------------------------------------------------------------------- 様式６ minutes
 
 
-def minutes_context(meeting: Meeting) -> dict:
-    """What the 様式６ minutes print (DOMAIN §6); 「案」 until the meeting is confirmed."""
+def minutes_context(meeting: Meeting, reader: User | None = None) -> dict:
+    """What the 様式６ minutes print (DOMAIN §6); 「案」 until the meeting is confirmed.
+
+    *reader* None (or anyone not signed in) gets the public edition (DOMAIN §10): a 非公開 entry
+    is 「（非公開案件）」 under its number and nothing else; where opinions were held back the
+    entry says 「（一部非公開）」. Staff get the full minutes. The edition is in the context, so
+    in the cache key: a staff rendering is never served to the public.
+    """
     entries = []
-    for entry in meeting.entries:
+    for row in minutes_entries(reader, meeting):
+        entry = row.entry
+        if row.closed:
+            entries.append({"number": row.number, "closed": True})
+            continue
         entries.append(
             {
+                "number": row.number,
+                "closed": False,
                 "title": entry.item.title,
                 "presenter": entry.presenter,
                 "opinions": [
                     {"opinion": o.opinion, "response": o.response, "follow_up": o.follow_up}
-                    for o in entry.opinions
+                    for o in row.opinions
                 ],
+                "withheld": row.withheld,
                 "outcome": entry.outcome_text,
                 "special_notes": entry.special_notes.strip(),
             }
         )
     title = f"{meeting.title} 議事録"
     return {
+        "edition": edition(reader),
         "doc_title": title,
         "form_label": "（様式６）",
         "draft": meeting.status not in _MINUTES_FINAL,
@@ -111,9 +127,10 @@ def minutes_context(meeting: Meeting) -> dict:
     }
 
 
-def minutes_pdf(meeting: Meeting) -> PdfDocument:
-    """様式６ 議事録 of *meeting* as PDF (rendered, or from the cache)."""
-    context = minutes_context(meeting)
+def minutes_pdf(meeting: Meeting, reader: User | None = None) -> PdfDocument:
+    """様式６ 議事録 of *meeting* as PDF (rendered, or from the cache), in *reader*'s edition
+    (None: the public's; the caller has checked ``can_read_minutes``)."""
+    context = minutes_context(meeting, reader)
     draft = "（案）" if context["draft"] else ""
     return _produce("minutes", "minutes.html", context, _filename(meeting.title, "議事録", draft))
 
@@ -133,13 +150,17 @@ def _time_text(value: time | None) -> str:
     return to_fullwidth_digits(f"{half}{hour}時{minute}")
 
 
-def agenda_context(meeting: Meeting) -> dict:
-    """What a meeting's 次第 prints: title, date, time, venue, the items in order."""
+def agenda_context(meeting: Meeting, reader: User | None = None) -> dict:
+    """What a meeting's 次第 prints: title, date, time, venue, the items in order (for the
+    public, a 非公開 entry is 「（非公開案件）」 in its place)."""
     times = ""
     if meeting.start_time:
         times = f"{_time_text(meeting.start_time)}～{_time_text(meeting.end_time)}"
     items = []
     for entry in meeting.entries:
+        if not can_read_entry(reader, entry):
+            items.append({"title": CLOSED_MARK, "owner": "", "presenter": ""})
+            continue
         item = entry.item
         items.append(
             {
@@ -150,6 +171,7 @@ def agenda_context(meeting: Meeting) -> dict:
         )
     title = f"{meeting.title} 次第"
     return {
+        "edition": edition(reader),
         "doc_title": title,
         "form_label": "",
         "draft": False,
@@ -164,10 +186,10 @@ def agenda_context(meeting: Meeting) -> dict:
     }
 
 
-def agenda_pdf(meeting: Meeting) -> PdfDocument:
-    """The 次第 of *meeting* as PDF."""
+def agenda_pdf(meeting: Meeting, reader: User | None = None) -> PdfDocument:
+    """The 次第 of *meeting* as PDF, in *reader*'s edition (None: the public's)."""
     return _produce(
-        "agenda", "agenda.html", agenda_context(meeting), _filename(meeting.title, "次第")
+        "agenda", "agenda.html", agenda_context(meeting, reader), _filename(meeting.title, "次第")
     )
 
 
@@ -175,18 +197,24 @@ def agenda_pdf(meeting: Meeting) -> PdfDocument:
 
 
 def request_form_context(
-    fields: dict, parts: dict, *, reader: User | None, modified: date | datetime
+    fields: dict,
+    parts: dict,
+    *,
+    reader: User | None,
+    modified: date | datetime,
+    item_id: int | None = None,
 ) -> dict:
     """What 様式２ prints, from a field set (the current form or a frozen version, in the API's
     keys) and the parts the system fills in (:func:`form_parts`), cut to what *reader* may see.
 
     The derived parts show *reader* only what the API's item_json shows them: 審議日 of the
     meetings they may see, and what was said and decided only where they may read the minutes.
-    None is the public; the secretariat reads everything.
+    None is the public; the secretariat reads everything. With *item_id* the public is also
+    not shown the 非公開 entries of the item nor its opinions held back (DOMAIN §10).
     """
     kinds = db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)).all()
     names = {k.code: k.name for k in kinds}
-    seen = readable_parts(parts, reader)
+    seen = readable_parts(parts, reader, item_id)
     dates: dict[str, str] = {row["kind"]: row["date"] for row in seen["review_dates"]}
     target = names.get(fields["target_kind"] or "", "")
     title = f"庁議（{target}）案件申込書" if target else "庁議案件申込書"
@@ -194,6 +222,7 @@ def request_form_context(
     section_managers = seen["section_managers"]
     context = {
         **printed_fields(fields),
+        "edition": edition(reader),
         "doc_title": title,
         "form_label": "（様式２）",
         "draft": False,
@@ -252,7 +281,7 @@ def _filed_form(
             AgendaEntry.item_id == item.id, AgendaEntry.meeting_id == meeting.id
         )
     )
-    if entry is None:
+    if entry is None or not can_read_entry(reader, entry):  # 非公開 to the public: not there
         raise NotFound("この案件はこの会議の議題にありません。")
     if entry.form_version is None:  # scheduled before versions existed: the current form
         return form_fields(item), form_parts(item, meeting), item.updated_at
@@ -266,7 +295,7 @@ def filed_form_context(
     """What *item*'s 様式２ prints for *reader*: the current form, or the one filed for
     *meeting* (raises NotFound when the item was not on its agenda)."""
     fields, parts, modified = _filed_form(item, meeting, reader)
-    context = request_form_context(fields, parts, reader=reader, modified=modified)
+    context = request_form_context(fields, parts, reader=reader, modified=modified, item_id=item.id)
     context["meta"]["created"] = item.created_at
     return context
 

@@ -25,6 +25,7 @@ from workflow.forms.meetings import (
 from workflow.forms.rows import apply_row_action, form_data, row_action
 from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, review_kinds
 from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes
+from workflow.queries.disclosure import minutes_entries
 from workflow.queries.meetings import fiscal_years, meeting_ids, with_entry_counts
 from workflow.services import events, meetings, transaction
 from workflow.services.public_comment import today
@@ -347,7 +348,12 @@ def room(meeting_id: int, n: int):
 def minutes(meeting_id: int) -> str:
     meeting = _load(meeting_id, MINUTES)
     require(can_read_minutes(current_user, meeting))
-    return render_template("meetings/minutes.html", meeting=meeting, public=False)
+    return render_template(
+        "meetings/minutes.html",
+        meeting=meeting,
+        minutes=minutes_entries(current_user, meeting),
+        public=False,
+    )
 
 
 @bp.get("/<int:meeting_id>/minutes.pdf")
@@ -357,7 +363,7 @@ def minutes_pdf(meeting_id: int):
 
     meeting = _load(meeting_id)
     require(can_read_minutes(current_user, meeting))
-    return send_pdf(render(meeting))
+    return send_pdf(render(meeting, reader=current_user))
 
 
 @bp.get("/<int:meeting_id>/agenda.pdf")
@@ -365,4 +371,4 @@ def minutes_pdf(meeting_id: int):
 def agenda_pdf(meeting_id: int):
     from workflow.pdf.documents import agenda_pdf as render
 
-    return send_pdf(render(_load(meeting_id)))
+    return send_pdf(render(_load(meeting_id), reader=current_user))
