@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from tests.disclosure_scene import (
     CLOSED_OPINION,
+    HELD_BACK,
+    HELD_BACK_RESPONSE,
     OPEN_OPINION,
     OPEN_TITLE,
     build_scene,
@@ -124,6 +126,18 @@ def test_unpublish_takes_the_meeting_off_the_public_side(app):
         headers=staff,
     )
     assert response.status_code == 200
+    # The opinion held back, shown now: its flag alone changes (its text as recorded).
+    response = client.put(
+        f"{API}/meetings/{scene.meeting.id}/entries/{scene.open_item.id}",
+        json={
+            "opinions": [
+                {"opinion": OPEN_OPINION, "response": "公開回答ホタル"},
+                {"opinion": HELD_BACK, "response": HELD_BACK_RESPONSE, "public": True},
+            ]
+        },
+        headers=staff,
+    )
+    assert response.status_code == 200
     assert (
         client.post(
             f"{API}/meetings/{scene.meeting.id}/events/publish", json={}, headers=staff
@@ -133,6 +147,10 @@ def test_unpublish_takes_the_meeting_off_the_public_side(app):
     assert set(_public_answers(client, scene).values()) == {200}
     found = client.get(f"{API}/search", query_string={"q": CLOSED_OPINION}).get_json()
     assert [hit["item_id"] for hit in found["results"]] == [scene.closed_item.id]
+    found = client.get(f"{API}/search", query_string={"q": HELD_BACK}).get_json()
+    assert [hit["item_id"] for hit in found["results"]] == [scene.open_item.id]
+    rows = client.get(f"{API}/minutes.json").get_json()["rows"]
+    assert HELD_BACK in [row["opinion"] for row in rows]
 
 
 def test_an_item_public_through_another_meeting_stays_public(app):

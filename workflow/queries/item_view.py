@@ -187,9 +187,9 @@ def readable_parts(
     readable = None  # opinion ids the reader may read; None: every opinion of a meeting in said
     if item_id is not None and ids and is_public_reader(reader):
         entries = db.session.scalars(
-            select(AgendaEntry).where(
-                AgendaEntry.item_id == item_id, AgendaEntry.meeting_id.in_(seen or {0})
-            )
+            select(AgendaEntry)
+            .where(AgendaEntry.item_id == item_id, AgendaEntry.meeting_id.in_(seen or {0}))
+            .options(selectinload(AgendaEntry.opinions), selectinload(AgendaEntry.meeting))
         ).all()
         seen = {e.meeting_id for e in entries if can_read_entry(reader, e)}
         readable = {
