@@ -20,7 +20,15 @@ from workflow.pdf import cache
 from workflow.pdf.form_layout import is_dense
 from workflow.pdf.render import render_pdf, templates_digest
 from workflow.permissions import can_read_entry
-from workflow.queries.disclosure import CLOSED_MARK, edition, minutes_entries
+from workflow.queries.disclosure import (
+    CLOSED_MARK,
+    FULL_EDITION,
+    Reader,
+    edition,
+    is_public_reader,
+    minutes_entries,
+    sees_entry,
+)
 from workflow.queries.item_view import form_parts, item_entries, readable_parts
 from workflow.queries.versions import form_fields, printed_fields, published_entry
 from workflow.states.states import (
@@ -85,7 +93,7 @@ def _filename(*parts: str) -> str:
 # ---------------------------------------------------------------------------- 様式６ minutes
 
 
-def minutes_context(meeting: Meeting, reader: User | None = None) -> dict:
+def minutes_context(meeting: Meeting, reader: Reader = FULL_EDITION) -> dict:
     """What the 様式６ minutes print (DOMAIN §6); 「案」 until the meeting is confirmed.
 
     *reader* None (or anyone not signed in) gets the public edition (DOMAIN §10): a 非公開 entry
@@ -127,9 +135,10 @@ def minutes_context(meeting: Meeting, reader: User | None = None) -> dict:
     }
 
 
-def minutes_pdf(meeting: Meeting, reader: User | None = None) -> PdfDocument:
+def minutes_pdf(meeting: Meeting, reader: Reader = FULL_EDITION) -> PdfDocument:
     """様式６ 議事録 of *meeting* as PDF (rendered, or from the cache), in *reader*'s edition
-    (None: the public's; the caller has checked ``can_read_minutes``)."""
+    (None: the public's; by default the full one; the caller has checked ``can_read_minutes``).
+    Every download passes its reader."""
     context = minutes_context(meeting, reader)
     draft = "（案）" if context["draft"] else ""
     return _produce("minutes", "minutes.html", context, _filename(meeting.title, "議事録", draft))
@@ -150,7 +159,7 @@ def _time_text(value: time | None) -> str:
     return to_fullwidth_digits(f"{half}{hour}時{minute}")
 
 
-def agenda_context(meeting: Meeting, reader: User | None = None) -> dict:
+def agenda_context(meeting: Meeting, reader: Reader = FULL_EDITION) -> dict:
     """What a meeting's 次第 prints: title, date, time, venue, the items in order (for the
     public, a 非公開 entry is 「（非公開案件）」 in its place)."""
     times = ""
@@ -158,7 +167,7 @@ def agenda_context(meeting: Meeting, reader: User | None = None) -> dict:
         times = f"{_time_text(meeting.start_time)}～{_time_text(meeting.end_time)}"
     items = []
     for entry in meeting.entries:
-        if not can_read_entry(reader, entry):
+        if not sees_entry(reader, entry):
             items.append({"title": CLOSED_MARK, "owner": "", "presenter": ""})
             continue
         item = entry.item
@@ -186,8 +195,9 @@ def agenda_context(meeting: Meeting, reader: User | None = None) -> dict:
     }
 
 
-def agenda_pdf(meeting: Meeting, reader: User | None = None) -> PdfDocument:
-    """The 次第 of *meeting* as PDF, in *reader*'s edition (None: the public's)."""
+def agenda_pdf(meeting: Meeting, reader: Reader = FULL_EDITION) -> PdfDocument:
+    """The 次第 of *meeting* as PDF, in *reader*'s edition (None: the public's; by default the
+    full one)."""
     return _produce(
         "agenda", "agenda.html", agenda_context(meeting, reader), _filename(meeting.title, "次第")
     )
@@ -203,6 +213,7 @@ def request_form_context(
     reader: User | None,
     modified: date | datetime,
     item_id: int | None = None,
+    entries: list[AgendaEntry] | None = None,
 ) -> dict:
     """What 様式２ prints, from a field set (the current form or a frozen version, in the API's
     keys) and the parts the system fills in (:func:`form_parts`), cut to what *reader* may see.
@@ -214,7 +225,7 @@ def request_form_context(
     """
     kinds = db.session.scalars(sa.select(MeetingKind).order_by(MeetingKind.sort_order)).all()
     names = {k.code: k.name for k in kinds}
-    seen = readable_parts(parts, reader, item_id)
+    seen = readable_parts(parts, reader, item_id, entries=entries)
     dates: dict[str, str] = {row["kind"]: row["date"] for row in seen["review_dates"]}
     target = names.get(fields["target_kind"] or "", "")
     title = f"庁議（{target}）案件申込書" if target else "庁議案件申込書"
@@ -259,7 +270,7 @@ def request_form_context(
 
 def _filed_form(
     item: Item, meeting: Meeting | None, reader: User | None
-) -> tuple[dict, dict, datetime]:
+) -> tuple[dict, dict, datetime, list[AgendaEntry] | None]:
     """The field set, the system's parts and the date of the form: the current one, or the one
     frozen for *meeting* (DOMAIN §9).
 
@@ -267,15 +278,13 @@ def _filed_form(
     revised since leaks out) with what the published minutes recorded.
     """
     if meeting is None:
-        target = next(
-            (e.meeting for e in item_entries(item) if item.target_kind in e.meeting.kinds), None
-        )
-        parts = form_parts(item, target)
-        public = reader is None or not getattr(reader, "is_authenticated", False)
-        entry = published_entry(item) if public else None
+        entries = item_entries(item)  # read once: for the target, the parts and their cut
+        target = next((e.meeting for e in entries if item.target_kind in e.meeting.kinds), None)
+        parts = form_parts(item, target, entries=entries)
+        entry = published_entry(item) if is_public_reader(reader) else None
         if entry is not None and entry.form_version is not None:
-            return entry.form_version.fields, parts, entry.form_version.created_at
-        return form_fields(item), parts, item.updated_at
+            return entry.form_version.fields, parts, entry.form_version.created_at, entries
+        return form_fields(item), parts, item.updated_at, entries
     entry = db.session.scalar(
         sa.select(AgendaEntry).where(
             AgendaEntry.item_id == item.id, AgendaEntry.meeting_id == meeting.id
@@ -284,9 +293,9 @@ def _filed_form(
     if entry is None or not can_read_entry(reader, entry):  # 非公開 to the public: not there
         raise NotFound("この案件はこの会議の議題にありません。")
     if entry.form_version is None:  # scheduled before versions existed: the current form
-        return form_fields(item), form_parts(item, meeting), item.updated_at
+        return form_fields(item), form_parts(item, meeting), item.updated_at, None
     version = entry.form_version
-    return version.fields, entry.frozen_parts, version.created_at
+    return version.fields, entry.frozen_parts, version.created_at, None
 
 
 def filed_form_context(
@@ -294,8 +303,10 @@ def filed_form_context(
 ) -> dict:
     """What *item*'s 様式２ prints for *reader*: the current form, or the one filed for
     *meeting* (raises NotFound when the item was not on its agenda)."""
-    fields, parts, modified = _filed_form(item, meeting, reader)
-    context = request_form_context(fields, parts, reader=reader, modified=modified, item_id=item.id)
+    fields, parts, modified, entries = _filed_form(item, meeting, reader)
+    context = request_form_context(
+        fields, parts, reader=reader, modified=modified, item_id=item.id, entries=entries
+    )
     context["meta"]["created"] = item.created_at
     return context
 

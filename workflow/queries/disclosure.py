@@ -17,12 +17,38 @@ CLOSED_MARK = "（非公開案件）"
 WITHHELD_MARK = "（一部非公開）"
 
 
-def is_public_reader(reader: User | None) -> bool:
+class _FullEdition:
+    """The reader of a document's full (staff) edition, named by callers that have no user at
+    hand (a command that renders the minutes, a test): what the secretariat reads."""
+
+    is_authenticated = False
+
+    def __repr__(self) -> str:
+        return "FULL_EDITION"
+
+
+FULL_EDITION = _FullEdition()
+Reader = User | None | _FullEdition
+
+
+def is_public_reader(reader: Reader) -> bool:
     """No one signed in: the public, who reads the public edition."""
+    if reader is FULL_EDITION:
+        return False
     return reader is None or not getattr(reader, "is_authenticated", False)
 
 
-def edition(reader: User | None) -> str:
+def sees_entry(reader: Reader, entry: AgendaEntry) -> bool:
+    """:func:`can_read_entry`, the full edition seeing every entry."""
+    return reader is FULL_EDITION or can_read_entry(reader, entry)
+
+
+def sees_opinion(reader: Reader, entry: AgendaEntry, opinion: Opinion) -> bool:
+    """:func:`can_read_opinion`, the full edition reading every opinion."""
+    return reader is FULL_EDITION or can_read_opinion(reader, entry, opinion)
+
+
+def edition(reader: Reader) -> str:
     """Which edition of a document *reader* gets: ``public`` or ``staff`` (part of a PDF's
     cache key, so a staff edition is never served to the public)."""
     return "public" if is_public_reader(reader) else "staff"
@@ -33,9 +59,9 @@ def visible_entries(reader: User | None, meeting: Meeting) -> list[AgendaEntry]:
     return [e for e in meeting.entries if can_read_entry(reader, e)]
 
 
-def visible_opinions(reader: User | None, entry: AgendaEntry) -> list[Opinion]:
+def visible_opinions(reader: Reader, entry: AgendaEntry) -> list[Opinion]:
     """The opinions of *entry* that *reader* may read, in their order."""
-    return [o for o in entry.opinions if can_read_opinion(reader, entry, o)]
+    return [o for o in entry.opinions if sees_opinion(reader, entry, o)]
 
 
 @dataclass(frozen=True)
@@ -49,13 +75,13 @@ class MinutesEntry:
     withheld: bool  # some opinions were held back from the reader (一部非公開)
 
 
-def minutes_entries(reader: User | None, meeting: Meeting) -> list[MinutesEntry]:
+def minutes_entries(reader: Reader, meeting: Meeting) -> list[MinutesEntry]:
     """Every entry of *meeting*'s minutes (the caller has checked ``can_read_minutes``): staff
     read them all; the public reads a 非公開 entry as a mark and only the public opinions."""
     rows = []
     for entry in meeting.entries:
         number = entry.position + 1
-        if not can_read_entry(reader, entry):
+        if not sees_entry(reader, entry):
             rows.append(MinutesEntry(number, entry, True, [], False))
             continue
         opinions = visible_opinions(reader, entry)

@@ -169,7 +169,11 @@ def form_parts(
 
 
 def readable_parts(
-    parts: dict[str, Any], reader: User | None, item_id: int | None = None
+    parts: dict[str, Any],
+    reader: User | None,
+    item_id: int | None = None,
+    *,
+    entries: Entries | None = None,
 ) -> dict[str, Any]:
     """*parts* cut to what *reader* may see: 審議日 of the meetings they see, what was said and
     decided where they may read the minutes (the same rules as :func:`item_view`).
@@ -177,7 +181,8 @@ def readable_parts(
     For the public, given *item_id* (the item the parts are of), the entries it may not see
     (非公開) are cut too, and the opinions it may not read (not public): the public is
     shown an opinion only while its row still says it may (an opinion rewritten since the
-    parts were frozen is no longer shown to the public).
+    parts were frozen is no longer shown to the public). *entries*: the item's entries with
+    their opinions, when the caller has them (:func:`item_entries`); else one query reads them.
     """
     ids = {row["meeting_id"] for row in parts["review_dates"]}
     ids |= {group["meeting_id"] for group in parts["prior"]}
@@ -185,19 +190,22 @@ def readable_parts(
     meetings = db.session.scalars(select(Meeting).where(Meeting.id.in_(ids))).all() if ids else []
     seen = {m.id for m in meetings if can_read_meeting(reader, m)}
     readable = None  # opinion ids the reader may read; None: every opinion of a meeting in said
-    if item_id is not None and ids and is_public_reader(reader):
-        entries = db.session.scalars(
-            select(AgendaEntry)
-            .where(AgendaEntry.item_id == item_id, AgendaEntry.meeting_id.in_(seen or {0}))
-            .options(selectinload(AgendaEntry.opinions), selectinload(AgendaEntry.meeting))
-        ).all()
-        seen = {e.meeting_id for e in entries if can_read_entry(reader, e)}
+    if item_id is not None and seen and is_public_reader(reader):
+        if entries is None:
+            pairs = db.session.execute(
+                select(AgendaEntry, Opinion)
+                .outerjoin(Opinion, Opinion.entry_id == AgendaEntry.id)
+                .where(AgendaEntry.item_id == item_id, AgendaEntry.meeting_id.in_(seen))
+            ).all()
+        else:
+            pairs = [
+                (e, o) for e in entries if e.meeting_id in seen for o in (e.opinions or [None])
+            ]
+        seen = {e.meeting_id for e, _ in pairs if can_read_entry(reader, e)}
         readable = {
             o.id
-            for e in entries
-            if e.meeting_id in seen
-            for o in e.opinions
-            if can_read_opinion(reader, e, o)
+            for e, o in pairs
+            if o is not None and e.meeting_id in seen and can_read_opinion(reader, e, o)
         }
     said = {m.id for m in meetings if m.id in seen and can_read_minutes(reader, m)}
     # The latest 関係課長会議 the reader sees; its fields only if they may read its minutes
