@@ -498,3 +498,32 @@ def test_saving_the_room_record_keeps_the_opinions_flags(app):
         (HELD_BACK, False),
         ("新しい意見", True),
     ]
+
+
+def test_a_refused_disclosure_changes_nothing_else_of_the_body(app):
+    secretariat = make_user(Role.SECRETARIAT)
+    item = make_item(ItemStatus.SCHEDULED, secretariat=secretariat, title="別の案件")
+    meeting = db.session.get(Meeting, item_meeting_id(item))
+    meetings.record_deliberation(
+        secretariat, meeting, item, {"opinions": [{"opinion": "元の意見"}]}
+    )
+    headers = auth(secretariat)
+    db.session.commit()
+    response = app.test_client().put(
+        f"{API}/meetings/{meeting.id}/entries/{item.id}",
+        json={
+            "presenter": "変えた説明者",
+            "opinions": [{"opinion": "変えた意見"}],
+            "disclosure": "closed",
+        },
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"]["fields"]["disclosure_reason"] == [
+        "「非公開」にするときは、理由（情報公開条例の該当する条項）を入力してください。"
+    ]
+    db.session.expire_all()
+    entry = db.session.get(Meeting, meeting.id).entries[0]
+    assert [o.opinion for o in entry.opinions] == ["元の意見"]
+    assert entry.presenter != "変えた説明者"
+    assert entry.disclosure == Disclosure.PUBLIC

@@ -227,6 +227,7 @@ def record_deliberation(
                 "（disclosure・disclosure_reason・意見の public）のほかは変更できません。",
                 {"status": meeting.status.value},
             )
+    disclosure, reason = _disclosure_wanted(entry, clean)  # refused before anything changes
     before = _disclosure_of(entry)
     if "presenter" in clean:
         entry.presenter = clean["presenter"]
@@ -240,7 +241,7 @@ def record_deliberation(
                 opinion.public = row["public"]
         else:
             entry.opinions = [Opinion(**row) for row in opinions]
-    _set_disclosure(entry, clean)
+    entry.disclosure, entry.disclosure_reason = disclosure, reason
     after = _disclosure_of(entry)
     if after != before:
         db.session.add(
@@ -294,20 +295,19 @@ def _disclosure_of(entry: AgendaEntry) -> dict[str, Any]:
     }
 
 
-def _set_disclosure(entry: AgendaEntry, clean: Mapping[str, Any]) -> None:
-    """Apply ``disclosure``/``disclosure_reason``: 一部非公開 and 非公開 need the article of the
-    情報公開条例; 公開 has none."""
+def _disclosure_wanted(entry: AgendaEntry, clean: Mapping[str, Any]) -> tuple[Disclosure, str]:
+    """The disclosure and reason *clean* asks for (what is recorded where it names none):
+    一部非公開 and 非公開 need the article of the 情報公開条例; 公開 keeps no reason."""
     disclosure = clean.get("disclosure") or Disclosure(entry.disclosure)
     reason = clean.get("disclosure_reason", entry.disclosure_reason).strip()
     if disclosure == Disclosure.PUBLIC:
-        reason = ""
-    elif not reason:
+        return disclosure, ""
+    if not reason:
         raise ValidationFailed.field(
             "disclosure_reason",
             f"「{disclosure.label}」にするときは、理由（情報公開条例の該当する条項）を入力してください。",
         )
-    entry.disclosure = disclosure
-    entry.disclosure_reason = reason
+    return disclosure, reason
 
 
 def validate_deliberation(data: Mapping[str, Any]) -> dict[str, Any]:
