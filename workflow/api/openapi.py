@@ -103,7 +103,8 @@ def _meeting_event_bodies() -> list[str]:
 DELIBERATION = (
     "議事録の確定前は、渡した項目をすべて置き換える。確定後（公開前）に変えられるのは公開範囲だけ："
     "disclosure（public=公開・partial=一部非公開・closed=非公開）、disclosure_reason"
-    "（partial・closed では必須の情報公開条例の条項。空なら 422）、意見ごとの public。"
+    "（partial・closed では必須の情報公開条例の条項。空なら 422。public にすると空になる）、"
+    "意見ごとの public。"
     "意見の public を変えるときは opinions を記録どおりの文のまま送る（文が違えば 409。"
     "文が同じなら意見の id は変わらない）。"
     "公開後は 409（先に POST …/events/unpublish で公開取消）。公開範囲を変えると会議の履歴に"
