@@ -435,6 +435,11 @@ CASES: dict[tuple[str, str], Case] = {
             "special_notes": "",
         },
     ),
+    ("meetings.room_disclosure", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/room/1/disclosure",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"pub-disclosure": "partial", "pub-disclosure_reason": "第７条第２号該当"},
+    ),
     ("meetings.minutes", "GET"): Case(
         lambda w: f"/meetings/{w['planned']}/minutes", E("login", "403", "403", "403", "200", "200")
     ),

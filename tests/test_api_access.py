@@ -167,7 +167,7 @@ def test_minutes_of_a_held_meeting_are_the_secretariats_until_confirmed(client, 
         assert said == (
             []
             if who != "secretariat"
-            else [{"opinion": "内部の意見", "response": None, "follow_up": None}]
+            else [{"opinion": "内部の意見", "response": None, "follow_up": None, "public": True}]
         )
 
 

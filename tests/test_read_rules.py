@@ -19,14 +19,20 @@ from sqlalchemy import select
 from tests.factories import item_meeting_id, make_item, make_section, make_user
 from tests.support import API, login
 from workflow.extensions import db
-from workflow.models import ApiToken, HistoryEvent, Item, Meeting
+from workflow.models import AgendaEntry, ApiToken, HistoryEvent, Item, Meeting, Opinion
 from workflow.permissions import (
+    can_read_entry,
     can_read_item,
     can_read_meeting,
     can_read_minutes,
+    can_read_opinion,
+    public_entries,
+    public_sees_entry,
+    readable_entries,
     readable_items,
     readable_meetings,
     readable_minutes,
+    readable_opinions,
 )
 from workflow.queries.item_view import item_entries
 from workflow.search_index import fold
@@ -335,3 +341,76 @@ def test_the_request_form_pdf_follows_the_item_rule(app, world, role):
     if hidden is not None:
         response = api.get(f"{API}/items/{hidden.id}/form.pdf", headers=world.headers(role))
         assert response.status_code == refused
+
+
+# -- disclosure (DOMAIN §10): entries and opinions ------------------------------------------
+
+
+@pytest.fixture
+def disclosure_world(app) -> World:
+    """Meetings in every state, each with entries 公開 / 一部非公開 / 非公開 whose opinions are
+    public or held back: every pair of the entry and opinion rules meets each case."""
+    secretariat = make_user(Role.SECRETARIAT, login="secretariat")
+    users = {
+        "secretariat": secretariat,
+        "admin": make_user(Role.ADMIN, login="admin"),
+        "own": make_user(Role.DEPARTMENT, make_section("情報政策課"), login="own"),
+        "viewer": make_user(Role.VIEWER, login="viewer"),
+    }
+    steps = {
+        MeetingStatus.PLANNED: [],
+        MeetingStatus.HELD: [meetings.hold],
+        MeetingStatus.CONFIRMED: [meetings.hold, meetings.confirm],
+        MeetingStatus.PUBLISHED: [meetings.hold, meetings.confirm, meetings.publish],
+    }
+    items = []
+    for state, fire in steps.items():
+        first = make_item(ItemStatus.SCHEDULED, department=users["own"], secretariat=secretariat)
+        meeting = db.session.get(Meeting, item_meeting_id(first))
+        on_it = [first]
+        for _ in range(2):
+            more = make_item(ItemStatus.ACCEPTED, department=users["own"], secretariat=secretariat)
+            meetings.schedule(secretariat, meeting, more)
+            on_it.append(more)
+        for item, disclosure in zip(on_it, ("public", "partial", "closed"), strict=True):
+            body = {
+                "opinions": [
+                    {"opinion": f"{WORD}公開の意見"},
+                    {"opinion": f"{WORD}伏せた意見", "public": False},
+                ],
+                "disclosure": disclosure,
+                "disclosure_reason": "" if disclosure == "public" else "第７条第２号",
+            }
+            meetings.record_deliberation(secretariat, meeting, item, body)
+            if state != MeetingStatus.PLANNED:
+                meetings.record_outcome(secretariat, meeting, item, "approved")
+        for step in fire:
+            step(secretariat, meeting)
+        items += on_it
+    db.session.commit()
+    return World(users, items, list(db.session.scalars(select(Meeting))), {})
+
+
+@pytest.mark.parametrize("role", ["secretariat", "admin", "own", "viewer", "anonymous"])
+def test_the_entry_and_opinion_rules_and_their_sql_twins_agree(disclosure_world, role):
+    user = disclosure_world.user(role)
+    entries = list(db.session.scalars(select(AgendaEntry)))
+    assert len(entries) == 12
+    in_sql = set(db.session.scalars(select(AgendaEntry.id).where(readable_entries(user))))
+    assert in_sql == {e.id for e in entries if can_read_entry(user, e)}
+    public = set(db.session.scalars(select(AgendaEntry.id).where(public_entries())))
+    assert public == {e.id for e in entries if public_sees_entry(e)}
+    assert len(public) == 2  # the published meeting's 公開 and 一部非公開 entries
+    opinions = db.session.execute(
+        select(Opinion.id)
+        .join(AgendaEntry, AgendaEntry.id == Opinion.entry_id)
+        .join(Meeting, Meeting.id == AgendaEntry.meeting_id)
+        .where(readable_opinions(user))
+    )
+    expected = {o.id for e in entries for o in e.opinions if can_read_opinion(user, e, o)}
+    assert set(opinions.scalars()) == expected
+    if role == "anonymous":
+        assert len(expected) == 2  # one public opinion of each of the two entries it sees
+    # The item rule follows: the public reads the items of the entries it sees, no other.
+    readable = set(db.session.scalars(select(Item.id).where(readable_items(user))))
+    assert readable == {i.id for i in disclosure_world.items if can_read_item(user, i)}

@@ -236,6 +236,14 @@ def can_read_opinion(user: User | None, entry: AgendaEntry, opinion: Opinion) ->
     return public_sees_entry(entry) and opinion.public
 
 
+def readable_opinions(user: User | None) -> ColumnElement[bool]:
+    """SQL for :func:`can_read_opinion`, on ``Opinion`` joined to its ``AgendaEntry`` and that
+    entry's ``Meeting`` (the open data export and search read opinions by the row)."""
+    if _role(user) is not None:
+        return readable_minutes(user)
+    return and_(Opinion.public.is_(True), public_entries())
+
+
 def can_read_entry_attachment(
     user: User | None, entry: AgendaEntry, attachment: EntryAttachment
 ) -> bool:

@@ -63,6 +63,7 @@ __all__ = [
     "PG_TRGM_INDEX",
     "SHORT_WORD",
     "SQLITE_TABLES",
+    "WITHHELD_OPINIONS",
     "create_search_structures",
     "create_short_word_index",
     "drop_search_structures",
@@ -77,6 +78,9 @@ __all__ = [
     "short_token",
 ]
 
+# The field of the texts of an opinion not public (Opinion.public false): staff search them as
+# opinions, the public never finds them.
+WITHHELD_OPINIONS = "opinions_withheld"
 # The item's own texts, in the order a snippet prefers them (DOMAIN §3's labels).
 ITEM_TEXT_COLUMNS = ("title", "summary", "policy_ref", "schedule_notes", "remarks")
 _CHUNK = 500  # ids per IN (…): well under every engine's parameter limit
@@ -164,6 +168,7 @@ def _texts(conn: Connection, ids: list[int]) -> dict[int, list[tuple[str, str, i
             AgendaEntry.id,
             AgendaEntry.meeting_id,
             AgendaEntry.special_notes,
+            Opinion.public,
             Opinion.opinion,
             Opinion.response,
             Opinion.follow_up,
@@ -174,9 +179,12 @@ def _texts(conn: Connection, ids: list[int]) -> dict[int, list[tuple[str, str, i
         .order_by(AgendaEntry.item_id, Meeting.date, Meeting.id, Opinion.position)
     ).all()
     notes: dict[int, tuple[int, int, str]] = {}
-    for item_id, entry_id, meeting_id, special_notes, *said_texts in said:
+    for item_id, entry_id, meeting_id, special_notes, public, *said_texts in said:
+        # An opinion held back from the public (DOMAIN §10) is kept under its own field name,
+        # which search shows staff as "opinions" and never matches for the public.
+        field = "opinions" if public is not False else WITHHELD_OPINIONS
         for value in said_texts:
-            parts[item_id].append(("opinions", value, meeting_id))
+            parts[item_id].append((field, value, meeting_id))
         notes[entry_id] = (item_id, meeting_id, special_notes)
     for item_id, meeting_id, special_notes in notes.values():  # in meeting order (dict keeps it)
         parts[item_id].append(("special_notes", special_notes, meeting_id))

@@ -1,4 +1,4 @@
-"""/api/v1/meetings: create, list, read; the agenda, deliberations, outcomes; hold/confirm/publish."""
+"""/api/v1/meetings: create, list, read; the agenda, deliberations, outcomes; hold/confirm/publish/unpublish."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from workflow.extensions import db
 from workflow.models import Item, Meeting, MeetingKind
 from workflow.permissions import can_manage_meetings
 from workflow.queries.meetings import meetings as readable_meeting_list
-from workflow.schemas.events import MEETING_EVENT_BODY
+from workflow.schemas.events import MEETING_EVENT_BODIES
 from workflow.schemas.meetings import EntryCreate, MeetingCreate, MeetingList, OutcomeBody
 from workflow.schemas.types import validate
 from workflow.services import events
@@ -140,6 +140,7 @@ def fire_meeting_event(meeting_id: int, event: str) -> ResponseReturnValue:
             {"events": list(MEETING_EVENTS)},
         )
     meeting = readable_meeting(meeting_id)
-    body = validate(MEETING_EVENT_BODY, json_body())
-    events.fire_meeting_event(user, meeting, event, version=body.version)
+    body = validate(MEETING_EVENT_BODIES[event], json_body())
+    params = {name: getattr(body, name) for name in type(body).model_fields if name != "version"}
+    events.fire_meeting_event(user, meeting, event, version=body.version, **params)
     return written(lambda: meeting_json(meeting, user))

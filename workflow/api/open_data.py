@@ -17,7 +17,7 @@ from workflow.api.common import bp, current_api_user, query_int, query_text
 from workflow.extensions import db
 from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, Opinion
 from workflow.models.meeting import meeting_title
-from workflow.permissions import readable_items, readable_minutes
+from workflow.permissions import readable_items, readable_minutes, readable_opinions
 from workflow.queries.search import search_items
 from workflow.schemas.open_data import MINUTES_COLUMNS
 from workflow.states.states import Outcome
@@ -79,8 +79,10 @@ MINUTES_QUERY = (
         .outerjoin(_FORWARD, _FORWARD.c.code == _E.forward_to)
         .outerjoin(_SECOND, _SECOND.c.code == _M.second_kind)
     )
-    # Open data is what the public may read: the minutes and the items readable by no one signed in.
-    .where(readable_minutes(None), readable_items(None))
+    # Open data is what the public may read: the minutes and the items readable by no one signed
+    # in, and of those minutes the opinions the public may read (no 非公開 entry, no opinion
+    # held back: DOMAIN §10).
+    .where(readable_minutes(None), readable_items(None), readable_opinions(None))
     .order_by(_M.date, _M.id, _E.position, _E.id, _O.position, _O.id)
 )
 CHUNK_ROWS = 2000  # rows per fetch from the server-side cursor, and per chunk sent

@@ -64,6 +64,7 @@ COMPONENTS: dict[str, Any] = {
     "MinutesRow": open_data.MinutesRow,
     "MinutesDocument": open_data.MinutesDocument,
     **{body.__name__: body for body in events.ITEM_EVENT_BODIES.values()},
+    **{body.__name__: body for body in events.MEETING_EVENT_BODIES.values()},
 }
 
 
@@ -104,6 +105,29 @@ def _event_body(schemas: dict[str, Schema]) -> Schema:
         "properties": properties,
         "description": "イベントごとに使える項目だけを送る（ほかは 422）。",
     }
+
+
+def _meeting_event_bodies() -> list[str]:
+    """The names of the meeting events' bodies, each once, in the events' order."""
+    return list(dict.fromkeys(body.__name__ for body in events.MEETING_EVENT_BODIES.values()))
+
+
+# What the PUT of an agenda entry says of disclosure (DOMAIN §10).
+DELIBERATION = (
+    "議事録の確定前は、渡した項目をすべて置き換える。確定後（公開前）に変えられるのは公開範囲だけ："
+    "disclosure（public=公開・partial=一部非公開・closed=非公開）、disclosure_reason"
+    "（partial・closed では必須の情報公開条例の条項。空なら 422。public にすると空になる）、"
+    "意見ごとの public。"
+    "意見の public を変えるときは opinions を記録どおりの文のまま送る（文が違えば 409。"
+    "文が同じなら意見の id は変わらない）。"
+    "公開後は 409（先に POST …/events/unpublish で公開取消）。公開範囲を変えると会議の履歴に"
+    "set_disclosure が残る。一般（トークンなし）には非公開の議題と公開しない意見を返さない。"
+)
+UNPUBLISH = (
+    "unpublish（公開取消、庁議事務局のみ）: 公開済みの会議を議事録確定に戻す。reason（理由）が"
+    "必須で、なければ 422。履歴に理由が残る。その後、一般にはこの会議とこの会議でだけ公開されていた"
+    "案件が 404 になり、検索・オープンデータからも消える。案件の状態は変わらない。"
+)
 
 
 def _ref(name: str) -> Schema:
@@ -513,7 +537,12 @@ def _paths(event_body: Schema) -> dict[str, Any]:
         "/api/v1/meetings/{meeting_id}/entries/{item_id}": {
             "parameters": [MEETING_ID, ITEM_ID],
             "put": _op(
-                "審議の記録（渡した項目ごとに置き換え）", "200", "Meeting", WRITE, "Deliberation"
+                "審議の記録と公開範囲（渡した項目ごとに置き換え）",
+                "200",
+                "Meeting",
+                WRITE,
+                "Deliberation",
+                description=DELIBERATION,
             ),
             "delete": _op("議題から外す（unschedule）", "200", "Meeting", WRITE),
         },
@@ -524,14 +553,24 @@ def _paths(event_body: Schema) -> dict[str, Any]:
         "/api/v1/meetings/{meeting_id}/events/{event}": {
             "parameters": [
                 MEETING_ID,
-                _path("event", "hold, confirm, publish", {**text, "enum": list(MEETING_EVENTS)}),
+                _path(
+                    "event",
+                    "hold, confirm, publish, unpublish",
+                    {**text, "enum": list(MEETING_EVENTS)},
+                ),
             ],
             "post": _op(
-                "開催済にする・議事録の確定・公開",
+                "開催済にする・議事録の確定・公開・公開取消",
                 "200",
                 "Meeting",
                 WRITE,
-                events.MEETING_EVENT_BODY.__name__,
+                {
+                    "oneOf": [_ref(name) for name in _meeting_event_bodies()],
+                    "description": "hold・confirm・publish は version だけ（"
+                    + events.MEETING_EVENT_BODY.__name__
+                    + "）、unpublish は reason が必須（UnpublishBody）。",
+                },
+                description=UNPUBLISH,
             ),
         },
         "/api/v1/meetings/{meeting_id}/minutes.pdf": {

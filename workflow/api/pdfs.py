@@ -61,13 +61,13 @@ def minutes_pdf(meeting_id: int) -> ResponseReturnValue:
     meeting = readable_meeting(meeting_id)
     if not can_read_minutes(current_api_user(), meeting):
         raise deny("議事録")
-    return pdf_response(documents.minutes_pdf(meeting))
+    return pdf_response(documents.minutes_pdf(meeting, reader=current_api_user()))
 
 
 @bp.get("/meetings/<int:meeting_id>/agenda.pdf")
 def agenda_pdf(meeting_id: int) -> ResponseReturnValue:
     meeting = readable_meeting(meeting_id)
-    return pdf_response(documents.agenda_pdf(meeting))
+    return pdf_response(documents.agenda_pdf(meeting, reader=current_api_user()))
 
 
 @bp.get("/meetings/<int:meeting_id>/packet.pdf")

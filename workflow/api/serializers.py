@@ -23,6 +23,7 @@ from workflow.models import (
     User,
 )
 from workflow.permissions import can_read_minutes
+from workflow.queries.disclosure import visible_entries, visible_opinions
 from workflow.queries.item_view import item_view
 from workflow.queries.versions import fields_for
 from workflow.schemas import comments, items, meetings
@@ -79,6 +80,7 @@ def opinion_json(opinion) -> meetings.Opinion:
         "opinion": opinion.opinion,
         "response": opinion.response,
         "follow_up": opinion.follow_up,
+        "public": opinion.public is not False,
     }
 
 
@@ -99,7 +101,7 @@ def deliberation_json(entry: AgendaEntry, user: User | None) -> items.ItemDelibe
         "presenter": entry.presenter,
         "minutes_readable": said,
         "attendance": [attendance_json(a) for a in entry.attendance] if said else [],
-        "opinions": [opinion_json(o) for o in entry.opinions] if said else [],
+        "opinions": [opinion_json(o) for o in visible_opinions(user, entry)] if said else [],
         "outcome": entry.outcome.value if said and entry.outcome else None,
         "outcome_text": entry.outcome_text if said else None,
         "forward_to": entry.forward_to if said else None,
@@ -190,7 +192,7 @@ def item_json(item: Item, user: User | None) -> items.Item:
 
 
 def entry_json(entry: AgendaEntry, user: User | None) -> meetings.Entry:
-    """One agenda entry of a meeting."""
+    """One agenda entry of a meeting (the caller lists only those *user* sees)."""
     said = can_read_minutes(user, entry.meeting)
     return {
         "number": entry.position + 1,
@@ -198,8 +200,10 @@ def entry_json(entry: AgendaEntry, user: User | None) -> meetings.Entry:
         "item_title": entry.item.title,
         "item_status": entry.item.status.value,
         "presenter": entry.presenter,
+        "disclosure": entry.disclosure.value,
+        "disclosure_reason": entry.disclosure_reason,
         "attendance": [attendance_json(a) for a in entry.attendance] if said else [],
-        "opinions": [opinion_json(o) for o in entry.opinions] if said else [],
+        "opinions": [opinion_json(o) for o in visible_opinions(user, entry)] if said else [],
         "outcome": entry.outcome.value if said and entry.outcome else None,
         "outcome_text": entry.outcome_text if said else None,
         "forward_to": entry.forward_to if said else None,
@@ -236,6 +240,7 @@ def meeting_json(meeting: Meeting, user: User | None) -> meetings.Meeting:
         "venue": meeting.venue,
         "chair": meeting.chair,
         "minutes_readable": can_read_minutes(user, meeting),
-        "entries": [entry_json(e, user) for e in meeting.entries],
+        # The public is not told of a 非公開 entry (its number is kept by the others).
+        "entries": [entry_json(e, user) for e in visible_entries(user, meeting)],
         "allowed_events": allowed_meeting_events(user, meeting),
     }

@@ -20,15 +20,15 @@ from wtforms.validators import DataRequired, ValidationError
 
 from workflow.forms._choices import options
 from workflow.forms._validators import MaxLength, an_id
-from workflow.schemas.limits import LINE_MAX, NAME_MAX, TEXT_MAX
-from workflow.states.states import Outcome
+from workflow.schemas.limits import LINE_MAX, NAME_MAX, REASON_MAX, TEXT_MAX
+from workflow.states.states import Disclosure, Outcome
 from workflow.wareki import WarekiError, parse_wareki
 
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 ROOM_LISTS = ("attendance", "opinions")
 ROOM_BLANK_ROWS = {
     "attendance": {"section": "", "deputy": False, "absent": False},
-    "opinions": {"opinion": "", "response": "", "follow_up": ""},
+    "opinions": {"opinion": "", "response": "", "follow_up": "", "public": "1"},
 }
 
 
@@ -113,6 +113,8 @@ class OpinionRowForm(Form):
     opinion = TextAreaField("意見", validators=[MaxLength(TEXT_MAX)])
     response = TextAreaField("回答", validators=[MaxLength(TEXT_MAX)])
     follow_up = TextAreaField("その後の対応（→）", validators=[MaxLength(TEXT_MAX)])
+    # The opinion's 公開 flag carried through an edit ("0": held back), set in the 公開範囲 form.
+    public = HiddenField(default="1")
 
 
 class DeliberationForm(FlaskForm):
@@ -169,6 +171,7 @@ class DeliberationForm(FlaskForm):
                     "opinion": r["opinion"] or "",
                     "response": r["response"] or "",
                     "follow_up": r["follow_up"] or "",
+                    "public": r.get("public") != "0",
                 }
                 for r in self.opinions.data
                 if any((r[k] or "").strip() for k in ("opinion", "response", "follow_up"))
@@ -209,6 +212,32 @@ class DeliberationForm(FlaskForm):
                 self.general_errors.extend(messages)
             else:
                 target.errors = [*target.errors, *messages]
+
+
+class DisclosureForm(FlaskForm):
+    """公開範囲 of one agenda entry (DOMAIN §10), in the meeting room until publication. The
+    opinions' 公開 checkboxes come as ``opinion_public`` (the 0-based numbers of those ticked)."""
+
+    version = HiddenField()
+    disclosure = SelectField(
+        "公開範囲",
+        choices=options([(d.value, d.label) for d in Disclosure]),
+        validate_choice=False,
+    )
+    disclosure_reason = TextAreaField(
+        "理由（情報公開条例の該当条項）",
+        description="一部非公開・非公開のときは必ず入力します（例：第７条第２号該当）。",
+        validators=[MaxLength(REASON_MAX)],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        # Its own names and ids beside the record's form on the same page (pub-version, …).
+        kwargs.setdefault("prefix", "pub")
+        super().__init__(*args, **kwargs)
+
+    def validate_disclosure(self, field) -> None:
+        if field.data not in {d.value for d in Disclosure}:
+            raise ValidationError("公開範囲を一覧から選んでください。")
 
 
 class SimpleForm(FlaskForm):

@@ -113,7 +113,8 @@ class Opinion(db.Model):
     opinion: Mapped[str] = mapped_column(Text)
     response: Mapped[str | None] = mapped_column(Text)
     follow_up: Mapped[str | None] = mapped_column(Text)
-    # Shown to the public unless the entry is 一部非公開 and this is False (DOMAIN §10).
+    # False: held back from the public whatever the entry's label (workflow.permissions); the
+    # public edition of the minutes prints 「（一部非公開）」 where it was (DOMAIN §10).
     public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     entry: Mapped[AgendaEntry] = relationship(back_populates="opinions")

@@ -19,6 +19,16 @@ from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, PublicComme
 from workflow.pdf import cache
 from workflow.pdf.form_layout import is_dense
 from workflow.pdf.render import render_pdf, templates_digest
+from workflow.permissions import can_read_entry
+from workflow.queries.disclosure import (
+    CLOSED_MARK,
+    FULL_EDITION,
+    Reader,
+    edition,
+    is_public_reader,
+    minutes_entries,
+    sees_entry,
+)
 from workflow.queries.item_view import (
     form_parts,
     item_entries,
@@ -126,24 +136,38 @@ def _filename(*parts: str) -> str:
 # ---------------------------------------------------------------------------- 様式６ minutes
 
 
-def minutes_context(meeting: Meeting) -> dict:
-    """What the 様式６ minutes print (DOMAIN §6); 「案」 until the meeting is confirmed."""
+def minutes_context(meeting: Meeting, reader: Reader = FULL_EDITION) -> dict:
+    """What the 様式６ minutes print (DOMAIN §6); 「案」 until the meeting is confirmed.
+
+    *reader* None (or anyone not signed in) gets the public edition (DOMAIN §10): a 非公開 entry
+    is 「（非公開案件）」 under its number and nothing else; where opinions were held back the
+    entry says 「（一部非公開）」. Staff get the full minutes. The edition is in the context, so
+    in the cache key: a staff rendering is never served to the public.
+    """
     entries = []
-    for entry in meeting.entries:
+    for row in minutes_entries(reader, meeting):
+        entry = row.entry
+        if row.closed:
+            entries.append({"number": row.number, "closed": True})
+            continue
         entries.append(
             {
+                "number": row.number,
+                "closed": False,
                 "title": entry.item.title,
                 "presenter": entry.presenter,
                 "opinions": [
                     {"opinion": o.opinion, "response": o.response, "follow_up": o.follow_up}
-                    for o in entry.opinions
+                    for o in row.opinions
                 ],
+                "withheld": row.withheld,
                 "outcome": entry.outcome_text,
                 "special_notes": entry.special_notes.strip(),
             }
         )
     title = f"{meeting.title} 議事録"
     return {
+        "edition": edition(reader),
         "doc_title": title,
         "form_label": "（様式６）",
         "draft": meeting.status not in _MINUTES_FINAL,
@@ -154,9 +178,11 @@ def minutes_context(meeting: Meeting) -> dict:
     }
 
 
-def minutes_pdf(meeting: Meeting) -> PdfDocument:
-    """様式６ 議事録 of *meeting* as PDF (rendered, or from the cache)."""
-    context = minutes_context(meeting)
+def minutes_pdf(meeting: Meeting, reader: Reader = FULL_EDITION) -> PdfDocument:
+    """様式６ 議事録 of *meeting* as PDF (rendered, or from the cache), in *reader*'s edition
+    (None: the public's; by default the full one; the caller has checked ``can_read_minutes``).
+    Every download passes its reader."""
+    context = minutes_context(meeting, reader)
     draft = "（案）" if context["draft"] else ""
     return _produce("minutes", "minutes.html", context, _filename(meeting.title, "議事録", draft))
 
@@ -176,13 +202,17 @@ def _time_text(value: time | None) -> str:
     return to_fullwidth_digits(f"{half}{hour}時{minute}")
 
 
-def agenda_context(meeting: Meeting) -> dict:
-    """What a meeting's 次第 prints: title, date, time, venue, the items in order."""
+def agenda_context(meeting: Meeting, reader: Reader = FULL_EDITION) -> dict:
+    """What a meeting's 次第 prints: title, date, time, venue, the items in order (for the
+    public, a 非公開 entry is 「（非公開案件）」 in its place)."""
     times = ""
     if meeting.start_time:
         times = f"{_time_text(meeting.start_time)}～{_time_text(meeting.end_time)}"
     items = []
     for entry in meeting.entries:
+        if not sees_entry(reader, entry):
+            items.append({"title": CLOSED_MARK, "owner": "", "presenter": ""})
+            continue
         item = entry.item
         items.append(
             {
@@ -193,6 +223,7 @@ def agenda_context(meeting: Meeting) -> dict:
         )
     title = f"{meeting.title} 次第"
     return {
+        "edition": edition(reader),
         "doc_title": title,
         "form_label": "",
         "draft": False,
@@ -207,17 +238,20 @@ def agenda_context(meeting: Meeting) -> dict:
     }
 
 
-def agenda_spec(meeting: Meeting, *, numbered: bool = True) -> PdfSpec:
-    """The 次第 of *meeting*, ready to render; *numbered* False for the 会議資料一式."""
-    context = agenda_context(meeting)
+def agenda_spec(
+    meeting: Meeting, reader: Reader = FULL_EDITION, *, numbered: bool = True
+) -> PdfSpec:
+    """The 次第 of *meeting*, ready to render, in *reader*'s edition (None: the public's; by
+    default the full one); *numbered* False for the 会議資料一式."""
+    context = agenda_context(meeting, reader)
     if not numbered:
         context = unnumbered(context)
     return pdf_spec("agenda", "agenda.html", context, _filename(meeting.title, "次第"))
 
 
-def agenda_pdf(meeting: Meeting) -> PdfDocument:
-    """The 次第 of *meeting* as PDF."""
-    return produce(agenda_spec(meeting))
+def agenda_pdf(meeting: Meeting, reader: Reader = FULL_EDITION) -> PdfDocument:
+    """The 次第 of *meeting* as PDF, in *reader*'s edition."""
+    return produce(agenda_spec(meeting, reader))
 
 
 # ---------------------------------------------------------------------------- 様式２ request
@@ -252,17 +286,22 @@ def request_form_context(
     reader: User | None,
     modified: date | datetime,
     shared: FormReads | None = None,
+    item_id: int | None = None,
+    entries: list[AgendaEntry] | None = None,
 ) -> dict:
     """What 様式２ prints, from a field set (the current form or a frozen version, in the API's
     keys) and the parts the system fills in (:func:`form_parts`), cut to what *reader* may see.
 
     The derived parts show *reader* only what the API's item_json shows them: 審議日 of the
     meetings they may see, and what was said and decided only where they may read the minutes.
-    None is the public; the secretariat reads everything.
+    None is the public; the secretariat reads everything. With *item_id* the public is also
+    not shown the 非公開 entries of the item nor its opinions held back (DOMAIN §10).
     """
     kinds = _meeting_kinds() if shared is None else shared.kinds
     names = {k.code: k.name for k in kinds}
-    seen = readable_parts(parts, reader, shared.meetings if shared else None)
+    seen = readable_parts(
+        parts, reader, item_id, entries=entries, known=shared.meetings if shared else None
+    )
     dates: dict[str, str] = {row["kind"]: row["date"] for row in seen["review_dates"]}
     target = names.get(fields["target_kind"] or "", "")
     title = f"庁議（{target}）案件申込書" if target else "庁議案件申込書"
@@ -270,6 +309,7 @@ def request_form_context(
     section_managers = seen["section_managers"]
     context = {
         **printed_fields(fields),
+        "edition": edition(reader),
         "doc_title": title,
         "form_label": "（様式２）",
         "draft": False,
@@ -306,7 +346,7 @@ def request_form_context(
 
 def _filed_form(
     item: Item, meeting: Meeting | None, reader: User | None, entry: AgendaEntry | None = None
-) -> tuple[dict, dict, datetime]:
+) -> tuple[dict, dict, datetime, list[AgendaEntry] | None]:
     """The field set, the system's parts and the date of the form: the current one, or the one
     frozen for *meeting* (DOMAIN §9).
 
@@ -314,27 +354,25 @@ def _filed_form(
     revised since leaks out) with what the published minutes recorded.
     """
     if meeting is None:
-        target = next(
-            (e.meeting for e in item_entries(item) if item.target_kind in e.meeting.kinds), None
-        )
-        parts = form_parts(item, target)
-        public = reader is None or not getattr(reader, "is_authenticated", False)
-        entry = published_entry(item) if public else None
+        entries = item_entries(item)  # read once: for the target, the parts and their cut
+        target = next((e.meeting for e in entries if item.target_kind in e.meeting.kinds), None)
+        parts = form_parts(item, target, entries=entries)
+        entry = published_entry(item) if is_public_reader(reader) else None
         if entry is not None and entry.form_version is not None:
-            return entry.form_version.fields, parts, entry.form_version.created_at
-        return form_fields(item), parts, item.updated_at
+            return entry.form_version.fields, parts, entry.form_version.created_at, entries
+        return form_fields(item), parts, item.updated_at, entries
     if entry is None:
         entry = db.session.scalar(
             sa.select(AgendaEntry).where(
                 AgendaEntry.item_id == item.id, AgendaEntry.meeting_id == meeting.id
             )
         )
-    if entry is None:
+    if entry is None or not can_read_entry(reader, entry):  # 非公開 to the public: not there
         raise NotFound("この案件はこの会議の議題にありません。")
     if entry.form_version is None:  # scheduled before versions existed: the current form
-        return form_fields(item), form_parts(item, meeting), item.updated_at
+        return form_fields(item), form_parts(item, meeting), item.updated_at, None
     version = entry.form_version
-    return version.fields, entry.frozen_parts, version.created_at
+    return version.fields, entry.frozen_parts, version.created_at, None
 
 
 def filed_form_context(
@@ -348,8 +386,16 @@ def filed_form_context(
     """What *item*'s 様式２ prints for *reader*: the current form, or the one filed for
     *meeting* (raises NotFound when the item was not on its agenda); *entry* (the item's entry
     on *meeting*) and *shared* (:class:`FormReads`) when the caller has them already."""
-    fields, parts, modified = _filed_form(item, meeting, reader, entry)
-    context = request_form_context(fields, parts, reader=reader, modified=modified, shared=shared)
+    fields, parts, modified, entries = _filed_form(item, meeting, reader, entry)
+    context = request_form_context(
+        fields,
+        parts,
+        reader=reader,
+        modified=modified,
+        shared=shared,
+        item_id=item.id,
+        entries=entries,
+    )
     context["meta"]["created"] = item.created_at
     return context
 

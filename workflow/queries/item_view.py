@@ -19,7 +19,13 @@ from sqlalchemy.orm import selectinload
 
 from workflow.extensions import db
 from workflow.models import AgendaEntry, Attendance, HistoryEvent, Item, Meeting, Opinion, User
-from workflow.permissions import can_read_meeting, can_read_minutes
+from workflow.permissions import (
+    can_read_entry,
+    can_read_meeting,
+    can_read_minutes,
+    can_read_opinion,
+)
+from workflow.queries.disclosure import is_public_reader
 
 SECTION_MANAGERS = "section_managers"
 
@@ -178,24 +184,59 @@ def parts_meeting_ids(parts: dict[str, Any]) -> set[int]:
 
 
 def readable_parts(
-    parts: dict[str, Any], reader: User | None, known: dict[int, Meeting] | None = None
+    parts: dict[str, Any],
+    reader: User | None,
+    item_id: int | None = None,
+    *,
+    entries: Entries | None = None,
+    known: dict[int, Meeting] | None = None,
 ) -> dict[str, Any]:
     """*parts* cut to what *reader* may see: 審議日 of the meetings they see, what was said and
-    decided where they may read the minutes (the same rules as :func:`item_view`). *known*:
-    meetings read already (:func:`parts_meetings`); the others are read here."""
+    decided where they may read the minutes (the same rules as :func:`item_view`).
+
+    For the public, given *item_id* (the item the parts are of), the entries it may not see
+    (非公開) are cut too, and the opinions it may not read (not public): the public is
+    shown an opinion only while its row still says it may (an opinion rewritten since the
+    parts were frozen is no longer shown to the public). *entries*: the item's entries with
+    their opinions, when the caller has them (:func:`item_entries`); else one query reads them.
+    *known*: meetings read already (:func:`parts_meetings`); the others are read here.
+    """
     ids = parts_meeting_ids(parts)
     known = known or {}
     meetings = [known[i] for i in ids if i in known]
     meetings += parts_meetings(ids - known.keys()).values()
     seen = {m.id for m in meetings if can_read_meeting(reader, m)}
+    readable = None  # opinion ids the reader may read; None: every opinion of a meeting in said
+    if item_id is not None and seen and is_public_reader(reader):
+        if entries is None:
+            pairs = db.session.execute(
+                select(AgendaEntry, Opinion)
+                .outerjoin(Opinion, Opinion.entry_id == AgendaEntry.id)
+                .where(AgendaEntry.item_id == item_id, AgendaEntry.meeting_id.in_(seen))
+            ).all()
+        else:
+            pairs = [
+                (e, o) for e in entries if e.meeting_id in seen for o in (e.opinions or [None])
+            ]
+        seen = {e.meeting_id for e, _ in pairs if can_read_entry(reader, e)}
+        readable = {
+            o.id
+            for e, o in pairs
+            if o is not None and e.meeting_id in seen and can_read_opinion(reader, e, o)
+        }
     said = {m.id for m in meetings if m.id in seen and can_read_minutes(reader, m)}
     # The latest 関係課長会議 the reader sees; its fields only if they may read its minutes
     # (blank while it is unconfirmed, as in the API's item_json).
     managers = [row for row in parts["section_managers"] if row["meeting_id"] in seen]
     latest = managers[-1] if managers else None
+    prior = [g for g in parts["prior"] if g["meeting_id"] in said]
+    if readable is not None:
+        prior = [
+            {**g, "opinions": [o for o in g["opinions"] if o["id"] in readable]} for g in prior
+        ]
     return {
         "review_dates": [r for r in parts["review_dates"] if r["meeting_id"] in seen],
-        "prior": [g for g in parts["prior"] if g["meeting_id"] in said],
+        "prior": prior,
         "section_managers": latest if latest and latest["meeting_id"] in said else None,
     }
 
@@ -209,6 +250,7 @@ class ItemView:
     seen: list[AgendaEntry]  # the entries of meetings the reader may see
     said: list[AgendaEntry]  # of those, the entries whose minutes the reader may read
     history: list[HistoryEvent]  # the event history, for signed-in staff only
+    reader: User | None = None
 
     @property
     def deliberations(self) -> list[tuple[AgendaEntry, bool]]:
@@ -222,8 +264,23 @@ class ItemView:
         return review_dates(self.item, entries=self.seen)
 
     def prior_opinions(self, before: Meeting | None = None) -> list[PriorMeeting]:
-        """「これまでの庁議での主な意見」 of the minutes the reader may read (before *before*)."""
-        return prior_opinions(self.item, before, entries=self.said)
+        """「これまでの庁議での主な意見」 of the minutes the reader may read (before *before*),
+        each group cut to the opinions the reader may read (not public: staff only)."""
+        said = {e.meeting_id: e for e in self.said}
+        return [
+            PriorMeeting(
+                group.meeting,
+                group.name,
+                group.date,
+                [
+                    o
+                    for o in group.opinions
+                    if can_read_opinion(self.reader, said[group.meeting.id], o)
+                ],
+                group.outcome_text,
+            )
+            for group in prior_opinions(self.item, before, entries=self.said)
+        ]
 
     @property
     def section_managers(self) -> AgendaEntry | None:
@@ -256,7 +313,8 @@ class ItemView:
 def item_view(reader: User | None, item: Item) -> ItemView:
     """*item* as *reader* may see it (the caller has checked :func:`can_read_item`)."""
     entries = item_entries(item)
-    seen = [e for e in entries if can_read_meeting(reader, e.meeting)]
+    # A 非公開 entry is not seen by the public (can_read_entry), however its meeting is.
+    seen = [e for e in entries if can_read_entry(reader, e)]
     said = [e for e in seen if can_read_minutes(reader, e.meeting)]
     signed_in = reader is not None and getattr(reader, "is_authenticated", False)
     history = (
@@ -270,4 +328,4 @@ def item_view(reader: User | None, item: Item) -> ItemView:
         if signed_in
         else []
     )
-    return ItemView(item, entries, seen, said, history)
+    return ItemView(item, entries, seen, said, history, reader)

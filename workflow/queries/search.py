@@ -31,8 +31,14 @@ from sqlalchemy.types import Text
 from workflow.database import time_limit
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
-from workflow.models import Item, Meeting, SearchDocument, User
-from workflow.permissions import readable_items, readable_minutes, reads_everything
+from workflow.models import AgendaEntry, Item, Meeting, SearchDocument, User
+from workflow.permissions import (
+    readable_entries,
+    readable_items,
+    readable_minutes,
+    reads_everything,
+)
+from workflow.queries.disclosure import is_public_reader
 from workflow.schemas.limits import QUERY_MAX, UNSTORABLE_MESSAGE, storable, too_long_message
 from workflow.search_index import (
     FTS_TABLE,
@@ -40,6 +46,7 @@ from workflow.search_index import (
     GRAMS_TABLE,
     PG_GRAMS_INDEX,
     SHORT_WORD,
+    WITHHELD_OPINIONS,
     fold,
     fold_with_offsets,
     short_token,
@@ -299,6 +306,22 @@ def _ranked(texts: Select, page: int, per_page: int) -> tuple[list, int, int]:
     return [], total, int(read)
 
 
+def _disclosed(user: User | None) -> list:
+    """What was said at a meeting, cut further for the public (DOMAIN §10): only at an entry it
+    sees (not 非公開: :func:`readable_entries`), and no opinion held back (``can_read_opinion``:
+    the public reads only public ones; their texts are indexed as WITHHELD_OPINIONS)."""
+    if not is_public_reader(user):
+        return []
+    return [
+        exists().where(
+            AgendaEntry.item_id == SearchDocument.item_id,
+            AgendaEntry.meeting_id == SearchDocument.meeting_id,
+            readable_entries(user),
+        ),
+        SearchDocument.field != WITHHELD_OPINIONS,
+    ]
+
+
 def search(user: User | None, q: str, *, page: int = 1, per_page: int = 20) -> SearchResults:
     """Items *user* may read that say *q* anywhere searchable: title hits first, then newest.
 
@@ -311,7 +334,10 @@ def search(user: User | None, q: str, *, page: int = 1, per_page: int = 20) -> S
         return SearchResults([], 0, page, per_page)
     said_readable = or_(
         SearchDocument.meeting_id.is_(None),
-        exists().where(Meeting.id == SearchDocument.meeting_id, readable_minutes(user)),
+        and_(
+            exists().where(Meeting.id == SearchDocument.meeting_id, readable_minutes(user)),
+            *_disclosed(user),
+        ),
     )
     share = _short_word_share(folded_query)
     texts = _newest_matches(folded_query, share).where(said_readable)
@@ -344,7 +370,11 @@ def search(user: User | None, q: str, *, page: int = 1, per_page: int = 20) -> S
             )
         )
     ).all()
-    texts_of = {item_id: (field, text) for item_id, field, text in first}
+    # A text held back from the public is an opinion to staff, who alone find it.
+    texts_of = {
+        item_id: ("opinions" if field == WITHHELD_OPINIONS else field, text)
+        for item_id, field, text in first
+    }
     hits = [
         SearchHit(
             items_by_id[item_id],

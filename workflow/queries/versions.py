@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 
 from workflow.extensions import db
 from workflow.models import AgendaEntry, Item, ItemVersion, Meeting, MeetingKind, User
+from workflow.permissions import public_entries
 from workflow.schemas import items
 from workflow.states.states import (
     CoordinationStatus,
     CouncilChannel,
     LabelledEnum,
-    MeetingStatus,
     OrdinanceChange,
     OrdinanceKind,
     PressRelease,
@@ -154,12 +154,12 @@ def printed_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def published_entry(item: Item) -> AgendaEntry | None:
-    """The item's entry at its latest meeting whose minutes are published: the public reads the
-    form filed for it (DOMAIN §9), not one revised since."""
+    """The item's entry at its latest meeting whose minutes are published, where the public sees
+    it (not 非公開): the public reads the form filed for it (DOMAIN §9), not one revised since."""
     return db.session.scalar(
         select(AgendaEntry)
         .join(Meeting, AgendaEntry.meeting_id == Meeting.id)
-        .where(AgendaEntry.item_id == item.id, Meeting.status == MeetingStatus.PUBLISHED)
+        .where(AgendaEntry.item_id == item.id, public_entries())
         .order_by(Meeting.date.desc(), Meeting.id.desc())
         .limit(1)
     )

@@ -36,4 +36,21 @@ ITEM_EVENT_BODIES: dict[str, type[Versioned]] = {
     "close_public_comment": ClosePublicComment,
     "publish_comment_results": PublishResults,
 }
-MEETING_EVENT_BODY = Versioned
+
+
+class UnpublishBody(Versioned):
+    """unpublish（公開取消）: the reason is required (422 without)."""
+
+    field_messages = {"reason": "理由は文字列で入力してください。"}
+
+    reason: text(REASON_MAX) = Field("", description="unpublish: 公開取消の理由（必須）")
+
+
+# The body of each meeting event: hold, confirm and publish take only ``version``.
+MEETING_EVENT_BODIES: dict[str, type[Versioned]] = {
+    "hold": Versioned,
+    "confirm": Versioned,
+    "publish": Versioned,
+    "unpublish": UnpublishBody,
+}
+MEETING_EVENT_BODY = Versioned  # hold, confirm, publish

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from workflow.schemas.limits import LINE_MAX, NAME_MAX, NUMBER_MAX, TEXT_MAX
+from workflow.schemas.limits import LINE_MAX, NAME_MAX, NUMBER_MAX, REASON_MAX, TEXT_MAX
 from workflow.schemas.types import (
     ID,
     KIND_SCHEMA,
@@ -26,13 +26,14 @@ from workflow.schemas.types import (
     rows,
     text,
 )
-from workflow.states.states import ItemStatus, MeetingStatus, Outcome
+from workflow.states.states import Disclosure, ItemStatus, MeetingStatus, Outcome
 
 Presenter = text(NAME_MAX)
 Chair = text(NAME_MAX)
 Venue = text(LINE_MAX)
 JointName = text(NAME_MAX)
 SpecialNotes = text(TEXT_MAX)
+DisclosureReason = text(REASON_MAX)
 
 
 class Versioned(Body):
@@ -91,15 +92,35 @@ class OpinionRow(Body):
     opinion: text(TEXT_MAX, required=True)
     response: text(TEXT_MAX, nullable=True) = None
     follow_up: text(TEXT_MAX, nullable=True) = None
+    public: flag("公開は true か false で指定してください。") = Field(
+        True, description="false: 公開版の議事録・検索・オープンデータに出さない（一部非公開）"
+    )
 
 
 class Deliberation(Body):
-    """PUT /api/v1/meetings/{id}/entries/{item_id}: each key given replaces what was recorded."""
+    """PUT /api/v1/meetings/{id}/entries/{item_id}: each key given replaces what was recorded.
+
+    Until the minutes are confirmed every key may change. Once confirmed, until published, only
+    the disclosure may: ``disclosure``, ``disclosure_reason`` and the opinions' ``public`` (send
+    ``opinions`` as recorded, each text unchanged, with the flags wanted; a changed text is 409).
+    After publication nothing may change (409: 公開取消 first).
+    """
 
     presenter: Presenter = ""
     attendance: rows(AttendanceRow) = []
-    opinions: rows(OpinionRow) = []
+    opinions: rows(OpinionRow) = Field(
+        [],
+        description="主な意見等。確定後（公開前）は記録どおりの文で public だけを変えられる",
+    )
     special_notes: SpecialNotes = ""
+    disclosure: choice(
+        Disclosure,
+        "公開範囲（情報公開条例）",
+        message="公開範囲は次のいずれかです: {allowed}",
+    ) = None
+    disclosure_reason: DisclosureReason = Field(
+        "", description="partial・closed のとき必須: 該当する情報公開条例の条項"
+    )
     version: integer(nullable=True) = Field(None, description="会議の version（任意）")
 
 
@@ -127,6 +148,7 @@ class Opinion(TypedDict):
     opinion: Annotated[str, Field(description="○ 意見")]
     response: Annotated[str | None, Field(description="→ 回答")]
     follow_up: Annotated[str | None, Field(description="（→ …）後日の補足")]
+    public: Annotated[bool, Field(description="false: 公開しない意見（職員だけに見える）")]
 
 
 class MinutesFields(TypedDict):
@@ -148,6 +170,8 @@ class Entry(MinutesFields):
     item_title: str
     item_status: enum_value(ItemStatus)
     presenter: Annotated[str, Field(description="説明者（職名）")]
+    disclosure: enum_value(Disclosure, "公開範囲（非公開の議題は一般には返らない）")
+    disclosure_reason: Annotated[str, Field(description="一部非公開・非公開の理由（条例の条項）")]
 
 
 class MeetingSummary(TypedDict):

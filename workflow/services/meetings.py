@@ -13,6 +13,7 @@ from workflow.extensions import db
 from workflow.models import (
     AgendaEntry,
     Attendance,
+    HistoryEvent,
     Item,
     Meeting,
     MeetingKind,
@@ -26,9 +27,9 @@ from workflow.schemas.meetings import Deliberation, MeetingCreate, Presenter
 from workflow.schemas.types import validate, validate_value
 from workflow.services import numbering, versions
 from workflow.services.items import authorize, check_version, fire_item
-from workflow.states.machine import fire
+from workflow.states.machine import check_allowed, fire
 from workflow.states.routing import next_kind
-from workflow.states.states import MeetingStatus, Outcome
+from workflow.states.states import Disclosure, MeetingStatus, Outcome
 from workflow.wareki import fiscal_year
 
 FROZEN = frozenset({MeetingStatus.CONFIRMED, MeetingStatus.PUBLISHED})
@@ -199,30 +200,114 @@ def record_deliberation(
     *,
     version: int | None = None,
 ) -> AgendaEntry:
-    """Record what was said: presenter, attendance, opinions, special notes (each given key replaces).
+    """Record what was said: presenter, attendance, opinions, special notes, and the entry's
+    disclosure (each given key replaces).
 
-    Editable until the minutes are confirmed; frozen after.
+    Everything is editable until the minutes are confirmed. Once confirmed, only the disclosure
+    (公開範囲, its reason, the opinions' 公開 flags) may change, until the meeting is published;
+    after that, only through 公開取消 (DOMAIN §10). A change of disclosure writes a history row.
     """
     _require_secretariat(actor)
     check_version(meeting, version)
-    if meeting.status in FROZEN:
+    if meeting.status == MeetingStatus.PUBLISHED:
         raise Conflict(
-            f"この会議の議事録は「{meeting.status.label}」のため、変更できません。",
+            "この会議の議事録は公開済みのため、変更できません。"
+            "公開範囲を変えるときは、先に「公開取消」をしてください。",
             {"status": meeting.status.value},
         )
     entry = entry_for(meeting, item)
     clean = validate_deliberation(data)
+    opinions = clean.pop("opinions", None)
+    same_texts = opinions is not None and _texts(entry.opinions) == _texts(opinions)
+    if meeting.status in FROZEN:
+        changed = [k for k in clean if k not in DISCLOSURE_KEYS and clean[k] != _recorded(entry, k)]
+        if changed or (opinions is not None and not same_texts):
+            raise Conflict(
+                f"この会議の議事録は「{meeting.status.label}」のため、公開範囲"
+                "（disclosure・disclosure_reason・意見の public）のほかは変更できません。",
+                {"status": meeting.status.value},
+            )
+    disclosure, reason = _disclosure_wanted(entry, clean)  # refused before anything changes
+    before = _disclosure_of(entry)
     if "presenter" in clean:
         entry.presenter = clean["presenter"]
     if "special_notes" in clean:
         entry.special_notes = clean["special_notes"]
     if "attendance" in clean:
         entry.attendance = [Attendance(**row) for row in clean["attendance"]]
-    if "opinions" in clean:
-        entry.opinions = [Opinion(**row) for row in clean["opinions"]]
+    if opinions is not None:
+        if same_texts:  # only the 公開 flags: the rows (and the ids a 様式２ names) stay
+            for opinion, row in zip(entry.opinions, opinions, strict=True):
+                opinion.public = row["public"]
+        else:
+            entry.opinions = [Opinion(**row) for row in opinions]
+    entry.disclosure, entry.disclosure_reason = disclosure, reason
+    after = _disclosure_of(entry)
+    if after != before:
+        db.session.add(
+            HistoryEvent(
+                meeting_id=meeting.id,
+                actor_id=actor.id,
+                event="set_disclosure",
+                from_state=meeting.status.value,
+                to_state=meeting.status.value,
+                params={"item_id": item.id, **after},
+                reason=entry.disclosure_reason,
+            )
+        )
     _touch(meeting)
     db.session.flush()
     return entry
+
+
+# The keys of a deliberation that set the disclosure (the opinions' 公開 flags apart).
+DISCLOSURE_KEYS = frozenset({"disclosure", "disclosure_reason"})
+_OPINION_TEXTS = ("opinion", "response", "follow_up")
+
+
+def _texts(rows: Sequence[Any]) -> list[tuple]:
+    """The opinions' texts (rows or dicts), blanks as None: what a flag-only change keeps."""
+
+    def get(row: Any, key: str) -> Any:
+        value = row[key] if isinstance(row, Mapping) else getattr(row, key)
+        return value or None
+
+    return [tuple(get(row, key) for key in _OPINION_TEXTS) for row in rows]
+
+
+def _recorded(entry: AgendaEntry, key: str) -> Any:
+    """What *entry* holds for a deliberation key, in :func:`validate_deliberation`'s shape."""
+    if key == "attendance":
+        return [
+            {"section_name": a.section_name, "deputy": a.deputy, "present": a.present}
+            for a in entry.attendance
+        ]
+    return getattr(entry, key)
+
+
+def _disclosure_of(entry: AgendaEntry) -> dict[str, Any]:
+    """The entry's disclosure as its history row records it (the opinions held back by 1-based
+    number, as the minutes number them)."""
+    return {
+        "disclosure": Disclosure(entry.disclosure).value,
+        "disclosure_reason": entry.disclosure_reason,
+        "withheld_opinions": [i + 1 for i, o in enumerate(entry.opinions) if o.public is False],
+    }
+
+
+def _disclosure_wanted(entry: AgendaEntry, clean: Mapping[str, Any]) -> tuple[Disclosure, str]:
+    """The disclosure and reason *clean* asks for (what is recorded where it names none):
+    一部非公開 and 非公開 need the article of the 情報公開条例; 公開 keeps no reason."""
+    disclosure = clean.get("disclosure") or Disclosure(entry.disclosure)
+    reason = clean.get("disclosure_reason", entry.disclosure_reason).strip()
+    if disclosure == Disclosure.PUBLIC:
+        return disclosure, ""
+    if not reason:
+        raise ValidationFailed.field(
+            "disclosure_reason",
+            f"「{disclosure.label}」にするときは、理由（情報公開条例の該当する条項）を入力してください。",
+        )
+    return disclosure, reason
 
 
 def validate_deliberation(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -240,9 +325,12 @@ def validate_deliberation(data: Mapping[str, Any]) -> dict[str, Any]:
                 "opinion": row.opinion,
                 "response": row.response or None,
                 "follow_up": row.follow_up or None,
+                "public": row.public,
             }
             for row in body.opinions
         ]
+    if clean.get("disclosure", "") is None:  # null: as recorded
+        del clean["disclosure"]
     return clean
 
 
@@ -315,6 +403,25 @@ def confirm(actor: User, meeting: Meeting, *, version: int | None = None) -> Mee
 def publish(actor: User, meeting: Meeting, *, version: int | None = None) -> Meeting:
     """Publish the minutes and the items on them."""
     return _fire_meeting(actor, meeting, "publish", version)
+
+
+def unpublish(
+    actor: User, meeting: Meeting, *, reason: str = "", version: int | None = None
+) -> Meeting:
+    """公開取消: take the minutes back to 確定 (DOMAIN §10), the reason in the history row.
+
+    The public's pages of the meeting, and of the items public only through it, then answer
+    404; the items' own states are not touched. The disclosure may be set again, then the
+    meeting published again.
+    """
+    _require_secretariat(actor)
+    check_version(meeting, version)
+    check_allowed(meeting, "unpublish")  # not published: the state's answer comes first
+    if not (reason or "").strip():
+        raise ValidationFailed.field("reason", "公開取消の理由を入力してください。")
+    fire(meeting, "unpublish", actor=actor, reason=reason.strip())
+    db.session.flush()
+    return meeting
 
 
 def allowed_meeting_events(actor: User | None, meeting: Meeting) -> list[str]:

@@ -71,6 +71,8 @@ EVENT_LABELS: dict[str, str] = {
     "hold": "開催済にする",
     "confirm": "議事録の確定",
     "publish": "公開",
+    "unpublish": "公開取消",
+    "set_disclosure": "公開範囲の設定",
     "close": "意見募集の終了",
     "publish_results": "結果の公表",
     "abandon": "案の取下げ",
@@ -111,6 +113,8 @@ MEETING_TRANSITIONS = [
     _t("hold", M.PLANNED, M.HELD, [guards.every_entry_decided]),
     _t("confirm", M.HELD, M.CONFIRMED),
     _t("publish", M.CONFIRMED, M.PUBLISHED),
+    # 公開取消 (DOMAIN §10): back to 確定, with the reason, so the disclosure may be set again.
+    _t("unpublish", M.PUBLISHED, M.CONFIRMED, [guards.reason_given]),
 ]
 
 P = PublicCommentStatus

@@ -17,6 +17,7 @@ from workflow.forms.meetings import (
     ROOM_BLANK_ROWS,
     ROOM_LISTS,
     DeliberationForm,
+    DisclosureForm,
     MeetingForm,
     MoveForm,
     ScheduleForm,
@@ -25,6 +26,7 @@ from workflow.forms.meetings import (
 from workflow.forms.rows import apply_row_action, form_data, row_action
 from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, review_kinds
 from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes
+from workflow.queries.disclosure import minutes_entries
 from workflow.queries.meetings import fiscal_years, meeting_ids, with_entry_counts
 from workflow.services import events, meetings, transaction
 from workflow.services.public_comment import today
@@ -219,7 +221,7 @@ def agenda_move(meeting_id: int, direction: str) -> Response:
 @bp.post("/<int:meeting_id>/events/<event>")
 @login_required
 def fire(meeting_id: int, event: str) -> Response:
-    """開催済にする・議事録の確定・公開."""
+    """開催済にする・議事録の確定・公開・公開取消."""
     meeting = _load(meeting_id)
     require(can_manage_meetings(current_user))
     if event not in events.MEETING_EVENTS:
@@ -228,9 +230,11 @@ def fire(meeting_id: int, event: str) -> Response:
     if not form.validate():
         flash("画面を読み込み直してから、もう一度操作してください。", "error")
         return _back(meeting)
+    # 公開取消 takes its reason from the form beside its button.
+    params = {"reason": request.form.get("reason", "")} if event == "unpublish" else {}
     try:
         events.fire_meeting_event(
-            current_user, meeting, event, version=version_from(form.version.data)
+            current_user, meeting, event, version=version_from(form.version.data), **params
         )
         transaction.commit()
     except WorkflowError as error:
@@ -257,7 +261,12 @@ def _room_data(meeting: Meeting, entry) -> dict:
         ]
         or [dict(ROOM_BLANK_ROWS["attendance"])],
         "opinions": [
-            {"opinion": o.opinion, "response": o.response or "", "follow_up": o.follow_up or ""}
+            {
+                "opinion": o.opinion,
+                "response": o.response or "",
+                "follow_up": o.follow_up or "",
+                "public": "0" if o.public is False else "1",
+            }
             for o in entry.opinions
         ]
         or [dict(ROOM_BLANK_ROWS["opinions"])],
@@ -281,16 +290,7 @@ def room(meeting_id: int, n: int):
     with_attendance = SECTION_MANAGERS in meeting.kinds
 
     def page(form: DeliberationForm, status: int = 200, focus: str | None = None):
-        return render_template(
-            "meetings/room.html",
-            meeting=meeting,
-            entry=entry,
-            n=n,
-            form=form,
-            frozen=frozen,
-            with_attendance=with_attendance,
-            focus=focus,
-        ), status
+        return _room_page(meeting, n, form, status=status, focus=focus)
 
     if request.method == "GET":
         form = DeliberationForm(
@@ -344,12 +344,113 @@ def room(meeting_id: int, n: int):
     return redirect(url_for("meetings.room", meeting_id=meeting.id, n=n))
 
 
+def _room_page(
+    meeting: Meeting,
+    n: int,
+    form: DeliberationForm,
+    disclosure_form: DisclosureForm | None = None,
+    *,
+    status: int = 200,
+    focus: str | None = None,
+):
+    """The meeting-room screen of agenda entry *n*: the record, and its 公開範囲."""
+    entry = meeting.entries[n - 1]
+    if disclosure_form is None:
+        disclosure_form = DisclosureForm(
+            formdata=None,
+            data={
+                "version": str(meeting.version),
+                "disclosure": entry.disclosure.value,
+                "disclosure_reason": entry.disclosure_reason,
+            },
+        )
+        ticked = {i for i, o in enumerate(entry.opinions) if o.public is not False}
+    else:
+        ticked = {int(v) for v in request.form.getlist("opinion_public") if v.isdigit()}
+    return render_template(
+        "meetings/room.html",
+        meeting=meeting,
+        entry=entry,
+        n=n,
+        form=form,
+        frozen=meeting.status in meetings.FROZEN,
+        with_attendance=SECTION_MANAGERS in meeting.kinds,
+        focus=focus,
+        disclosure_form=disclosure_form,
+        disclosure_open=meeting.status != MeetingStatus.PUBLISHED,
+        ticked=ticked,
+    ), status
+
+
+@bp.post("/<int:meeting_id>/room/<int:n>/disclosure")
+@login_required
+def room_disclosure(meeting_id: int, n: int):
+    """公開範囲 of agenda entry *n* and its opinions' 公開 flags: until the meeting is published
+    (also once the minutes are confirmed, when nothing else may change)."""
+    meeting = _load(meeting_id)
+    require(can_manage_meetings(current_user))
+    if not 1 <= n <= len(meeting.entries):
+        abort(404)
+    entry = meeting.entries[n - 1]
+    form = DisclosureForm()
+
+    def again(status: int):
+        record = DeliberationForm(
+            formdata=None,
+            data=_room_data(meeting, entry),
+            forward_kinds=_forward_kinds(meeting, entry.item),
+        )
+        return _room_page(meeting, n, record, form, status=status, focus="disclosure")
+
+    if not form.validate():
+        flash("公開範囲の入力に誤りがあります。赤字の項目を確認してください。", "error")
+        return again(422)
+    ticked = set(request.form.getlist("opinion_public"))
+    data = {
+        "disclosure": form.disclosure.data,
+        "disclosure_reason": form.disclosure_reason.data or "",
+        # The recorded texts as they are: only the 公開 flags change.
+        "opinions": [
+            {
+                "opinion": o.opinion,
+                "response": o.response,
+                "follow_up": o.follow_up,
+                "public": str(i) in ticked,
+            }
+            for i, o in enumerate(entry.opinions)
+        ],
+    }
+    try:
+        meetings.record_deliberation(
+            current_user, meeting, entry.item, data, version=version_from(form.version.data)
+        )
+        transaction.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        for key, messages in error.fields.items():
+            field = form._fields.get(key)
+            if field is not None:
+                field.errors = [*field.errors, *messages]
+        flash(error.message, "error")
+        return again(422)
+    except WorkflowError as error:
+        flash_workflow_error(error)
+        return again(error.http_status)
+    flash(f"議題{n}の公開範囲を保存しました。", "success")
+    return redirect(url_for("meetings.room", meeting_id=meeting.id, n=n) + "#disclosure")
+
+
 @bp.get("/<int:meeting_id>/minutes")
 @login_required
 def minutes(meeting_id: int) -> str:
     meeting = _load(meeting_id, MINUTES)
     require(can_read_minutes(current_user, meeting))
-    return render_template("meetings/minutes.html", meeting=meeting, public=False)
+    return render_template(
+        "meetings/minutes.html",
+        meeting=meeting,
+        minutes=minutes_entries(current_user, meeting),
+        public=False,
+    )
 
 
 @bp.get("/<int:meeting_id>/minutes.pdf")
@@ -359,7 +460,7 @@ def minutes_pdf(meeting_id: int):
 
     meeting = _load(meeting_id)
     require(can_read_minutes(current_user, meeting))
-    return send_pdf(render(meeting))
+    return send_pdf(render(meeting, reader=current_user))
 
 
 @bp.get("/<int:meeting_id>/agenda.pdf")
@@ -367,7 +468,7 @@ def minutes_pdf(meeting_id: int):
 def agenda_pdf(meeting_id: int):
     from workflow.pdf.documents import agenda_pdf as render
 
-    return send_pdf(render(_load(meeting_id)))
+    return send_pdf(render(_load(meeting_id), reader=current_user))
 
 
 @bp.get("/<int:meeting_id>/packet.pdf")

@@ -6,13 +6,14 @@ from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from workflow.extensions import db
-from workflow.models import Item, Meeting, PublicComment
+from workflow.models import AgendaEntry, Item, Meeting, PublicComment
 from workflow.permissions import (
     can_read_comment_opinions,
     can_read_item,
     can_read_minutes,
-    readable_meetings,
+    readable_entries,
 )
+from workflow.queries.disclosure import minutes_entries, visible_entries
 from workflow.queries.meetings import fiscal_years
 from workflow.queries.meetings import meetings as readable_meetings_of
 from workflow.queries.versions import printed_fields, public_fields
@@ -56,9 +57,14 @@ def index() -> tuple[str, int]:
 
 @bp.get("/meetings/<int:meeting_id>")
 def meeting(meeting_id: int) -> str:
-    shown = _published(meeting_id, MINUTES)
+    meeting = _published(meeting_id, MINUTES)
     return render_template(
-        "public/meeting.html", meeting=shown, **attachments.public_meeting_context(shown)
+        "public/meeting.html",
+        meeting=meeting,
+        entries=visible_entries(None, meeting),  # no 非公開 entry
+        minutes=minutes_entries(None, meeting),  # the public edition of 様式６
+        public=True,
+        **attachments.public_meeting_context(meeting),
     )
 
 
@@ -66,15 +72,17 @@ def meeting(meeting_id: int) -> str:
 def minutes_pdf(meeting_id: int):
     from workflow.pdf.documents import minutes_pdf as render
 
-    return send_pdf(render(_published(meeting_id)))
+    return send_pdf(render(_published(meeting_id), reader=None))
 
 
 @bp.get("/items/<int:item_id>")
 def item(item_id: int) -> str:
     row = _public_item(item_id)
+    # The published meetings where the public sees the item (not where it was 非公開).
     meetings = db.session.scalars(
         select(Meeting)
-        .where(readable_meetings(None), Meeting.entries.any(item_id=row.id))
+        .join(AgendaEntry, AgendaEntry.meeting_id == Meeting.id)
+        .where(AgendaEntry.item_id == row.id, readable_entries(None))
         .order_by(Meeting.date)
     ).all()
     return render_template(
