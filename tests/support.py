@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -913,3 +914,49 @@ def insert_row(conn: sa.Connection, model: type, **values: Any) -> int:
         value = default.arg(None) if default.is_callable else default.arg
         values[column.name] = value.value if isinstance(value, Enum) else value
     return conn.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one()
+
+
+def run_workers_side_by_side(app, count: int = 2, timeout: float = 60) -> list[BaseException]:
+    """Start *count* `flask worker --once` loops in threads at the same instant; what they raised.
+
+    The caller commits first: on SQLite the test's own session must hold no lock meanwhile.
+    """
+    from workflow.jobs import Worker
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def work(name: str) -> None:
+        try:
+            with app.app_context():
+                start.wait()
+                Worker(name).run(threading.Event(), once=True)
+                db.session.remove()
+        except BaseException as exc:  # the caller's test fails with it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"worker-{n}",)) for n in range(1, count + 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return errors
+
+
+def attachment_world() -> dict:
+    """For the 資料 tests: the owning section's user, another section's, a viewer, the
+    secretariat, an admin and an accepted item of the first section (``accepted``), committed
+    (an error answer rolls the request's session back)."""
+    section = make_section("情報政策課")
+    department = make_user(Role.DEPARTMENT, section)
+    secretariat = make_user(Role.SECRETARIAT)
+    world = {
+        "department": department,
+        "other": make_user(Role.DEPARTMENT),
+        "viewer": make_user(Role.VIEWER),
+        "secretariat": secretariat,
+        "admin": make_user(Role.ADMIN),
+        "accepted": make_item(ItemStatus.ACCEPTED, department=department, secretariat=secretariat),
+    }
+    db.session.commit()
+    return world

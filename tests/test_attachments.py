@@ -23,8 +23,8 @@ from tests.attachment_files import (
     png_bytes,
     zip_bomb_docx,
 )
-from tests.factories import item_meeting_id, make_item, make_meeting, make_section, make_user
-from tests.support import API, auth
+from tests.factories import item_meeting_id, make_item, make_meeting
+from tests.support import API, attachment_world, auth
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
 from workflow.files import check_filename
@@ -38,24 +38,12 @@ from workflow.models import (
     StoredFile,
 )
 from workflow.services import meetings
-from workflow.states.states import Disclosure, ItemStatus, Role
+from workflow.states.states import Disclosure, ItemStatus
 
 
 @pytest.fixture
 def w(app):
-    section = make_section("情報政策課")
-    department = make_user(Role.DEPARTMENT, section)
-    secretariat = make_user(Role.SECRETARIAT)
-    world = {
-        "department": department,
-        "other": make_user(Role.DEPARTMENT),
-        "viewer": make_user(Role.VIEWER),
-        "secretariat": secretariat,
-        "admin": make_user(Role.ADMIN),
-        "accepted": make_item(ItemStatus.ACCEPTED, department=department, secretariat=secretariat),
-    }
-    db.session.commit()  # an error answer rolls the request's session back: keep the world
-    return world
+    return attachment_world()
 
 
 def upload(client, url, user, content: bytes, name: str, *, method="post", **fields):
@@ -136,12 +124,12 @@ def test_each_allowed_kind_is_stored_with_its_type_from_the_content(
 
 
 BAD_UPLOADS = [
-    ("docx named pdf", "資料.pdf", ooxml_bytes("docx"), "拡張子「.pdf」"),
-    ("pdf named docx", "資料.docx", pdf_bytes(), "拡張子「.docx」"),
-    ("png named jpg", "図.jpg", png_bytes(), "拡張子「.jpg」"),
+    ("docx named pdf", "資料.pdf", ooxml_bytes("docx"), "拡張子は「.pdf」"),
+    ("pdf named docx", "資料.docx", pdf_bytes(), "拡張子は「.docx」"),
+    ("png named jpg", "図.jpg", png_bytes(), "拡張子は「.jpg」"),
     ("exe named exe", "setup.exe", exe_bytes(), "この種類のファイルは添付できません"),
     ("exe named pdf", "資料.pdf", exe_bytes(), "実行ファイル"),
-    ("text named docx", "メモ.docx", "ただの文章".encode(), "拡張子「.docx」"),
+    ("text named docx", "メモ.docx", "ただの文章".encode(), "Word文書（.docx）ではありません"),
     ("plain zip named xlsx", "表.xlsx", plain_zip(), "Office Open XML"),
     ("encrypted pdf", "秘.pdf", encrypted_pdf(), "暗号化"),
     ("broken pdf", "壊れた.pdf", broken_pdf(), "壊れている"),
@@ -661,3 +649,91 @@ def test_the_department_s_changes_go_into_the_next_version(client, w):
         for m in (first, second)
     }
     assert lists == {first.id: ["第1回.pdf"], second.id: ["第2回.pdf", "追加.pdf"]}
+
+
+# -- what the probe of issue 16 found ---------------------------------------------------------
+
+
+def test_a_meeting_s_attachments_are_fixed_once_it_is_held_but_their_public_flag_until_published(
+    client, w
+):
+    sec = w["secretariat"]
+    item = make_item(ItemStatus.SCHEDULED, department=w["department"], secretariat=sec)
+    meeting = db.session.get(Meeting, item_meeting_id(item))
+    base = f"{API}/meetings/{meeting.id}/attachments"
+    aid = upload(client, base, sec, pdf_bytes(), "次第補足.pdf").json["id"]
+    meetings.record_outcome(sec, meeting, item, "approved")
+    meetings.hold(sec, meeting)
+    db.session.commit()
+
+    refused = [
+        upload(client, base, sec, pdf_bytes(), "開催後.pdf"),
+        upload(client, f"{base}/{aid}/file", sec, pdf_bytes(2), "差替.pdf", method="put"),
+        client.patch(f"{base}/{aid}", json={"title": "改題"}, headers=auth(sec)),
+        client.delete(f"{base}/{aid}", headers=auth(sec)),
+    ]
+    for response in refused:
+        assert response.status_code == 409, response.json
+        assert "開催済" in response.json["error"]["message"]
+    flag = client.patch(f"{base}/{aid}", json={"public": False}, headers=auth(sec))
+    assert flag.status_code == 200
+    assert flag.json["public"] is False
+
+    meetings.confirm(sec, meeting)
+    meetings.publish(sec, meeting)
+    db.session.commit()
+    late = client.patch(f"{base}/{aid}", json={"public": True}, headers=auth(sec))
+    assert late.status_code == 409
+    assert "公開取消" in late.json["error"]["message"]
+    assert client.get(f"{base}/{aid}").status_code == 404  # still held back from the public
+    assert [a["title"] for a in client.get(base, headers=auth(sec)).json["attachments"]] == [
+        "次第補足"
+    ]
+
+
+def test_the_secretariat_sets_public_of_a_frozen_attachment_until_publication(client, w):
+    item, dept, sec = w["accepted"], w["department"], w["secretariat"]
+    aid = upload(client, items_url(item), dept, pdf_bytes(), "計画.pdf", title="計画").json["id"]
+    meeting = _schedule(w, item)
+    meetings.record_outcome(sec, meeting, item, "approved")
+    meetings.hold(sec, meeting)
+    meetings.confirm(sec, meeting)
+    db.session.commit()
+    frozen = items_url(item, aid) + f"?meeting={meeting.id}"
+
+    assert client.patch(frozen, json={"public": False}, headers=auth(dept)).status_code == 403
+    only_public = client.patch(frozen, json={"title": "別名"}, headers=auth(sec))
+    assert only_public.status_code == 422
+    hidden = client.patch(frozen, json={"public": False}, headers=auth(sec))
+    assert hidden.status_code == 200, hidden.json
+    assert hidden.json["public"] is False
+    history = db.session.scalars(
+        select(HistoryEvent).where(HistoryEvent.event == "update_attachment")
+    ).all()
+    assert history[-1].params["frozen_public"] is False
+    assert history[-1].params["meeting_id"] == meeting.id
+    live = client.get(items_url(item), headers=auth(sec)).json["attachments"]
+    assert live[0]["public"] is True  # the live list is the department's
+
+    meetings.publish(sec, meeting)
+    db.session.commit()
+    assert client.get(items_url(item, aid)).status_code == 404  # held back from the public
+    late = client.patch(frozen, json={"public": True}, headers=auth(sec))
+    assert late.status_code == 409
+
+
+def test_the_api_names_attachment_events_in_japanese(client, w):
+    item = w["accepted"]
+    upload(client, items_url(item), w["department"], pdf_bytes(), "計画.pdf")
+    history = client.get(f"{API}/items/{item.id}", headers=auth(w["secretariat"])).json["history"]
+    assert {"attach": "資料の追加"}.items() <= {
+        h["event"]: h["event_label"] for h in history
+    }.items()
+
+
+def test_a_long_file_name_without_a_title_gives_a_title_that_fits(client, w):
+    name = "あ" * 240 + ".pdf"
+    response = upload(client, items_url(w["accepted"]), w["department"], pdf_bytes(), name)
+    assert response.status_code == 201, response.json
+    assert response.json["filename"] == name
+    assert response.json["title"] == "あ" * 200

@@ -10,27 +10,17 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.attachment_files import ooxml_bytes, pdf_bytes, plain_zip
-from tests.factories import make_item, make_meeting, make_section, make_user
-from tests.support import login
+from tests.factories import make_item, make_meeting
+from tests.support import attachment_world, login
 from workflow.extensions import db
 from workflow.models import AgendaEntry, Attachment, HistoryEvent, StoredFile
 from workflow.services import meetings
-from workflow.states.states import ItemStatus, PdfStatus, Role
+from workflow.states.states import ItemStatus, PdfStatus
 
 
 @pytest.fixture
 def w(app):
-    section = make_section("情報政策課")
-    department = make_user(Role.DEPARTMENT, section)
-    secretariat = make_user(Role.SECRETARIAT)
-    world = {
-        "department": department,
-        "viewer": make_user(Role.VIEWER),
-        "secretariat": secretariat,
-        "item": make_item(ItemStatus.ACCEPTED, department=department, secretariat=secretariat),
-    }
-    db.session.commit()
-    return world
+    return attachment_world()
 
 
 def signed_in(app, user):
@@ -50,7 +40,7 @@ def page(client, item) -> str:
 
 def test_the_department_adds_and_the_section_lists_them(app, w):
     client = signed_in(app, w["department"])
-    item = w["item"]
+    item = w["accepted"]
     response = add(client, item, pdf_bytes(3), "計画（案）.pdf", title="計画（案）", public="y")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/items/{item.id}#attachments")
@@ -79,7 +69,7 @@ def test_the_department_adds_and_the_section_lists_them(app, w):
 
 def test_a_refused_file_is_said_on_the_page_and_nothing_is_written(app, w):
     client = signed_in(app, w["department"])
-    item = w["item"]
+    item = w["accepted"]
     response = add(client, item, plain_zip(), "表.xlsx")
     assert response.status_code == 302
     html = page(client, item)
@@ -90,7 +80,7 @@ def test_a_refused_file_is_said_on_the_page_and_nothing_is_written(app, w):
 def test_over_the_limit_is_the_japanese_413_page(app, w):
     app.config["ATTACHMENT_MAX_MB"] = 0.05
     client = signed_in(app, w["department"])
-    response = add(client, w["item"], b"%PDF" + b"\0" * 300_000, "大.pdf")
+    response = add(client, w["accepted"], b"%PDF" + b"\0" * 300_000, "大.pdf")
     assert response.status_code == 413
     html = response.get_data(as_text=True)
     assert "ファイルが大きすぎます" in html
@@ -100,7 +90,7 @@ def test_over_the_limit_is_the_japanese_413_page(app, w):
 
 def test_edit_move_replace_and_remove_from_the_page(app, w):
     client = signed_in(app, w["department"])
-    item = w["item"]
+    item = w["accepted"]
     add(client, item, pdf_bytes(1), "一.pdf", title="一", public="y")
     add(client, item, pdf_bytes(2), "二.pdf", title="二", public="y")
     first, second = db.session.scalars(select(Attachment).order_by(Attachment.id)).all()
@@ -163,7 +153,7 @@ def test_forms_only_for_those_who_may_change(app, w, who, sees_forms):
 
 def test_the_item_page_shows_the_list_frozen_for_each_meeting(app, w):
     client = signed_in(app, w["department"])
-    item, sec = w["item"], w["secretariat"]
+    item, sec = w["accepted"], w["secretariat"]
     add(client, item, pdf_bytes(2), "付議時.pdf", title="付議時の資料", public="y")
     meeting = make_meeting(sec, kind=item.level_kind, on=date(2019, 10, 1))
     meetings.schedule(sec, meeting, item, "担当課長")
@@ -213,7 +203,7 @@ def test_the_meeting_page_s_own_attachments(app, w):
 
 def test_public_pages_list_and_serve_only_public_attachments(app, w):
     client = signed_in(app, w["department"])
-    item, sec = w["item"], w["secretariat"]
+    item, sec = w["accepted"], w["secretariat"]
     add(client, item, pdf_bytes(), "公開資料.pdf", public="y")
     add(client, item, ooxml_bytes("docx"), "内部資料.docx")  # 公開 unchecked
     meeting = make_meeting(sec, kind=item.level_kind, on=date(2019, 10, 1))
@@ -239,3 +229,26 @@ def test_public_pages_list_and_serve_only_public_attachments(app, w):
     response = client.get(f"/items/{item.id}/attachments/{hidden.id}")
     assert response.data.startswith(b"PK")
     assert response.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_a_meeting_id_past_any_integer_is_not_found_not_a_server_error(app, w):
+    client = signed_in(app, w["secretariat"])
+    item = w["accepted"]
+    add(client, item, pdf_bytes(), "計画.pdf", title="計画")
+    aid = db.session.scalar(select(Attachment.id))
+    huge = "99999999999999999999"
+    assert client.get(f"/items/{item.id}/attachments/{aid}?meeting={huge}").status_code == 404
+    assert client.get(f"/items/{item.id}/form.pdf?meeting={huge}").status_code == 404
+
+
+def test_staff_see_why_a_conversion_failed(app, w):
+    client = signed_in(app, w["department"])
+    item = w["accepted"]
+    add(client, item, ooxml_bytes("docx"), "概要.docx", title="概要")
+    stored = db.session.scalars(select(StoredFile)).one()
+    stored.pdf_status = PdfStatus.FAILED
+    stored.pdf_error = "LibreOffice が60秒以内に終わりませんでした。"
+    db.session.commit()
+    html = page(client, item)
+    assert "（変換できませんでした）" in html
+    assert "60秒以内に終わりませんでした" in html

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 from sqlalchemy.exc import OperationalError
 
+from tests.support import run_workers_side_by_side
 from workflow import convert, storage
 from workflow.extensions import db
 from workflow.jobs import Worker, enqueue
@@ -112,25 +113,7 @@ def test_office_files_become_pdf_with_their_page_count(app, name, media_type):
 
 def test_two_workers_convert_side_by_side_each_with_its_own_libreoffice(app):
     jobs = [pending((DATA / name).read_bytes(), DOCX)[1] for name in ("small.docx",) * 2]
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
-
-    def work(name: str) -> None:
-        try:
-            with app.app_context():
-                start.wait()
-                Worker(name).run(threading.Event(), once=True)
-                db.session.remove()
-        except BaseException as exc:  # the test fails below with it
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(f"worker-{n}",)) for n in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-
-    assert errors == []
+    assert run_workers_side_by_side(app, timeout=120) == []
     finished = [job_of(job_id) for job_id in jobs]
     assert {job.status for job in finished} == {JobStatus.DONE}
     assert {job.claimed_by for job in finished} == {"worker-1", "worker-2"}  # at the same time

@@ -196,7 +196,7 @@ def test_outline_and_pages_match_the_parts(client, meeting, secretariat):
     # Each part's pages are where the outline says, in order: the 資料 by their own sizes.
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         assert doc.check_pdf_syntax() == []  # what `qpdf --check` would say
-        assert str(doc.docinfo["/Title"]) == f"{meeting.title} 会議資料"
+        assert str(doc.docinfo["/Title"]) == f"{meeting.title} 資料一式"
         sizes = [tuple(round(float(v)) for v in page.mediabox[2:]) for page in doc.pages]
     assert sizes[p_meeting - 1] == (842, 595)
     assert sizes[p_plan - 1 : p_summary - 1] == [(500, 700)] * 3

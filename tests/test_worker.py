@@ -19,6 +19,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text, update
 
+from tests.support import run_workers_side_by_side
 from workflow import PROJECT_ROOT, jobs, storage
 from workflow.extensions import db
 from workflow.jobs import Abandoned, FinalError, Worker, enqueue
@@ -142,25 +143,7 @@ def test_two_workers_never_run_one_job_twice(app, calls):
     db.session.flush()
     ids = [j.id for j in ids]
     db.session.commit()  # SQLite: the test holds no lock while the workers run
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
-
-    def work(name: str) -> None:
-        try:
-            with app.app_context():
-                start.wait()
-                Worker(name).run(threading.Event(), once=True)
-                db.session.remove()
-        except BaseException as exc:  # the test fails below with it
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(f"worker-{n}",)) for n in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-
-    assert errors == []
+    assert run_workers_side_by_side(app, timeout=60) == []
     assert sorted(p["n"] for p in calls.params) == list(range(20))  # each exactly once
     db.session.expire_all()
     rows = db.session.scalars(select(Job).where(Job.id.in_(ids))).all()

@@ -127,7 +127,8 @@ def max_bytes() -> int:
 
 
 def too_large_message() -> str:
-    return f"ファイルが大きすぎます。添付できるファイルは{current_app.config['ATTACHMENT_MAX_MB']}MBまでです。"
+    limit = f"{current_app.config['ATTACHMENT_MAX_MB']:g}"  # 50, not 50.0
+    return f"ファイルが大きすぎます。添付できるファイルは{limit}MBまでです。"
 
 
 # -- the request's own body limit for upload views -------------------------------------------
@@ -300,10 +301,13 @@ def check_upload(upload: FileStorage | None) -> CheckedUpload:
     expected = EXTENSIONS[ext]
     if media_type != expected:
         found = LABELS.get(media_type)
-        what = f"内容は{found}です" if found else "内容は添付できる種類のファイルではありません"
+        if found is None:
+            raise _refuse(
+                f"ファイルの内容が{LABELS[expected]}ではありません（添付できない種類のファイルです）。"
+                f"{ALLOWED_TEXT}のファイルを選んでください。"
+            )
         raise _refuse(
-            f"ファイルの{what}が、拡張子「.{ext}」（{LABELS[expected]}）と合いません。"
-            f"添付できるのは{ALLOWED_TEXT}です。"
+            f"ファイルの内容は{found}ですが、拡張子は「.{ext}」です。拡張子を内容に合わせてください。"
         )
     pages = _pdf_pages(stream) if media_type == PDF else None
     return CheckedUpload(stream, filename, media_type, size, pages)

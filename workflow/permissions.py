@@ -138,6 +138,14 @@ def can_edit_item(user: User | None, item: Item) -> bool:
     return item.status in EDITABLE and (is_secretariat(user) or owns(user, item))
 
 
+def can_change_attachments(user: User | None, owner: Item | Meeting) -> bool:
+    """Add, edit, reorder, replace or remove *owner*'s 資料: an item's owning section while it
+    may edit the form, the secretariat always; a meeting's, the secretariat (DOMAIN §10)."""
+    if isinstance(owner, Meeting):
+        return is_secretariat(user)
+    return is_secretariat(user) or can_edit_item(user, owner)
+
+
 def can_fire_item_event(user: User | None, item: Item, event: str) -> bool:
     """May *user* fire *event* on *item* (whatever the item's state)?"""
     if event in SECRETARIAT_ITEM_EVENTS:

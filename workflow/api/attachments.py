@@ -25,7 +25,7 @@ from workflow.api.common import (
 )
 from workflow.errors import ValidationFailed
 from workflow.files import accepts_upload, check_upload, download
-from workflow.models import Item, Meeting
+from workflow.models import Item, Meeting, User
 from workflow.queries import attachments as read
 from workflow.schemas.attachments import Attachment as AttachmentAnswer
 from workflow.schemas.attachments import AttachmentList, AttachmentPatch
@@ -95,6 +95,9 @@ def _add(owner: Item | Meeting) -> ResponseReturnValue:
 
 def _patch(owner: Item | Meeting, attachment_id: int) -> ResponseReturnValue:
     user = require_user()
+    meeting_id = query_int("meeting", 0) if isinstance(owner, Item) else 0
+    if meeting_id:
+        return _patch_frozen(user, owner, readable_meeting(meeting_id), attachment_id)
     service.authorize(user, owner)
     attachment = service.get_live(owner, attachment_id)
     body = validate(AttachmentPatch, json_body())
@@ -102,6 +105,19 @@ def _patch(owner: Item | Meeting, attachment_id: int) -> ResponseReturnValue:
         user, owner, attachment, title=body.title, public=body.public, position=body.position
     )
     return written(lambda: attachment_json(read.Shown.of(attachment), owner))
+
+
+def _patch_frozen(
+    user: User, item: Item, meeting: Meeting, attachment_id: int
+) -> ResponseReturnValue:
+    """``?meeting=ID``: only ``public`` of the 資料 frozen for that meeting (until published)."""
+    body = validate(AttachmentPatch, json_body())
+    if body.title is not None or body.position is not None or body.public is None:
+        raise ValidationFailed.field(
+            "public", "会議に付議した版の資料は、公開するかどうか（public）だけ変更できます。"
+        )
+    row = service.set_frozen_public(user, item, meeting, attachment_id, body.public)
+    return written(lambda: attachment_json(read.Shown.of(row), item, meeting.id))
 
 
 def _replace(owner: Item | Meeting, attachment_id: int) -> ResponseReturnValue:

@@ -345,7 +345,7 @@ def _assemble(meeting: Meeting, plan: _Plan) -> bytes:
         packet.Root.PageMode = Name.UseOutlines
         packet.Root.Lang = pikepdf.String("ja")
         packet.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
-        packet.docinfo[Name.Title] = f"{meeting.title} 会議資料"
+        packet.docinfo[Name.Title] = f"{meeting.title} 資料一式"
         out = io.BytesIO()
         # The same parts give the same bytes: the file /ID is made from the content.
         packet.save(out, deterministic_id=True, compress_streams=True)
@@ -359,7 +359,7 @@ def packet_pdf(meeting: Meeting, reader: User) -> PdfDocument | Pending:
     if plan.pending:
         return Pending(tuple(plan.pending))
     key = _key(plan)
-    filename = f"{meeting.title}会議資料".replace(" ", "").replace("\u3000", "") + ".pdf"
+    filename = f"{meeting.title}資料一式".replace(" ", "").replace("\u3000", "") + ".pdf"
     content = cache.lookup(key)
     if content is not None:
         return PdfDocument(content, key, filename, cached=True)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from workflow import jobs, storage
-from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.extensions import db
 from workflow.files import PDF, CheckedUpload
 from workflow.models import (
@@ -31,7 +31,7 @@ from workflow.models import (
     User,
 )
 from workflow.models._types import utcnow
-from workflow.permissions import can_edit_item, is_secretariat
+from workflow.permissions import can_change_attachments, is_secretariat
 from workflow.schemas.limits import LINE_MAX, UNSTORABLE_MESSAGE, storable
 from workflow.states.states import ItemStatus, MeetingStatus, PdfStatus
 
@@ -43,23 +43,10 @@ ADD, UPDATE, REPLACE, REMOVE = (
     "replace_attachment",
     "remove_attachment",
 )
-# How the item's and meeting's timelines name these events.
-EVENT_LABELS = {
-    ADD: "資料の追加",
-    UPDATE: "資料の変更",
-    REPLACE: "資料の差替え",
-    REMOVE: "資料の削除",
-}
+# Their labels on the timelines and in the API: workflow.states.machine.EVENT_LABELS.
 
 
 # -- who may ----------------------------------------------------------------------------------
-
-
-def can_change_attachments(user: User | None, owner: Owner) -> bool:
-    """Add, edit, reorder, replace or remove *owner*'s 資料."""
-    if isinstance(owner, Meeting):
-        return is_secretariat(user)
-    return is_secretariat(user) or can_edit_item(user, owner)
 
 
 def authorize(actor: User, owner: Owner) -> None:
@@ -72,6 +59,25 @@ def authorize(actor: User, owner: Owner) -> None:
         "この案件の資料は変更できません。所管課は様式２を編集できる間（作成中・差戻し中・"
         "付議待ち・修正対応中）だけ、庁議事務局はいつでも変更できます。"
     )
+
+
+PUBLISHED_MESSAGE = "公開中の会議の資料は変更できません。先に「公開取消」をしてください。"
+
+
+def _check_open(owner: Owner, *, only_public: bool = False) -> None:
+    """A meeting's 資料 are what was handed out: changed while 予定; after it is held only their
+    公開 may still change, until publication (DOMAIN §10). (An item's 資料 freeze with its
+    agenda entries, and 差替え stops when the meeting is held: see :func:`_sync_open_entry`.)"""
+    if not isinstance(owner, Meeting) or owner.status == MeetingStatus.PLANNED:
+        return
+    if owner.status == MeetingStatus.PUBLISHED:
+        raise Conflict(PUBLISHED_MESSAGE, {"status": owner.status.value})
+    if not only_public:
+        raise Conflict(
+            f"この会議は「{owner.status.label}」のため、会議の資料は変更できません"
+            "（公開するかどうかは公開まで変えられます）。",
+            {"status": owner.status.value},
+        )
 
 
 # -- reading the live list ----------------------------------------------------------------------
@@ -209,7 +215,8 @@ def add(
 ) -> Attachment:
     """Append *upload* as the owner's next 資料N."""
     authorize(actor, owner)
-    title = _title(title, upload.filename.rpartition(".")[0])
+    _check_open(owner)
+    title = _title(title, upload.filename.rpartition(".")[0][:LINE_MAX])  # a name may be longer
     _lock(owner)
     stored = _store(upload)
     attachment = Attachment(
@@ -241,6 +248,7 @@ def update(
 ) -> Attachment:
     """Change the title, 公開 or the place (0 = 資料１) of one 資料; None leaves it as it is."""
     authorize(actor, owner)
+    _check_open(owner, only_public=title is None and position is None)
     _lock(owner)
     changed: dict[str, Any] = {}
     if title is not None:
@@ -271,6 +279,7 @@ def update(
 def replace(actor: User, owner: Owner, attachment: Attachment, upload: CheckedUpload) -> Attachment:
     """Point the 資料 at a new file (the old one stays for the versions that froze it)."""
     authorize(actor, owner)
+    _check_open(owner)
     _lock(owner)
     before = attachment.file.sha256
     stored = _store(upload)
@@ -285,6 +294,7 @@ def replace(actor: User, owner: Owner, attachment: Attachment, upload: CheckedUp
 def remove(actor: User, owner: Owner, attachment: Attachment) -> None:
     """Take the 資料 off the live list; frozen versions that list it keep it."""
     authorize(actor, owner)
+    _check_open(owner)
     _lock(owner)
     attachment.removed_at = utcnow()
     db.session.flush()
@@ -293,3 +303,31 @@ def remove(actor: User, owner: Owner, attachment: Attachment) -> None:
     db.session.flush()
     _history(actor, owner, REMOVE, attachment)
     _sync_open_entry(actor, owner)
+
+
+def set_frozen_public(
+    actor: User, item: Item, meeting: Meeting, attachment_id: int, public: bool
+) -> EntryAttachment:
+    """Set 公開 of a 資料 in the list frozen for *meeting* (the version deliberated there):
+    the secretariat, until the meeting is published (DOMAIN §10), with a history row."""
+    if not is_secretariat(actor):
+        raise Forbidden("会議に付議した版の資料の公開は庁議事務局だけが変更できます。")
+    if meeting.status == MeetingStatus.PUBLISHED:
+        raise Conflict(PUBLISHED_MESSAGE, {"status": meeting.status.value})
+    row = db.session.scalar(
+        select(EntryAttachment)
+        .join(AgendaEntry, AgendaEntry.id == EntryAttachment.entry_id)
+        .where(
+            AgendaEntry.item_id == item.id,
+            AgendaEntry.meeting_id == meeting.id,
+            EntryAttachment.attachment_id == attachment_id,
+        )
+    )
+    if row is None:
+        raise NotFound("この会議に付議した版にその資料はありません。", {"id": attachment_id})
+    if row.public != bool(public):
+        row.public = bool(public)
+        _history(
+            actor, item, UPDATE, row.attachment, meeting_id=meeting.id, frozen_public=row.public
+        )
+    return row

@@ -73,6 +73,11 @@ EVENT_LABELS: dict[str, str] = {
     "publish": "公開",
     "unpublish": "公開取消",
     "set_disclosure": "公開範囲の設定",
+    # 資料 (workflow.services.attachments): history rows, not transitions.
+    "attach": "資料の追加",
+    "update_attachment": "資料の変更",
+    "replace_attachment": "資料の差替え",
+    "remove_attachment": "資料の削除",
     "close": "意見募集の終了",
     "publish_results": "結果の公表",
     "abandon": "案の取下げ",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -26,11 +26,18 @@ from workflow.forms.attachments import (
     ReplaceAttachmentForm,
 )
 from workflow.models import Item, Meeting
-from workflow.permissions import can_read_item, can_read_meeting
+from workflow.permissions import (
+    can_change_attachments,
+    can_read_item,
+    can_read_meeting,
+    is_secretariat,
+)
 from workflow.queries import attachments as read
 from workflow.services import attachments as service
 from workflow.services import transaction
-from workflow.views.common import flash_workflow_error
+from workflow.states.states import ItemStatus
+from workflow.views.common import flash_workflow_error, meeting_arg
+from workflow.wareki import to_fullwidth_digits
 
 bp = Blueprint("attachments", __name__)
 
@@ -51,7 +58,12 @@ def section_context(owner: Owner) -> dict[str, Any]:
     return {
         "attachments": rows,
         "attachment_owner": "item" if isinstance(owner, Item) else "meeting",
-        "can_change_attachments": service.can_change_attachments(current_user, owner),
+        "can_change_attachments": can_change_attachments(current_user, owner),
+        # 差替え: the secretariat's changes reach the list frozen for the coming meeting too.
+        "attachments_reach_frozen": isinstance(owner, Item)
+        and owner.status == ItemStatus.SCHEDULED
+        and is_secretariat(current_user)
+        and service.open_entry(owner) is not None,
         "add_attachment_form": AddAttachmentForm(formdata=None),
         "attachment_forms": {
             "edit": EditAttachmentForm,
@@ -103,7 +115,7 @@ def _refused(form: FlaskForm) -> None:
 
 def _change(owner: Owner, form: FlaskForm, work: Callable[[], str]) -> Response:
     """Check the form, do *work* (which returns the message) and go back to the page."""
-    if not service.can_change_attachments(current_user, owner):
+    if not can_change_attachments(current_user, owner):
         abort(403)
     if not form.validate():
         _refused(form)
@@ -132,7 +144,7 @@ def _add(owner: Owner) -> Response:
             title=form.title.data or "",
             public=form.public.data,
         )
-        return f"資料{attachment.position + 1}「{attachment.title}」を追加しました。"
+        return f"{_label(attachment)}「{attachment.title}」を追加しました。"
 
     return _change(owner, form, work)
 
@@ -145,7 +157,7 @@ def _edit(owner: Owner, attachment_id: int) -> Response:
         service.update(
             current_user, owner, attachment, title=form.title.data, public=form.public.data
         )
-        return f"資料{attachment.position + 1}「{attachment.title}」を変更しました。"
+        return f"{_label(attachment)}「{attachment.title}」を変更しました。"
 
     return _change(owner, form, work)
 
@@ -159,7 +171,7 @@ def _move(owner: Owner, attachment_id: int) -> Response:
         last = len(service.live(owner)) - 1
         position = min(max(attachment.position + step, 0), last)
         service.update(current_user, owner, attachment, position=position)
-        return f"「{attachment.title}」を資料{attachment.position + 1}にしました。"
+        return f"「{attachment.title}」を{_label(attachment)}にしました。"
 
     return _change(owner, form, work)
 
@@ -170,7 +182,7 @@ def _replace(owner: Owner, attachment_id: int) -> Response:
     def work() -> str:
         attachment = service.get_live(owner, attachment_id)
         service.replace(current_user, owner, attachment, check_upload(form.file.data))
-        return f"資料{attachment.position + 1}「{attachment.title}」のファイルを差し替えました。"
+        return f"{_label(attachment)}「{attachment.title}」のファイルを差し替えました。"
 
     return _change(owner, form, work)
 
@@ -186,14 +198,9 @@ def _remove(owner: Owner, attachment_id: int) -> Response:
     return _change(owner, form, work)
 
 
-def _meeting_arg() -> Meeting | None:
-    raw = request.args.get("meeting", "")
-    if not raw:
-        return None
-    meeting = db.session.get(Meeting, int(raw)) if raw.isascii() and raw.isdigit() else None
-    if meeting is None or not can_read_meeting(current_user, meeting):
-        abort(404)
-    return meeting
+def _label(attachment) -> str:
+    """「資料３」, with full-width digits as the list prints it."""
+    return f"資料{to_fullwidth_digits(str(attachment.position + 1))}"
 
 
 def _send(rows: list[read.Shown], attachment_id: int) -> Response:
@@ -245,7 +252,7 @@ def item_file(item_id: int, attachment_id: int) -> Response:
     """The file, as the reader sees the list (``?meeting=ID``: the one frozen for it)."""
     item = _item(item_id)
     try:
-        rows = read.item_attachments(current_user, item, _meeting_arg())
+        rows = read.item_attachments(current_user, item, meeting_arg(current_user))
     except NotFound:
         abort(404)
     return _send(rows, attachment_id)

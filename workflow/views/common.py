@@ -91,3 +91,20 @@ class Page:
             "per_page": PER_PAGE,
             "page_url": page_url,
         }
+
+
+def meeting_arg(reader) -> Meeting | None:
+    """The meeting ``?meeting=ID`` names (a frozen 様式２ or 資料 list), or None without one;
+    404 for anything but the id of a meeting *reader* may see (an id past any integer column
+    included, which SQLite could not even compare)."""
+    from workflow.permissions import can_read_meeting
+    from workflow.schemas.limits import ID_MAX
+
+    raw = request.args.get("meeting", "")
+    if not raw:
+        return None
+    is_id = raw.isascii() and raw.isdigit() and int(raw) <= ID_MAX
+    meeting = db.session.get(Meeting, int(raw)) if is_id else None
+    if meeting is None or not can_read_meeting(reader, meeting):
+        abort(404)
+    return meeting

@@ -35,13 +35,12 @@ from workflow.forms.items import (
     ReasonForm,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
-from workflow.models import Item, Meeting, MeetingKind, Section
+from workflow.models import Item, MeetingKind, Section
 from workflow.permissions import (
     can_edit_item,
     can_file_item,
     can_manage_public_comment,
     can_read_item,
-    can_read_meeting,
     is_secretariat,
     owns,
 )
@@ -49,7 +48,6 @@ from workflow.queries.item_view import item_view
 from workflow.queries.items import ItemFilter, list_query
 from workflow.queries.versions import form_fields, latest_number, printed_fields
 from workflow.services import events, items, transaction
-from workflow.services.attachments import EVENT_LABELS as ATTACHMENT_EVENT_LABELS
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
 from workflow.views import attachments, jst_short
@@ -58,6 +56,7 @@ from workflow.views.common import (
     Page,
     flash_workflow_error,
     kinds,
+    meeting_arg,
     require,
     send_pdf,
     version_from,
@@ -379,7 +378,7 @@ def show(item_id: int) -> str:
         allowed=allowed,
         simple_events=[e for e in SIMPLE_EVENTS if e in allowed],
         reason_events=[e for e in REASON_EVENTS if e in allowed],
-        event_labels={**EVENT_LABELS, **ATTACHMENT_EVENT_LABELS},
+        event_labels=EVENT_LABELS,
         can_edit=can_edit_item(current_user, item),
         next_step=next_step(item),
         returned_because=_returned_because(item, view.history),
@@ -471,12 +470,7 @@ def form_pdf(item_id: int):
     from workflow.pdf.documents import request_form_pdf
 
     item = _load(item_id)
-    meeting = None
-    raw = request.args.get("meeting", "")
-    if raw:
-        meeting = db.session.get(Meeting, int(raw)) if raw.isascii() and raw.isdigit() else None
-        if meeting is None or not can_read_meeting(current_user, meeting):
-            abort(404)
+    meeting = meeting_arg(current_user)
     try:
         return send_pdf(request_form_pdf(item, reader=current_user, meeting=meeting))
     except NotFound:
