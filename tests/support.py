@@ -286,8 +286,11 @@ def _attach_world(w: dict[str, Any], users: dict[str, Any], sample) -> None:
     """資料 for the access table: on the accepted item, the planned meeting, the published
     meeting, and one frozen into the sample's published entry."""
     from tests.attachment_files import pdf_bytes
+    from workflow import storage
     from workflow.files import check_upload
+    from workflow.models import Attachment
     from workflow.services import attachments
+    from workflow.states.states import PdfStatus
 
     def upload() -> Any:
         return check_upload(FileStorage(io.BytesIO(pdf_bytes()), filename="資料.pdf"))
@@ -300,7 +303,20 @@ def _attach_world(w: dict[str, Any], users: dict[str, Any], sample) -> None:
     w["meeting_attachment"] = attachments.add(sec, planned, upload(), title="会議資料").id
     attachments.add(sec, planned, upload(), title="会議資料その２")
     published = db.session.get(Meeting, w["published"])
-    w["published_attachment"] = attachments.add(sec, published, upload(), title="公開資料").id
+    # Handed out before the meeting was held (a held meeting's 資料 no longer change).
+    stored = storage.store(io.BytesIO(pdf_bytes()), "application/pdf", pdf_status=PdfStatus.READY)
+    stored.pdf_file_id, stored.pages = stored.id, 1
+    handed_out = Attachment(
+        meeting_id=published.id,
+        position=0,
+        title="公開資料",
+        filename="資料.pdf",
+        file_id=stored.id,
+        created_by_id=sec.id,
+    )
+    db.session.add(handed_out)
+    db.session.flush()
+    w["published_attachment"] = handed_out.id
     item = sample.item
     w["sample_attachment"] = attachments.add(sec, item, upload(), title="計画（案）").id
     entry = next(e for e in published.entries if e.item_id == item.id)

@@ -138,9 +138,11 @@ def test_edit_move_replace_and_remove_from_the_page(app, w):
 
 
 @pytest.mark.parametrize(
-    ("who", "sees_forms"), [("department", False), ("viewer", False), ("secretariat", True)]
+    ("who", "sees_forms", "post"),
+    [("department", False, 302), ("viewer", False, 403), ("secretariat", True, 302)],
 )
-def test_forms_only_for_those_who_may_change(app, w, who, sees_forms):
+def test_forms_only_for_those_who_may_change(app, w, who, sees_forms, post):
+    """The owning section's post from a page left open is sent back with the reason (below)."""
     item = make_item(ItemStatus.SCHEDULED, department=w["department"], secretariat=w["secretariat"])
     db.session.commit()
     client = signed_in(app, w[who])
@@ -148,7 +150,9 @@ def test_forms_only_for_those_who_may_change(app, w, who, sees_forms):
     assert 'id="attachments"' in html
     assert ("資料を追加" in html) == sees_forms
     response = add(client, item, pdf_bytes(), "a.pdf")
-    assert response.status_code == (302 if sees_forms else 403)
+    assert response.status_code == post
+    added = db.session.scalar(select(func.count()).select_from(Attachment))
+    assert added == (1 if sees_forms else 0)
 
 
 def test_the_item_page_shows_the_list_frozen_for_each_meeting(app, w):
@@ -252,3 +256,17 @@ def test_staff_see_why_a_conversion_failed(app, w):
     html = page(client, item)
     assert "（変換できませんでした）" in html
     assert "60秒以内に終わりませんでした" in html
+
+
+def test_a_page_left_open_after_scheduling_says_why_the_department_cannot_change_it(app, w):
+    client = signed_in(app, w["department"])
+    item = w["accepted"]
+    add(client, item, pdf_bytes(), "計画.pdf", title="計画")
+    meeting = make_meeting(w["secretariat"], kind=item.level_kind, on=date(2019, 10, 1))
+    meetings.schedule(w["secretariat"], meeting, item, "担当課長")
+    db.session.commit()
+    response = add(client, item, pdf_bytes(), "追加.pdf", title="追加")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/items/{item.id}#attachments")
+    assert "様式２を編集できる間" in page(client, item)
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 1

@@ -31,6 +31,7 @@ from workflow.permissions import (
     can_read_item,
     can_read_meeting,
     is_secretariat,
+    owns,
 )
 from workflow.queries import attachments as read
 from workflow.services import attachments as service
@@ -116,7 +117,14 @@ def _refused(form: FlaskForm) -> None:
 def _change(owner: Owner, form: FlaskForm, work: Callable[[], str]) -> Response:
     """Check the form, do *work* (which returns the message) and go back to the page."""
     if not can_change_attachments(current_user, owner):
-        abort(403)
+        if not (isinstance(owner, Item) and owns(current_user, owner)):
+            abort(403)
+        # The owning section on a page left open while the item moved on: say why, stay there.
+        try:
+            service.authorize(current_user, owner)
+        except WorkflowError as error:
+            flash_workflow_error(error)
+        return redirect(_page(owner))
     if not form.validate():
         _refused(form)
         return redirect(_page(owner))
