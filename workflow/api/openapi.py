@@ -347,6 +347,16 @@ def _file_op(summary: str) -> dict[str, Any]:
     return op
 
 
+PATCH_FROZEN_DOC = (
+    " ?meeting=ID: その会議に付議した版（凍結した資料）の public だけを変える。庁議事務局のみ、"
+    "会議の公開まで（公開後は 409: 先に公開取消）。"
+)
+MEETING_LOCK_DOC = (
+    " 会議の資料は会議が「予定」の間だけ追加・変更・差替え・削除できる。開催後は public だけ、"
+    "公開まで変えられる（それ以外は 409）。"
+)
+
+
 def _attachment_paths(base: str, owner: Schema, meeting_query: bool) -> dict[str, Any]:
     params = (
         (_query("meeting", ID, "この会議の議題に凍結した資料（職員）。公開の会議なら誰でも"),)
@@ -380,7 +390,12 @@ def _attachment_paths(base: str, owner: Schema, meeting_query: bool) -> dict[str
                 "Attachment",
                 WRITE,
                 "AttachmentPatch",
-                description=WHO_WRITES,
+                description=WHO_WRITES + (PATCH_FROZEN_DOC if meeting_query else MEETING_LOCK_DOC),
+                params=(
+                    (_query("meeting", ID, "この会議に凍結した版の資料の public だけを変える"),)
+                    if meeting_query
+                    else ()
+                ),
             ),
             "delete": _op(
                 "資料を外す（凍結した版には残る）", "200", removed, WRITE, description=WHO_WRITES
