@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
-from workflow.errors import ValidationFailed, WorkflowError
+from workflow.errors import WorkflowError
 from workflow.extensions import db
 from workflow.forms.comments import AnswerForm, BareForm, OpenForm, OpinionForm, ResultsForm
 from workflow.models import Item, PublicComment
@@ -19,6 +19,7 @@ from workflow.states.states import ItemStatus, PublicCommentStatus
 from workflow.views.common import (
     PER_PAGE,
     Page,
+    errors_onto_form,
     flash_workflow_error,
     require,
     send_pdf,
@@ -92,11 +93,7 @@ def show(item_id: int):
 
 def _fail(item: Item, error: WorkflowError, form_name: str, form) -> tuple[str, int]:
     db.session.rollback()
-    if isinstance(error, ValidationFailed):
-        for key, messages in error.fields.items():
-            field = form._fields.get(key)
-            if field is not None:
-                field.errors = [*field.errors, *messages]
+    errors_onto_form(form, error)
     flash(error.message, "error")
     return _page(db.session.get(Item, item.id), error.http_status, **{form_name: form})
 

@@ -108,3 +108,12 @@ def meeting_arg(reader) -> Meeting | None:
     if meeting is None or not can_read_meeting(reader, meeting):
         abort(404)
     return meeting
+
+
+def errors_onto_form(form, error: WorkflowError) -> None:
+    """A service's field messages (``ValidationFailed.fields``) beside the form's fields of the
+    same name; those without one are left to the flashed message."""
+    for key, messages in getattr(error, "fields", {}).items():
+        field = form._fields.get(key)
+        if field is not None:
+            field.errors = [*field.errors, *messages]

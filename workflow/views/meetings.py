@@ -38,6 +38,7 @@ from workflow.views.common import (
     MINUTES,
     PER_PAGE,
     Page,
+    errors_onto_form,
     flash_workflow_error,
     kinds,
     require,
@@ -112,10 +113,7 @@ def new():
             transaction.commit()
         except ValidationFailed as error:
             db.session.rollback()
-            for key, messages in error.fields.items():
-                field = form._fields.get(key)
-                if field is not None:
-                    field.errors = [*field.errors, *messages]
+            errors_onto_form(form, error)
             flash(error.message, "error")
             return render_template("meetings/new.html", form=form), 422
         except WorkflowError as error:
@@ -427,10 +425,7 @@ def room_disclosure(meeting_id: int, n: int):
         transaction.commit()
     except ValidationFailed as error:
         db.session.rollback()
-        for key, messages in error.fields.items():
-            field = form._fields.get(key)
-            if field is not None:
-                field.errors = [*field.errors, *messages]
+        errors_onto_form(form, error)
         flash(error.message, "error")
         return again(422)
     except WorkflowError as error:
