@@ -48,6 +48,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from workflow.extensions import db
 from workflow.models._types import utcnow
 from workflow.models.job import Job
+from workflow.observability import lines_to_stderr, log_time
 from workflow.states.states import JobStatus
 
 __all__ = [
@@ -323,21 +324,7 @@ def _short(exc: BaseException) -> str:
 
 def _line(**record: Any) -> str:
     """One JSON log line, stamped with the UTC time as request lines are."""
-    stamp = utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return json.dumps({"time": stamp, **record}, ensure_ascii=False)
-
-
-def log_to_stderr() -> None:
-    """Send the job log to stderr, one JSON line per job (once per process)."""
-    from workflow.observability import _StderrHandler
-
-    if job_log.handlers:
-        return
-    stream = _StderrHandler()
-    stream.setFormatter(logging.Formatter("%(message)s"))
-    job_log.addHandler(stream)
-    job_log.setLevel(logging.INFO)
-    job_log.propagate = False
+    return json.dumps({"time": log_time(), **record}, ensure_ascii=False)
 
 
 @contextmanager
@@ -394,7 +381,7 @@ def worker_command(once: bool, name: str | None) -> None:
 
 
 def _work(once: bool, name: str | None) -> None:
-    log_to_stderr()
+    lines_to_stderr(job_log)  # one JSON line per job
     load_handlers()
     worker = Worker(name)
     stop = threading.Event()

@@ -54,14 +54,27 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+def lines_to_stderr(logger: logging.Logger) -> None:
+    """Send *logger*'s messages (one JSON line each) to stderr, once per process, and not again
+    through the root logger: the request log, the worker's job log."""
+    if logger.handlers:
+        return
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def log_time() -> str:
+    """Now, as every log line stamps it: UTC to the millisecond, 「…Z」."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def init_app(app: Flask) -> None:
     """Request ids and logs for every request; /healthz and /readyz."""
-    if app.config.get("REQUEST_LOG", True) and not request_log.handlers:
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        request_log.addHandler(handler)
-        request_log.setLevel(logging.INFO)
-        request_log.propagate = False  # one line per request, not again through the root logger
+    if app.config.get("REQUEST_LOG", True):
+        lines_to_stderr(request_log)
     app.before_request(_start)
     app.after_request(_finish)
     app.register_blueprint(bp)
@@ -96,7 +109,7 @@ def _finish(response: Response) -> Response:
     started = g.get("request_started")
     duration = (time.perf_counter() - started) * 1000 if started is not None else None
     record = {
-        "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time": log_time(),
         "request_id": rid,
         "method": request.method,
         "path": request.path,

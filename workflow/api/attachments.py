@@ -86,10 +86,10 @@ def _add(owner: Item | Meeting) -> ResponseReturnValue:
     user = require_user()  # (the views asked first: 401 before 404)
     service.authorize(user, owner)  # a refusal before reading the file
     public = _public_flag(request.form.get("public"))
-    upload = check_upload(request.files.get("file"))
-    attachment = service.add(
-        user, owner, upload, title=request.form.get("title", ""), public=public
-    )
+    with _uploaded() as file:
+        attachment = service.add(
+            user, owner, check_upload(file), title=request.form.get("title", ""), public=public
+        )
     return written(lambda: attachment_json(read.Shown.of(attachment), owner), 201)
 
 

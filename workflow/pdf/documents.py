@@ -55,6 +55,7 @@ __all__ = [
     "filed_form_context",
     "minutes_context",
     "minutes_pdf",
+    "pdf_filename",
     "pdf_spec",
     "produce",
     "request_form_context",
@@ -129,7 +130,8 @@ def _produce(kind: str, template: str, context: dict, filename: str) -> PdfDocum
     return produce(pdf_spec(kind, template, context, filename))
 
 
-def _filename(*parts: str) -> str:
+def pdf_filename(*parts: str) -> str:
+    """A download's name: the parts run together without spaces, 「第５回政策調整会議議事録.pdf」."""
     return "".join(parts).replace(" ", "").replace("\u3000", "") + ".pdf"
 
 
@@ -184,7 +186,9 @@ def minutes_pdf(meeting: Meeting, reader: Reader = FULL_EDITION) -> PdfDocument:
     Every download passes its reader."""
     context = minutes_context(meeting, reader)
     draft = "（案）" if context["draft"] else ""
-    return _produce("minutes", "minutes.html", context, _filename(meeting.title, "議事録", draft))
+    return _produce(
+        "minutes", "minutes.html", context, pdf_filename(meeting.title, "議事録", draft)
+    )
 
 
 # ---------------------------------------------------------------------------- 次第
@@ -246,7 +250,7 @@ def agenda_spec(
     context = agenda_context(meeting, reader)
     if not numbered:
         context = unnumbered(context)
-    return pdf_spec("agenda", "agenda.html", context, _filename(meeting.title, "次第"))
+    return pdf_spec("agenda", "agenda.html", context, pdf_filename(meeting.title, "次第"))
 
 
 def agenda_pdf(meeting: Meeting, reader: Reader = FULL_EDITION) -> PdfDocument:
@@ -416,7 +420,7 @@ def request_form_spec(
         context = unnumbered(context)
     # The cache key is the context's hash: readers shown different parts get different rows.
     suffix = f"_{meeting.title}" if meeting is not None else ""
-    filename = _filename("案件申込書_", context["title"], suffix)
+    filename = pdf_filename("案件申込書_", context["title"], suffix)
     return pdf_spec("request_form", "request_form.html", context, filename)
 
 
@@ -472,5 +476,5 @@ def comment_results_pdf(public_comment: PublicComment) -> PdfDocument:
         "comment_results",
         "comment_results.html",
         comment_results_context(public_comment),
-        _filename("意見募集結果_", public_comment.item.title),
+        pdf_filename("意見募集結果_", public_comment.item.title),
     )

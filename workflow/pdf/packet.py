@@ -37,12 +37,14 @@ from workflow.pdf.documents import (
     PdfDocument,
     PdfSpec,
     agenda_spec,
+    pdf_filename,
     pdf_spec,
     produce,
     request_form_spec,
     unnumbered,
 )
 from workflow.pdf.render import templates_digest
+from workflow.services.attachments import live
 from workflow.states.states import PdfStatus
 from workflow.wareki import to_fullwidth_digits
 
@@ -160,11 +162,7 @@ def _plan(meeting: Meeting, reader: User) -> _Plan:
     pending: list[str] = []
     agenda = agenda_spec(meeting, numbered=False)
     sections = [_Section("次第", [_Piece("次第", spec=agenda)], leaf=True)]
-    own = db.session.scalars(
-        sa.select(Attachment)
-        .where(Attachment.meeting_id == meeting.id, Attachment.removed_at.is_(None))
-        .order_by(Attachment.position, Attachment.id)
-    ).all()
+    own = live(meeting)  # the meeting's own 資料, staff material as all of the packet
     if own:
         sections.append(_Section("会議資料", _attachment_pieces(own, meeting, pending)))
     # The entries with their frozen forms and 資料 in three queries, not three per entry.
@@ -359,7 +357,7 @@ def packet_pdf(meeting: Meeting, reader: User) -> PdfDocument | Pending:
     if plan.pending:
         return Pending(tuple(plan.pending))
     key = _key(plan)
-    filename = f"{meeting.title}資料一式".replace(" ", "").replace("\u3000", "") + ".pdf"
+    filename = pdf_filename(meeting.title, "資料一式")
     content = cache.lookup(key)
     if content is not None:
         return PdfDocument(content, key, filename, cached=True)

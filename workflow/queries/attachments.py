@@ -23,6 +23,7 @@ from workflow.permissions import (
     can_read_meeting_attachment,
     public_entries,
 )
+from workflow.queries.disclosure import is_public_reader
 from workflow.services.attachments import live
 
 
@@ -64,10 +65,6 @@ class Shown:
                 row.attachment_id, row.position, row.title, row.filename, row.public, row.file
             )
         return cls(row.id, row.position, row.title, row.filename, row.public, row.file)
-
-
-def _signed_in(user: User | None) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False)
 
 
 def entry_of(item: Item, meeting: Meeting) -> AgendaEntry:
@@ -117,7 +114,7 @@ def item_attachments(user: User | None, item: Item, meeting: Meeting | None = No
     """What *user* sees of *item*'s 資料 (the item is readable to them: checked by the caller)."""
     if meeting is not None:
         return frozen(user, entry_of(item, meeting))
-    if _signed_in(user):
+    if not is_public_reader(user):  # staff: the live list
         return [Shown.of(a) for a in live(item)]
     entry = newest_public_entry(item)
     return frozen(user, entry) if entry is not None else []
