@@ -11,9 +11,7 @@ committed *before* the count is read, so concurrent attempts cannot all slip und
 
 from __future__ import annotations
 
-import functools
 import logging
-import secrets
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -29,9 +27,9 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
+from workflow import credentials
 from workflow.database import writing
 from workflow.extensions import db, login_manager
 from workflow.forms.auth import LoginForm
@@ -46,15 +44,6 @@ TOO_MANY_ATTEMPTS = (
     "ログインの試行回数が上限に達しました。しばらくしてから（{minutes}分ほど後に）"
     "もう一度お試しください。"
 )
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """What an unknown login is checked against, so it costs the same time as a known one.
-
-    Made on first use: scrypt at import would slow every process start (and cold PDFs).
-    """
-    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 # Refresh last_seen_at at most this often: a write on every request would serialise readers.
@@ -166,11 +155,8 @@ def login() -> str | Response | tuple[str, int]:
             minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
             form.password.errors.append(TOO_MANY_ATTEMPTS.format(minutes=minutes))
             return render_template("auth/login.html", form=form), 429
-        user = db.session.scalar(select(User).where(User.login == form.login.data))
-        if user is None:
-            # Hash anyway, so the response time does not tell which login IDs exist.
-            check_password_hash(_dummy_hash(), form.password.data)
-        elif user.active and user.check_password(form.password.data):
+        user = credentials.verify(form.login.data, form.password.data)
+        if user is not None:
             _clear_session_keys()
             attempt.success = True
             start_session(user)

@@ -29,6 +29,7 @@ from workflow.models.public_comment import PublicComment, PublicCommentOpinion
 from workflow.models.search_document import SearchDocument
 from workflow.models.section import Section
 from workflow.models.user import ApiToken, User, UserSession
+from workflow.models.user_import import UserImport
 
 __all__ = [
     "DEFAULT_KINDS",
@@ -61,6 +62,7 @@ __all__ = [
     "Section",
     "StoredFile",
     "User",
+    "UserImport",
     "UserSession",
     "review_kinds",
     "seed_meeting_kinds",

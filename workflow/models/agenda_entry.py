@@ -45,6 +45,9 @@ class AgendaEntry(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     presenter: Mapped[str] = mapped_column(String(NAME_MAX), default="")  # a job title: 企画部長
+    # The owning section's name when the item was scheduled: the 次第 and the meeting's pages
+    # print it, so a later rename or merge of the section does not rewrite this meeting's record.
+    section_name: Mapped[str] = mapped_column(String(NAME_MAX), default="", server_default="")
     special_notes: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[Outcome | None] = mapped_column(enum_type(Outcome, "outcome"))
     forward_to: Mapped[str | None] = mapped_column(ForeignKey("meeting_kinds.code"))

@@ -10,6 +10,10 @@ Rows are chained in ``before_flush``, however they are created. On PostgreSQL th
 takes a transaction-level advisory lock, so the head it reads stays the head until it commits;
 on SQLite every write transaction already starts with BEGIN IMMEDIATE (workflow.database).
 
+A row names its item or its meeting, except an admin's change to a user, section, token or
+meeting kind (``event`` ``admin.*``, written by :mod:`workflow.services.audit_log`), which names
+its subject in ``params``.
+
 A SQLite "batch" migration of this table rebuilds it and drops its triggers: such a migration
 must create them again (``APPEND_ONLY_DDL``).
 """
@@ -52,7 +56,10 @@ APPEND_ONLY_MESSAGE = "history_events is append-only: UPDATE and DELETE are refu
 class HistoryEvent(db.Model):
     __tablename__ = "history_events"
     __table_args__ = (
-        CheckConstraint("item_id IS NOT NULL OR meeting_id IS NOT NULL", name="has_subject"),
+        CheckConstraint(
+            "item_id IS NOT NULL OR meeting_id IS NOT NULL OR event LIKE 'admin.%'",
+            name="has_subject",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

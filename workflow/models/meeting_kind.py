@@ -20,9 +20,15 @@ DEFAULT_KINDS: tuple[tuple[str, str, int, int, bool], ...] = (
 )
 
 
+DEFAULT_DEADLINE_DAYS = 5
+
+
 class MeetingKind(db.Model):
     __tablename__ = "meeting_kinds"
-    __table_args__ = (CheckConstraint("level >= 1", name="level_positive"),)
+    __table_args__ = (
+        CheckConstraint("level >= 1", name="level_positive"),
+        CheckConstraint("deadline_days >= 0", name="deadline_days_not_negative"),
+    )
 
     code: Mapped[str] = mapped_column(String(CODE_MAX), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -30,6 +36,8 @@ class MeetingKind(db.Model):
     sort_order: Mapped[int] = mapped_column(unique=True)
     # A review on the way (事務事業調整会議), not a rung of the ladder the 審議日 row prints.
     review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 申込締切: this many 開庁日 before the meeting (DOMAIN §11).
+    deadline_days: Mapped[int] = mapped_column(default=DEFAULT_DEADLINE_DAYS, server_default="5")
 
     def __repr__(self) -> str:
         return f"<MeetingKind {self.code}>"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.extensions import db
+from workflow.models._types import UTCDateTime
 from workflow.schemas.limits import NAME_MAX
 
 
@@ -16,6 +19,10 @@ class Section(db.Model):
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
     bureau: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     division: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    # 廃止: keeps its items and users' history, files no new request. A merged section is
+    # retired too and names the section it joined.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
 
     def __repr__(self) -> str:
         return f"<Section {self.name}>"

@@ -7,13 +7,14 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, bindparam, select
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, bindparam, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workflow.extensions import db
 from workflow.models._types import UTCDateTime, enum_type, utcnow
 from workflow.models.section import Section
+from workflow.schemas.limits import EMAIL_MAX, TOKEN_NAME_MAX
 from workflow.states.states import Role
 
 
@@ -38,6 +39,16 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where notices go (issue 19); None: in-app only.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    # Set by an admin's password reset: the next sign-in must choose a new password first.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # A directory (LDAP) account: signs in by a bind, never by a local password.
+    directory: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An admin's 「ロック解除」: sign-in failures before this moment no longer count.
+    unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     section: Mapped[Section | None] = relationship(lazy="joined")
 
@@ -107,7 +118,11 @@ class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # What its owner calls it (「議事録取込スクリプト」), to tell tokens apart when revoking one.
+    name: Mapped[str] = mapped_column(String(TOKEN_NAME_MAX), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None: never expires (only tokens made before expiry existed are backfilled with a date).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -8,6 +8,8 @@ import re
 TITLE_MAX = 200  # 案件名
 LINE_MAX = 200  # one-line fields: a venue, dates typed as text, a timing, a heading
 NAME_MAX = 100  # names of a section, bureau, person or job title
+EMAIL_MAX = 254  # an e-mail address (RFC 5321's path limit)
+TOKEN_NAME_MAX = 100  # what an API token's owner calls it
 CODE_MAX = 40  # codes (a meeting kind) and short fields such as an extension number
 POLICY_REF_MAX = 400  # 施策番号及び実施計画事業名
 SUBMITTER_KIND_MAX = 50  # 個人 / 団体 / 事業者

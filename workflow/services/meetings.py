@@ -135,7 +135,7 @@ def schedule(
     presenter = validate_value(
         Presenter, "presenter", presenter, message="説明者の入力に誤りがあります。"
     )
-    entry = AgendaEntry(item=item, presenter=presenter)
+    entry = AgendaEntry(item=item, presenter=presenter, section_name=item.section.name)
 
     def add_to_agenda() -> None:
         meeting.entries.append(entry)
