@@ -54,6 +54,37 @@ def _database_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'chogi.sqlite3'}"
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in {"1", "true", "yes"}
+
+
+def _directory() -> dict:
+    """The ``LDAP_*`` settings of directory sign-in (see workflow.directory); off without a URL.
+
+    The URL and ``LDAP_ROLE_GROUPS`` are checked here, so a misspelt one stops the start, not
+    every sign-in.
+    """
+    url = os.environ.get("LDAP_URL", "").strip()
+    groups = os.environ.get("LDAP_ROLE_GROUPS", "")
+    if url:
+        from workflow.directory import parse_role_groups, parse_url
+
+        parse_url(url)
+        groups = parse_role_groups(groups)
+    return {
+        "LDAP_URL": url,
+        "LDAP_BASE_DN": os.environ.get("LDAP_BASE_DN", ""),
+        "LDAP_USER_FILTER": os.environ.get("LDAP_USER_FILTER", "(uid={login})"),
+        "LDAP_BIND_DN": os.environ.get("LDAP_BIND_DN", ""),
+        "LDAP_BIND_PASSWORD": os.environ.get("LDAP_BIND_PASSWORD", ""),
+        "LDAP_ROLE_GROUPS": groups,
+        "LDAP_SECTION_ATTRIBUTE": os.environ.get("LDAP_SECTION_ATTRIBUTE", ""),
+        "LDAP_STARTTLS": _flag("LDAP_STARTTLS"),
+        "LDAP_TIMEOUT": float(os.environ.get("LDAP_TIMEOUT", "5")),
+        "LDAP_CA_FILE": os.environ.get("LDAP_CA_FILE", ""),
+    }
+
+
 def load_config(instance_path: str) -> dict:
     """Build the Flask configuration for the instance folder *instance_path*."""
     path = Path(instance_path)
@@ -102,4 +133,6 @@ def load_config(instance_path: str) -> dict:
         "SOFFICE": os.environ.get("SOFFICE", "soffice"),
         "CONVERT_TIMEOUT_SECONDS": float(os.environ.get("CONVERT_TIMEOUT_SECONDS", "60")),
         "CONVERT_MEMORY_MB": int(os.environ.get("CONVERT_MEMORY_MB", "1024")),
+        # Directory sign-in (LDAP / Active Directory), off without LDAP_URL.
+        **_directory(),
     }
