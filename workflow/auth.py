@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response
 
 from workflow import credentials
 from workflow.database import writing
+from workflow.directory import DirectoryUnavailable
 from workflow.extensions import db, login_manager
 from workflow.forms.auth import LoginForm
 from workflow.models import LoginAttempt, User, UserSession
@@ -155,7 +156,13 @@ def login() -> str | Response | tuple[str, int]:
             minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
             form.password.errors.append(TOO_MANY_ATTEMPTS.format(minutes=minutes))
             return render_template("auth/login.html", form=form), 429
-        user = credentials.verify(form.login.data, form.password.data)
+        try:
+            user = credentials.verify(form.login.data, form.password.data)
+        except DirectoryUnavailable:
+            # Not the user's mistake: say so, rather than "wrong password" (logged by directory).
+            db.session.rollback()
+            form.password.errors.append(DirectoryUnavailable.message)
+            return render_template("auth/login.html", form=form), 503
         if user is not None:
             _clear_session_keys()
             attempt.success = True

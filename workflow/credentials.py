@@ -4,18 +4,33 @@ A local account is checked against its own password hash. A directory account (`
 and, when ``LDAP_URL`` is set, a login unknown here are checked by the directory
 (:mod:`workflow.directory`). An unknown login costs the same time as a known one, so the answer's
 time does not tell which login IDs exist. A disabled user is never let in, whichever way.
+
+A directory sign-in creates or updates the local user from what the directory says (role from
+its groups, section from its section attribute, name, e-mail); a change is an audit row
+(``admin.user.directory_sync``) in the sign-in's transaction.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
+from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from workflow import directory
 from workflow.extensions import db
-from workflow.models import User
+from workflow.models import Section, User
+from workflow.services import audit_log
+from workflow.states.states import Role
+
+log = logging.getLogger("workflow.credentials")
+
+# The password hash of a directory account: no password hashes to it, so only a bind signs it in.
+DIRECTORY_ONLY_HASH = "!directory"
 
 
 @functools.cache
@@ -28,11 +43,108 @@ def _dummy_hash() -> str:
 
 
 def verify(login: str, password: str) -> User | None:
-    """The active user *login* if *password* is theirs, else None (the caller commits)."""
+    """The active user *login* if *password* is theirs, else None (the caller commits).
+
+    Raises :class:`workflow.directory.DirectoryUnavailable` when the directory must answer and
+    cannot.
+    """
     user = db.session.scalar(select(User).where(User.login == login))
-    if user is None:
-        check_password_hash(_dummy_hash(), password)
+    if user is not None and not user.directory:
+        if user.active and user.check_password(password):
+            return user
         return None
-    if user.active and user.check_password(password):
+    if not directory.enabled(current_app.config):
+        if user is None:
+            check_password_hash(_dummy_hash(), password)
+        return None  # a directory account, with the directory switched off, cannot sign in
+    settings = directory.Settings.from_config(current_app.config)
+    entry = directory.authenticate(settings, login, password)
+    if entry is None:
+        return None
+    return _sync(entry)
+
+
+def _sync(entry: directory.DirectoryEntry) -> User | None:
+    """The local user of a directory sign-in, created or updated from *entry*; None if refused."""
+    user = db.session.scalar(select(User).where(User.login == entry.login))
+    if user is not None and not user.directory:
+        log.warning("directory sign-in of %r refused: a local account has that login", entry.login)
+        return None
+    if user is not None and not user.active:
+        log.warning("directory sign-in of %r refused: the account is disabled here", entry.login)
+        return None
+    if entry.role is None:
+        log.warning(
+            "directory sign-in of %r (%s) refused: in no group of LDAP_ROLE_GROUPS",
+            entry.login,
+            entry.dn,
+        )
+        return None
+    section = _section(entry)
+    if entry.role == Role.DEPARTMENT and section is None:
+        return None
+    wanted: dict[str, Any] = {
+        "display_name": entry.display_name,
+        "email": entry.email,
+        "role": entry.role,
+        "section": section,
+    }
+    created = user is None
+    if user is None:
+        user = User(login=entry.login, directory=True, password_hash=DIRECTORY_ONLY_HASH)
+        db.session.add(user)
+    before = {} if created else {k: _shown(getattr(user, k)) for k in wanted}
+    for key, value in wanted.items():
+        setattr(user, key, value)
+    after = {k: _shown(v) for k, v in wanted.items()}
+    changed = [k for k in after if created or before[k] != after[k]]
+    if not changed:
         return user
-    return None
+    db.session.flush()
+    audit_log.record(
+        None,
+        "web",
+        "user.directory_sync",
+        "user",
+        user.id,
+        user.login,
+        before={k: before[k] for k in changed if k in before},
+        after={k: after[k] for k in changed},
+        reason="ディレクトリからのサインインで作成"
+        if created
+        else "ディレクトリからのサインインで更新",
+    )
+    log.info(
+        "directory account %r %s: %s", user.login, "created" if created else "updated", changed
+    )
+    return user
+
+
+def _section(entry: directory.DirectoryEntry) -> Section | None:
+    """The open section the entry's section attribute names (logged when it names none)."""
+    if not entry.section_name:
+        if entry.role == Role.DEPARTMENT:
+            log.warning(
+                "directory sign-in of %r refused: a department user without a section attribute",
+                entry.login,
+            )
+        return None
+    section = db.session.scalar(select(Section).where(Section.name == entry.section_name))
+    if section is None or section.retired_at is not None:
+        log.warning(
+            "directory sign-in of %r: section %r is %s",
+            entry.login,
+            entry.section_name,
+            "unknown" if section is None else "retired",
+        )
+        return None
+    return section
+
+
+def _shown(value: Any) -> Any:
+    """A field's value as the audit row keeps it (JSON): a section by its name, a role by value."""
+    if isinstance(value, Section):
+        return value.name
+    if isinstance(value, Role):
+        return value.value
+    return value
