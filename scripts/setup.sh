@@ -18,9 +18,13 @@ STAMP=$VENV/.chogi-pyproject.sha256
 # postgresql-client: pg_dump/pg_restore for flask backup/restore on PostgreSQL (and their tests).
 # libmagic1: the media type of an uploaded 資料 from its content (python-magic).
 # libreoffice-*-nogui: `flask worker` converts Word, Excel and PowerPoint 資料 to PDF (headless).
+# slapd, ldap-utils: the OpenLDAP server the directory sign-in tests start on a free loopback port
+#   with their own configuration (tests/test_directory.py). Installed without questions
+#   (DEBIAN_FRONTEND=noninteractive); where its package starts a system slapd, the tests never
+#   talk to that one.
 DEBIAN_PACKAGES=(fonts-ipaexfont fonts-ipamj-mincho libharfbuzz-subset0 chromium chromium-driver graphviz
     postgresql-client libmagic1 libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
-    libreoffice-impress-nogui)
+    libreoffice-impress-nogui slapd ldap-utils)
 
 step() { printf 'setup: %s\n' "$*"; }
 fail() {
