@@ -260,6 +260,32 @@ def test_a_login_typed_in_capitals_is_the_same_directory_account(ldap_app, clien
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
 
 
+def test_two_first_sign_ins_at_once_make_one_user(ldap_app, client, monkeypatch):
+    """The other sign-in inserted the user between this one's look-up and its insert."""
+    make_user(
+        Role.DEPARTMENT,
+        section_named("総務課"),
+        login="suzuki",
+        directory=True,
+        display_name="鈴木 花子（総務課）",
+        email="suzuki@example.jp",
+    )
+    db.session.commit()
+    real, missed = credentials._by_login, []
+
+    def not_yet(login: str):
+        if len(missed) < 2:  # verify's look-up and the sync's: before the other one committed
+            missed.append(login)
+            return None
+        return real(login)
+
+    monkeypatch.setattr(credentials, "_by_login", not_yet)
+    assert sign_in(client, "suzuki").status_code == 302
+    assert missed == ["suzuki", "suzuki"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+    assert sync_rows() == []  # the other sign-in wrote what there was to write
+
+
 # -- refused ------------------------------------------------------------------------------------
 
 
@@ -341,7 +367,11 @@ def test_ldap_filter_characters_in_the_login_find_no_one(ldap_app, client, login
 # -- the directory cannot answer ----------------------------------------------------------------
 
 
-def test_directory_down_says_so_in_japanese_not_500(ldap_app, client, caplog):
+def test_directory_down_says_so_in_japanese_not_500_and_local_accounts_still_sign_in(
+    ldap_app, client, caplog
+):
+    make_user(Role.VIEWER, login="local")
+    db.session.commit()
     ldap_app.config["LDAP_URL"] = f"ldap://127.0.0.1:{_free_port()}/"  # nobody listens
     with caplog.at_level(logging.ERROR, "workflow.directory"):
         response = sign_in(client, "suzuki")
@@ -350,6 +380,7 @@ def test_directory_down_says_so_in_japanese_not_500(ldap_app, client, caplog):
     assert BAD_CREDENTIALS not in response.get_data(as_text=True)
     assert "unavailable" in caplog.text
     assert user_named("suzuki") is None
+    assert sign_in(client, "local", PASSWORD).status_code == 302
 
 
 def test_a_refused_service_account_is_the_directory_unavailable_not_a_wrong_password(
@@ -402,6 +433,7 @@ def test_without_ldap_url_the_directory_is_never_asked_nor_ldap3_imported(app, m
         assert refused(sign_in(client, "nobody", DIRECTORY_PASSWORD))
         assert sign_in(client, "local", PASSWORD).status_code == 302
         db.session.remove()
+        db.engine.dispose()
 
 
 # -- configuration ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workflow import directory
@@ -48,7 +49,7 @@ def verify(login: str, password: str) -> User | None:
     Raises :class:`workflow.directory.DirectoryUnavailable` when the directory must answer and
     cannot.
     """
-    user = db.session.scalar(select(User).where(User.login == login))
+    user = _by_login(login)
     if user is not None and not user.directory:
         if user.active and user.check_password(password):
             return user
@@ -66,7 +67,7 @@ def verify(login: str, password: str) -> User | None:
 
 def _sync(entry: directory.DirectoryEntry) -> User | None:
     """The local user of a directory sign-in, created or updated from *entry*; None if refused."""
-    user = db.session.scalar(select(User).where(User.login == entry.login))
+    user = _by_login(entry.login)
     if user is not None and not user.directory:
         log.warning("directory sign-in of %r refused: a local account has that login", entry.login)
         return None
@@ -91,11 +92,14 @@ def _sync(entry: directory.DirectoryEntry) -> User | None:
     }
     created = user is None
     if user is None:
-        user = User(login=entry.login, directory=True, password_hash=DIRECTORY_ONLY_HASH)
-        db.session.add(user)
-    before = {} if created else {k: _shown(getattr(user, k)) for k in wanted}
-    for key, value in wanted.items():
-        setattr(user, key, value)
+        user = User(login=entry.login, directory=True, password_hash=DIRECTORY_ONLY_HASH, **wanted)
+        if not _inserted(user):
+            return _sync(entry)  # another sign-in of the same person created it a moment ago
+        before = {}
+    else:
+        before = {k: _shown(getattr(user, k)) for k in wanted}
+        for key, value in wanted.items():
+            setattr(user, key, value)
     after = {k: _shown(v) for k, v in wanted.items()}
     changed = [k for k in after if created or before[k] != after[k]]
     if not changed:
@@ -118,6 +122,25 @@ def _sync(entry: directory.DirectoryEntry) -> User | None:
         "directory account %r %s: %s", user.login, "created" if created else "updated", changed
     )
     return user
+
+
+def _by_login(login: str) -> User | None:
+    return db.session.scalar(select(User).where(User.login == login))
+
+
+def _inserted(user: User) -> bool:
+    """Insert *user*; False if a concurrent sign-in inserted the same login first.
+
+    A savepoint, so losing the race undoes only this insert: the caller then finds that row.
+    """
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        if _by_login(user.login) is None:
+            raise  # not the login after all
+        return False
+    return True
 
 
 def _section(entry: directory.DirectoryEntry) -> Section | None:
