@@ -26,7 +26,7 @@ from tests.support import make_app
 from workflow import credentials, directory
 from workflow.config import load_config
 from workflow.extensions import db
-from workflow.models import HistoryEvent, Section, User
+from workflow.models import HistoryEvent, LoginAttempt, Section, User
 from workflow.models._types import utcnow
 from workflow.states.states import Role
 
@@ -380,7 +380,22 @@ def test_directory_down_says_so_in_japanese_not_500_and_local_accounts_still_sig
     assert BAD_CREDENTIALS not in response.get_data(as_text=True)
     assert "unavailable" in caplog.text
     assert user_named("suzuki") is None
+    [attempt] = db.session.scalars(sa.select(LoginAttempt)).all()
+    assert (attempt.success, attempt.refused) == (False, True)  # no password was checked
     assert sign_in(client, "local", PASSWORD).status_code == 302
+
+
+def test_a_directory_that_never_answers_is_given_up_after_ldap_timeout(ldap_app, client):
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        ldap_app.config.update(LDAP_URL=f"ldap://127.0.0.1:{port}", LDAP_TIMEOUT=1)
+        started = time.monotonic()
+        response = sign_in(client, "suzuki")
+        took = time.monotonic() - started
+    assert refused(response, UNAVAILABLE)
+    assert took < 3
 
 
 def test_a_refused_service_account_is_the_directory_unavailable_not_a_wrong_password(

@@ -159,8 +159,11 @@ def login() -> str | Response | tuple[str, int]:
         try:
             user = credentials.verify(form.login.data, form.password.data)
         except DirectoryUnavailable:
-            # Not the user's mistake: say so, rather than "wrong password" (logged by directory).
+            # Not the user's mistake: say so, rather than "wrong password" (logged by directory),
+            # and count it as no failure (no password was checked).
             db.session.rollback()
+            attempt.refused = True
+            db.session.commit()
             form.password.errors.append(DirectoryUnavailable.message)
             return render_template("auth/login.html", form=form), 503
         if user is not None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from workflow.schemas.limits import EMAIL_MAX, NAME_MAX
 from workflow.states.states import Role
 
 log = logging.getLogger("workflow.directory")
@@ -184,8 +185,8 @@ def _authenticate(settings: Settings, login: str, password: str) -> DirectoryEnt
     return DirectoryEntry(
         dn=entry.entry_dn,
         login=login.strip().lower(),
-        display_name=(_first(entry, *_NAME_ATTRIBUTES) or login)[:100],
-        email=_first(entry, _MAIL_ATTRIBUTE),
+        display_name=(_first(entry, *_NAME_ATTRIBUTES) or login)[:NAME_MAX],
+        email=_email(entry),
         role=_role(settings, groups),
         section_name=_first(entry, settings.section_attribute)
         if settings.section_attribute
@@ -233,7 +234,7 @@ def _connect(settings: Settings, user: str, password: str):
 def _close(connection) -> None:
     """Unbind and close, even a connection that never opened (ldap3 keeps its failed socket)."""
     with contextlib.suppress(Exception):
-        _close(connection)
+        connection.unbind()
     if connection.socket is not None:
         connection.socket.close()
 
@@ -296,6 +297,12 @@ def _role(settings: Settings, groups: frozenset[str]) -> Role | None:
         if group in groups:
             return role
     return None
+
+
+def _email(entry) -> str | None:
+    """``mail``, if it can be an address at all (a longer one is a directory's mistake)."""
+    mail = _first(entry, _MAIL_ATTRIBUTE)
+    return mail if mail and len(mail) <= EMAIL_MAX and "@" in mail else None
 
 
 def _values(entry, attribute: str) -> list[str]:
