@@ -459,6 +459,52 @@ def test_without_ldap_url_the_directory_is_never_asked_nor_ldap3_imported(app, m
         db.engine.dispose()
 
 
+# -- flask directory check ---------------------------------------------------------------------
+
+
+def check(app: Flask, login: str, password: str = DIRECTORY_PASSWORD):
+    db.session.rollback()  # no transaction held while the command runs
+    result = app.test_cli_runner().invoke(args=["directory", "check", login], input=password + "\n")
+    db.session.expire_all()
+    return result
+
+
+def test_directory_check_shows_what_a_sign_in_would_find_and_writes_nothing(ldap_app):
+    result = check(ldap_app, "suzuki")
+    assert result.exit_code == 0, result.output
+    assert "エントリ: uid=suzuki,ou=people,dc=example,dc=jp" in result.output
+    assert (
+        "グループ: cn=chogi-department,ou=groups,dc=example,dc=jp（LDAP_ROLE_GROUPS にあり）"
+        in (result.output)
+    )
+    assert "役割: 所管課職員（department）" in result.output
+    assert "課: 総務課\n" in result.output
+    assert result.output.endswith("サインインできます。\n")
+    assert user_named("suzuki") is None
+
+
+@pytest.mark.parametrize(
+    ("login", "password", "says"),
+    [
+        ("yamada", DIRECTORY_PASSWORD, "LDAP_ROLE_GROUPS のどのグループにも属していません"),
+        ("ito", DIRECTORY_PASSWORD, "課「存在しない課」は登録されていません"),
+        ("suzuki", "wrong-password", "パスワードが正しくありません"),
+        ("nobody", DIRECTORY_PASSWORD, "LDAP_USER_FILTER"),
+    ],
+)
+def test_directory_check_says_why_a_sign_in_would_be_refused(ldap_app, login, password, says):
+    result = check(ldap_app, login, password)
+    assert result.exit_code == 1
+    assert says in result.output
+
+
+def test_directory_check_without_ldap_url_or_directory(ldap_app):
+    ldap_app.config["LDAP_URL"] = f"ldap://127.0.0.1:{_free_port()}/"
+    assert UNAVAILABLE in check(ldap_app, "suzuki").output
+    ldap_app.config["LDAP_URL"] = ""
+    assert "LDAP_URL が設定されていません" in check(ldap_app, "suzuki").output
+
+
 # -- configuration ------------------------------------------------------------------------------
 
 

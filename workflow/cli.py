@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from workflow.audit import audit_cli
 from workflow.backup import backup_command, restore_command
 from workflow.demo.load import demo_cli
+from workflow.directory_cli import directory_cli
 from workflow.extensions import db
 from workflow.jobs import worker_command
 from workflow.maintenance import prune_command
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(pdf_cache_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(directory_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -65,30 +66,72 @@ def verify(login: str, password: str) -> User | None:
     return _sync(entry)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a directory sign-in is refused here: for the log, and for ``flask directory check``."""
+
+    log: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a directory sign-in of an entry would find here, and whether it is let in."""
+
+    user: User | None  # the local user of that login, if any
+    section: Section | None  # the open 課 the entry's section attribute names
+    refusal: Refusal | None
+
+
+def assess(entry: directory.DirectoryEntry) -> Assessment:
+    """Whether the directory's *entry*, its password proved, may sign in here (nothing written)."""
+    user = _by_login(entry.login)
+    named = entry.section_name
+    found = db.session.scalar(select(Section).where(Section.name == named)) if named else None
+    section = found if found is not None and found.retired_at is None else None
+    refusal = None
+    if user is not None and not user.directory:
+        refusal = Refusal(
+            "a local account has that login", "同じログインIDのローカル利用者がいます"
+        )
+    elif user is not None and not user.active:
+        refusal = Refusal("the account is disabled here", "この利用者は無効にされています")
+    elif entry.role is None:
+        refusal = Refusal(
+            "in no group of LDAP_ROLE_GROUPS", "LDAP_ROLE_GROUPS のどのグループにも属していません"
+        )
+    elif entry.role == Role.DEPARTMENT and section is None:
+        refusal = _no_section(named, found)
+    elif named and section is None:  # another role signs in without a 課
+        log.warning("directory sign-in of %r: section %r is not open here", entry.login, named)
+    return Assessment(user, section, refusal)
+
+
+def _no_section(named: str | None, found: Section | None) -> Refusal:
+    if not named:
+        return Refusal(
+            "a department user without a section attribute",
+            "所管課職員ですが、課の属性（LDAP_SECTION_ATTRIBUTE）がありません",
+        )
+    if found is None:
+        return Refusal(f"section {named!r} is unknown", f"課「{named}」は登録されていません")
+    return Refusal(f"section {named!r} is retired", f"課「{named}」は廃止されています")
+
+
 def _sync(entry: directory.DirectoryEntry) -> User | None:
     """The local user of a directory sign-in, created or updated from *entry*; None if refused."""
-    user = _by_login(entry.login)
-    if user is not None and not user.directory:
-        log.warning("directory sign-in of %r refused: a local account has that login", entry.login)
-        return None
-    if user is not None and not user.active:
-        log.warning("directory sign-in of %r refused: the account is disabled here", entry.login)
-        return None
-    if entry.role is None:
+    found = assess(entry)
+    if found.refusal is not None:
         log.warning(
-            "directory sign-in of %r (%s) refused: in no group of LDAP_ROLE_GROUPS",
-            entry.login,
-            entry.dn,
+            "directory sign-in of %r (%s) refused: %s", entry.login, entry.dn, found.refusal.log
         )
         return None
-    section = _section(entry)
-    if entry.role == Role.DEPARTMENT and section is None:
-        return None
+    user = found.user
     wanted: dict[str, Any] = {
         "display_name": entry.display_name,
         "email": entry.email,
         "role": entry.role,
-        "section": section,
+        "section": found.section,
     }
     created = user is None
     if user is None:
@@ -141,27 +184,6 @@ def _inserted(user: User) -> bool:
             raise  # not the login after all
         return False
     return True
-
-
-def _section(entry: directory.DirectoryEntry) -> Section | None:
-    """The open section the entry's section attribute names (logged when it names none)."""
-    if not entry.section_name:
-        if entry.role == Role.DEPARTMENT:
-            log.warning(
-                "directory sign-in of %r refused: a department user without a section attribute",
-                entry.login,
-            )
-        return None
-    section = db.session.scalar(select(Section).where(Section.name == entry.section_name))
-    if section is None or section.retired_at is not None:
-        log.warning(
-            "directory sign-in of %r: section %r is %s",
-            entry.login,
-            entry.section_name,
-            "unknown" if section is None else "retired",
-        )
-        return None
-    return section
 
 
 def _shown(value: Any) -> Any:
