@@ -423,17 +423,20 @@ def test_starttls_to_a_server_without_tls_is_unavailable(ldap_app, client, plain
     assert unavailable(sign_in(client, "suzuki"))
 
 
-def test_starttls_with_a_certificate_not_trusted_is_unavailable(ldap_app, client):
-    ldap_app.config.update(LDAP_STARTTLS=True)
-    assert unavailable(sign_in(client, "suzuki"))
-
-
 @pytest.mark.parametrize("how", ["starttls", "ldaps"])
-def test_tls_with_the_servers_ca_signs_in(ldap_app, client, slapd, how):
+def test_tls_with_a_certificate_not_trusted_is_unavailable(ldap_app, client, slapd, how):
     if how == "ldaps":
-        ldap_app.config.update(LDAP_URL=slapd.ldaps_url, LDAP_CA_FILE=slapd.ca_file)
+        ldap_app.config.update(LDAP_URL=slapd.ldaps_url)
     else:
-        ldap_app.config.update(LDAP_STARTTLS=True, LDAP_CA_FILE=slapd.ca_file)
+        ldap_app.config.update(LDAP_STARTTLS=True)
+    assert unavailable(sign_in(client, "suzuki"))  # self-signed, and LDAP_CA_FILE not set
+
+
+@pytest.mark.parametrize("how", ["starttls", "ldaps", "ldaps and starttls"])
+def test_tls_with_the_servers_ca_signs_in(ldap_app, client, slapd, how):
+    ldap_app.config.update(LDAP_STARTTLS="starttls" in how, LDAP_CA_FILE=slapd.ca_file)
+    if "ldaps" in how:  # StartTLS on LDAPS: already encrypted, nothing to start
+        ldap_app.config.update(LDAP_URL=slapd.ldaps_url)
     assert sign_in(client, "suzuki").status_code == 302
 
 

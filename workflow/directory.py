@@ -221,7 +221,7 @@ def _connect(settings: Settings, user: str, password: str):
     )
     try:
         connection.open()
-        if settings.starttls and not connection.start_tls():
+        if settings.starttls and not ldaps and not connection.start_tls():
             from ldap3.core.exceptions import LDAPStartTLSError
 
             raise LDAPStartTLSError(f"StartTLS refused: {connection.result.get('description')}")
