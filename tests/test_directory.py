@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -513,6 +514,7 @@ def test_directory_check_without_ldap_url_or_directory(ldap_app):
 
 def test_role_groups_are_read_from_one_environment_variable(tmp_path, monkeypatch):
     monkeypatch.setenv("LDAP_URL", "ldaps://dc.example.jp")
+    monkeypatch.setenv("LDAP_BASE_DN", "DC=example,DC=jp")
     monkeypatch.setenv(
         "LDAP_ROLE_GROUPS",
         "admin:CN=Chogi Admins,OU=Groups,DC=example,DC=jp; "
@@ -529,15 +531,23 @@ def test_role_groups_are_read_from_one_environment_variable(tmp_path, monkeypatc
 
 
 @pytest.mark.parametrize(
-    ("text", "problem"),
+    ("name", "value", "problem"),
     [
-        ("secretary:cn=x,dc=example,dc=jp", "unknown role 'secretary'"),
-        ("cn=x,dc=example,dc=jp", "is not 'role:group DN'"),
-        ("admin:", "is not 'role:group DN'"),
+        ("LDAP_ROLE_GROUPS", "secretary:cn=x,dc=example,dc=jp", "unknown role 'secretary'"),
+        ("LDAP_ROLE_GROUPS", "cn=x,dc=example,dc=jp", "is not 'role:group DN'"),
+        ("LDAP_ROLE_GROUPS", "admin:", "is not 'role:group DN'"),
+        ("LDAP_ROLE_GROUPS", "", "LDAP_ROLE_GROUPS is empty"),
+        ("LDAP_URL", "http://dc.example.jp", "is not ldap://host"),
+        ("LDAP_BASE_DN", " ", "LDAP_BASE_DN is empty"),
+        ("LDAP_USER_FILTER", "(uid=tanaka)", "has no {login}"),
+        ("LDAP_CA_FILE", "/nonexistent/ca.pem", "is not a file"),
+        ("LDAP_TIMEOUT", "0", "more than 0"),
     ],
 )
-def test_a_misspelt_role_group_stops_the_start(tmp_path, monkeypatch, text, problem):
+def test_a_setting_that_cannot_work_stops_the_start(tmp_path, monkeypatch, name, value, problem):
     monkeypatch.setenv("LDAP_URL", "ldap://127.0.0.1/")
-    monkeypatch.setenv("LDAP_ROLE_GROUPS", text)
-    with pytest.raises(ValueError, match=problem):
+    monkeypatch.setenv("LDAP_BASE_DN", SUFFIX)
+    monkeypatch.setenv("LDAP_ROLE_GROUPS", ROLE_GROUPS)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=re.escape(problem)):
         load_config(str(tmp_path))

@@ -61,28 +61,26 @@ def _flag(name: str) -> bool:
 def _directory() -> dict:
     """The ``LDAP_*`` settings of directory sign-in (see workflow.directory); off without a URL.
 
-    The URL and ``LDAP_ROLE_GROUPS`` are checked here, so a misspelt one stops the start, not
-    every sign-in.
+    Checked here when a URL is set, so a setting that cannot work stops the start with a message
+    naming it, rather than failing every sign-in.
     """
-    url = os.environ.get("LDAP_URL", "").strip()
-    groups = os.environ.get("LDAP_ROLE_GROUPS", "")
-    if url:
-        from workflow.directory import parse_role_groups, parse_url
-
-        parse_url(url)
-        groups = parse_role_groups(groups)
-    return {
-        "LDAP_URL": url,
+    settings = {
+        "LDAP_URL": os.environ.get("LDAP_URL", "").strip(),
         "LDAP_BASE_DN": os.environ.get("LDAP_BASE_DN", ""),
         "LDAP_USER_FILTER": os.environ.get("LDAP_USER_FILTER", "(uid={login})"),
         "LDAP_BIND_DN": os.environ.get("LDAP_BIND_DN", ""),
         "LDAP_BIND_PASSWORD": os.environ.get("LDAP_BIND_PASSWORD", ""),
-        "LDAP_ROLE_GROUPS": groups,
+        "LDAP_ROLE_GROUPS": os.environ.get("LDAP_ROLE_GROUPS", ""),
         "LDAP_SECTION_ATTRIBUTE": os.environ.get("LDAP_SECTION_ATTRIBUTE", ""),
         "LDAP_STARTTLS": _flag("LDAP_STARTTLS"),
         "LDAP_TIMEOUT": float(os.environ.get("LDAP_TIMEOUT", "5")),
         "LDAP_CA_FILE": os.environ.get("LDAP_CA_FILE", ""),
     }
+    if settings["LDAP_URL"]:
+        from workflow.directory import Settings
+
+        settings["LDAP_ROLE_GROUPS"] = Settings.from_config(settings).checked().role_groups
+    return settings
 
 
 def load_config(instance_path: str) -> dict:

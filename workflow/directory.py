@@ -25,6 +25,7 @@ import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -91,6 +92,21 @@ class Settings:
             timeout=float(config.get("LDAP_TIMEOUT", 5)),
             ca_file=config.get("LDAP_CA_FILE", ""),
         )
+
+    def checked(self) -> Settings:
+        """These settings, or ValueError naming the first that cannot work."""
+        parse_url(self.url)
+        if not self.base_dn.strip():
+            raise ValueError("LDAP_BASE_DN is empty: where should users be searched?")
+        if "{login}" not in self.user_filter:
+            raise ValueError(f"LDAP_USER_FILTER {self.user_filter!r} has no {{login}}")
+        if not self.role_groups:
+            raise ValueError("LDAP_ROLE_GROUPS is empty: no directory user would have a role")
+        if self.ca_file and not Path(self.ca_file).is_file():
+            raise ValueError(f"LDAP_CA_FILE {self.ca_file!r} is not a file")
+        if self.timeout <= 0:
+            raise ValueError("LDAP_TIMEOUT must be more than 0 seconds")
+        return self
 
 
 def enabled(config: Mapping[str, Any]) -> bool:
