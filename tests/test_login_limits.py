@@ -7,6 +7,8 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -15,7 +17,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeSerializer
 
-from tests.support import csrf_token, make_app, server_get, server_post_form
+from tests.factories import make_user
+from tests.support import (
+    Server,
+    csrf_token,
+    make_app,
+    server_get,
+    server_post_form,
+    start_server,
+    stop_server,
+    wait_ready,
+)
 from workflow.device_cookies import COOKIE
 from workflow.extensions import db
 from workflow.models import LoginAttempt, User, UserSession
@@ -433,3 +445,107 @@ def test_accounts_under_attack(app, client, user):
     user.unlocked_at = utcnow()
     db.session.commit()
     assert [row.login for row in accounts_under_attack()] == ["ghost"]
+
+
+# -- issue 18's done-when, through a real server with two workers ---------------------------------
+
+
+@pytest.fixture
+def two_workers(app, database_url: str, tmp_path) -> Iterator[Server]:
+    """One gunicorn server with two worker processes on the suite's database, either engine."""
+    db.session.commit()
+    server = start_server(database_url, tmp_path / "server.log", workers=2)
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        stop_server(server)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict
+    started: float
+    seconds: float  # the slower of the page's GET and the form's POST
+
+
+def sign_in(server: Server, jar: dict, password: str, source: str) -> Answer:
+    """Open the sign-in page and send it as *secretariat*, from the loopback address *source*."""
+    started = time.monotonic()
+    _, _, page = server_get(server, "/login", jar, source)
+    got_page = time.monotonic()
+    form = {"login": "secretariat", "password": password, "csrf_token": csrf_token(page)}
+    status, headers, _ = server_post_form(server, "/login", form, jar, source)
+    done = time.monotonic()
+    return Answer(status, headers, started, max(got_page - started, done - got_page))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "attackers",
+    [["127.0.0.2"], ["127.0.0.2", "127.0.0.4", "127.0.0.5"]],
+    ids=["one address", "three addresses"],
+)
+def test_the_owner_signs_in_while_an_attacker_hammers_the_account(two_workers, attackers):
+    """Issue 18: with an attacker sending wrong passwords for `secretariat` all along, the real
+    secretariat, from another address and a browser it signed in with before, signs in with the
+    right password within 10 s, each attempt answered within 5 s. Spread over three addresses,
+    the attacker also locks out unknown browsers, and still not the owner's."""
+    server = two_workers
+    make_user(Role.SECRETARIAT, login="secretariat")
+    db.session.commit()
+    owner: dict[str, str] = {}
+    assert sign_in(server, owner, PASSWORD, "127.0.0.3").status == 302  # some day before
+    _, _, page = server_get(server, "/", owner, "127.0.0.3")
+    server_post_form(server, "/logout", {"csrf_token": csrf_token(page)}, owner, "127.0.0.3")
+
+    stop = threading.Event()
+    answers: list[Answer] = []
+
+    def attack() -> None:
+        jars = {address: {} for address in attackers}
+        deadline = time.monotonic() + 90
+        while not stop.is_set() and time.monotonic() < deadline:
+            for address in attackers:
+                answers.append(sign_in(server, jars[address], "wrong-password-here", address))
+
+    attacker = threading.Thread(target=attack)
+    attacker.start()
+    try:
+        # The attacker has used up what it may try: it is refused now from every address.
+        deadline = time.monotonic() + 60
+        while sum(a.status == 429 for a in answers) < 20 * len(attackers):
+            assert time.monotonic() < deadline, [a.status for a in answers]
+            time.sleep(0.05)
+        if len(attackers) > 1:
+            stranger = sign_in(server, {}, PASSWORD, "127.0.0.6")
+            assert stranger.status == 429
+            assert int(stranger.headers["Retry-After"]) > 0
+        began = time.monotonic()
+        tries = []
+        while not tries or tries[-1].status != 302:
+            assert time.monotonic() - began < 10, [t.status for t in tries]
+            tries.append(sign_in(server, owner, PASSWORD, "127.0.0.3"))
+        finished = time.monotonic()
+    finally:
+        stop.set()
+        attacker.join(120)
+    assert finished - began < 10
+    assert all(t.seconds < 5 for t in tries), [t.seconds for t in tries]
+    assert tries[-1].headers["Location"].endswith("/")
+    assert any(began <= a.started <= finished for a in answers)  # it went on all along
+    assert {a.status for a in answers} == {200, 429}
+    assert all(a.seconds < 5 for a in answers), max(a.seconds for a in answers)
+    assert all(int(a.headers["Retry-After"]) > 0 for a in answers if a.status == 429)
+    db.session.expire_all()
+    failures = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            LoginAttempt.login == "secretariat",
+            LoginAttempt.success.is_(False),
+            LoginAttempt.refused.is_(False),
+        )
+    )
+    # Five per address, ten at most from unknown browsers: every other attempt was refused
+    # unchecked, and refusals are not counted.
+    assert failures == min(5 * len(attackers), 10)
