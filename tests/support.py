@@ -378,6 +378,16 @@ CASES: dict[tuple[str, str], Case] = {
     ("auth.logout", "POST"): Case(
         lambda w: "/logout", E("login", "302+", "302+", "302+", "302+", "302+")
     ),
+    ("account.password", "GET"): Case(lambda w: "/account/password", STAFF_200),
+    ("account.password", "POST"): Case(
+        lambda w: "/account/password",
+        E("login", "302+", "302+", "302+", "302+", "302+"),
+        data=lambda w: {
+            "current_password": PASSWORD,
+            "new_password": "kawasemi-no-sumu-kawa-42",
+            "new_password_again": "kawasemi-no-sumu-kawa-42",
+        },
+    ),
     # -- pages: home, items --
     ("main.index", "GET"): Case(lambda w: "/", STAFF_200),
     ("items.index", "GET"): Case(lambda w: "/items/?q=", STAFF_200),
