@@ -14,7 +14,7 @@ from tests.factories import PASSWORD, make_user
 from tests.support import API, token_for
 from workflow.audit import verify_chain
 from workflow.extensions import db
-from workflow.models import ApiToken, HistoryEvent, User, UserSession
+from workflow.models import ApiToken, HistoryEvent, LoginAttempt, User, UserSession
 from workflow.models._types import utcnow
 from workflow.states.states import Role
 
@@ -207,3 +207,26 @@ def test_a_disabled_users_or_revoked_token_is_401_without_the_expiry_message(cli
     response = client.get(f"{API}/items", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.get_json()["error"]["message"] == "APIトークンが正しくないか、失効しています。"
+
+
+def test_guessing_the_current_password_is_limited_as_a_sign_in(client, user):
+    sign_in(client)
+    for _ in range(5):
+        assert change(client, current="wrong-password-here").status_code == 422
+    response = change(client)  # even the right one waits now, from this address
+    assert response.status_code == 429
+    assert 880 < int(response.headers["Retry-After"]) <= 900
+    assert "ログインの試行回数が上限に達しました。" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert user.check_password(PASSWORD)
+    rows = db.session.scalars(sa.select(LoginAttempt).order_by(LoginAttempt.id)).all()
+    assert [(r.success, r.refused) for r in rows] == [(True, False)] + [(False, False)] * 5 + [
+        (False, True)
+    ]
+
+
+def test_a_right_current_password_with_a_refused_new_one_is_no_failure(client, user):
+    sign_in(client)
+    assert change(client, new=PASSWORD).status_code == 422  # the same as the current one
+    db.session.expire_all()
+    assert [r.success for r in db.session.scalars(sa.select(LoginAttempt))] == [True, True]

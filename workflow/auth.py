@@ -13,7 +13,6 @@ A user whose password an admin reset (``must_change_password``) is sent to the p
 from __future__ import annotations
 
 import logging
-import math
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -41,11 +40,6 @@ from workflow.models._types import utcnow
 from workflow.security import utc_now_text
 
 log = logging.getLogger("workflow.auth")
-
-TOO_MANY_ATTEMPTS = (
-    "ログインの試行回数が上限に達しました。しばらくしてから（{minutes}分ほど後に）"
-    "もう一度お試しください。"
-)
 
 
 # Refresh last_seen_at at most this often: a write on every request would serialise readers.
@@ -194,7 +188,7 @@ def _refused(form: LoginForm, login_id: str, address: str, wait: int) -> Respons
     log.warning(
         "login refused (too many attempts): %r from %s at=%s", login_id, address, utc_now_text()
     )
-    form.password.errors.append(TOO_MANY_ATTEMPTS.format(minutes=math.ceil(wait / 60)))
+    form.password.errors.append(sign_in_limits.too_many_attempts(wait))
     response = make_response(render_template("auth/login.html", form=form), 429)
     response.headers["Retry-After"] = str(wait)
     return response

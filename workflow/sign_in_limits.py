@@ -43,6 +43,11 @@ from workflow.models import LoginAttempt, User
 from workflow.models._types import utcnow
 from workflow.models.login_attempt import ADDRESS_MAX, LOGIN_MAX
 
+TOO_MANY_ATTEMPTS = (
+    "ログインの試行回数が上限に達しました。しばらくしてから（{minutes}分ほど後に）"
+    "もう一度お試しください。"
+)
+
 # A failure: neither a success nor refused unchecked. An attempt being checked counts too.
 FAILED = sa.and_(LoginAttempt.success.is_(False), LoginAttempt.refused.is_(False))
 UNTRUSTED = LoginAttempt.device.is_(None)
@@ -87,6 +92,11 @@ def admit(login_id: str, address: str, device: str | None) -> tuple[LoginAttempt
     db.session.add(attempt)
     db.session.commit()
     return attempt, wait
+
+
+def too_many_attempts(wait: int) -> str:
+    """The refusal's message, for a wait of *wait* seconds (Retry-After)."""
+    return TOO_MANY_ATTEMPTS.format(minutes=math.ceil(wait / 60))
 
 
 def seconds_to_wait(login_id: str, address: str, device: str | None, now: datetime) -> int | None:
