@@ -28,6 +28,7 @@ from tests.support import (
     stop_server,
     wait_ready,
 )
+from workflow import sign_in_limits
 from workflow.device_cookies import COOKIE
 from workflow.extensions import db
 from workflow.models import LoginAttempt, User, UserSession
@@ -209,11 +210,55 @@ def test_unstorable_or_overlong_login_ids_are_refused_before_the_database(client
     assert attempts() == []
 
 
+def test_two_attempts_counted_at_once_take_turns(app, user, monkeypatch):
+    """With a limit of one, the second of two attempts counted at the same moment waits for the
+    first one's row, and is refused: neither slips under the limit while the other is counted."""
+    app.config["LOGIN_FAILURES_PER_ACCOUNT"] = 1
+    count = sign_in_limits.seconds_to_wait
+
+    def slow_count(*args):
+        wait = count(*args)
+        time.sleep(0.5)  # between the count and the row: where a race would slip through
+        return wait
+
+    monkeypatch.setattr(sign_in_limits, "seconds_to_wait", slow_count)
+    waits: list[int | None] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            waits.append(sign_in_limits.admit("tanaka", "192.0.2.1", None)[1])
+            db.session.remove()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join(30)
+    assert len(waits) == 2
+    assert waits[0] is None
+    assert waits[1] is not None
+    assert [r.refused for r in attempts()] == [False, True]
+
+
 @pytest.mark.slow
 def test_the_limit_holds_across_two_gunicorn_servers_racing(servers):
     """Twelve wrong passwords at once, through two real servers on one PostgreSQL: exactly five
     are checked (the limit is counted in the database, not in a worker's memory, and attempts on
     one account take turns to be counted)."""
+    race(servers)
+
+
+@pytest.mark.slow
+def test_the_limit_holds_across_two_workers_racing(two_workers):
+    """The same through one server's two worker processes, on either engine."""
+    race([two_workers, two_workers])
+
+
+def race(servers: list[Server]) -> None:
+    """Twelve wrong passwords for one account at once, alternately through *servers*: five are
+    checked, seven refused; then the right password is refused too, and nothing was counted
+    twice."""
     user = User(login="raced", display_name="競合 太郎", role=Role.VIEWER)
     user.set_password(PASSWORD)
     db.session.add(user)
