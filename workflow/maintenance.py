@@ -4,9 +4,9 @@ the API's idempotency keys.
 ``flask --app wsgi prune``, run daily (cron, a systemd timer), deletes in one transaction:
 
 * sign-in attempts older than ``LOGIN_ATTEMPTS_RETENTION_DAYS`` (90). The sign-in limits
-  (workflow.auth) count only the last ``LOGIN_WINDOW_MINUTES``, and a retention shorter than that
-  window is refused, so a prune never changes whether a sign-in is let through; the days beyond
-  it keep the sign-in log for review.
+  (workflow.sign_in_limits) count only the last ``LOGIN_WINDOW_MINUTES``, and a retention
+  shorter than that window is refused, so a prune never changes whether a sign-in is let
+  through; the days beyond it keep the sign-in log for review.
 * cached PDFs no download has read for ``PDF_CACHE_RETENTION_DAYS`` (30). A key hashes all that a
   document prints, so a row never goes stale, it only stops being asked for (after an edit, or a
   new template or WeasyPrint); one pruned and asked for again is simply rendered again.

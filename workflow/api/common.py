@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy import select
 
 from workflow.api import idempotency
 from workflow.database import writing
@@ -20,6 +21,7 @@ from workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.models import ApiToken, Item, Meeting, User
 from workflow.models._types import utcnow
+from workflow.models.user import hash_token
 from workflow.permissions import can_read_item, can_read_meeting
 from workflow.schemas.limits import ID_MAX, QUERY_MAX, UNSTORABLE_MESSAGE, storable
 from workflow.schemas.types import integer, validate_value
@@ -31,6 +33,7 @@ MAX_ID = ID_MAX
 VERSION = integer(nullable=True)
 # Record a token's last use at most this often: a write per request would serialise readers.
 _TOUCH_EVERY = timedelta(minutes=1)
+TOKEN_EXPIRED = "APIトークンの有効期限が切れています。"  # noqa: S105 (a message, not a secret)
 
 
 class Unauthorized(WorkflowError):
@@ -58,14 +61,26 @@ def authenticate() -> None:
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     row = ApiToken.lookup(token) if scheme.lower() == "bearer" and token else None
-    if row is None or not row.user.is_active:
+    if row is None or not row.user.is_active or _expired(row):
         g.invalid_token = True
-        raise Unauthorized("APIトークンが正しくないか、失効しています。")
+        raise Unauthorized(_why_refused(token))
     if row.last_used_at is None or utcnow() - row.last_used_at > _TOUCH_EVERY:
         writing()
         row.last_used_at = utcnow()
         db.session.commit()
     g.api_user = row.user
+
+
+def _expired(row: ApiToken) -> bool:
+    return row.expires_at is not None and row.expires_at <= utcnow()
+
+
+def _why_refused(token: str) -> str:
+    """The 401's message: an expired token says so (its owner needs a new one, not a typo hunt)."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is not None and row.revoked_at is None and row.user.is_active and _expired(row):
+        return TOKEN_EXPIRED
+    return "APIトークンが正しくないか、失効しています。"
 
 
 @bp.before_request
