@@ -333,9 +333,8 @@ def change_role(login: str, role_value: str) -> None:
 def change_password(login: str) -> None:
     """パスワードを設定する（user create と同じく標準入力から）。サインイン中のセッションは終わる。"""
     user = _user(login)
-    if user.directory:
-        with _refusals():
-            admin.set_password(None, "cli", user, "")  # refused: a directory account
+    with _refusals():
+        admin.check_local_password(user)  # before the password is typed
     password = _read_password()
     with _refusals():
         admin.set_password(None, "cli", user, password)
