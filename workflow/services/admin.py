@@ -161,15 +161,16 @@ def _shown(value: Any) -> Any:
 
 
 def _other_active_admins(user: User) -> int:
-    """Active admins other than *user*, their rows locked until commit where the database can
-    (so two admins disabling each other at once cannot both succeed on PostgreSQL; SQLite
-    writes one transaction at a time anyway)."""
+    """Active admins other than *user*.
+
+    Every active admin's row is locked until commit (PostgreSQL), *user*'s included: two admins
+    disabling each other at once then take their turns, and the second sees the first's change
+    (SQLite writes one transaction at a time anyway).
+    """
     ids = db.session.scalars(
-        select(User.id)
-        .where(User.role == Role.ADMIN, User.active, User.id != user.id)
-        .with_for_update()
+        select(User.id).where(User.role == Role.ADMIN, User.active).with_for_update()
     ).all()
-    return len(ids)
+    return len([i for i in ids if i != user.id])
 
 
 def _keep_an_admin(user: User, message: str) -> None:
