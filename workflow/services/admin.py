@@ -355,21 +355,20 @@ def set_password(
         raise ValidationFailed.field("password", "パスワードを文字列で指定してください。")
     if problem := password_problem(password):
         raise ValidationFailed.field("password", problem)
+    _replace_password(actor, via, user, password, must_change=must_change, event="password")
+
+
+def _replace_password(
+    actor: User | None, via: Via, user: User, password: str, *, must_change: bool, event: str
+) -> None:
+    """Store *password*'s hash, end the sessions, and record it (never the password or hash)."""
     before = {"must_change_password": user.must_change_password}
     user.set_password(password)
     user.must_change_password = must_change
     ended = _revoke_sessions(user)
     db.session.flush()
-    audit_log.record(
-        actor,
-        via,
-        "user.password",
-        "user",
-        user.id,
-        user.login,
-        before,
-        {"password": "changed", "must_change_password": must_change, "sessions_ended": ended},
-    )
+    after = {"must_change_password": must_change, "sessions_ended": ended}
+    audit_log.record(actor, via, f"user.{event}", "user", user.id, user.login, before, after)
 
 
 def temporary_password() -> str:
@@ -384,21 +383,7 @@ def reset_password(actor: User | None, via: Via, user: User) -> str:
     """A random temporary password, to be changed at the next sign-in; returned to show once."""
     check_local_password(user)
     password = temporary_password()
-    before = {"must_change_password": user.must_change_password}
-    user.set_password(password)
-    user.must_change_password = True
-    ended = _revoke_sessions(user)
-    db.session.flush()
-    audit_log.record(
-        actor,
-        via,
-        "user.password_reset",
-        "user",
-        user.id,
-        user.login,
-        before,
-        {"password": "reset", "must_change_password": True, "sessions_ended": ended},
-    )
+    _replace_password(actor, via, user, password, must_change=True, event="password_reset")
     return password
 
 
