@@ -61,7 +61,7 @@ def authenticate() -> None:
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     row = ApiToken.lookup(token) if scheme.lower() == "bearer" and token else None
-    if row is None or not row.user.is_active or _expired(row):
+    if row is None or not row.user.is_active:  # lookup() finds no revoked or expired token
         g.invalid_token = True
         raise Unauthorized(_why_refused(token))
     if row.last_used_at is None or utcnow() - row.last_used_at > _TOUCH_EVERY:
