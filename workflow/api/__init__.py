@@ -97,6 +97,7 @@ from workflow.api import (  # noqa: E402, F401 (routes)
     open_data,
     openapi,
     pdfs,
+    user_imports,
 )
 
 
