@@ -14,9 +14,9 @@ from tests.factories import make_section, make_user
 from tests.support import API, auth, login
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
-from workflow.models import User, UserImport
+from workflow.models import HistoryEvent, User, UserImport
 from workflow.models._types import utcnow
-from workflow.services import reshuffle
+from workflow.services import admin, reshuffle
 from workflow.states.states import Role
 
 HEADER = "login,name,email,role,section,action\n"
@@ -111,7 +111,7 @@ def test_every_problem_is_listed_with_its_line_number(world):
         "8行目: ログインID「suzuki」は既に使われています。",
         "9行目: 所管課職員（department）には課（section）を指定してください。",
         "10行目: 課「旧総務課」は廃止されています。",
-        "11行目: メールアドレス「abe@@example」の形式が正しくありません。",
+        "11行目: メールアドレス「abe@@example」の形式が正しくありません（例: tanaka@city.example.jp）。",
         "12行目: 操作「delete」はありません（create・update・disable）。",
         "13行目: 列の数が6ではありません（4列）。",
         "14行目: 空行です。",
@@ -219,6 +219,70 @@ def test_cli_refuses_an_undecodable_file(app, world, tmp_path):
     assert "文字コード" in result.stderr
 
 
+def admin_events() -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(HistoryEvent.event)
+            .where(HistoryEvent.event.startswith("admin."))
+            .order_by(HistoryEvent.id)
+        )
+    )
+
+
+def test_cli_applies_every_line_and_leaves_everyone_else_alone(app, world, tmp_path):
+    untouched = [row for row in users_table() if row[1] in ("admin", "bystander")]  # (id, login, …)
+    result = run(app, tmp_path, CLEAN.encode("cp932"))
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.stdout.splitlines()[-1] == "適用しました: 作成 1件・更新 1件・無効化 1件"
+
+    tanaka = user("tanaka")
+    assert (tanaka.display_name, tanaka.role, tanaka.section.name, tanaka.email) == (
+        "田中 一郎",
+        Role.DEPARTMENT,
+        "企画課",
+        "tanaka@city.example.jp",
+    )
+    assert tanaka.active
+    assert not tanaka.check_password("")  # no usable password until the directory or a reset
+    assert user("suzuki").section.name == "企画課"
+    assert not user("sato").active
+    assert [row for row in users_table() if row[1] in ("admin", "bystander")] == untouched
+
+    row = db.session.scalar(sa.select(UserImport))
+    assert row.applied_at is not None
+    assert row.applied_by is None  # the CLI: its audit rows name the OS account
+    assert admin_events() == [
+        "admin.user.create",
+        "admin.user.update",
+        "admin.user.disable",
+        "admin.user_import.apply",
+    ]
+    verify = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verify.exit_code == 0, verify.output
+
+
+def test_a_line_refused_while_applying_rolls_back_every_line(app, client, world, monkeypatch):
+    """One transaction: a refusal on the last line leaves the first lines unapplied too."""
+    response = api_upload(client, world["admin"], CLEAN.encode())
+    import_id = response.json["id"]
+    before = users_table()
+
+    def refuse(*_args, **_kwargs):
+        raise ValidationFailed.field("user", "この利用者は無効にできません。")
+
+    monkeypatch.setattr(admin, "disable_user", refuse)
+    response = client.post(
+        f"{API}/admin/user-imports/{import_id}/apply", headers=auth(world["admin"])
+    )
+    assert response.status_code == 422
+    assert response.json["error"]["message"] == "この利用者は無効にできません。"
+    db.session.expire_all()
+    assert users_table() == before
+    assert user("tanaka") is None
+    assert db.session.get(UserImport, import_id).applied_at is None
+    assert admin_events() == []
+
+
 # -- the pages ----------------------------------------------------------------------------------
 
 
@@ -321,3 +385,106 @@ def test_api_is_for_admin_tokens_only(client, world):
     response = client.post(f"{API}/admin/user-imports")
     assert response.status_code == 401
     assert client.get(f"{API}/admin/user-imports/1", headers=auth(world["sato"])).status_code == 403
+
+
+def apply_on_page(client, import_id: int, digest: str | None = None):
+    if digest is None:
+        digest = reshuffle.digest(db.session.get(UserImport, import_id))
+    return client.post(
+        f"/admin/imports/{import_id}/apply",
+        data={"confirm": "y", "plan_digest": digest},
+        follow_redirects=True,
+    )
+
+
+def test_a_preview_made_in_march_is_applied_on_april_1st(client, world):
+    login(client, world["admin"])
+    upload(client, CLEAN.encode("cp932"))
+    row = db.session.scalar(sa.select(UserImport))
+    # Meanwhile, changes to users the file does not name: the preview still holds.
+    admin.update_user(None, "cli", world["bystander"], display_name="傍観 三郎")
+    db.session.commit()
+
+    html = apply_on_page(client, row.id).get_data(as_text=True)
+    assert "適用しました: 作成 1件・更新 1件・無効化 1件" in html
+    assert "適用済" in html
+    assert "管理 太郎" in html  # who applied it
+    assert "適用する</button>" not in html  # read-only now
+    assert user("tanaka") is not None
+    assert not user("sato").active
+    assert user("bystander").display_name == "傍観 三郎"
+
+    html = apply_on_page(client, row.id).get_data(as_text=True)
+    assert "このファイルは既に適用されています。" in html
+
+
+def test_a_stale_preview_is_refused_and_the_new_one_shown(client, world):
+    login(client, world["admin"])
+    upload(client, CLEAN.encode())
+    row = db.session.scalar(sa.select(UserImport))
+    old_digest = reshuffle.digest(row)
+    # Someone moves suzuki before the file is applied: its line now changes nothing.
+    admin.update_user(None, "cli", world["suzuki"], section=world["planning"])
+    db.session.commit()
+    events = admin_events()
+
+    html = apply_on_page(client, row.id, old_digest).get_data(as_text=True)
+    assert reshuffle.STALE_MESSAGE in html
+    assert user("tanaka") is None
+    assert user("sato").active
+    assert admin_events() == events
+    assert "変更なし" in html  # the new preview, to confirm
+
+    html = apply_on_page(client, row.id, old_digest).get_data(as_text=True)
+    assert reshuffle.STALE_MESSAGE in html  # a page showing the old preview cannot apply it
+    assert user("tanaka") is None
+    html = apply_on_page(client, row.id).get_data(as_text=True)
+    assert "適用しました: 作成 1件・更新 0件・無効化 1件・変更なし 1件" in html
+    assert user("tanaka") is not None
+
+
+def test_a_file_refused_since_its_preview_shows_why_and_applies_nothing(client, world):
+    login(client, world["admin"])
+    upload(client, CLEAN.encode())
+    row = db.session.scalar(sa.select(UserImport))
+    admin.retire_section(None, "cli", world["planning"])
+    db.session.commit()
+
+    response = client.post(
+        f"/admin/imports/{row.id}/apply",
+        data={"confirm": "y", "plan_digest": reshuffle.digest(row)},
+    )
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert reshuffle.STALE_MESSAGE in html
+    assert "2行目: 課「企画課」は廃止されています。" in html
+    assert user("tanaka") is None
+    assert db.session.get(UserImport, row.id).applied_at is None
+
+
+def test_api_apply_and_its_stale_preview(client, world):
+    import_id = api_upload(client, world["admin"], CLEAN.encode()).json["id"]
+    admin.update_user(None, "cli", world["sato"], display_name="佐藤 二郎")
+    admin.disable_user(None, "cli", world["sato"])
+    db.session.commit()
+    url = f"{API}/admin/user-imports/{import_id}/apply"
+
+    response = client.post(url, headers=auth(world["admin"]))
+    assert response.status_code == 409
+    error = response.json["error"]
+    assert error["message"] == reshuffle.STALE_MESSAGE
+    assert error["details"]["plan"][2] == {
+        "line": 4,
+        "login": "sato",
+        "action": "disable",
+        "changes": [],
+        "noop": True,
+    }
+    assert user("tanaka") is None
+
+    response = client.post(url, headers=auth(world["admin"]))  # the new preview, seen
+    assert response.status_code == 200, response.json
+    assert response.json["applied_by"] == "admin"
+    assert response.json["summary"] == "作成 1件・更新 1件・無効化 0件・変更なし 1件"
+    assert user("tanaka") is not None
+    assert client.post(url, headers=auth(world["admin"])).status_code == 409

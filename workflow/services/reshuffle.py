@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from workflow.errors import Conflict, ValidationFailed
 from workflow.extensions import db
 from workflow.models import Section, User, UserImport
 from workflow.models._types import utcnow
-from workflow.schemas.limits import EMAIL_MAX, NAME_MAX
+from workflow.schemas.limits import NAME_MAX
 from workflow.schemas.types import check_text
 from workflow.services import admin, audit_log
 from workflow.services.audit_log import Via
@@ -51,14 +51,9 @@ ACTIONS = ("create", "update", "disable")
 ACTION_LABELS = {"create": "作成", "update": "更新", "disable": "無効化"}
 FIELD_LABELS = {"display_name": "氏名", "email": "メール", "role": "役割", "section": "課"}
 
-LOGIN_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-# An address mail can be sent to: one @, no blanks, a dotted domain. Whether it exists is the
-# mail server's business.
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 MAX_LINES = 10_000  # every member of staff of a large city, with room to spare
 
 STALE_MESSAGE = "プレビューの後に利用者や課が変わりました。もう一度プレビューを確認してください。"
-_ROLES = "・".join(role.value for role in Role)
 
 
 # -- the plan ------------------------------------------------------------------------------------
@@ -356,14 +351,11 @@ def _line(row: _Row, user: User | None, sections: dict[str, Section], actor: Use
 
 def _create(row: _Row, sections: dict[str, Section]) -> Change:
     cells, login = row.cells, row.cells["login"]
-    if not LOGIN_PATTERN.fullmatch(login):
-        raise _Refused(
-            f"ログインID「{login}」は使えません。英数字と . _ @ - で64文字以内にしてください。"
-        )
+    _refused_by(admin.check_login, login)
     if not cells["name"]:
         raise _Refused("新しい利用者には氏名（name）を入力してください。")
     if not cells["role"]:
-        raise _Refused(f"新しい利用者には役割（role）を入力してください（{_ROLES}）。")
+        raise _Refused(f"新しい利用者には役割（role）を入力してください（{admin.ROLES_TEXT}）。")
     name, email, role = _name(cells["name"]), _email(cells["email"]), _role(cells["role"])
     section = _section(cells["section"], sections) if cells["section"] else None
     if role is Role.DEPARTMENT and section is None:
@@ -415,18 +407,23 @@ def _name(value: str) -> str:
 
 
 def _email(value: str) -> str | None:
-    if not value:
-        return None
-    if len(value) > EMAIL_MAX or not EMAIL_PATTERN.fullmatch(value):
-        raise _Refused(f"メールアドレス「{value}」の形式が正しくありません。")
-    return value
+    return _refused_by(admin.check_email, value)
+
+
+def _refused_by(check: Callable[[str], Any], value: str) -> Any:
+    """*check* of the admin service (the same rule as every other way in), its refusal as the
+    line's problem."""
+    try:
+        return check(value)
+    except ValidationFailed as refused:
+        raise _Refused(refused.message) from None
 
 
 def _role(value: str) -> Role:
     for role in Role:
         if value.lower() == role.value or value == role.label:
             return role
-    raise _Refused(f"役割「{value}」はありません（{_ROLES}）。")
+    raise _Refused(f"役割「{value}」はありません（{admin.ROLES_TEXT}）。")
 
 
 def _section(name: str, sections: dict[str, Section], *, keep: Section | None = None) -> Section:
