@@ -31,7 +31,7 @@ from workflow.errors import Conflict, ValidationFailed
 from workflow.extensions import db
 from workflow.models import Section, User, UserImport
 from workflow.models._types import utcnow
-from workflow.schemas.limits import NAME_MAX
+from workflow.schemas.limits import NAME_MAX, storable
 from workflow.schemas.types import check_text
 from workflow.services import admin, audit_log
 from workflow.services.audit_log import Via
@@ -51,7 +51,10 @@ ACTIONS = ("create", "update", "disable")
 ACTION_LABELS = {"create": "作成", "update": "更新", "disable": "無効化"}
 FIELD_LABELS = {"display_name": "氏名", "email": "メール", "role": "役割", "section": "課"}
 
-MAX_LINES = 10_000  # every member of staff of a large city, with room to spare
+MAX_LINES = 10_000
+FILENAME_MAX = (
+    255  # user_imports.filename  # every member of staff of a large city, with room to spare
+)
 
 STALE_MESSAGE = "プレビューの後に利用者や課が変わりました。もう一度プレビューを確認してください。"
 
@@ -139,6 +142,9 @@ class Plan:
 
     changes: list[Change] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # The rows the check read, by login and by name: applying needs no second look-up per line.
+    users: dict[str, User] = field(default_factory=dict, repr=False, compare=False)
+    sections: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -295,15 +301,11 @@ def check(text: str, *, actor: User | None = None) -> Plan:
     plan = Plan()
     rows = list(_rows(text, plan.problems))
     logins = {row.cells["login"] for row in rows}
-    users = (
-        {
-            user.login: user
-            for user in db.session.scalars(select(User).where(User.login.in_(logins)))
-        }
-        if logins
-        else {}
-    )
-    sections = {section.name: section for section in db.session.scalars(select(Section))}
+    if logins:
+        found = db.session.scalars(select(User).where(User.login.in_(logins)))
+        plan.users = {user.login: user for user in found}
+    plan.sections = {section.name: section for section in db.session.scalars(select(Section))}
+    users, sections = plan.users, plan.sections
     seen: dict[str, int] = {}
     for row in rows:
         login = row.cells["login"]
@@ -318,7 +320,7 @@ def check(text: str, *, actor: User | None = None) -> Plan:
             plan.problems.append(Problem(row.line, str(refused)))
         else:
             plan.changes.append(change)
-    plan.problems.extend(_admins_left(plan.changes, users))
+    plan.problems.extend(_admins_left(plan.changes))
     plan.problems.sort(key=lambda problem: problem.line)
     return plan
 
@@ -436,7 +438,7 @@ def _section(name: str, sections: dict[str, Section], *, keep: Section | None = 
     return section
 
 
-def _admins_left(changes: list[Change], users: dict[str, User]) -> list[Problem]:
+def _admins_left(changes: list[Change]) -> list[Problem]:
     """The lines that would leave no active admin, if the file as a whole would."""
     admins = set(db.session.scalars(select(User.login).where(User.role == Role.ADMIN, User.active)))
     removing = []
@@ -470,8 +472,13 @@ def _admins_left(changes: list[Change], users: dict[str, User]) -> list[Problem]
 
 def store(actor: User | None, filename: str, data: bytes, text: str, plan: Plan) -> UserImport:
     """Keep a clean file and its preview until it is applied."""
+    # The name as the admin's computer called it, without a folder; one that cannot be stored
+    # or shown on one line gives way to a plain one.
+    filename = re.split(r"[\\/]", filename)[-1].strip()
+    if not filename or not storable(filename, one_line=True):
+        filename = "reshuffle.csv"
     row = UserImport(
-        filename=filename[:255] or "reshuffle.csv",
+        filename=filename[:FILENAME_MAX],
         content=text,
         sha256=hashlib.sha256(data).hexdigest(),
         plan=plan.to_json(),
@@ -513,7 +520,7 @@ def apply(actor: User | None, via: Via, user_import: UserImport) -> Plan:
         raise StalePreview(plan)
     for change in sorted(plan.changes, key=_order):
         if not change.noop:
-            _apply_change(actor, via, change)
+            _apply_change(actor, via, change, plan)
     user_import.applied_at = utcnow()
     user_import.applied_by = actor
     audit_log.record(
@@ -553,8 +560,9 @@ def _order(change: Change) -> int:
     return 3
 
 
-def _apply_change(actor: User | None, via: Via, change: Change) -> None:
+def _apply_change(actor: User | None, via: Via, change: Change, plan: Plan) -> None:
     new = {c.field: c.after for c in change.fields}
+    section = plan.sections[new["section"]] if new.get("section") else None
     if change.action == "create":
         admin.create_user(
             actor,
@@ -562,12 +570,12 @@ def _apply_change(actor: User | None, via: Via, change: Change) -> None:
             login=change.login,
             display_name=new["display_name"],
             role=Role(new["role"]),
-            section=admin.section_by_name(new["section"]) if new.get("section") else None,
+            section=section,
             email=new.get("email"),
             password=None,
         )
         return
-    user = admin.user_by_login(change.login)
+    user = plan.users[change.login]
     if change.action == "disable":
         admin.disable_user(actor, via, user, reason="人事異動の取込")
         return
@@ -579,5 +587,5 @@ def _apply_change(actor: User | None, via: Via, change: Change) -> None:
     if "role" in new:
         updates["role"] = Role(new["role"])
     if "section" in new:
-        updates["section"] = admin.section_by_name(new["section"]) if new["section"] else None
+        updates["section"] = section
     admin.update_user(actor, via, user, **updates)
