@@ -312,7 +312,8 @@ def enable_user(actor: User | None, via: Via, user: User) -> None:
     )
 
 
-def _check_local_password(user: User) -> None:
+def check_local_password(user: User) -> None:
+    """A directory account has no local password to set."""
     if user.directory:
         raise ValidationFailed.field(
             "password",
@@ -325,7 +326,7 @@ def set_password(
     actor: User | None, via: Via, user: User, password: str, *, must_change: bool = False
 ) -> None:
     """A new local password (the policy of workflow.passwords); ends the user's sessions."""
-    _check_local_password(user)
+    check_local_password(user)
     if not isinstance(password, str):
         raise ValidationFailed.field("password", "パスワードを文字列で指定してください。")
     if problem := password_problem(password):
@@ -357,7 +358,7 @@ def temporary_password() -> str:
 
 def reset_password(actor: User | None, via: Via, user: User) -> str:
     """A random temporary password, to be changed at the next sign-in; returned to show once."""
-    _check_local_password(user)
+    check_local_password(user)
     password = temporary_password()
     before = {"must_change_password": user.must_change_password}
     user.set_password(password)
