@@ -243,7 +243,9 @@ def test_cli_applies_every_line_and_leaves_everyone_else_alone(app, world, tmp_p
         "tanaka@city.example.jp",
     )
     assert tanaka.active
-    assert not tanaka.check_password("")  # no usable password until the directory or a reset
+    # No usable password until the directory or an admin's reset gives one.
+    for password in ("", "!", "correct-horse-battery"):
+        assert not tanaka.check_password(password)
     assert user("suzuki").section.name == "企画課"
     assert not user("sato").active
     assert [row for row in users_table() if row[1] in ("admin", "bystander")] == untouched
