@@ -3,7 +3,9 @@ CLI, the admin pages and the API; every bad line named with its number, nothing 
 
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ from flask import Flask
 
 from tests.factories import make_section, make_user
 from tests.support import API, auth, login
-from workflow.errors import ValidationFailed
+from workflow.errors import Conflict, ValidationFailed
 from workflow.extensions import db
 from workflow.models import HistoryEvent, User, UserImport
 from workflow.models._types import utcnow
@@ -490,3 +492,35 @@ def test_api_apply_and_its_stale_preview(client, world):
     assert response.json["summary"] == "作成 1件・更新 1件・無効化 0件・変更なし 1件"
     assert user("tanaka") is not None
     assert client.post(url, headers=auth(world["admin"])).status_code == 409
+
+
+def test_two_admins_applying_at_once_apply_it_once(app, world):
+    plan = reshuffle.check(CLEAN)
+    import_id = reshuffle.store(world["admin"], "異動.csv", CLEAN.encode(), CLEAN, plan).id
+    db.session.commit()
+    both_loaded = threading.Barrier(2, timeout=2)  # SQLite: the second waits for the first's lock
+    results: list[str] = []
+
+    def press_apply() -> None:
+        with app.app_context():
+            try:
+                user_import = db.session.get(UserImport, import_id)
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    both_loaded.wait()
+                reshuffle.apply(None, "web", user_import)
+                db.session.commit()
+                results.append("applied")
+            except Conflict as refused:
+                db.session.rollback()
+                results.append(refused.message)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=press_apply) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == ["applied", "このファイルは既に適用されています。"]
+    assert admin_events().count("admin.user_import.apply") == 1
+    assert admin_events().count("admin.user.create") == 1
