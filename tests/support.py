@@ -38,6 +38,7 @@ from workflow.demo.sample import play_sample
 from workflow.extensions import db
 from workflow.models import (
     ApiToken,
+    HistoryEvent,
     Item,
     LoginAttempt,
     Meeting,
@@ -146,6 +147,17 @@ def counting() -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def admin_events() -> list[str]:
+    """The events of the admin changes in the history chain (``admin.user.create`` …), in order."""
+    return list(
+        db.session.scalars(
+            sa.select(HistoryEvent.event)
+            .where(HistoryEvent.event.like("admin.%"))
+            .order_by(HistoryEvent.id)
+        )
+    )
 
 
 # -- signing in, pages and the API --------------------------------------------------------------

@@ -13,10 +13,10 @@ from click.testing import Result
 from flask import Flask
 
 from tests.factories import make_section, make_user
-from tests.support import API, auth, login
+from tests.support import API, admin_events, auth, login
 from workflow.errors import Conflict, ValidationFailed
 from workflow.extensions import db
-from workflow.models import HistoryEvent, User, UserImport
+from workflow.models import User, UserImport
 from workflow.models._types import utcnow
 from workflow.services import admin, reshuffle
 from workflow.states.states import Role
@@ -219,16 +219,6 @@ def test_cli_refuses_an_undecodable_file(app, world, tmp_path):
     result = run(app, tmp_path, b"\x80\x80\x80")
     assert result.exit_code == 1
     assert "文字コード" in result.stderr
-
-
-def admin_events() -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(HistoryEvent.event)
-            .where(HistoryEvent.event.startswith("admin."))
-            .order_by(HistoryEvent.id)
-        )
-    )
 
 
 def test_cli_applies_every_line_and_leaves_everyone_else_alone(app, world, tmp_path):

@@ -10,12 +10,11 @@ from __future__ import annotations
 from flask import request
 from flask.typing import ResponseReturnValue
 
-from workflow.api.common import bp, require_user, written
+from workflow.api.common import bp, require_admin, written
 from workflow.api.serializers import iso
-from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.errors import NotFound, ValidationFailed
 from workflow.extensions import db
-from workflow.models import User, UserImport
-from workflow.permissions import is_admin
+from workflow.models import UserImport
 from workflow.schemas.limits import ID_MAX
 from workflow.schemas.user_imports import UserImport as UserImportAnswer
 from workflow.services import reshuffle, transaction
@@ -23,13 +22,6 @@ from workflow.services import reshuffle, transaction
 PROBLEMS_MESSAGE = (
     "ファイルに問題があります。details.problems の各行を直して、もう一度送ってください。"
 )
-
-
-def _admin() -> User:
-    user = require_user()
-    if not is_admin(user):
-        raise Forbidden("この操作はシステム管理者だけができます。")
-    return user
 
 
 def _import(import_id: int) -> UserImport:
@@ -56,7 +48,7 @@ def user_import_json(row: UserImport) -> UserImportAnswer:
 
 @bp.post("/admin/user-imports")
 def create_user_import() -> ResponseReturnValue:
-    user = _admin()
+    user = require_admin()
     file = request.files.get("file")
     if file is None:
         raise ValidationFailed.field("file", "CSVファイル（file）を送ってください。")
@@ -76,13 +68,13 @@ def create_user_import() -> ResponseReturnValue:
 
 @bp.get("/admin/user-imports/<int:import_id>")
 def get_user_import(import_id: int) -> ResponseReturnValue:
-    _admin()
+    require_admin()
     return user_import_json(_import(import_id))
 
 
 @bp.post("/admin/user-imports/<int:import_id>/apply")
 def apply_user_import(import_id: int) -> ResponseReturnValue:
-    user = _admin()
+    user = require_admin()
     row = _import(import_id)
     try:
         reshuffle.apply(user, "api", row)
