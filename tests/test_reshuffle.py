@@ -514,3 +514,9 @@ def test_two_admins_applying_at_once_apply_it_once(app, world):
     assert sorted(results) == ["applied", "このファイルは既に適用されています。"]
     assert admin_events().count("admin.user_import.apply") == 1
     assert admin_events().count("admin.user.create") == 1
+
+
+def test_a_broken_quote_is_named_by_its_line(world):
+    plan = reshuffle.check(HEADER + 'kudo,"工藤,,viewer,,create\n')
+    assert [problem.line for problem in plan.problems] == [2]
+    assert "CSVとして読めません" in plan.problems[0].message

@@ -51,10 +51,8 @@ ACTIONS = ("create", "update", "disable")
 ACTION_LABELS = {"create": "作成", "update": "更新", "disable": "無効化"}
 FIELD_LABELS = {"display_name": "氏名", "email": "メール", "role": "役割", "section": "課"}
 
-MAX_LINES = 10_000
-FILENAME_MAX = (
-    255  # user_imports.filename  # every member of staff of a large city, with room to spare
-)
+MAX_LINES = 10_000  # every member of staff of a large city, with room to spare
+FILENAME_MAX = 255  # user_imports.filename
 
 STALE_MESSAGE = "プレビューの後に利用者や課が変わりました。もう一度プレビューを確認してください。"
 
@@ -236,8 +234,14 @@ def _rows(text: str, problems: list[Problem]) -> Iterator[_Row]:
             cells = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:
-            problems.append(Problem(line, f"CSVとして読めません（{exc}）。"))
+        except csv.Error:
+            problems.append(
+                Problem(
+                    line,
+                    'CSVとして読めません。引用符（"）が閉じているか、1つの欄が長すぎないか'
+                    f"（{csv.field_size_limit():,}文字まで）を確かめてください。",
+                )
+            )
             return
         if line > MAX_LINES:
             problems.append(Problem(line, f"1つのファイルは{MAX_LINES:,}行までにしてください。"))
