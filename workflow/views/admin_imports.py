@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from workflow.errors import WorkflowError
@@ -18,6 +17,7 @@ from workflow.extensions import db
 from workflow.forms.user_imports import ApplyForm, UploadForm
 from workflow.models import UserImport
 from workflow.permissions import is_admin
+from workflow.queries import user_imports
 from workflow.services import reshuffle, transaction
 from workflow.services.reshuffle import Plan
 from workflow.views.common import PER_PAGE, Page, flash_workflow_error, require
@@ -34,13 +34,7 @@ def admins_only() -> None:
 
 def _index(form: UploadForm, plan: Plan | None = None, status: int = 200):
     page = Page.requested()
-    rows = list(
-        db.session.scalars(
-            page.cut(
-                select(UserImport).order_by(UserImport.created_at.desc(), UserImport.id.desc())
-            )
-        )
-    )
+    rows = list(db.session.scalars(page.cut(user_imports.LIST_QUERY)))
     return render_template(
         "admin/imports/index.html",
         form=form,
