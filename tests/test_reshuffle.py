@@ -126,6 +126,9 @@ def test_a_file_without_its_header_is_refused_on_line_1(world):
         "1行目: 1行目が見出し行ではありません。"
         "1行目を「login,name,email,role,section,action」にしてください。"
     ]
+    assert messages(reshuffle.check(HEADER)) == [
+        "2行目: 利用者の行がありません。2行目から1行に1人ずつ書いてください。"
+    ]
     plan = reshuffle.check("login,name,role,section,action\n")
     assert messages(plan) == [
         "1行目: 見出し行に列「email」がありません（login,name,email,role,section,action）。"

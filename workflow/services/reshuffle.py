@@ -325,6 +325,10 @@ def check(text: str, *, actor: User | None = None) -> Plan:
         else:
             plan.changes.append(change)
     plan.problems.extend(_admins_left(plan.changes))
+    if not rows and not plan.problems:
+        plan.problems.append(
+            Problem(2, "利用者の行がありません。2行目から1行に1人ずつ書いてください。")
+        )
     plan.problems.sort(key=lambda problem: problem.line)
     return plan
 
