@@ -30,6 +30,7 @@ from workflow.config import load_config
 from workflow.extensions import db
 from workflow.models import HistoryEvent, LoginAttempt, Section, User
 from workflow.models._types import utcnow
+from workflow.services import admin
 from workflow.states.states import Role
 
 SLAPD = Path("/usr/sbin/slapd")
@@ -331,6 +332,32 @@ def test_a_local_account_keeps_its_local_password_and_not_the_directorys(ldap_ap
     assert sign_in(client, "tanaka", PASSWORD).status_code == 302
     user = user_named("tanaka")
     assert (user.directory, user.role) == (False, Role.VIEWER)
+
+
+def test_an_account_made_without_a_local_password_signs_in_through_the_directory(ldap_app, client):
+    """The April reshuffle creates users without a password: the directory signs them in."""
+    admin.create_user(
+        None,
+        "cli",
+        login="suzuki",
+        display_name="鈴木",
+        role=Role.DEPARTMENT,
+        section=section_named("総務課"),
+    )
+    db.session.commit()
+    assert sign_in(client, "suzuki").status_code == 302
+    user = user_named("suzuki")
+    assert (user.directory, user.has_password) == (True, False)
+    [row] = sync_rows()
+    assert row.params["before"]["directory"] is False
+    assert row.params["after"]["directory"] is True
+
+
+def test_an_account_without_a_local_password_is_refused_when_the_directory_is_off(app, client):
+    admin.create_user(None, "cli", login="suzuki", display_name="鈴木", role=Role.VIEWER)
+    db.session.commit()
+    for password in ("!", DIRECTORY_PASSWORD):
+        assert refused(sign_in(client, "suzuki", password))
 
 
 def test_a_local_account_cannot_be_taken_over_by_the_directory_entry_of_another_spelling(

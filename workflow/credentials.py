@@ -31,9 +31,6 @@ from workflow.states.states import Role
 
 log = logging.getLogger("workflow.credentials")
 
-# The password hash of a directory account: no password hashes to it, so only a bind signs it in.
-DIRECTORY_ONLY_HASH = "!directory"
-
 
 @functools.cache
 def _dummy_hash() -> str:
@@ -51,14 +48,14 @@ def verify(login: str, password: str) -> User | None:
     cannot.
     """
     user = _by_login(login)
-    if user is not None and not user.directory:
+    if user is not None and user.has_password:  # a local account: its own password only
         if user.active and user.check_password(password):
             return user
         return None
     if not directory.enabled(current_app.config):
-        if user is None:
-            check_password_hash(_dummy_hash(), password)
-        return None  # a directory account, with the directory switched off, cannot sign in
+        # Nobody, or an account without a local password: the same time as a wrong password.
+        check_password_hash(_dummy_hash(), password)
+        return None
     settings = directory.Settings.from_config(current_app.config)
     entry = directory.authenticate(settings, login, password)
     if entry is None:
@@ -90,7 +87,7 @@ def assess(entry: directory.DirectoryEntry) -> Assessment:
     found = db.session.scalar(select(Section).where(Section.name == named)) if named else None
     section = found if found is not None and found.retired_at is None else None
     refusal = None
-    if user is not None and not user.directory:
+    if user is not None and user.has_password:
         refusal = Refusal(
             "a local account has that login", "同じログインIDのローカル利用者がいます"
         )
@@ -132,10 +129,13 @@ def _sync(entry: directory.DirectoryEntry) -> User | None:
         "email": entry.email,
         "role": entry.role,
         "section": found.section,
+        # An account made without a local password (the April reshuffle) becomes the directory's.
+        "directory": True,
     }
     created = user is None
     if user is None:
-        user = User(login=entry.login, directory=True, password_hash=DIRECTORY_ONLY_HASH, **wanted)
+        user = User(login=entry.login, **wanted)
+        user.clear_password()
         if not _inserted(user):
             return _sync(entry)  # another sign-in of the same person created it a moment ago
         before = {}

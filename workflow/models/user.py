@@ -32,6 +32,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# The password hash of an account without a local password: not of werkzeug's form, so
+# check_password_hash refuses every password at once.
+NO_PASSWORD = "!"  # noqa: S105 (a marker, not a password)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
@@ -69,6 +74,18 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def clear_password(self) -> None:
+        """No local password: the account signs in through the directory, or not until an admin
+        gives it one. Set at once (scrypt of a random secret costs ~0.15 s a user: minutes for
+        an April reshuffle of a thousand)."""
+        self.password_hash = NO_PASSWORD
+
+    @property
+    def has_password(self) -> bool:
+        """A local account whose password was set (werkzeug's hashes are ``method$salt$hash``);
+        never a directory account, whose password is the directory's."""
+        return not self.directory and not self.password_hash.startswith(NO_PASSWORD)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
