@@ -11,7 +11,7 @@ from click.testing import Result
 from flask import Flask
 
 from tests.factories import PASSWORD, make_item, make_section, make_user
-from tests.support import API, auth, login
+from tests.support import API, admin_events, auth, login
 from workflow.audit import verify_chain
 from workflow.extensions import db
 from workflow.models import ApiToken, HistoryEvent, Item, Section, User, UserSession
@@ -46,16 +46,6 @@ def refused(result: Result, *words: str) -> None:
     assert line.startswith("エラー: ")
     for word in words:
         assert word in line
-
-
-def admin_events() -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(HistoryEvent.event)
-            .where(HistoryEvent.event.like("admin.%"))
-            .order_by(HistoryEvent.id)
-        )
-    )
 
 
 def test_a_user_disabled_on_the_cli_loses_their_session_and_token(app, client):
