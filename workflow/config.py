@@ -84,6 +84,8 @@ def load_config(instance_path: str) -> dict:
         "LOGIN_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5")),
         "LOGIN_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20")),
         "LOGIN_WINDOW_MINUTES": int(os.environ.get("LOGIN_WINDOW_MINUTES", "15")),
+        # How long a new API token works unless its issuer says otherwise (issue 18), in days.
+        "API_TOKEN_DAYS": int(os.environ.get("API_TOKEN_DAYS", "365")),
         # What `flask prune` keeps (see workflow.maintenance), in days: the sign-in log, cached
         # PDFs since a download last read them, and sign-in sessions since they ended.
         "LOGIN_ATTEMPTS_RETENTION_DAYS": int(os.environ.get("LOGIN_ATTEMPTS_RETENTION_DAYS", "90")),

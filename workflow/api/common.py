@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy import select
 
 from workflow.api import idempotency
 from workflow.database import writing
@@ -20,6 +21,7 @@ from workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.models import ApiToken, Item, Meeting, User
 from workflow.models._types import utcnow
+from workflow.models.user import hash_token
 from workflow.permissions import can_read_item, can_read_meeting
 from workflow.schemas.limits import ID_MAX, QUERY_MAX, UNSTORABLE_MESSAGE, storable
 from workflow.schemas.types import integer, validate_value
@@ -60,12 +62,32 @@ def authenticate() -> None:
     row = ApiToken.lookup(token) if scheme.lower() == "bearer" and token else None
     if row is None or not row.user.is_active:
         g.invalid_token = True
+        if row is None and _expired(token):
+            raise Unauthorized(
+                "APIトークンの有効期限が切れています。新しいトークンを発行してください。"
+            )
         raise Unauthorized("APIトークンが正しくないか、失効しています。")
     if row.last_used_at is None or utcnow() - row.last_used_at > _TOUCH_EVERY:
         writing()
         row.last_used_at = utcnow()
         db.session.commit()
     g.api_user = row.user
+
+
+def _expired(token: str) -> bool:
+    """Whether *token* is one we issued whose expiry has passed (and was not revoked first)."""
+    if not token:
+        return False
+    return (
+        db.session.scalar(
+            select(ApiToken.id).where(
+                ApiToken.token_hash == hash_token(token),
+                ApiToken.revoked_at.is_(None),
+                ApiToken.expires_at <= utcnow(),
+            )
+        )
+        is not None
+    )
 
 
 @bp.before_request

@@ -7,7 +7,16 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, bindparam, false, select
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    bindparam,
+    false,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -136,6 +145,11 @@ class ApiToken(db.Model):
 
     @classmethod
     def lookup(cls, token: str) -> ApiToken | None:
+        """The live token: not revoked, not expired (a token without an expiry never expires)."""
         return db.session.scalar(
-            select(cls).where(cls.token_hash == hash_token(token), cls.revoked_at.is_(None))
+            select(cls).where(
+                cls.token_hash == hash_token(token),
+                cls.revoked_at.is_(None),
+                or_(cls.expires_at.is_(None), cls.expires_at > utcnow()),
+            )
         )
