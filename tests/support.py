@@ -47,6 +47,7 @@ from workflow.models import (
     seed_meeting_kinds,
 )
 from workflow.models.history import create_append_only_guard, drop_append_only_guard
+from workflow.models.user import hash_token
 from workflow.services import meetings, public_comment
 from workflow.states.states import ItemStatus, Role
 
@@ -379,7 +380,9 @@ def _section_id(w: dict, who: str) -> int:
 
 
 def _token_id(w: dict, who: str) -> int:
-    return ApiToken.lookup(w["tokens"][who]).id
+    """The id of *who*'s API token of the world (revoked or not)."""
+    token_hash = hash_token(w["tokens"][who])
+    return db.session.scalar(sa.select(ApiToken.id).where(ApiToken.token_hash == token_hash))
 
 
 EVERYONE_200 = E("200", "200", "200", "200", "200", "200")

@@ -4,7 +4,6 @@ tokens, and the admin changes of the history chain (``admin.*`` rows)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -13,6 +12,7 @@ from sqlalchemy.orm import aliased
 from workflow.extensions import db
 from workflow.models import ApiToken, HistoryEvent, MeetingKind, Section, User
 from workflow.models._types import utcnow
+from workflow.services.admin import token_state
 from workflow.services.audit_log import EVENT_PREFIX
 from workflow.states.states import Role
 
@@ -81,14 +81,21 @@ def meeting_kinds() -> list[MeetingKind]:
     return list(db.session.scalars(select(MeetingKind).order_by(MeetingKind.sort_order)))
 
 
+TOKEN_STATES = {"active": "有効", "expired": "期限切れ", "revoked": "失効"}
+
+
 @dataclass(frozen=True)
 class TokenRow:
     token: ApiToken
-    state: str  # 有効 / 期限切れ / 失効
+    state: str  # workflow.services.admin.token_state: active, expired or revoked
 
     @property
     def live(self) -> bool:
-        return self.state == "有効"
+        return self.state == "active"
+
+    @property
+    def state_label(self) -> str:
+        return TOKEN_STATES[self.state]
 
 
 def tokens(user: User) -> list[TokenRow]:
@@ -97,15 +104,7 @@ def tokens(user: User) -> list[TokenRow]:
     rows = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
     )
-    return [TokenRow(t, _token_state(t, now)) for t in rows]
-
-
-def _token_state(token: ApiToken, now: datetime) -> str:
-    if token.revoked_at is not None:
-        return "失効"
-    if token.expires_at is not None and token.expires_at <= now:
-        return "期限切れ"
-    return "有効"
+    return [TokenRow(t, token_state(t, now)) for t in rows]
 
 
 def audit_rows() -> Select:

@@ -11,6 +11,7 @@ again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -43,6 +44,7 @@ from workflow.queries import admin as queries
 from workflow.schemas.limits import QUERY_MAX
 from workflow.services import admin, transaction
 from workflow.states.states import Role
+from workflow.views import jst_minute
 from workflow.views.common import PER_PAGE, Page, errors_onto_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -86,18 +88,27 @@ FIELD_LABELS = {
     "section": "課",
     "active": "状態",
     "must_change_password": "パスワード変更待ち",
-    "name": "名前",
+    "name": "名称",
     "bureau": "局・区",
     "division": "部",
     "merged_into": "統合先",
     "retired": "廃止",
-    "level": "階層",
+    "level": "レベル",
     "sort_order": "表示順",
-    "review": "調整会議",
+    "review": "事前調整",
     "deadline_days": "申込締切（開庁日数）",
     "expires_at": "有効期限",
-    "sessions": "セッション",
+    "revoked_at": "失効",
+    "retired_at": "廃止",
+    "unlocked_at": "ロック解除",
+    "sessions_ended": "終了したセッション",
+    "items_moved": "移った案件",
+    "users_moved": "移った利用者",
+    "password": "パスワード",
+    "directory": "ディレクトリ（LDAP）",
+    "user": "利用者",
 }
+VALUE_LABELS = {"password": {"changed": "変更", "reset": "リセット（仮パスワード）"}}
 ROLE_LABELS = {r.value: r.label for r in Role}
 # The fields whose value must be unique: a Conflict naming one is shown beside it.
 TAKEN_FIELDS = {"login", "name", "code"}
@@ -680,6 +691,15 @@ def _value_text(key: str, value: Any) -> str:
         return "はい" if value else "いいえ"
     if key == "role" and value in ROLE_LABELS:
         return ROLE_LABELS[value]
+    if key in VALUE_LABELS:
+        return VALUE_LABELS[key].get(value, str(value))
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            return jst_minute(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if key in ("sessions_ended", "items_moved", "users_moved") and isinstance(value, int):
+        return f"{value}件" if key != "users_moved" else f"{value}人"
     if isinstance(value, dict):  # a subject named by id and name
         return str(value.get("name") or value.get("id") or "")
     return str(value)
