@@ -533,7 +533,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("admin.new_user", "GET"): Case(lambda w: "/admin/users/new", ADMIN_ONLY),
     ("admin.new_user", "POST"): Case(
         lambda w: "/admin/users/new",
-        admin_only("200+"),  # the page that shows the first password once
+        admin_only("201+"),  # the page that shows the first password once
         data=lambda w: {"login": "newcomer", "display_name": "新人", "role": "viewer"},
     ),
     ("admin.user", "GET"): Case(lambda w: f"/admin/users/{_user_id(w, 'own')}", ADMIN_ONLY),
@@ -570,7 +570,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("admin.issue_token", "POST"): Case(
         lambda w: f"/admin/users/{_user_id(w, 'own')}/tokens",
-        admin_only("200+"),  # the page that shows the token once
+        admin_only("201+"),  # the page that shows the token once
         data=lambda w: {"token-name": "取込スクリプト", "token-days": "30"},
     ),
     ("admin.revoke_token", "POST"): Case(

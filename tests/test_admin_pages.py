@@ -139,7 +139,7 @@ def test_creating_a_user_shows_the_first_password_once(app, admin_client, people
             "section": str(people["section"].id),
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert response.headers["Cache-Control"] == "no-store"
     password = _secret(_html(response))
     user = db.session.scalar(sa.select(User).where(User.login == "sato"))
@@ -308,7 +308,7 @@ def test_issuing_and_revoking_a_token(app, admin_client, people):
     response = admin_client.post(
         f"/admin/users/{user.id}/tokens", data={"token-name": "取込スクリプト", "token-days": "30"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert response.headers["Cache-Control"] == "no-store"
     token = _secret(_html(response))
     headers = {"Authorization": f"Bearer {token}"}

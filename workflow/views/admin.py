@@ -41,7 +41,7 @@ from workflow.forms.admin import (
 from workflow.models import ApiToken, MeetingKind, Section, User
 from workflow.permissions import is_admin
 from workflow.queries import admin as queries
-from workflow.schemas.limits import QUERY_MAX
+from workflow.schemas.limits import ID_MAX, QUERY_MAX
 from workflow.services import admin, transaction
 from workflow.states.states import Role
 from workflow.views import jst_minute
@@ -150,9 +150,10 @@ def _taken_onto_form(form, error: WorkflowError) -> None:
             field.errors = [*field.errors, error.message]
 
 
-def _no_store(body: str) -> Response:
-    """A page carrying a secret shown once: no cache may keep it."""
-    response = Response(body, mimetype="text/html")
+def _no_store(body: str, status: int = 200) -> Response:
+    """A page carrying a secret shown once: no cache may keep it. 201 when it shows what was just
+    created (a user, a token)."""
+    response = Response(body, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -245,7 +246,8 @@ def _chosen_section(form) -> Section | None:
     value = form.section.data or NO_SECTION
     if value == NO_SECTION:
         return None
-    section = db.session.get(Section, int(value)) if value.isdigit() else None
+    is_id = value.isascii() and value.isdigit() and int(value) <= ID_MAX
+    section = db.session.get(Section, int(value)) if is_id else None
     if section is None:
         raise ValidationFailed.field("section", "課を一覧から選んでください。")
     return section
@@ -292,7 +294,8 @@ def new_user():
             secret=made["password"],
             note="この画面を閉じると二度と表示されません。本人に安全な方法で伝えてください。"
             "最初のログインで新しいパスワードに変更してもらいます。",
-        )
+        ),
+        201,
     )
 
 
@@ -455,7 +458,8 @@ def issue_token(user_id: int):
             secret=plain,
             note="この画面を閉じると二度と表示されません。使う人に安全な方法で渡してください。"
             "Authorization: Bearer の後に付けて送ります。",
-        )
+        ),
+        201,
     )
 
 
