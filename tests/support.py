@@ -47,7 +47,6 @@ from workflow.models import (
     seed_meeting_kinds,
 )
 from workflow.models.history import create_append_only_guard, drop_append_only_guard
-from workflow.models.user import hash_token
 from workflow.services import meetings, public_comment
 from workflow.states.states import ItemStatus, Role
 
@@ -276,11 +275,12 @@ def build_world() -> dict[str, Any]:
     _attach_world(w, users, sample)
     # An account an admin disabled (the admin pages' 「有効にする」).
     w["disabled"] = make_user(Role.VIEWER, login="disabled", active=False).id
-    w["tokens"] = {}
+    w["tokens"], w["token_ids"] = {}, {}
     for who, user in users.items():
         row, token = ApiToken.issue(user)
         db.session.add(row)
-        w["tokens"][who] = token
+        db.session.flush()
+        w["tokens"][who], w["token_ids"][who] = token, row.id
     db.session.commit()
     return w
 
@@ -379,17 +379,90 @@ def _section_id(w: dict, who: str) -> int:
     return w["users"][who].section_id
 
 
-def _token_id(w: dict, who: str) -> int:
-    """The id of *who*'s API token of the world (revoked or not)."""
-    token_hash = hash_token(w["tokens"][who])
-    return db.session.scalar(sa.select(ApiToken.id).where(ApiToken.token_hash == token_hash))
-
-
 EVERYONE_200 = E("200", "200", "200", "200", "200", "200")
 
 
 def item_edit_data(w: dict) -> dict:
     return {"title": "修正後の案件名", "section": "情報政策課", "version": "1"}
+
+
+def _admin_api(ok: str) -> dict[str, str]:
+    return E("401", "403", "403", "403", "403", ok)
+
+
+def _other_section(w: dict) -> int:
+    return w["users"]["other"].section_id
+
+
+_ADMIN = "/api/v1/admin"
+_ADMIN_API_CASES: dict[tuple[str, str], Case] = {
+    ("api.admin_list_users", "GET"): Case(lambda w: f"{_ADMIN}/users", _admin_api("200")),
+    ("api.admin_create_user", "POST"): Case(
+        lambda w: f"{_ADMIN}/users",
+        _admin_api("201+"),
+        json=lambda w: {"login": "newcomer", "display_name": "新人", "role": "viewer"},
+    ),
+    ("api.admin_show_user", "GET"): Case(lambda w: f"{_ADMIN}/users/viewer", _admin_api("200")),
+    ("api.admin_update_user", "PATCH"): Case(
+        lambda w: f"{_ADMIN}/users/viewer",
+        _admin_api("200+"),
+        json=lambda w: {"display_name": "異動した職員"},
+    ),
+    ("api.admin_disable_user", "POST"): Case(
+        lambda w: f"{_ADMIN}/users/viewer/disable", _admin_api("200+"), json=lambda w: {}
+    ),
+    ("api.admin_enable_user", "POST"): Case(  # already active: nothing to change
+        lambda w: f"{_ADMIN}/users/viewer/enable", _admin_api("200")
+    ),
+    ("api.admin_end_sessions", "POST"): Case(
+        lambda w: f"{_ADMIN}/users/viewer/end-sessions", _admin_api("200+")
+    ),
+    ("api.admin_unlock_user", "POST"): Case(
+        lambda w: f"{_ADMIN}/users/viewer/unlock", _admin_api("200+")
+    ),
+    ("api.admin_password", "POST"): Case(
+        lambda w: f"{_ADMIN}/users/viewer/password", _admin_api("200+")
+    ),
+    ("api.admin_list_tokens", "GET"): Case(
+        lambda w: f"{_ADMIN}/users/viewer/tokens", _admin_api("200")
+    ),
+    ("api.admin_issue_token", "POST"): Case(
+        lambda w: f"{_ADMIN}/users/viewer/tokens", _admin_api("201+"), json=lambda w: {}
+    ),
+    ("api.admin_revoke_token", "DELETE"): Case(
+        lambda w: f"{_ADMIN}/tokens/{w['token_ids']['viewer']}", _admin_api("200+")
+    ),
+    ("api.admin_list_sections", "GET"): Case(lambda w: f"{_ADMIN}/sections", _admin_api("200")),
+    ("api.admin_create_section", "POST"): Case(
+        lambda w: f"{_ADMIN}/sections", _admin_api("201+"), json=lambda w: {"name": "新設課"}
+    ),
+    ("api.admin_update_section", "PATCH"): Case(
+        lambda w: f"{_ADMIN}/sections/{_other_section(w)}",
+        _admin_api("200+"),
+        json=lambda w: {"name": "財務課"},
+    ),
+    ("api.admin_merge_section", "POST"): Case(
+        lambda w: f"{_ADMIN}/sections/{_other_section(w)}/merge",
+        _admin_api("200+"),
+        json=lambda w: {"into": w["users"]["own"].section_id},
+    ),
+    ("api.admin_retire_section", "POST"): Case(
+        lambda w: f"{_ADMIN}/sections/{_other_section(w)}/retire", _admin_api("200+")
+    ),
+    ("api.admin_list_meeting_kinds", "GET"): Case(
+        lambda w: f"{_ADMIN}/meeting-kinds", _admin_api("200")
+    ),
+    ("api.admin_create_meeting_kind", "POST"): Case(
+        lambda w: f"{_ADMIN}/meeting-kinds",
+        _admin_api("201+"),
+        json=lambda w: {"code": "special", "name": "特別会議", "level": 3, "sort_order": 20},
+    ),
+    ("api.admin_update_meeting_kind", "PATCH"): Case(
+        lambda w: f"{_ADMIN}/meeting-kinds/section_managers",
+        _admin_api("200+"),
+        json=lambda w: {"deadline_days": 7},
+    ),
+}
 
 
 CASES: dict[tuple[str, str], Case] = {
@@ -574,7 +647,7 @@ CASES: dict[tuple[str, str], Case] = {
         data=lambda w: {"token-name": "取込スクリプト", "token-days": "30"},
     ),
     ("admin.revoke_token", "POST"): Case(
-        lambda w: f"/admin/users/{_user_id(w, 'own')}/tokens/{_token_id(w, 'own')}/revoke",
+        lambda w: f"/admin/users/{_user_id(w, 'own')}/tokens/{w['token_ids']['own']}/revoke",
         admin_only("302+"),
         data=lambda w: {},
     ),
@@ -752,6 +825,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("api.minutes_csv", "GET"): Case(lambda w: "/api/v1/minutes.csv", EVERYONE_200),
     ("api.minutes_json", "GET"): Case(lambda w: "/api/v1/minutes.json", EVERYONE_200),
     ("api.search", "GET"): Case(lambda w: "/api/v1/search?q=ICT", EVERYONE_200),
+    # -- administration (workflow.api.admin): an admin token only --
+    **_ADMIN_API_CASES,
     # -- 資料 (workflow.api.attachments, workflow.views.attachments) --
     ("api.item_attachments", "GET"): Case(
         lambda w: f"/api/v1/items/{w['accepted']}/attachments",

@@ -6,8 +6,11 @@ Japanese on stderr and exit status 1, and the database is left as it was.
 
 from __future__ import annotations
 
-import re
 import sys
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 
 import click
 from flask import Flask
@@ -19,22 +22,24 @@ from sqlalchemy.exc import IntegrityError
 from workflow.audit import audit_cli
 from workflow.backup import backup_command, restore_command
 from workflow.demo.load import demo_cli
+from workflow.errors import CONFLICT_MESSAGE, WorkflowError
 from workflow.extensions import db
 from workflow.jobs import worker_command
 from workflow.maintenance import prune_command
 from workflow.models import ApiToken, Section, User
+from workflow.models._types import utcnow
 from workflow.passwords import password_problem
 from workflow.pdf import cache as pdf_cache
-from workflow.schemas.limits import NAME_MAX
+from workflow.schemas.limits import ID_MAX, NAME_MAX
 from workflow.schemas.types import check_text
 from workflow.search_index import search_cli
+from workflow.services import admin
 from workflow.states.states import Role
-
-_LOGIN_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-_ROLES = "・".join(role.value for role in Role)
+from workflow.views import JST
 
 section_cli = AppGroup("section", help="課の登録")
-user_cli = AppGroup("user", help="利用者の登録とAPIトークンの発行")
+user_cli = AppGroup("user", help="利用者の登録・変更とAPIトークンの発行")
+token_cli = AppGroup("token", help="APIトークンの一覧と失効")
 pdf_cache_cli = AppGroup("pdf-cache", help="作成済みPDFのキャッシュ")
 
 
@@ -42,6 +47,7 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(section_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(token_cli)
     app.cli.add_command(pdf_cache_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(audit_cli)
@@ -77,6 +83,40 @@ def _commit(conflict_message: str) -> None:
         raise CommandError(conflict_message) from exc
 
 
+# -- admin operations ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The service's refusal (a Japanese message) as the command's one line on stderr; nothing
+    it had begun stays (the command's transaction is rolled back)."""
+    try:
+        yield
+    except WorkflowError as exc:
+        db.session.rollback()
+        raise CommandError(exc.message) from None
+
+
+def _user(login: str) -> User:
+    with _refusals():
+        return admin.user_by_login(login)
+
+
+def _section(name: str) -> Section:
+    with _refusals():
+        return admin.section_by_name(name)
+
+
+def _days(value: str | None) -> int | None:
+    """``--days``: read here, so that a typo is Japanese too (click's own message is English)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text.isascii() or not text.isdigit():
+        raise CommandError(f"--days には日数を整数で指定してください（{value}）。")
+    return int(text)
+
+
 # -- section ------------------------------------------------------------------------------------
 
 
@@ -86,15 +126,68 @@ def _commit(conflict_message: str) -> None:
 @click.option("--division", default="", help="部（例: 企画部）")
 def create_section(name: str, bureau: str, division: str) -> None:
     """課を登録する（NAME: 課名、例: 情報政策課）。"""
-    name = _check_name("課名", name)
-    bureau = _check_name("局・区", bureau, required=False)
-    division = _check_name("部", division, required=False)
-    duplicate = f"課「{name}」は既に登録されています。"
-    if db.session.scalar(select(Section.id).where(Section.name == name)) is not None:
-        raise CommandError(duplicate)
-    db.session.add(Section(name=name, bureau=bureau, division=division))
-    _commit(duplicate)
-    click.echo(f"課「{name}」を登録しました。")
+    with _refusals():
+        section = admin.create_section(None, "cli", name=name, bureau=bureau, division=division)
+    _commit(f"課「{section.name}」は既に登録されています。")
+    click.echo(f"課「{section.name}」を登録しました。")
+
+
+@section_cli.command("rename")
+@click.argument("old")
+@click.argument("new")
+def rename_section(old: str, new: str) -> None:
+    """課の名前を変える。変更前に作られた様式２・次第・会議録は旧名のまま。"""
+    section = _section(old)
+    old_name = section.name
+    with _refusals():
+        admin.rename_section(None, "cli", section, new)
+    _commit(f"課「{section.name}」は既に登録されています。")
+    click.echo(f"課「{old_name}」の名前を「{section.name}」に変更しました。")
+
+
+@section_cli.command("move")
+@click.argument("name")
+@click.option("--bureau", help="移動先の局・区（省略時は今のまま）")
+@click.option("--division", help="移動先の部（省略時は今のまま。空文字で部なし）")
+def move_section(name: str, bureau: str | None, division: str | None) -> None:
+    """課をほかの局・区／部へ移す。"""
+    if bureau is None and division is None:
+        raise CommandError("--bureau か --division で移動先を指定してください。")
+    section = _section(name)
+    with _refusals():
+        admin.move_section(
+            None,
+            "cli",
+            section,
+            bureau=section.bureau if bureau is None else bureau,
+            division=section.division if division is None else division,
+        )
+    _commit(CONFLICT_MESSAGE)
+    where = "・".join(p for p in (section.bureau, section.division) if p) or "（局・部なし）"
+    click.echo(f"課「{section.name}」を{where}へ移しました。")
+
+
+@section_cli.command("merge")
+@click.argument("source")
+@click.argument("into")
+def merge_section(source: str, into: str) -> None:
+    """課 SOURCE を課 INTO に統合する（案件と利用者は INTO へ移り、SOURCE は廃止）。"""
+    from_section, into_section = _section(source), _section(into)
+    with _refusals():
+        admin.merge_section(None, "cli", from_section, into_section)
+    _commit(CONFLICT_MESSAGE)
+    click.echo(f"課「{from_section.name}」を「{into_section.name}」に統合しました。")
+
+
+@section_cli.command("retire")
+@click.argument("name")
+def retire_section(name: str) -> None:
+    """課を廃止する。案件はそのまま残り、新しい案件は登録できなくなる。"""
+    section = _section(name)
+    with _refusals():
+        admin.retire_section(None, "cli", section)
+    _commit(CONFLICT_MESSAGE)
+    click.echo(f"課「{section.name}」を廃止しました。")
 
 
 # -- user ---------------------------------------------------------------------------------------
@@ -123,22 +216,21 @@ def _read_password() -> str:
 @click.option("--role", "role_value", metavar="|".join(r.value for r in Role), help="役割")
 @click.option("--section", "section_name", help="所属する課の名前（department では必須）")
 @click.option("--name", "display_name", help="表示名（省略時はログインID）")
+@click.option("--email", help="通知を送るメールアドレス（省略可）")
 def create_user(
-    login: str, role_value: str | None, section_name: str | None, display_name: str | None
+    login: str,
+    role_value: str | None,
+    section_name: str | None,
+    display_name: str | None,
+    email: str | None,
 ) -> None:
     """利用者を作成する。パスワードは端末では2回入力、それ以外では標準入力の1行目から読む。"""
-    if not _LOGIN_PATTERN.fullmatch(login):
-        raise CommandError(
-            f"ログインID「{login}」は使えません。英数字と . _ @ - で64文字以内にしてください。"
-        )
     if role_value is None:
-        raise CommandError(f"--role を指定してください（{_ROLES}）。")
-    try:
-        role = Role(role_value)
-    except ValueError:
-        raise CommandError(
-            f"役割「{role_value}」はありません。{_ROLES} のいずれかを指定してください。"
-        ) from None
+        raise CommandError(f"--role を指定してください（{admin.ROLES_TEXT}）。")
+    # Everything is checked before the password is asked for: a typo costs no typing.
+    with _refusals():
+        admin.check_login(login)
+        role = admin.parse_role(role_value)
     section = None
     if section_name is not None:
         section = db.session.scalar(select(Section).where(Section.name == section_name.strip()))
@@ -152,11 +244,21 @@ def create_user(
     duplicate = f"ログインID「{login}」は既に使われています。"
     if db.session.scalar(select(User.id).where(User.login == login)) is not None:
         raise CommandError(duplicate)
+    with _refusals():
+        admin.check_email(email)
 
     password = _read_password()
-    user = User(login=login, display_name=display_name, role=role, section=section)
-    user.set_password(password)
-    db.session.add(user)
+    with _refusals():
+        admin.create_user(
+            None,
+            "cli",
+            login=login,
+            display_name=display_name,
+            role=role,
+            section=section,
+            email=email,
+            password=password,
+        )
     _commit(duplicate)
     where = f"・{section.name}" if section else ""
     click.echo(f"利用者「{login}」（{role.label}{where}）を作成しました。")
@@ -164,18 +266,171 @@ def create_user(
 
 @user_cli.command("token")
 @click.argument("login")
-def issue_token(login: str) -> None:
+@click.option("--name", "token_name", default="", help="トークンの名前（例: 議事録取込スクリプト）")
+@click.option("--days", help="有効日数（省略時は API_TOKEN_DAYS、既定365日）")
+def issue_token(login: str, token_name: str, days: str | None) -> None:
     """APIトークンを発行する。トークンは最後の行に一度だけ表示され、保存されるのはハッシュだけ。"""
-    user = db.session.scalar(select(User).where(User.login == login))
-    if user is None:
-        raise CommandError(f"ログインID「{login}」の利用者はいません。")
-    if not user.active:
-        raise CommandError(f"利用者「{login}」は無効にされています。")
-    row, token = ApiToken.issue(user)
-    db.session.add(row)
-    db.session.commit()
-    click.echo(f"利用者「{login}」のAPIトークンを発行しました。再表示はできません。")
+    user = _user(login)
+    with _refusals():
+        row, token = admin.issue_token(None, "cli", user, name=token_name, days=_days(days))
+    _commit(CONFLICT_MESSAGE)
+    click.echo(
+        f"利用者「{login}」のAPIトークン（ID {row.id}、有効期限 {_local(row.expires_at)}）を"
+        "発行しました。再表示はできません。"
+    )
     click.echo(token)
+
+
+@user_cli.command("disable")
+@click.argument("login")
+@click.option("--reason", default="", help="理由（履歴に残る）")
+def disable_user(login: str, reason: str) -> None:
+    """利用者を無効にする。サインイン中のセッションは終わり、APIトークンも使えなくなる。"""
+    user = _user(login)
+    was_active = user.active
+    with _refusals():
+        admin.disable_user(None, "cli", user, reason)
+    _commit(CONFLICT_MESSAGE)
+    if was_active:
+        click.echo(f"利用者「{login}」を無効にしました。")
+    else:
+        click.echo(f"利用者「{login}」は既に無効です。")
+
+
+@user_cli.command("enable")
+@click.argument("login")
+def enable_user(login: str) -> None:
+    """無効にした利用者を有効に戻す。"""
+    user = _user(login)
+    was_active = user.active
+    with _refusals():
+        admin.enable_user(None, "cli", user)
+    _commit(CONFLICT_MESSAGE)
+    if was_active:
+        click.echo(f"利用者「{login}」は既に有効です。")
+    else:
+        click.echo(f"利用者「{login}」を有効にしました。")
+
+
+@user_cli.command("role")
+@click.argument("login")
+@click.argument("role_value", metavar="ROLE")
+def change_role(login: str, role_value: str) -> None:
+    """利用者の役割を変える（department にするには所属課が必要）。"""
+    user = _user(login)
+    with _refusals():
+        role = admin.parse_role(role_value)
+        changed = admin.update_user(None, "cli", user, role=role)
+    _commit(CONFLICT_MESSAGE)
+    if changed:
+        click.echo(f"利用者「{login}」の役割を{role.label}（{role.value}）にしました。")
+    else:
+        click.echo(f"利用者「{login}」の役割は既に{role.label}（{role.value}）です。")
+
+
+@user_cli.command("password")
+@click.argument("login")
+def change_password(login: str) -> None:
+    """パスワードを設定する（user create と同じく標準入力から）。サインイン中のセッションは終わる。"""
+    user = _user(login)
+    with _refusals():
+        admin.check_local_password(user)  # before the password is typed
+    password = _read_password()
+    with _refusals():
+        admin.set_password(None, "cli", user, password)
+    _commit(CONFLICT_MESSAGE)
+    click.echo(f"利用者「{login}」のパスワードを変更しました。")
+
+
+@user_cli.command("end-sessions")
+@click.argument("login")
+def end_sessions(login: str) -> None:
+    """利用者のサインイン中のセッションをすべて終わらせる。"""
+    user = _user(login)
+    with _refusals():
+        ended = admin.end_sessions(None, "cli", user)
+    _commit(CONFLICT_MESSAGE)
+    click.echo(f"利用者「{login}」のセッションを{ended}件終了しました。")
+
+
+@user_cli.command("unlock")
+@click.argument("login")
+def unlock_user(login: str) -> None:
+    """サインインの試行制限を解除する（これまでの失敗は数えなくなる）。"""
+    user = _user(login)
+    with _refusals():
+        admin.unlock(None, "cli", user)
+    _commit(CONFLICT_MESSAGE)
+    click.echo(f"利用者「{login}」のサインイン制限を解除しました。")
+
+
+# -- token --------------------------------------------------------------------------------------
+
+_STATE_LABELS = {"active": "有効", "expired": "期限切れ", "revoked": "失効"}
+
+
+def _local(moment: datetime | None) -> str:
+    """A moment as an operator reads it: Japan's time, to the minute; 「-」 for none."""
+    if moment is None:
+        return "-"
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives *text*: two for each wide (Japanese) character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+@token_cli.command("list")
+@click.argument("login")
+def list_tokens(login: str) -> None:
+    """利用者のAPIトークンの一覧（日時は日本時間）。"""
+    user = _user(login)
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+    ).all()
+    if not tokens:
+        click.echo(f"利用者「{login}」のAPIトークンはありません。")
+        return
+    now = utcnow()
+    header = ["ID", "状態", "発行", "有効期限", "最終使用", "名前"]
+    rows = [
+        [
+            str(t.id),
+            _STATE_LABELS[admin.token_state(t, now)],
+            _local(t.created_at),
+            _local(t.expires_at),
+            _local(t.last_used_at),
+            t.name or "-",
+        ]
+        for t in tokens
+    ]
+    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", metavar="ID")
+def revoke_token(token_id: str) -> None:
+    """APIトークンを失効させる（ID は flask token list で確認）。"""
+    row = None
+    if token_id.isascii() and token_id.isdigit() and int(token_id) <= ID_MAX:
+        row = db.session.get(ApiToken, int(token_id))
+    if row is None:
+        raise CommandError(f"ID「{token_id}」のAPIトークンはありません。")
+    was_revoked = row.revoked_at is not None
+    with _refusals():
+        admin.revoke_token(None, "cli", row)
+    _commit(CONFLICT_MESSAGE)
+    if was_revoked:
+        click.echo(f"APIトークン {row.id}（{row.user.login}）は既に失効しています。")
+    else:
+        click.echo(f"APIトークン {row.id}（{row.user.login}）を失効させました。")
 
 
 # -- pdf-cache ----------------------------------------------------------------------------------

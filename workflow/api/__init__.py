@@ -91,6 +91,7 @@ for _status in HTTP_MESSAGES:
 bp.register_error_handler(HTTPException, _http_error)
 
 from workflow.api import (  # noqa: E402, F401 (routes)
+    admin,
     attachments,
     items,
     meetings,

@@ -17,6 +17,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from workflow.api.common import bp
 from workflow.api.meetings import MEETING_EVENTS
 from workflow.schemas import (
+    admin,
     attachments,
     comments,
     errors,
@@ -63,6 +64,32 @@ COMPONENTS: dict[str, Any] = {
     "AttachmentPatch": attachments.AttachmentPatch,
     "MinutesRow": open_data.MinutesRow,
     "MinutesDocument": open_data.MinutesDocument,
+    **{
+        name: getattr(admin, name)
+        for name in (
+            "UserCreate",
+            "UserPatch",
+            "DisableBody",
+            "PasswordBody",
+            "TokenCreate",
+            "SectionCreate",
+            "SectionPatch",
+            "MergeBody",
+            "MeetingKindCreate",
+            "MeetingKindPatch",
+            "AdminUser",
+            "AdminUserList",
+            "PasswordResult",
+            "SessionsEnded",
+            "AdminToken",
+            "AdminTokenList",
+            "IssuedToken",
+            "AdminSection",
+            "AdminSectionList",
+            "AdminMeetingKind",
+            "AdminMeetingKindList",
+        )
+    },
     **{body.__name__: body for body in events.ITEM_EVENT_BODIES.values()},
     **{body.__name__: body for body in events.MEETING_EVENT_BODIES.values()},
 }
@@ -408,10 +435,146 @@ def _attachment_paths(base: str, owner: Schema, meeting_query: bool) -> dict[str
     }
 
 
+ADMIN_DOC = (
+    "システム管理者のトークンだけ（ほかの役割は 403、トークンなしは 401）。"
+    "変更はすべて履歴（admin.*、監査証跡の鎖）に残る。"
+)
+LOGIN = _path("login", "利用者のログインID", {"type": "string", "minLength": 1, "maxLength": 64})
+SECTION_ID = _path("section_id", "課のID")
+ADMIN_READ = ("401", "403", "404")
+ADMIN_WRITE = ("400", "401", "403", "404", "409", "413", "422")
+
+
+def _admin_op(summary: str, ok: str, answer: str, errors_=ADMIN_WRITE, body=None, doc=""):
+    return _op(summary, ok, answer, errors_, body, description=ADMIN_DOC + doc)
+
+
+def _admin_paths() -> dict[str, Any]:
+    user = "/api/v1/admin/users/{login}"
+    return {
+        "/api/v1/admin/users": {
+            "get": _admin_op("利用者の一覧", "200", "AdminUserList", ADMIN_READ),
+            "post": _admin_op("利用者を作成", "201", "AdminUser", body="UserCreate"),
+        },
+        user: {
+            "parameters": [LOGIN],
+            "get": _admin_op("利用者", "200", "AdminUser", ADMIN_READ),
+            "patch": _admin_op(
+                "表示名・メールアドレス・役割・所属課を変更（送った項目だけ）",
+                "200",
+                "AdminUser",
+                body="UserPatch",
+                doc="最後の有効なシステム管理者の役割は変えられない（422）。",
+            ),
+        },
+        f"{user}/disable": {
+            "parameters": [LOGIN],
+            "post": _admin_op(
+                "無効にする",
+                "200",
+                "AdminUser",
+                body="DisableBody",
+                doc="セッションはすぐ終わり、APIトークンも使えなくなる。自分自身と最後の有効な"
+                "システム管理者は無効にできない（422）。",
+            ),
+        },
+        f"{user}/enable": {
+            "parameters": [LOGIN],
+            "post": _admin_op("有効に戻す", "200", "AdminUser"),
+        },
+        f"{user}/end-sessions": {
+            "parameters": [LOGIN],
+            "post": _admin_op("セッションをすべて終わらせる", "200", "SessionsEnded"),
+        },
+        f"{user}/unlock": {
+            "parameters": [LOGIN],
+            "post": _admin_op(
+                "サインインの試行制限を解除", "200", "AdminUser", doc="これまでの失敗は数えない。"
+            ),
+        },
+        f"{user}/password": {
+            "parameters": [LOGIN],
+            "post": _admin_op(
+                "パスワードを設定・リセット",
+                "200",
+                "PasswordResult",
+                body="PasswordBody",
+                doc='{"password": …} は設定（変更は求めない）。空の本文はリセット: 一時パスワードを'
+                "temporary_password で一度だけ返し、次のサインインで変更させる。どちらも"
+                "セッションは終わる。",
+            ),
+        },
+        f"{user}/tokens": {
+            "parameters": [LOGIN],
+            "get": _admin_op("APIトークンの一覧", "200", "AdminTokenList", ADMIN_READ),
+            "post": _admin_op(
+                "APIトークンを発行",
+                "201",
+                "IssuedToken",
+                body="TokenCreate",
+                doc="token はこの応答でだけ返す。",
+            ),
+        },
+        "/api/v1/admin/tokens/{token_id}": {
+            "parameters": [_path("token_id", "APIトークンのID")],
+            "delete": _admin_op("APIトークンを失効させる", "200", "AdminToken"),
+        },
+        "/api/v1/admin/sections": {
+            "get": _admin_op("課の一覧（廃止した課も）", "200", "AdminSectionList", ADMIN_READ),
+            "post": _admin_op("課を登録", "201", "AdminSection", body="SectionCreate"),
+        },
+        "/api/v1/admin/sections/{section_id}": {
+            "parameters": [SECTION_ID],
+            "patch": _admin_op(
+                "課の名前を変更・局・区／部を移動",
+                "200",
+                "AdminSection",
+                body="SectionPatch",
+                doc="名前を変えても、前に作られた様式２・次第・会議録は旧名のまま。",
+            ),
+        },
+        "/api/v1/admin/sections/{section_id}/merge": {
+            "parameters": [SECTION_ID],
+            "post": _admin_op(
+                "ほかの課に統合",
+                "200",
+                "AdminSection",
+                body="MergeBody",
+                doc="案件と利用者は統合先へ移り、この課は廃止になる。",
+            ),
+        },
+        "/api/v1/admin/sections/{section_id}/retire": {
+            "parameters": [SECTION_ID],
+            "post": _admin_op(
+                "課を廃止",
+                "200",
+                "AdminSection",
+                doc="案件は残る。新しい案件の登録と利用者の所属はできなくなる。",
+            ),
+        },
+        "/api/v1/admin/meeting-kinds": {
+            "get": _admin_op("会議の種類の一覧", "200", "AdminMeetingKindList", ADMIN_READ),
+            "post": _admin_op(
+                "会議の種類を追加", "201", "AdminMeetingKind", body="MeetingKindCreate"
+            ),
+        },
+        "/api/v1/admin/meeting-kinds/{code}": {
+            "parameters": [_path("code", "会議の種類のコード", {"type": "string"})],
+            "patch": _admin_op(
+                "会議の種類を変更（送った項目だけ）",
+                "200",
+                "AdminMeetingKind",
+                body="MeetingKindPatch",
+            ),
+        },
+    }
+
+
 def _paths(event_body: Schema) -> dict[str, Any]:
     history = items.HISTORY_ROWS_DOC
     text = {"type": "string"}
     return {
+        **_admin_paths(),
         **_attachment_paths("/api/v1/items/{item_id}", ITEM_ID, True),
         **_attachment_paths("/api/v1/meetings/{meeting_id}", MEETING_ID, False),
         "/api/v1/items": {

@@ -218,10 +218,13 @@ def agenda_context(meeting: Meeting, reader: Reader = FULL_EDITION) -> dict:
             items.append({"title": CLOSED_MARK, "owner": "", "presenter": ""})
             continue
         item = entry.item
+        # The section as it was named when the item was scheduled: a later rename or merge
+        # does not rewrite this meeting's 次第 (an entry made before the copy existed: today's).
+        section = entry.section_name or item.section.name
         items.append(
             {
                 "title": item.title,
-                "owner": " ".join(p for p in (item.bureau, item.division, item.section.name) if p),
+                "owner": " ".join(p for p in (item.bureau, item.division, section) if p),
                 "presenter": entry.presenter,
             }
         )

@@ -26,7 +26,14 @@ from workflow.extensions import db
 from workflow.models import ApiToken, Item, MeetingKind, Section, User, UserSession
 from workflow.models._types import utcnow
 from workflow.passwords import password_problem
-from workflow.schemas.limits import CODE_MAX, EMAIL_MAX, NAME_MAX, TOKEN_NAME_MAX, storable
+from workflow.schemas.limits import (
+    CODE_MAX,
+    EMAIL_MAX,
+    NAME_MAX,
+    REASON_MAX,
+    TOKEN_NAME_MAX,
+    storable,
+)
 from workflow.schemas.types import check_text
 from workflow.services import audit_log
 from workflow.services.audit_log import Via
@@ -144,6 +151,15 @@ def _section_name(section: Section | None) -> str | None:
     return section.name if section is not None else None
 
 
+def _shown(value: Any) -> Any:
+    """A changed value as its audit row keeps it: a role by its value, a section by its name."""
+    if isinstance(value, Role):
+        return value.value
+    if isinstance(value, Section):
+        return value.name
+    return value
+
+
 def _other_active_admins(user: User) -> int:
     """Active admins other than *user*, their rows locked until commit where the database can
     (so two admins disabling each other at once cannot both succeed on PostgreSQL; SQLite
@@ -256,8 +272,7 @@ def update_user(
         old = getattr(user, field)
         if old == value:
             continue
-        shown = {"role": lambda r: r.value, "section": _section_name}.get(field, lambda v: v)
-        before[field], after[field] = shown(old), shown(value)
+        before[field], after[field] = _shown(old), _shown(value)
         setattr(user, field, value)
     if not after:
         return False
@@ -271,7 +286,7 @@ def disable_user(actor: User | None, via: Via, user: User, reason: str = "") -> 
     for the actor themself and for the last active admin."""
     if actor is not None and actor.id == user.id:
         raise ValidationFailed.field("user", "自分自身を無効にすることはできません。")
-    reason = _text("reason", "理由", reason or "", 2000, required=False)
+    reason = _text("reason", "理由", reason or "", REASON_MAX, required=False)
     if not user.active:
         _revoke_sessions(user)  # nothing to record: the account was already off
         return
@@ -312,7 +327,8 @@ def enable_user(actor: User | None, via: Via, user: User) -> None:
     )
 
 
-def _check_local_password(user: User) -> None:
+def check_local_password(user: User) -> None:
+    """A directory account has no local password to set."""
     if user.directory:
         raise ValidationFailed.field(
             "password",
@@ -325,7 +341,7 @@ def set_password(
     actor: User | None, via: Via, user: User, password: str, *, must_change: bool = False
 ) -> None:
     """A new local password (the policy of workflow.passwords); ends the user's sessions."""
-    _check_local_password(user)
+    check_local_password(user)
     if not isinstance(password, str):
         raise ValidationFailed.field("password", "パスワードを文字列で指定してください。")
     if problem := password_problem(password):
@@ -357,7 +373,7 @@ def temporary_password() -> str:
 
 def reset_password(actor: User | None, via: Via, user: User) -> str:
     """A random temporary password, to be changed at the next sign-in; returned to show once."""
-    _check_local_password(user)
+    check_local_password(user)
     password = temporary_password()
     before = {"must_change_password": user.must_change_password}
     user.set_password(password)

@@ -17,6 +17,7 @@ from workflow.models import (
     Meeting,
     MeetingKind,
     Opinion,
+    Section,
     User,
 )
 from workflow.permissions import EDITABLE, can_edit_item, can_file_item, can_fire_item_event
@@ -38,11 +39,20 @@ def check_version(row: Item | Meeting, version: int | None) -> None:
         )
 
 
+def check_section_open(section: Section) -> None:
+    """A retired (廃止) or merged section takes no new item; the ones it has stay as they are."""
+    if section.retired_at is not None:
+        raise ValidationFailed.field(
+            "section", f"課「{section.name}」は廃止されているため、案件を登録できません。"
+        )
+
+
 def file_item(actor: User, data: Mapping[str, Any]) -> Item:
     """Create a draft item from 様式２ fields (``title`` and ``section`` required)."""
     clean = validate_item_fields(data, creating=True)
     if not can_file_item(actor, clean["section"]):
         raise Forbidden("ほかの課の案件は作成できません。")
+    check_section_open(clean["section"])
     item = Item(title=clean["title"], section=clean["section"], created_by_id=actor.id)
     if "route" not in clean:
         item.route_steps = [ItemRouteStep(kind=k) for k in DEFAULT_ROUTE]
@@ -69,6 +79,8 @@ def update_item(
     clean = validate_item_fields(data, creating=False)
     if "section" in clean and not can_file_item(actor, clean["section"]):
         raise Forbidden("案件をほかの課へ移すことはできません。")
+    if "section" in clean and clean["section"] is not item.section:
+        check_section_open(clean["section"])
     filed = item.status != ItemStatus.DRAFT
     if filed:
         check_revision(item, clean)

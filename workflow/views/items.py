@@ -239,10 +239,16 @@ def intake() -> str:
 
 
 def _section_names(item: Item | None) -> list[str]:
+    # A retired (廃止) section files nothing new; an item it already has keeps its name below.
     if is_secretariat(current_user):
-        names = list(db.session.scalars(select(Section.name).order_by(Section.name)))
+        names = list(
+            db.session.scalars(
+                select(Section.name).where(Section.retired_at.is_(None)).order_by(Section.name)
+            )
+        )
     else:
-        names = [current_user.section.name] if current_user.section else []
+        own = current_user.section
+        names = [own.name] if own is not None and own.retired_at is None else []
     if item is not None and item.section.name not in names:
         names.insert(0, item.section.name)
     return names
