@@ -996,13 +996,26 @@ class Server:
     log_file: BinaryIO
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict | None = None,
+        source: str | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        """One request on a new connection; *source*: the client's loopback address
+        (127.0.0.2 …: Linux answers on all of 127/8), for tests that need several addresses."""
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=60, source_address=(source, 0) if source else None
+        )
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
+            headers: dict[str, str] = {}
+            for name, value in response.getheaders():
+                # A header sent twice (a session and a device cookie) keeps both, one a line.
+                headers[name] = f"{headers[name]}\n{value}" if name in headers else value
+            return response.status, headers, response.read()
         finally:
             conn.close()
 
@@ -1082,20 +1095,28 @@ def csrf_token(page: bytes) -> str:
 def _keep_cookies(headers: dict[str, str], jar: dict[str, str]) -> None:
     for name, value in headers.items():
         if name.lower() == "set-cookie":
-            pair = value.split(";", 1)[0]
-            key, _, val = pair.partition("=")
-            jar[key] = val
+            for line in value.splitlines():
+                key, _, val = line.split(";", 1)[0].partition("=")
+                jar[key] = val
 
 
-def server_get(server: Server, path: str, jar: dict[str, str]) -> tuple[int, dict, bytes]:
+def server_get(
+    server: Server, path: str, jar: dict[str, str], source: str | None = None
+) -> tuple[int, dict, bytes]:
     """GET *path* from *server* with the cookies of *jar*, keeping those it sets."""
     cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-    status, headers, body = server.request("GET", path, headers={"Cookie": cookie})
+    status, headers, body = server.request("GET", path, headers={"Cookie": cookie}, source=source)
     _keep_cookies(headers, jar)
     return status, headers, body
 
 
-def server_post_form(server: Server, path: str, form: dict[str, str], jar: dict[str, str]):
+def server_post_form(
+    server: Server,
+    path: str,
+    form: dict[str, str],
+    jar: dict[str, str],
+    source: str | None = None,
+):
     """POST *form* to *path* on *server* with the cookies of *jar*, keeping those it sets."""
     cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
     status, headers, body = server.request(
@@ -1103,6 +1124,7 @@ def server_post_form(server: Server, path: str, form: dict[str, str], jar: dict[
         path,
         urlencode(form).encode(),
         {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        source=source,
     )
     _keep_cookies(headers, jar)
     return status, headers, body

@@ -1,17 +1,19 @@
 """Sign-in: Flask-Login on top of server-side sessions, so that a logged-out cookie is dead.
 
-Sign-in is limited per login ID and per address (``LOGIN_FAILURES_PER_ACCOUNT`` /
-``LOGIN_FAILURES_PER_ADDRESS`` failures in ``LOGIN_WINDOW_MINUTES``), counted in the
-``login_attempts`` table. Why the database and not Flask-Limiter: its default memory storage is
-per worker (two gunicorn workers let through twice the limit), and a shared Redis would be
-one more server to run; the database is already shared by every worker and app server, works with
-zero set-up on SQLite, and the same rows are the sign-in log an auditor asks for. Each attempt is
-committed *before* the count is read, so concurrent attempts cannot all slip under the limit.
+Who may have a password checked, and when, is :mod:`workflow.sign_in_limits` (failures counted
+in ``login_attempts``, the table every worker and app server shares: Flask-Limiter's default
+memory storage is per worker, and a shared Redis would be one more server to run; the rows are
+also the sign-in log an auditor asks for). A browser that signs in gets a device cookie
+(:mod:`workflow.device_cookies`), so its owner is not locked out by someone else's guesses.
+
+A user whose password an admin reset (``must_change_password``) is sent to the password page
+(:mod:`workflow.views.account`) from every page until it is changed.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -19,6 +21,7 @@ from flask import (
     Flask,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -26,16 +29,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from workflow import credentials
+from workflow import credentials, sign_in_limits
 from workflow.database import writing
+from workflow.device_cookies import device_for, remember_device
 from workflow.extensions import db, login_manager
 from workflow.forms.auth import LoginForm
-from workflow.models import LoginAttempt, User, UserSession
+from workflow.models import User, UserSession
 from workflow.models._types import utcnow
-from workflow.models.login_attempt import ADDRESS_MAX, LOGIN_MAX
 from workflow.security import utc_now_text
 
 log = logging.getLogger("workflow.auth")
@@ -62,6 +64,25 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = None  # the server-side session does this job
     app.add_url_rule("/login", "auth.login", login, methods=["GET", "POST"])
     app.add_url_rule("/logout", "auth.logout", logout, methods=["POST"])
+    app.before_request(_password_change_first)
+
+
+# What a user who must change the password may still reach: the page that changes it, logout,
+# static files, the health checks, and the API (a token keeps working for scripts).
+_BEFORE_PASSWORD_CHANGE = frozenset({"account.password", "auth.logout", "static"})
+_BEFORE_PASSWORD_CHANGE_BLUEPRINTS = ("api.", "health.")
+
+
+def _password_change_first() -> Response | None:
+    """Send a user whose password was reset to the password page until it is changed."""
+    endpoint = request.endpoint or ""
+    if endpoint in _BEFORE_PASSWORD_CHANGE or endpoint.startswith(
+        _BEFORE_PASSWORD_CHANGE_BLUEPRINTS
+    ):
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("account.password"))
+    return None
 
 
 def start_session(user: User) -> None:
@@ -144,70 +165,39 @@ def login() -> str | Response | tuple[str, int]:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        attempt = _record_attempt(form.login.data)
-        if _over_the_limit(attempt):
-            log.warning(
-                "login refused (too many attempts): %r from %s at=%s",
-                attempt.login,
-                attempt.address,
-                utc_now_text(),
-            )
-            minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
-            form.password.errors.append(TOO_MANY_ATTEMPTS.format(minutes=minutes))
-            return render_template("auth/login.html", form=form), 429
-        user = credentials.verify(form.login.data, form.password.data)
+        login_id = form.login.data
+        address = request.remote_addr or "unknown"
+        attempt, wait = sign_in_limits.admit(login_id, address, device_for(login_id))
+        if wait is not None:
+            return _refused(form, login_id, address, wait)
+        user = credentials.verify(login_id, form.password.data)
         if user is not None:
             _clear_session_keys()
             attempt.success = True
             start_session(user)
             db.session.commit()
-            log.info("login ok: %s from %s at=%s", user.login, attempt.address, utc_now_text())
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
-        log.warning(
-            "login failed: %r from %s at=%s", attempt.login, attempt.address, utc_now_text()
-        )
+            log.info("login ok: %s from %s at=%s", user.login, address, utc_now_text())
+            if user.must_change_password:
+                target = url_for("account.password")
+            else:
+                target = _safe_next(request.args.get("next")) or url_for("main.index")
+            response = redirect(target)
+            remember_device(response, login_id)
+            return response
+        log.warning("login failed: %r from %s at=%s", login_id, address, utc_now_text())
         form.password.errors.append("ログインIDまたはパスワードが正しくありません。")
     return render_template("auth/login.html", form=form)
 
 
-def _record_attempt(login_id: str) -> LoginAttempt:
-    """Write the attempt (as a failure until it succeeds) and commit, so every worker counts it."""
-    attempt = LoginAttempt(
-        login=login_id[:LOGIN_MAX],
-        address=(request.remote_addr or "unknown")[:ADDRESS_MAX],
-        success=False,
-        at=utcnow(),
+def _refused(form: LoginForm, login_id: str, address: str, wait: int) -> Response:
+    """429 at once, saying when to try again; the password was not checked."""
+    log.warning(
+        "login refused (too many attempts): %r from %s at=%s", login_id, address, utc_now_text()
     )
-    db.session.add(attempt)
-    db.session.commit()
-    return attempt
-
-
-def _over_the_limit(attempt: LoginAttempt) -> bool:
-    """More failures than allowed in the window, for this login ID or from this address.
-
-    An account's count starts again after its last successful sign-in; an address's does not
-    (one address trying many login IDs is the attack it stops).
-    """
-    cfg = current_app.config
-    since = attempt.at - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
-    last_success = db.session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.login == attempt.login, LoginAttempt.success.is_(True)
-        )
-    )
-    account_since = max(since, last_success) if last_success else since
-    failures = select(func.count()).where(LoginAttempt.success.is_(False))
-    by_account = db.session.scalar(
-        failures.where(LoginAttempt.login == attempt.login, LoginAttempt.at > account_since)
-    )
-    by_address = db.session.scalar(
-        failures.where(LoginAttempt.address == attempt.address, LoginAttempt.at > since)
-    )
-    return (
-        by_account > cfg["LOGIN_FAILURES_PER_ACCOUNT"]
-        or by_address > cfg["LOGIN_FAILURES_PER_ADDRESS"]
-    )
+    form.password.errors.append(TOO_MANY_ATTEMPTS.format(minutes=math.ceil(wait / 60)))
+    response = make_response(render_template("auth/login.html", form=form), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @login_required

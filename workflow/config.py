@@ -80,12 +80,20 @@ def load_config(instance_path: str) -> dict:
         ),
         # Reverse proxies in front of the app that set X-Forwarded-For (see workflow.security).
         "TRUSTED_PROXIES": int(os.environ.get("CHOGI_TRUSTED_PROXIES", "0")),
-        # Sign-in limits (see workflow.auth): failures allowed per login ID and per address.
+        # Sign-in limits (see workflow.sign_in_limits): failures allowed in the window from a
+        # browser without a device cookie per login ID and address, per login ID from every
+        # address, and per address over every login ID; from a browser with one, per device.
         "LOGIN_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5")),
+        "LOGIN_FAILURES_PER_ACCOUNT_UNTRUSTED": int(
+            os.environ.get("LOGIN_FAILURES_PER_ACCOUNT_UNTRUSTED", "10")
+        ),
         "LOGIN_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20")),
+        "LOGIN_FAILURES_PER_DEVICE": int(os.environ.get("LOGIN_FAILURES_PER_DEVICE", "5")),
         "LOGIN_WINDOW_MINUTES": int(os.environ.get("LOGIN_WINDOW_MINUTES", "15")),
         # How long a new API token works unless its issuer says otherwise (issue 18), in days.
         "API_TOKEN_DAYS": int(os.environ.get("API_TOKEN_DAYS", "365")),
+        # How long a device cookie (a browser that signed in before) is trusted, in days.
+        "DEVICE_COOKIE_DAYS": int(os.environ.get("DEVICE_COOKIE_DAYS", "365")),
         # What `flask prune` keeps (see workflow.maintenance), in days: the sign-in log, cached
         # PDFs since a download last read them, and sign-in sessions since they ended.
         "LOGIN_ATTEMPTS_RETENTION_DAYS": int(os.environ.get("LOGIN_ATTEMPTS_RETENTION_DAYS", "90")),

@@ -150,13 +150,6 @@ def user_audit_rows(user: User, limit: int = RECENT_ROWS) -> list[HistoryEvent]:
     )
 
 
-def known_logins(logins: list[str]) -> set[str]:
-    """Which of *logins* are users (an account under attack may be a login nobody has)."""
-    if not logins:
-        return set()
-    return set(db.session.scalars(select(User.login).where(User.login.in_(logins))))
-
-
 def subject_of(row: HistoryEvent) -> dict[str, Any]:
     """The ``params.subject`` of an admin row ({} for an older or odd row)."""
     subject = (row.params or {}).get("subject")

@@ -41,6 +41,7 @@ from workflow.forms.admin import (
 from workflow.models import ApiToken, MeetingKind, Section, User
 from workflow.permissions import is_admin
 from workflow.queries import admin as queries
+from workflow.queries.sign_in import accounts_under_attack
 from workflow.schemas.limits import ID_MAX, QUERY_MAX
 from workflow.services import admin, transaction
 from workflow.states.states import Role
@@ -170,16 +171,9 @@ def _imports_url() -> str:
 
 @bp.get("/")
 def index() -> str:
-    try:  # TODO(pages): helper "auth" provides it; drop the guard once h-auth is merged
-        from workflow.queries.sign_in import accounts_under_attack
-    except ImportError:
-        attacked = []
-    else:
-        attacked = accounts_under_attack()
     return render_template(
         "admin/index.html",
-        attacked=attacked,
-        known=queries.known_logins([row.login for row in attacked]),
+        attacked=accounts_under_attack(),
         imports_url=_imports_url(),
         form=ButtonForm(),
     )
