@@ -108,6 +108,21 @@ FIELD_LABELS = {
     "password": "パスワード",
     "directory": "ディレクトリ（LDAP）",
     "user": "利用者",
+    "sha256": "ファイルのSHA-256",
+    "create": "作成",
+    "update": "更新",
+    "disable": "無効化",
+    "noop": "変更なし",
+}
+# Values that count something: 「3件」, 「2人」.
+COUNT_UNITS = {
+    "sessions_ended": "件",
+    "items_moved": "件",
+    "users_moved": "人",
+    "create": "件",
+    "update": "件",
+    "disable": "件",
+    "noop": "件",
 }
 VALUE_LABELS = {"password": {"changed": "変更", "reset": "リセット（仮パスワード）"}}
 ROLE_LABELS = {r.value: r.label for r in Role}
@@ -696,8 +711,8 @@ def _value_text(key: str, value: Any) -> str:
             return jst_minute(datetime.fromisoformat(value))
         except ValueError:
             return value
-    if key in ("sessions_ended", "items_moved", "users_moved") and isinstance(value, int):
-        return f"{value}件" if key != "users_moved" else f"{value}人"
+    if key in COUNT_UNITS and isinstance(value, int):
+        return f"{value}{COUNT_UNITS[key]}"
     if isinstance(value, dict):  # a subject named by id and name
         return str(value.get("name") or value.get("id") or "")
     return str(value)
