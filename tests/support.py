@@ -38,6 +38,7 @@ from workflow.demo.sample import play_sample
 from workflow.extensions import db
 from workflow.models import (
     ApiToken,
+    HistoryEvent,
     Item,
     LoginAttempt,
     Meeting,
@@ -146,6 +147,17 @@ def counting() -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def admin_events() -> list[str]:
+    """The events of the admin changes in the history chain (``admin.user.create`` …), in order."""
+    return list(
+        db.session.scalars(
+            sa.select(HistoryEvent.event)
+            .where(HistoryEvent.event.like("admin.%"))
+            .order_by(HistoryEvent.id)
+        )
+    )
 
 
 # -- signing in, pages and the API --------------------------------------------------------------
@@ -275,6 +287,7 @@ def build_world() -> dict[str, Any]:
     _attach_world(w, users, sample)
     # An account an admin disabled (the admin pages' 「有効にする」).
     w["disabled"] = make_user(Role.VIEWER, login="disabled", active=False).id
+    _reshuffle_world(w, users)
     w["tokens"], w["token_ids"] = {}, {}
     for who, user in users.items():
         row, token = ApiToken.issue(user)
@@ -283,6 +296,25 @@ def build_world() -> dict[str, Any]:
         w["tokens"][who], w["token_ids"][who] = token, row.id
     db.session.commit()
     return w
+
+
+RESHUFFLE_CSV = "login,name,email,role,section,action\nnewbie,新人 一郎,,department,財政課,create\n"
+
+
+def _reshuffle_world(w: dict[str, Any], users: dict[str, Any]) -> None:
+    """An April reshuffle file previewed and not applied yet (workflow.services.reshuffle)."""
+    from workflow.services import reshuffle
+
+    plan = reshuffle.check(RESHUFFLE_CSV)
+    row = reshuffle.store(users["admin"], "異動.csv", RESHUFFLE_CSV.encode(), RESHUFFLE_CSV, plan)
+    w["user_import"] = row.id
+    w["user_import_digest"] = reshuffle.digest(row)
+
+
+def _reshuffle_upload() -> dict:
+    """A multipart body with a clean reshuffle CSV as ``file``."""
+    csv = RESHUFFLE_CSV.replace("newbie", "other_newbie")
+    return {"file": (io.BytesIO(csv.encode("cp932")), "異動.csv")}
 
 
 def _attach_world(w: dict[str, Any], users: dict[str, Any], sample) -> None:
@@ -945,6 +977,37 @@ CASES: dict[tuple[str, str], Case] = {
     ("attachments.public_meeting_file", "GET"): Case(
         lambda w: f"/public/meetings/{w['published']}/attachments/{w['published_attachment']}",
         EVERYONE_200,
+    ),
+    # -- the April reshuffle (workflow.views.admin_imports, workflow.api.user_imports) --
+    ("admin_imports.index", "GET"): Case(
+        lambda w: "/admin/imports/", E("login", "403", "403", "403", "403", "200")
+    ),
+    ("admin_imports.upload", "POST"): Case(
+        lambda w: "/admin/imports/",
+        E("login", "403", "403", "403", "403", "302+"),
+        data=lambda w: _reshuffle_upload(),
+    ),
+    ("admin_imports.show", "GET"): Case(
+        lambda w: f"/admin/imports/{w['user_import']}",
+        E("login", "403", "403", "403", "403", "200"),
+    ),
+    ("admin_imports.apply", "POST"): Case(
+        lambda w: f"/admin/imports/{w['user_import']}/apply",
+        E("login", "403", "403", "403", "403", "302+"),
+        data=lambda w: {"confirm": "y", "plan_digest": w["user_import_digest"]},
+    ),
+    ("api.create_user_import", "POST"): Case(
+        lambda w: "/api/v1/admin/user-imports",
+        E("401", "403", "403", "403", "403", "201+"),
+        data=lambda w: _reshuffle_upload(),
+    ),
+    ("api.get_user_import", "GET"): Case(
+        lambda w: f"/api/v1/admin/user-imports/{w['user_import']}",
+        E("401", "403", "403", "403", "403", "200"),
+    ),
+    ("api.apply_user_import", "POST"): Case(
+        lambda w: f"/api/v1/admin/user-imports/{w['user_import']}/apply",
+        E("401", "403", "403", "403", "403", "200+"),
     ),
 }
 

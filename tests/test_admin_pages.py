@@ -101,7 +101,7 @@ def test_the_menu_links_to_admin_for_admins_only(app, people):
 
 def test_admin_home_links_to_each_screen_and_the_reshuffle_import(admin_client):
     html = _html(admin_client.get("/admin/"))
-    for href in ("/admin/users", "/admin/imports", "/admin/sections", "/admin/meeting-kinds"):
+    for href in ("/admin/users", "/admin/imports/", "/admin/sections", "/admin/meeting-kinds"):
         assert f'href="{href}"' in html
     assert 'href="/admin/audit"' in html
 

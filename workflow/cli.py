@@ -364,6 +364,41 @@ def unlock_user(login: str) -> None:
     click.echo(f"利用者「{login}」のサインイン制限を解除しました。")
 
 
+# -- user import (the April reshuffle) ----------------------------------------------------------
+
+
+@user_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="変更内容を表示するだけで、適用しない")
+def import_users(file, dry_run: bool) -> None:
+    """人事異動のCSV（login,name,email,role,section,action）で利用者を作成・更新・無効化する。
+
+    一行ずつ変更内容を表示する。問題があれば全部を行番号つきで表示し、何も変更しない。
+    """
+    from workflow.services import reshuffle
+
+    data = file.read()
+    with _refusals():
+        text = reshuffle.read(data)
+    plan = reshuffle.check(text)
+    if not plan.ok:
+        for problem in plan.problems:
+            click.echo(f"エラー: {problem}", err=True)
+        db.session.rollback()
+        raise SystemExit(1)
+    for change in plan.changes:
+        click.echo(f"{change.line}行目: {change.login} {change.action_label}: {change.describe()}")
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"確認のみ（適用していません）: {plan.summary()}")
+        return
+    with _refusals():
+        user_import = reshuffle.store(None, file.name, data, text, plan)
+        reshuffle.apply(None, "cli", user_import)
+    _commit(CONFLICT_MESSAGE)
+    click.echo(f"適用しました: {plan.summary()}")
+
+
 # -- token --------------------------------------------------------------------------------------
 
 _STATE_LABELS = {"active": "有効", "expired": "期限切れ", "revoked": "失効"}

@@ -98,6 +98,7 @@ from workflow.api import (  # noqa: E402, F401 (routes)
     open_data,
     openapi,
     pdfs,
+    user_imports,
 )
 
 

@@ -12,11 +12,11 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from workflow.api.common import MAX_ID, bp, json_body, require_user, written
-from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.api.common import MAX_ID, bp, json_body, written
+from workflow.api.common import require_admin as _admin
+from workflow.errors import NotFound, ValidationFailed
 from workflow.extensions import db
 from workflow.models import ApiToken, MeetingKind, Section, User
-from workflow.permissions import is_admin
 from workflow.schemas.admin import (
     AdminMeetingKind,
     AdminSection,
@@ -36,16 +36,6 @@ from workflow.schemas.admin import (
 from workflow.schemas.types import validate
 from workflow.services import admin
 from workflow.services.admin import UNSET
-
-_ADMIN_ONLY = "この操作はシステム管理者だけが行えます。"
-
-
-def _admin() -> User:
-    """The token's user, if an admin: 401 without a token, 403 for anyone else."""
-    user = require_user()
-    if not is_admin(user):
-        raise Forbidden(_ADMIN_ONLY)
-    return user
 
 
 def _iso(value) -> str | None:

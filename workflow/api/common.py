@@ -22,7 +22,7 @@ from workflow.extensions import db
 from workflow.models import ApiToken, Item, Meeting, User
 from workflow.models._types import utcnow
 from workflow.models.user import hash_token
-from workflow.permissions import can_read_item, can_read_meeting
+from workflow.permissions import can_read_item, can_read_meeting, is_admin
 from workflow.schemas.limits import ID_MAX, QUERY_MAX, UNSTORABLE_MESSAGE, storable
 from workflow.schemas.types import integer, validate_value
 from workflow.services.transaction import commit
@@ -122,6 +122,14 @@ def require_user() -> User:
     user = current_api_user()
     if user is None:
         raise Unauthorized("この操作にはAPIトークン（Authorization: Bearer …）が必要です。")
+    return user
+
+
+def require_admin() -> User:
+    """The token's user, if an admin (/api/v1/admin/…): 401 without a token, 403 for anyone else."""
+    user = require_user()
+    if not is_admin(user):
+        raise Forbidden("この操作はシステム管理者だけが行えます。")
     return user
 
 

@@ -26,6 +26,7 @@ from workflow.schemas import (
     meetings,
     open_data,
     packet,
+    user_imports,
 )
 from workflow.schemas.limits import ID_MAX, NAME_MAX, NUMBER_MAX, QUERY_MAX
 from workflow.schemas.types import enum_schema
@@ -90,6 +91,9 @@ COMPONENTS: dict[str, Any] = {
             "AdminMeetingKindList",
         )
     },
+    "UserImport": user_imports.UserImport,
+    "UserImportChange": user_imports.UserImportChange,
+    "UserImportProblem": user_imports.UserImportProblem,
     **{body.__name__: body for body in events.ITEM_EVENT_BODIES.values()},
     **{body.__name__: body for body in events.MEETING_EVENT_BODIES.values()},
 }
@@ -570,11 +574,66 @@ def _admin_paths() -> dict[str, Any]:
     }
 
 
+# The April reshuffle (workflow.api.user_imports): admin tokens only.
+USER_IMPORT_ID = _path("import_id", "取込のID")
+USER_IMPORT_DOC = (
+    "システム管理者のトークンだけ（ほかは 403）。CSV の1行目は見出し login,name,email,role,section,"
+    "action（action: create・update・disable）。UTF-8（BOM 可）または Shift_JIS（cp932）。"
+)
+
+
+def _user_import_paths() -> dict[str, Any]:
+    upload = _op(
+        "人事異動のCSVを確認して保存（プレビュー）",
+        "201",
+        "UserImport",
+        CREATE,
+        description=USER_IMPORT_DOC
+        + "問題があれば 422 で details.problems に全部（line, message）を返し、何も保存しない。",
+    )
+    upload["requestBody"] = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+    return {
+        "/api/v1/admin/user-imports": {"post": upload},
+        "/api/v1/admin/user-imports/{import_id}": {
+            "parameters": [USER_IMPORT_ID],
+            "get": _op(
+                "取込とそのプレビュー", "200", "UserImport", READ, description=USER_IMPORT_DOC
+            ),
+        },
+        "/api/v1/admin/user-imports/{import_id}/apply": {
+            "parameters": [USER_IMPORT_ID],
+            "post": _op(
+                "取込を適用（全行を1トランザクションで）",
+                "200",
+                "UserImport",
+                WRITE,
+                description=USER_IMPORT_DOC
+                + "今の利用者と課でファイルを確認し直し、プレビューと違えば 409 conflict"
+                "（details.plan に新しいプレビュー、details.problems に問題）で何も変えない。"
+                "問題がなければ新しいプレビューが適用の対象になる（確かめてから再度 apply）。"
+                "適用済みも 409。",
+            ),
+        },
+    }
+
+
 def _paths(event_body: Schema) -> dict[str, Any]:
     history = items.HISTORY_ROWS_DOC
     text = {"type": "string"}
     return {
         **_admin_paths(),
+        **_user_import_paths(),
         **_attachment_paths("/api/v1/items/{item_id}", ITEM_ID, True),
         **_attachment_paths("/api/v1/meetings/{meeting_id}", MEETING_ID, False),
         "/api/v1/items": {

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -177,19 +177,11 @@ def _no_store(body: str, status: int = 200) -> Response:
 # -- 管理 ----------------------------------------------------------------------------------------
 
 
-def _imports_url() -> str:
-    """The reshuffle import's page (helper blueprint ``admin_imports``), by its path until then."""
-    if "admin_imports.index" in current_app.view_functions:
-        return url_for("admin_imports.index")
-    return "/admin/imports"
-
-
 @bp.get("/")
 def index() -> str:
     return render_template(
         "admin/index.html",
         attacked=accounts_under_attack(),
-        imports_url=_imports_url(),
         form=ButtonForm(),
     )
 
