@@ -528,7 +528,10 @@ def test_the_audit_page_lists_admin_changes_newest_first_with_who_made_them(admi
     db.session.commit()
     admin.rename_section(people["admin"], "web", people["section"], "情報戦略課")
     db.session.commit()
+    admin.move_section(people["admin"], "api", people["section"], bureau="総務局", division="")
+    db.session.commit()
     html = _html(admin_client.get("/admin/audit"))
+    assert "管理者（admin・API）" in html  # an admin token's change
     rename, create = html.index("課の名前を変更"), html.index("課を登録")
     assert rename < create  # newest first
     assert "管理者（admin）" in html

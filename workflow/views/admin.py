@@ -732,7 +732,8 @@ def actor_text(row) -> str:
     if params.get("via") == "cli":
         return f"コマンド（{params.get('os_user') or '不明'}）"
     if row.actor is not None:
-        return f"{row.actor.display_name}（{row.actor.login}）"
+        by_api = "・API" if params.get("via") == "api" else ""
+        return f"{row.actor.display_name}（{row.actor.login}{by_api}）"
     return "（不明）"
 
 
