@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -254,3 +255,36 @@ def test_lookups_say_what_is_missing():
         admin.user_by_login("nobody")
     with pytest.raises(NotFound, match="課「無い課」"):
         admin.section_by_name("無い課")
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one_admin(app, engine_name):
+    if engine_name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: no two can interleave")
+    first, second = make_user(Role.ADMIN, login="first"), make_user(Role.ADMIN, login="second")
+    db.session.commit()
+    admin.disable_user(first, "api", second)  # holds the admins' rows until commit
+    outcome: list[str] = []
+
+    def the_other_admin() -> None:
+        with app.app_context():
+            try:
+                admin.disable_user(
+                    admin.user_by_login("second"), "api", admin.user_by_login("first")
+                )
+                db.session.commit()
+                outcome.append("disabled")
+            except ValidationFailed as exc:
+                db.session.rollback()
+                outcome.append(exc.message)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=the_other_admin)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive()  # waiting for the first transaction's locks
+    db.session.commit()
+    thread.join(10)
+    assert outcome == ["最後の有効なシステム管理者は無効にできません。"]
+    db.session.expire_all()
+    assert db.session.scalar(select(User.active).where(User.login == "first")) is True

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TypeVar
 
 import click
 from flask import Flask
@@ -36,6 +37,8 @@ from workflow.search_index import search_cli
 from workflow.services import admin
 from workflow.states.states import Role
 from workflow.views import JST
+
+T = TypeVar("T")
 
 section_cli = AppGroup("section", help="課の登録")
 user_cli = AppGroup("user", help="利用者の登録・変更とAPIトークンの発行")
@@ -97,6 +100,14 @@ def _refusals() -> Iterator[None]:
         raise CommandError(exc.message) from None
 
 
+def _apply(change: Callable[[], T], conflict: str = CONFLICT_MESSAGE) -> T:
+    """Make the service's *change* and commit it with its audit row; a refusal is the error line."""
+    with _refusals():
+        result = change()
+    _commit(conflict)
+    return result
+
+
 def _user(login: str) -> User:
     with _refusals():
         return admin.user_by_login(login)
@@ -126,9 +137,10 @@ def _days(value: str | None) -> int | None:
 @click.option("--division", default="", help="部（例: 企画部）")
 def create_section(name: str, bureau: str, division: str) -> None:
     """課を登録する（NAME: 課名、例: 情報政策課）。"""
-    with _refusals():
-        section = admin.create_section(None, "cli", name=name, bureau=bureau, division=division)
-    _commit(f"課「{section.name}」は既に登録されています。")
+    section = _apply(
+        lambda: admin.create_section(None, "cli", name=name, bureau=bureau, division=division),
+        f"課「{name.strip()}」は既に登録されています。",  # a race lost at commit
+    )
     click.echo(f"課「{section.name}」を登録しました。")
 
 
@@ -139,9 +151,10 @@ def rename_section(old: str, new: str) -> None:
     """課の名前を変える。変更前に作られた様式２・次第・会議録は旧名のまま。"""
     section = _section(old)
     old_name = section.name
-    with _refusals():
-        admin.rename_section(None, "cli", section, new)
-    _commit(f"課「{section.name}」は既に登録されています。")
+    _apply(
+        lambda: admin.rename_section(None, "cli", section, new),
+        f"課「{new.strip()}」は既に登録されています。",  # a race lost at commit
+    )
     click.echo(f"課「{old_name}」の名前を「{section.name}」に変更しました。")
 
 
@@ -154,15 +167,15 @@ def move_section(name: str, bureau: str | None, division: str | None) -> None:
     if bureau is None and division is None:
         raise CommandError("--bureau か --division で移動先を指定してください。")
     section = _section(name)
-    with _refusals():
-        admin.move_section(
+    _apply(
+        lambda: admin.move_section(
             None,
             "cli",
             section,
             bureau=section.bureau if bureau is None else bureau,
             division=section.division if division is None else division,
         )
-    _commit(CONFLICT_MESSAGE)
+    )
     where = "・".join(p for p in (section.bureau, section.division) if p) or "（局・部なし）"
     click.echo(f"課「{section.name}」を{where}へ移しました。")
 
@@ -173,9 +186,7 @@ def move_section(name: str, bureau: str | None, division: str | None) -> None:
 def merge_section(source: str, into: str) -> None:
     """課 SOURCE を課 INTO に統合する（案件と利用者は INTO へ移り、SOURCE は廃止）。"""
     from_section, into_section = _section(source), _section(into)
-    with _refusals():
-        admin.merge_section(None, "cli", from_section, into_section)
-    _commit(CONFLICT_MESSAGE)
+    _apply(lambda: admin.merge_section(None, "cli", from_section, into_section))
     click.echo(f"課「{from_section.name}」を「{into_section.name}」に統合しました。")
 
 
@@ -184,9 +195,7 @@ def merge_section(source: str, into: str) -> None:
 def retire_section(name: str) -> None:
     """課を廃止する。案件はそのまま残り、新しい案件は登録できなくなる。"""
     section = _section(name)
-    with _refusals():
-        admin.retire_section(None, "cli", section)
-    _commit(CONFLICT_MESSAGE)
+    _apply(lambda: admin.retire_section(None, "cli", section))
     click.echo(f"課「{section.name}」を廃止しました。")
 
 
@@ -248,8 +257,8 @@ def create_user(
         admin.check_email(email)
 
     password = _read_password()
-    with _refusals():
-        admin.create_user(
+    _apply(
+        lambda: admin.create_user(
             None,
             "cli",
             login=login,
@@ -258,8 +267,9 @@ def create_user(
             section=section,
             email=email,
             password=password,
-        )
-    _commit(duplicate)
+        ),
+        duplicate,
+    )
     where = f"・{section.name}" if section else ""
     click.echo(f"利用者「{login}」（{role.label}{where}）を作成しました。")
 
@@ -271,9 +281,9 @@ def create_user(
 def issue_token(login: str, token_name: str, days: str | None) -> None:
     """APIトークンを発行する。トークンは最後の行に一度だけ表示され、保存されるのはハッシュだけ。"""
     user = _user(login)
-    with _refusals():
-        row, token = admin.issue_token(None, "cli", user, name=token_name, days=_days(days))
-    _commit(CONFLICT_MESSAGE)
+    row, token = _apply(
+        lambda: admin.issue_token(None, "cli", user, name=token_name, days=_days(days))
+    )
     click.echo(
         f"利用者「{login}」のAPIトークン（ID {row.id}、有効期限 {_local(row.expires_at)}）を"
         "発行しました。再表示はできません。"
@@ -288,9 +298,7 @@ def disable_user(login: str, reason: str) -> None:
     """利用者を無効にする。サインイン中のセッションは終わり、APIトークンも使えなくなる。"""
     user = _user(login)
     was_active = user.active
-    with _refusals():
-        admin.disable_user(None, "cli", user, reason)
-    _commit(CONFLICT_MESSAGE)
+    _apply(lambda: admin.disable_user(None, "cli", user, reason))
     if was_active:
         click.echo(f"利用者「{login}」を無効にしました。")
     else:
@@ -303,9 +311,7 @@ def enable_user(login: str) -> None:
     """無効にした利用者を有効に戻す。"""
     user = _user(login)
     was_active = user.active
-    with _refusals():
-        admin.enable_user(None, "cli", user)
-    _commit(CONFLICT_MESSAGE)
+    _apply(lambda: admin.enable_user(None, "cli", user))
     if was_active:
         click.echo(f"利用者「{login}」は既に有効です。")
     else:
@@ -336,9 +342,7 @@ def change_password(login: str) -> None:
     with _refusals():
         admin.check_local_password(user)  # before the password is typed
     password = _read_password()
-    with _refusals():
-        admin.set_password(None, "cli", user, password)
-    _commit(CONFLICT_MESSAGE)
+    _apply(lambda: admin.set_password(None, "cli", user, password))
     click.echo(f"利用者「{login}」のパスワードを変更しました。")
 
 
@@ -347,9 +351,7 @@ def change_password(login: str) -> None:
 def end_sessions(login: str) -> None:
     """利用者のサインイン中のセッションをすべて終わらせる。"""
     user = _user(login)
-    with _refusals():
-        ended = admin.end_sessions(None, "cli", user)
-    _commit(CONFLICT_MESSAGE)
+    ended = _apply(lambda: admin.end_sessions(None, "cli", user))
     click.echo(f"利用者「{login}」のセッションを{ended}件終了しました。")
 
 
@@ -358,9 +360,7 @@ def end_sessions(login: str) -> None:
 def unlock_user(login: str) -> None:
     """サインインの試行制限を解除する（これまでの失敗は数えなくなる）。"""
     user = _user(login)
-    with _refusals():
-        admin.unlock(None, "cli", user)
-    _commit(CONFLICT_MESSAGE)
+    _apply(lambda: admin.unlock(None, "cli", user))
     click.echo(f"利用者「{login}」のサインイン制限を解除しました。")
 
 
@@ -459,9 +459,7 @@ def revoke_token(token_id: str) -> None:
     if row is None:
         raise CommandError(f"ID「{token_id}」のAPIトークンはありません。")
     was_revoked = row.revoked_at is not None
-    with _refusals():
-        admin.revoke_token(None, "cli", row)
-    _commit(CONFLICT_MESSAGE)
+    _apply(lambda: admin.revoke_token(None, "cli", row))
     if was_revoked:
         click.echo(f"APIトークン {row.id}（{row.user.login}）は既に失効しています。")
     else:

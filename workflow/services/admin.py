@@ -54,6 +54,7 @@ TOKEN_DAYS_MAX = 3650  # ten years: past that, "expires" means nothing
 DEADLINE_DAYS_MAX = 60  # 開庁日: three months of working days
 LEVEL_MAX = 99
 SORT_ORDER_MAX = 9999
+KIND_NAME_MAX = 100  # as wide as meeting_kinds.name
 
 
 class _Unset:
@@ -163,16 +164,31 @@ def _shown(value: Any) -> Any:
     return value
 
 
+def _differing(row: Any, wanted: dict[str, Any]) -> dict[str, Any]:
+    """The *wanted* values that are not *row*'s already."""
+    return {field: value for field, value in wanted.items() if getattr(row, field) != value}
+
+
+def _set_changed(row: Any, wanted: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Set on *row* what differs; each changed field before and after, as the audit row shows it."""
+    changed = _differing(row, wanted)
+    before = {field: _shown(getattr(row, field)) for field in changed}
+    for field, value in changed.items():
+        setattr(row, field, value)
+    return before, {field: _shown(value) for field, value in changed.items()}
+
+
 def _other_active_admins(user: User) -> int:
-    """Active admins other than *user*, their rows locked until commit where the database can
-    (so two admins disabling each other at once cannot both succeed on PostgreSQL; SQLite
-    writes one transaction at a time anyway)."""
+    """Active admins other than *user*.
+
+    Every active admin's row is locked until commit (PostgreSQL), *user*'s included: two admins
+    disabling each other at once then take their turns, and the second sees the first's change
+    (SQLite writes one transaction at a time anyway).
+    """
     ids = db.session.scalars(
-        select(User.id)
-        .where(User.role == Role.ADMIN, User.active, User.id != user.id)
-        .with_for_update()
+        select(User.id).where(User.role == Role.ADMIN, User.active).with_for_update()
     ).all()
-    return len(ids)
+    return len([i for i in ids if i != user.id])
 
 
 def _keep_an_admin(user: User, message: str) -> None:
@@ -273,14 +289,7 @@ def update_user(
     if new_section is not user.section:
         wanted["section"] = new_section
 
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for field, value in wanted.items():
-        old = getattr(user, field)
-        if old == value:
-            continue
-        before[field], after[field] = _shown(old), _shown(value)
-        setattr(user, field, value)
+    before, after = _set_changed(user, wanted)
     if not after:
         return False
     db.session.flush()
@@ -353,21 +362,20 @@ def set_password(
         raise ValidationFailed.field("password", "パスワードを文字列で指定してください。")
     if problem := password_problem(password):
         raise ValidationFailed.field("password", problem)
+    _replace_password(actor, via, user, password, must_change=must_change, event="password")
+
+
+def _replace_password(
+    actor: User | None, via: Via, user: User, password: str, *, must_change: bool, event: str
+) -> None:
+    """Store *password*'s hash, end the sessions, and record it (never the password or hash)."""
     before = {"must_change_password": user.must_change_password}
     user.set_password(password)
     user.must_change_password = must_change
     ended = _revoke_sessions(user)
     db.session.flush()
-    audit_log.record(
-        actor,
-        via,
-        "user.password",
-        "user",
-        user.id,
-        user.login,
-        before,
-        {"password": "changed", "must_change_password": must_change, "sessions_ended": ended},
-    )
+    after = {"must_change_password": must_change, "sessions_ended": ended}
+    audit_log.record(actor, via, f"user.{event}", "user", user.id, user.login, before, after)
 
 
 def temporary_password() -> str:
@@ -382,21 +390,7 @@ def reset_password(actor: User | None, via: Via, user: User) -> str:
     """A random temporary password, to be changed at the next sign-in; returned to show once."""
     check_local_password(user)
     password = temporary_password()
-    before = {"must_change_password": user.must_change_password}
-    user.set_password(password)
-    user.must_change_password = True
-    ended = _revoke_sessions(user)
-    db.session.flush()
-    audit_log.record(
-        actor,
-        via,
-        "user.password_reset",
-        "user",
-        user.id,
-        user.login,
-        before,
-        {"password": "reset", "must_change_password": True, "sessions_ended": ended},
-    )
+    _replace_password(actor, via, user, password, must_change=True, event="password_reset")
     return password
 
 
@@ -664,6 +658,25 @@ def _bool_field(field: str, label: str, value: bool) -> bool:
     return value
 
 
+# Each field of a meeting kind and its check, for a new kind and a change alike.
+_KIND_CHECKS: dict[str, Any] = {
+    "name": lambda v: _text("name", "名称", v, KIND_NAME_MAX, required=True),
+    "level": lambda v: _int_field("level", "レベル", v, 1, LEVEL_MAX),
+    "sort_order": lambda v: _int_field("sort_order", "表示順", v, 1, SORT_ORDER_MAX),
+    "review": lambda v: _bool_field("review", "事前調整", v),
+    "deadline_days": lambda v: _int_field("deadline_days", "締切日数", v, 0, DEADLINE_DAYS_MAX),
+}
+
+
+def _kind_values(given: dict[str, Any]) -> dict[str, Any]:
+    """The fields *given* (those not UNSET), each checked."""
+    return {
+        field: _KIND_CHECKS[field](value)
+        for field, value in given.items()
+        if not isinstance(value, _Unset)
+    }
+
+
 def _kind_fields(kind: MeetingKind) -> dict[str, Any]:
     return {
         "name": kind.name,
@@ -704,26 +717,23 @@ def create_meeting_kind(
             "code",
             f"コードは英小文字で始まる英小文字・数字・_ の{CODE_MAX}文字以内にしてください。",
         )
-    name = _text("name", "名称", name, 100, required=True)
-    level = _int_field("level", "レベル", level, 1, LEVEL_MAX)
-    sort_order = _int_field("sort_order", "表示順", sort_order, 1, SORT_ORDER_MAX)
-    review = _bool_field("review", "事前調整", review)
-    deadline_days = _int_field("deadline_days", "締切日数", deadline_days, 0, DEADLINE_DAYS_MAX)
+    values = _kind_values(
+        {
+            "name": name,
+            "level": level,
+            "sort_order": sort_order,
+            "review": review,
+            "deadline_days": deadline_days,
+        }
+    )
     if db.session.get(MeetingKind, code) is not None:
         raise Conflict(f"会議の種類のコード「{code}」は既に使われています。", {"code": code})
-    _kind_unique(code, name, sort_order)
-    kind = MeetingKind(
-        code=code,
-        name=name,
-        level=level,
-        sort_order=sort_order,
-        review=review,
-        deadline_days=deadline_days,
-    )
+    _kind_unique(code, values["name"], values["sort_order"])
+    kind = MeetingKind(code=code, **values)
     db.session.add(kind)
     db.session.flush()
     audit_log.record(
-        actor, via, "meeting_kind.create", "meeting_kind", code, name, {}, _kind_fields(kind)
+        actor, via, "meeting_kind.create", "meeting_kind", code, kind.name, {}, _kind_fields(kind)
     )
     return kind
 
@@ -740,28 +750,22 @@ def update_meeting_kind(
     deadline_days: int | _Unset = UNSET,
 ) -> bool:
     """Change what is given; one audit row with the fields that changed (False: nothing did)."""
-    wanted: dict[str, Any] = {}
-    if not isinstance(name, _Unset):
-        wanted["name"] = _text("name", "名称", name, 100, required=True)
-    if not isinstance(level, _Unset):
-        wanted["level"] = _int_field("level", "レベル", level, 1, LEVEL_MAX)
-    if not isinstance(sort_order, _Unset):
-        wanted["sort_order"] = _int_field("sort_order", "表示順", sort_order, 1, SORT_ORDER_MAX)
-    if not isinstance(review, _Unset):
-        wanted["review"] = _bool_field("review", "事前調整", review)
-    if not isinstance(deadline_days, _Unset):
-        wanted["deadline_days"] = _int_field(
-            "deadline_days", "締切日数", deadline_days, 0, DEADLINE_DAYS_MAX
-        )
-    changed = {k: v for k, v in wanted.items() if getattr(kind, k) != v}
+    wanted = _kind_values(
+        {
+            "name": name,
+            "level": level,
+            "sort_order": sort_order,
+            "review": review,
+            "deadline_days": deadline_days,
+        }
+    )
+    changed = _differing(kind, wanted)
     if not changed:
         return False
     _kind_unique(kind.code, changed.get("name"), changed.get("sort_order"))
-    before = {k: getattr(kind, k) for k in changed}
-    for field, value in changed.items():
-        setattr(kind, field, value)
+    before, after = _set_changed(kind, changed)
     db.session.flush()
     audit_log.record(
-        actor, via, "meeting_kind.update", "meeting_kind", kind.code, kind.name, before, changed
+        actor, via, "meeting_kind.update", "meeting_kind", kind.code, kind.name, before, after
     )
     return True
