@@ -285,6 +285,8 @@ def build_world() -> dict[str, Any]:
     public_comment.close(sec, answering, on=date(2020, 2, 5))
     w["answering"] = answering.id
     _attach_world(w, users, sample)
+    # An account an admin disabled (the admin pages' 「有効にする」).
+    w["disabled"] = make_user(Role.VIEWER, login="disabled", active=False).id
     _reshuffle_world(w, users)
     w["tokens"], w["token_ids"] = {}, {}
     for who, user in users.items():
@@ -393,6 +395,22 @@ def E(anonymous, viewer, own, other, secretariat, admin) -> dict[str, str]:  # n
 
 STAFF_200 = E("login", "200", "200", "200", "200", "200")
 SECRETARIAT_ONLY = E("login", "403", "403", "403", "200", "403")
+ADMIN_ONLY = E("login", "403", "403", "403", "403", "200")
+
+
+def admin_only(done: str) -> dict[str, str]:
+    """A change only the admin may make; *done* is the admin's answer (``302+``, ``200+``)."""
+    return E("login", "403", "403", "403", "403", done)
+
+
+def _user_id(w: dict, who: str) -> int:
+    return w["users"][who].id
+
+
+def _section_id(w: dict, who: str) -> int:
+    return w["users"][who].section_id
+
+
 EVERYONE_200 = E("200", "200", "200", "200", "200", "200")
 
 
@@ -621,6 +639,115 @@ CASES: dict[tuple[str, str], Case] = {
         E("login", "403", "403", "403", "302+", "403"),
         data=lambda w: {"changes_made": "なし"},
     ),
+    # -- the admin's pages (workflow.views.admin) --
+    ("admin.index", "GET"): Case(lambda w: "/admin/", ADMIN_ONLY),
+    ("admin.unlock_login", "POST"): Case(
+        lambda w: "/admin/unlock", admin_only("302+"), data=lambda w: {"login": "own"}
+    ),
+    ("admin.users", "GET"): Case(lambda w: "/admin/users?q=own&role=department", ADMIN_ONLY),
+    ("admin.new_user", "GET"): Case(lambda w: "/admin/users/new", ADMIN_ONLY),
+    ("admin.new_user", "POST"): Case(
+        lambda w: "/admin/users/new",
+        admin_only("201+"),  # the page that shows the first password once
+        data=lambda w: {"login": "newcomer", "display_name": "新人", "role": "viewer"},
+    ),
+    ("admin.user", "GET"): Case(lambda w: f"/admin/users/{_user_id(w, 'own')}", ADMIN_ONLY),
+    ("admin.user", "POST"): Case(
+        lambda w: f"/admin/users/{_user_id(w, 'own')}",
+        admin_only("302+"),
+        data=lambda w: {
+            "display_name": "情報太郎",
+            "email": "own@city.example.jp",
+            "role": "department",
+            "section": str(_section_id(w, "own")),
+        },
+    ),
+    ("admin.disable_user", "POST"): Case(
+        lambda w: f"/admin/users/{_user_id(w, 'other')}/disable",
+        admin_only("302+"),
+        data=lambda w: {"disable-reason": "退職", "disable-confirm": "y"},
+    ),
+    ("admin.enable_user", "POST"): Case(
+        lambda w: f"/admin/users/{w['disabled']}/enable", admin_only("302+"), data=lambda w: {}
+    ),
+    ("admin.reset_password", "POST"): Case(
+        lambda w: f"/admin/users/{_user_id(w, 'own')}/reset-password",
+        admin_only("200+"),  # the page that shows the temporary password once
+        data=lambda w: {},
+    ),
+    ("admin.end_sessions", "POST"): Case(
+        lambda w: f"/admin/users/{_user_id(w, 'own')}/end-sessions",
+        admin_only("302+"),
+        data=lambda w: {},
+    ),
+    ("admin.unlock_user", "POST"): Case(
+        lambda w: f"/admin/users/{_user_id(w, 'own')}/unlock", admin_only("302+"), data=lambda w: {}
+    ),
+    ("admin.issue_token", "POST"): Case(
+        lambda w: f"/admin/users/{_user_id(w, 'own')}/tokens",
+        admin_only("201+"),  # the page that shows the token once
+        data=lambda w: {"token-name": "取込スクリプト", "token-days": "30"},
+    ),
+    ("admin.revoke_token", "POST"): Case(
+        lambda w: f"/admin/users/{_user_id(w, 'own')}/tokens/{w['token_ids']['own']}/revoke",
+        admin_only("302+"),
+        data=lambda w: {},
+    ),
+    ("admin.sections", "GET"): Case(lambda w: "/admin/sections", ADMIN_ONLY),
+    ("admin.sections", "POST"): Case(
+        lambda w: "/admin/sections",
+        admin_only("302+"),
+        data=lambda w: {"name": "デジタル推進課", "bureau": "企画財政局", "division": "企画部"},
+    ),
+    ("admin.section", "GET"): Case(
+        lambda w: f"/admin/sections/{_section_id(w, 'own')}", ADMIN_ONLY
+    ),
+    ("admin.rename_section", "POST"): Case(
+        lambda w: f"/admin/sections/{_section_id(w, 'own')}/rename",
+        admin_only("302+"),
+        data=lambda w: {"rename-name": "デジタル政策課"},
+    ),
+    ("admin.move_section", "POST"): Case(
+        lambda w: f"/admin/sections/{_section_id(w, 'own')}/move",
+        admin_only("302+"),
+        data=lambda w: {"move-bureau": "総務局", "move-division": "デジタル部"},
+    ),
+    ("admin.merge_section", "POST"): Case(
+        lambda w: f"/admin/sections/{_section_id(w, 'other')}/merge",
+        admin_only("302+"),
+        data=lambda w: {"merge-into": str(_section_id(w, "own")), "merge-confirm": "y"},
+    ),
+    ("admin.retire_section", "POST"): Case(
+        lambda w: f"/admin/sections/{_section_id(w, 'other')}/retire",
+        admin_only("302+"),
+        data=lambda w: {"retire-confirm": "y"},
+    ),
+    ("admin.meeting_kinds", "GET"): Case(lambda w: "/admin/meeting-kinds", ADMIN_ONLY),
+    ("admin.meeting_kinds", "POST"): Case(
+        lambda w: "/admin/meeting-kinds",
+        admin_only("302+"),
+        data=lambda w: {
+            "code": "ict_strategy",
+            "name": "ＩＣＴ戦略会議",
+            "level": "2",
+            "sort_order": "10",
+            "deadline_days": "5",
+        },
+    ),
+    ("admin.meeting_kind", "GET"): Case(
+        lambda w: "/admin/meeting-kinds/section_managers", ADMIN_ONLY
+    ),
+    ("admin.meeting_kind", "POST"): Case(
+        lambda w: "/admin/meeting-kinds/section_managers",
+        admin_only("302+"),
+        data=lambda w: {
+            "name": "関係課長会議",
+            "level": "1",
+            "sort_order": "1",
+            "deadline_days": "7",
+        },
+    ),
+    ("admin.audit", "GET"): Case(lambda w: "/admin/audit", ADMIN_ONLY),
     # -- probes for the load balancer: open to all, no data --
     ("health.healthz", "GET"): Case(lambda w: "/healthz", EVERYONE_200),
     # The test schema comes from create_all, not from the migrations, so it is not "ready".

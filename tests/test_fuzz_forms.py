@@ -209,3 +209,22 @@ def test_the_api_refuses_what_no_json_encoder_sends(app, raw):
         assert response.status_code in (400, 409, 413, 422), (method, path, response.status_code)
         assert response.get_json()["error"]["message"]
         assert fingerprint() == before
+
+
+def test_the_admin_forms(app):
+    own = "/admin/users/{users[own].id}"
+    fuzz(app, "admin", "/admin/users/new", ["login", "display_name", "email", "role", "section"])
+    fuzz(app, "admin", own, ["display_name", "email", "role", "section"])
+    fuzz(app, "admin", own + "/disable", ["disable-reason", "disable-confirm"])
+    fuzz(app, "admin", own + "/tokens", ["token-name", "token-days"])
+    fuzz(app, "admin", "/admin/unlock", ["login"])
+
+
+def test_the_admin_section_and_meeting_kind_forms(app):
+    section = "/admin/sections/{users[own].section_id}"
+    fuzz(app, "admin", "/admin/sections", ["name", "bureau", "division"])
+    fuzz(app, "admin", section + "/rename", ["rename-name"])
+    fuzz(app, "admin", section + "/merge", ["merge-into", "merge-confirm"])
+    kind = ["name", "level", "sort_order", "review", "deadline_days"]
+    fuzz(app, "admin", "/admin/meeting-kinds", ["code", *kind])
+    fuzz(app, "admin", "/admin/meeting-kinds/section_managers", kind)

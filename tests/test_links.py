@@ -16,7 +16,7 @@ import pytest
 from workflow.demo.load import DEMO_PASSWORD
 
 LINK = re.compile(r'href="(/[^"#]*)"')
-ROLES = ("secretariat", "dept", "viewer", None)  # the demo's users; None: not signed in
+ROLES = ("secretariat", "dept", "viewer", "admin", None)  # the demo's users; None: not signed in
 
 
 def _shape(url: str) -> str:
@@ -80,3 +80,6 @@ def test_no_link_leads_to_a_refusal_or_nothing(city, login):
     if login:
         paths = {shape.partition("?")[0] for shape in shapes}  # a department's list is ?mine=1
         assert {"/items/", "/items/N", "/meetings/", "/meetings/N"} <= paths
+    if login == "admin":  # and the admin's screens, each user and section page among them
+        assert {"/admin/", "/admin/users", "/admin/users/N", "/admin/sections/N"} <= paths
+        assert {"/admin/meeting-kinds/section_managers", "/admin/audit", "/admin/imports/"} <= paths

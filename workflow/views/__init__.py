@@ -14,6 +14,7 @@ from workflow.wareki import to_wareki_short
 
 def init_app(app: Flask) -> None:
     from workflow.views.account import bp as account_bp
+    from workflow.views.admin import bp as admin_bp
     from workflow.views.admin_imports import bp as admin_imports_bp
     from workflow.views.attachments import bp as attachments_bp
     from workflow.views.comments import bp as comments_bp
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(versions_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(admin_imports_bp)
     for code in (400, 403, 404, 405, 409, 413):
         app.register_error_handler(code, _error_page)
