@@ -123,6 +123,16 @@ def test_the_last_active_admin_cannot_be_disabled_demoted_or_disable_themself():
     assert admin_rows()[0].reason == "退職"
 
 
+def test_an_admin_cannot_take_their_own_admin_role_even_with_another_admin():
+    me, other = make_user(Role.ADMIN), make_user(Role.ADMIN)
+    with pytest.raises(ValidationFailed, match="自分の管理者の役割は外せません") as refused:
+        admin.update_user(me, "web", me, role=Role.VIEWER)
+    assert "role" in refused.value.fields
+    assert me.role is Role.ADMIN
+    assert admin.update_user(other, "web", me, role=Role.VIEWER) is True
+    assert [r.event for r in admin_rows()] == ["admin.user.update"]
+
+
 def test_disable_ends_sessions_and_tokens_stop_working():
     user = make_user(Role.VIEWER)
     db.session.add(UserSession.start(user))

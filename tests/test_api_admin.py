@@ -150,6 +150,20 @@ def test_an_admin_cannot_disable_themself_nor_the_last_admin_be_demoted(client, 
     assert events() == []
 
 
+def test_an_admin_cannot_drop_their_own_admin_role(client, headers):
+    make_user(Role.ADMIN, login="deputy")
+    db.session.commit()
+    response = client.patch(f"{ADMIN}/users/root", json={"role": "viewer"}, headers=headers)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert (
+        error["message"] == "自分の管理者の役割は外せません。別の管理者に変更を依頼してください。"
+    )
+    assert db.session.scalar(sa.select(User.role).where(User.login == "root")) is Role.ADMIN
+    assert client.get(f"{ADMIN}/users", headers=headers).status_code == 200
+    assert events() == []
+
+
 def test_password_set_and_reset(client, headers, app):
     user = make_user(Role.VIEWER, login="kato")
     browser = app.test_client()

@@ -266,7 +266,7 @@ def update_user(
     section: Section | None | _Unset = UNSET,
 ) -> bool:
     """Change what is given; one audit row with the fields that changed (False: nothing did).
-    Taking the admin role from the last active admin is refused."""
+    Taking the admin role from the last active admin, or from the actor themself, is refused."""
     wanted: dict[str, Any] = {}
     if not isinstance(display_name, _Unset):
         wanted["display_name"] = _text("display_name", "表示名", display_name, required=True)
@@ -278,6 +278,11 @@ def update_user(
         new_role, new_section, changed=new_section is not None and new_section is not user.section
     )
     if new_role is not user.role:
+        if user.role is Role.ADMIN and actor is not None and actor.id == user.id:
+            # An admin who drops their own role lands on a 403 at once: another admin does it.
+            raise ValidationFailed.field(
+                "role", "自分の管理者の役割は外せません。別の管理者に変更を依頼してください。"
+            )
         if user.role is Role.ADMIN:
             _keep_an_admin(user, "最後の有効なシステム管理者の役割は変更できません。")
         wanted["role"] = new_role
