@@ -67,7 +67,8 @@ def test_a_user_disabled_on_the_cli_loses_their_session_and_token(app, client):
     assert row.params["via"] == "cli"
 
     ok(run(app, "user", "enable", "tanaka"), "有効")
-    assert client.get(f"{API}/items", headers=headers).status_code == 200
+    # Disabling revoked the token: enabling the user again does not bring it back.
+    assert client.get(f"{API}/items", headers=headers).status_code == 401
     assert verify_chain().problems == []
 
 

@@ -133,7 +133,7 @@ def test_an_admin_cannot_take_their_own_admin_role_even_with_another_admin():
     assert [r.event for r in admin_rows()] == ["admin.user.update"]
 
 
-def test_disable_ends_sessions_and_tokens_stop_working():
+def test_disable_ends_sessions_and_revokes_tokens_for_good():
     user = make_user(Role.VIEWER)
     db.session.add(UserSession.start(user))
     token_row, token = admin.issue_token(None, "cli", user, name="取込")
@@ -143,7 +143,12 @@ def test_disable_ends_sessions_and_tokens_stop_working():
     db.session.commit()
     assert live_sessions(user) == 0
     assert admin_rows()[-1].params["after"]["sessions_ended"] == 1
-    assert not ApiToken.lookup(token).user.is_active
+    assert admin_rows()[-1].params["after"]["tokens_revoked"] == 1
+    assert ApiToken.lookup(token) is None
+    assert token_row.revoked_at is not None
+    admin.enable_user(None, "cli", user)
+    db.session.commit()
+    assert ApiToken.lookup(token) is None  # enabling again does not bring the old token back
 
 
 def test_passwords_set_and_reset_end_sessions_and_never_reach_the_audit_row():

@@ -278,13 +278,13 @@ def update_user(
         new_role, new_section, changed=new_section is not None and new_section is not user.section
     )
     if new_role is not user.role:
+        if user.role is Role.ADMIN:
+            _keep_an_admin(user, "最後の有効なシステム管理者の役割は変更できません。")
         if user.role is Role.ADMIN and actor is not None and actor.id == user.id:
             # An admin who drops their own role lands on a 403 at once: another admin does it.
             raise ValidationFailed.field(
                 "role", "自分の管理者の役割は外せません。別の管理者に変更を依頼してください。"
             )
-        if user.role is Role.ADMIN:
-            _keep_an_admin(user, "最後の有効なシステム管理者の役割は変更できません。")
         wanted["role"] = new_role
     if new_section is not user.section:
         wanted["section"] = new_section
@@ -298,17 +298,20 @@ def update_user(
 
 
 def disable_user(actor: User | None, via: Via, user: User, reason: str = "") -> None:
-    """無効にする: ends the user's sessions; their tokens stop working while disabled. Refused
-    for the actor themself and for the last active admin."""
+    """無効にする: ends the user's sessions and revokes their API tokens for good (enabling the
+    user again does not bring them back). Refused for the actor themself and for the last
+    active admin."""
     if actor is not None and actor.id == user.id:
         raise ValidationFailed.field("user", "自分自身を無効にすることはできません。")
     reason = _text("reason", "理由", reason or "", REASON_MAX, required=False)
     if not user.active:
         _revoke_sessions(user)  # nothing to record: the account was already off
+        _revoke_tokens(user)
         return
     _keep_an_admin(user, "最後の有効なシステム管理者は無効にできません。")
     user.active = False
     ended = _revoke_sessions(user)
+    revoked = _revoke_tokens(user)
     db.session.flush()
     audit_log.record(
         actor,
@@ -318,13 +321,13 @@ def disable_user(actor: User | None, via: Via, user: User, reason: str = "") -> 
         user.id,
         user.login,
         {"active": True},
-        {"active": False, "sessions_ended": ended},
+        {"active": False, "sessions_ended": ended, "tokens_revoked": revoked},
         reason,
     )
 
 
 def enable_user(actor: User | None, via: Via, user: User) -> None:
-    """有効にする: the user may sign in again; their unrevoked, unexpired tokens work again."""
+    """有効にする: the user may sign in again; the tokens revoked when disabled stay revoked."""
     if user.active:
         return
     if (
@@ -399,6 +402,18 @@ def _revoke_sessions(user: User) -> int:
     result = db.session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
+
+
+def _revoke_tokens(user: User) -> int:
+    """Revoke every API token of *user* not revoked yet; how many. Enabling the user again
+    does not bring them back: an admin issues new ones."""
+    result = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session="fetch")
     )
