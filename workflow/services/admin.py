@@ -139,9 +139,7 @@ def check_email(email: str | None) -> str | None:
 def _check_section_for(role: Role, section: Section | None, *, changed: bool) -> None:
     """A department user belongs to a section; a retired one takes nobody new."""
     if role is Role.DEPARTMENT and section is None:
-        raise ValidationFailed.field(
-            "section", "所管課職員（department）には課を指定してください。"
-        )
+        raise ValidationFailed.field("section", "所管課職員には課を指定してください。")
     if changed and section is not None and section.retired_at is not None:
         raise ValidationFailed.field(
             "section", f"課「{section.name}」は廃止されているため、利用者を所属させられません。"
