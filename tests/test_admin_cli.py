@@ -190,7 +190,7 @@ def test_section_rename_move_merge_retire(app):
     assert merged.merged_into_id == into.id
     refused(run(app, "section", "merge", "新課", "改名課"), "廃止")
     ok(run(app, "section", "retire", "新課"), "廃止")
-    refused(run(app, "section", "retire", "新課"), "既に廃止")
+    refused(run(app, "section", "retire", "新課"), "廃止されています")
     assert admin_events() == [
         "admin.section.rename",
         "admin.section.move",

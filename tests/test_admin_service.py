@@ -227,7 +227,7 @@ def test_sections_rename_move_merge_retire():
     with pytest.raises(ValidationFailed, match="廃止"):
         admin.create_user(None, "cli", login="x", display_name="x", role=Role.DEPARTMENT, section=a)
     admin.retire_section(None, "cli", b)
-    with pytest.raises(ValidationFailed, match="既に廃止"):
+    with pytest.raises(ValidationFailed, match="廃止されています"):
         admin.retire_section(None, "cli", b)
     db.session.commit()
     assert [r.event for r in admin_rows()] == [

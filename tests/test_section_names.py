@@ -92,7 +92,7 @@ def test_a_retired_section_files_no_new_request_but_its_items_stay_editable(clie
     admin.retire_section(None, "cli", section)
     db.session.commit()
 
-    with pytest.raises(ValidationFailed, match="廃止されている") as refused:
+    with pytest.raises(ValidationFailed, match="廃止されています") as refused:
         items.file_item(department, {"title": "新しい案件", "section": "廃止予定課"})
     assert "section" in refused.value.fields
     db.session.rollback()
@@ -116,3 +116,27 @@ def test_a_retired_section_files_no_new_request_but_its_items_stay_editable(clie
     page = client.get("/items/new").get_data(as_text=True)
     assert "残る課" in page
     assert "廃止予定課" not in page
+
+
+def test_a_merged_section_is_refused_naming_the_section_it_joined():
+    old, new = make_section("企画政策課"), make_section("政策課")
+    secretariat = make_user(Role.SECRETARIAT)
+    admin.merge_section(None, "cli", old, new)
+    db.session.commit()
+    joined = "課「企画政策課」は「政策課」に統合されたため廃止されています。"
+
+    with pytest.raises(ValidationFailed) as refused:
+        items.file_item(secretariat, {"title": "新しい案件", "section": "企画政策課"})
+    assert refused.value.fields == {"section": [joined + "案件を登録できません。"]}
+    db.session.rollback()
+    with pytest.raises(ValidationFailed) as refused:
+        admin.create_user(
+            None, "cli", login="x", display_name="x", role=Role.DEPARTMENT, section=old
+        )
+    assert refused.value.fields == {"section": [joined + "利用者を所属させられません。"]}
+    with pytest.raises(ValidationFailed) as refused:
+        admin.retire_section(None, "cli", old)
+    assert refused.value.fields == {"section": [joined]}
+    with pytest.raises(ValidationFailed) as refused:
+        admin.merge_section(None, "cli", new, old)
+    assert refused.value.fields == {"into": [joined + "統合先にはできません。"]}

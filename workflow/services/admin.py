@@ -37,6 +37,7 @@ from workflow.schemas.limits import (
 from workflow.schemas.types import check_text
 from workflow.services import audit_log
 from workflow.services.audit_log import Via
+from workflow.services.items import retired_phrase
 from workflow.states.states import Role
 
 # A login ID: what the sign-in form, the CLI and the reshuffle file accept.
@@ -142,7 +143,7 @@ def _check_section_for(role: Role, section: Section | None, *, changed: bool) ->
         raise ValidationFailed.field("section", "所管課職員には課を指定してください。")
     if changed and section is not None and section.retired_at is not None:
         raise ValidationFailed.field(
-            "section", f"課「{section.name}」は廃止されているため、利用者を所属させられません。"
+            "section", f"{retired_phrase(section)}。利用者を所属させられません。"
         )
 
 
@@ -335,7 +336,7 @@ def enable_user(actor: User | None, via: Via, user: User) -> None:
     ):
         raise ValidationFailed.field(
             "section",
-            f"課「{user.section.name}」は廃止されています。先に所属する課を変更してください。",
+            f"{retired_phrase(user.section)}。先に所属する課を変更してください。",
         )
     user.active = True
     db.session.flush()
@@ -586,17 +587,18 @@ def move_section(
     audit_log.record(actor, via, "section.move", "section", section.id, section.name, before, after)
 
 
-def _check_not_retired(section: Section, field: str, message: str) -> None:
+def _check_not_retired(section: Section, field: str, then: str = "") -> None:
+    """A retired section is refused, naming the section it joined when it was merged."""
     if section.retired_at is not None:
-        raise ValidationFailed.field(field, message.format(name=section.name))
+        raise ValidationFailed.field(field, f"{retired_phrase(section)}。{then}")
 
 
 def merge_section(actor: User | None, via: Via, source: Section, into: Section) -> None:
     """*source* joins *into*: its items and users move there; *source* is retired."""
     if source.id == into.id:
         raise ValidationFailed.field("into", "同じ課には統合できません。")
-    _check_not_retired(source, "section", "課「{name}」は既に廃止されています。")
-    _check_not_retired(into, "into", "廃止された課「{name}」へは統合できません。")
+    _check_not_retired(source, "section")
+    _check_not_retired(into, "into", "統合先にはできません。")
     # Each moved item's version goes up, so a form opened before the merge cannot save the old
     # section back over it unnoticed (a stale version is a 409).
     items = db.session.execute(
@@ -637,7 +639,7 @@ def merge_section(actor: User | None, via: Via, source: Section, into: Section) 
 
 def retire_section(actor: User | None, via: Via, section: Section) -> None:
     """廃止: keeps its items; no new request can be filed for it."""
-    _check_not_retired(section, "section", "課「{name}」は既に廃止されています。")
+    _check_not_retired(section, "section")
     section.retired_at = utcnow()
     db.session.flush()
     audit_log.record(

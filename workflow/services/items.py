@@ -39,11 +39,26 @@ def check_version(row: Item | Meeting, version: int | None) -> None:
         )
 
 
+def merged_into(section: Section) -> Section | None:
+    """The section a merged one joined (None: not merged)."""
+    if section.merged_into_id is None:
+        return None
+    return db.session.get(Section, section.merged_into_id)
+
+
+def retired_phrase(section: Section) -> str:
+    """「課「X」は廃止されています」, naming where it went when it was merged, for every refusal
+    of a retired section."""
+    if (into := merged_into(section)) is not None:
+        return f"課「{section.name}」は「{into.name}」に統合されたため廃止されています"
+    return f"課「{section.name}」は廃止されています"
+
+
 def check_section_open(section: Section) -> None:
     """A retired (廃止) or merged section takes no new item; the ones it has stay as they are."""
     if section.retired_at is not None:
         raise ValidationFailed.field(
-            "section", f"課「{section.name}」は廃止されているため、案件を登録できません。"
+            "section", f"{retired_phrase(section)}。案件を登録できません。"
         )
 
 
