@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.disclosure_scene import pdf_text
 from tests.factories import item_meeting_id, make_item, make_meeting, make_section, make_user
 from tests.support import API, auth, login
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
-from workflow.models import HistoryEvent, Meeting
+from workflow.models import HistoryEvent, Item, Meeting
 from workflow.pdf import documents
 from workflow.services import admin, items, meetings
 from workflow.states.states import ItemStatus, Role
@@ -140,3 +140,41 @@ def test_a_merged_section_is_refused_naming_the_section_it_joined():
     with pytest.raises(ValidationFailed) as refused:
         admin.merge_section(None, "cli", new, old)
     assert refused.value.fields == {"into": [joined + "統合先にはできません。"]}
+
+
+def test_a_department_user_whose_section_was_retired_is_told_so_on_the_new_request_page(client):
+    section = make_section("廃止予定課")
+    department = make_user(Role.DEPARTMENT, section)
+    admin.retire_section(None, "cli", section)
+    db.session.commit()
+    login(client, department)
+    told = "所属の課「廃止予定課」は廃止されています。管理者に所属の変更を依頼してください。"
+
+    page = client.get("/items/new")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert told in html
+    assert "入力してください" not in html
+    assert 'name="title"' not in html  # no form with an empty 課 select
+
+    response = client.post("/items/new", data={"title": "新しい案件", "section": "廃止予定課"})
+    assert response.status_code == 422
+    assert told in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Item)) == 0
+
+
+def test_the_new_request_page_names_the_section_a_users_retired_one_joined(client):
+    old, new = make_section("企画政策課"), make_section("政策課")
+    admin.merge_section(None, "cli", old, new)
+    # Left in the merged section (say, by a directory sign-in naming the old 課).
+    department = make_user(Role.DEPARTMENT, old)
+    db.session.commit()
+    login(client, department)
+    told = (
+        "所属の課「企画政策課」は廃止されています（「政策課」に統合）。"
+        "管理者に所属の変更を依頼してください。"
+    )
+    assert told in client.get("/items/new").get_data(as_text=True)
+    response = client.post("/items/new", data={"title": "新しい案件"})
+    assert response.status_code == 422
+    assert told in response.get_data(as_text=True)

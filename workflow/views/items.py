@@ -348,11 +348,25 @@ def _reloaded(item: Item | None) -> Item | None:
     return db.session.get(Item, item.id)
 
 
+def _own_section_retired(section: Section) -> str:
+    """Why a department user whose own section was retired files nothing: say so up front
+    rather than offer a form with an empty 課 select."""
+    into = items.merged_into(section)
+    joined = f"（「{into.name}」に統合）" if into is not None else ""
+    return (
+        f"所属の課「{section.name}」は廃止されています{joined}。"
+        "管理者に所属の変更を依頼してください。"
+    )
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
     own = current_user.section
     require(is_secretariat(current_user) or (own is not None and can_file_item(current_user, own)))
+    if not is_secretariat(current_user) and own is not None and own.retired_at is not None:
+        page = render_template("items/section_retired.html", message=_own_section_retired(own))
+        return (page, 422) if request.method == "POST" else page
     return _form_page(None)
 
 
