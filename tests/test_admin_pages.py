@@ -291,6 +291,53 @@ def test_a_reset_password_is_shown_once_and_ends_the_sessions(app, admin_client,
     assert "パスワードをリセット" in page
 
 
+def _hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
+        rf'value="([^"]*)"[^>]*name="{name}"', html
+    )
+    assert match, f"no hidden field {name}"
+    return match.group(1)
+
+
+def test_reloading_the_reset_result_resets_nothing(app, admin_client, people):
+    user = people["dept"]
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    form = {"stamp": _hidden(page, "stamp")}
+    first = admin_client.post(f"/admin/users/{user.id}/reset-password", data=form)
+    password = _secret(_html(first))
+    audit = _audit_count()
+    again = admin_client.post(
+        f"/admin/users/{user.id}/reset-password", data=form, follow_redirects=True
+    )
+    assert "このパスワードは既にリセットされています。" in _html(again)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).check_password(password)
+    assert _audit_count() == audit
+    # A fresh form from the user's page resets it again.
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    second = admin_client.post(
+        f"/admin/users/{user.id}/reset-password", data={"stamp": _hidden(page, "stamp")}
+    )
+    assert second.status_code == 200
+    assert _secret(_html(second)) != password
+
+
+def test_reloading_the_token_result_issues_nothing(app, admin_client, people):
+    user = people["dept"]
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    form = {"token-name": "取込", "token-days": "30", "token-newest": _hidden(page, "token-newest")}
+    assert form["token-newest"] == "0"
+    assert admin_client.post(f"/admin/users/{user.id}/tokens", data=form).status_code == 201
+    again = admin_client.post(f"/admin/users/{user.id}/tokens", data=form, follow_redirects=True)
+    assert "このAPIトークンは既に発行されています。" in _html(again)
+    count = sa.select(sa.func.count(ApiToken.id)).where(ApiToken.user_id == user.id)
+    assert db.session.scalar(count) == 1
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    form["token-newest"] = _hidden(page, "token-newest")
+    assert admin_client.post(f"/admin/users/{user.id}/tokens", data=form).status_code == 201
+    assert db.session.scalar(count) == 2
+
+
 def test_ending_sessions_and_unlocking(app, admin_client, people):
     user = people["dept"]
     victim = login(app.test_client(), user)

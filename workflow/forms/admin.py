@@ -97,10 +97,20 @@ class TokenForm(FlaskForm):
         description="何に使うトークンか（例：議事録取込スクリプト）。",
     )
     days = WholeNumberField("有効日数", description="空欄なら既定の日数（365日）です。")
+    # The id of the user's newest token when the page was drawn (0: none): a resubmitted form
+    # (a reload of the result page) no longer matches and issues nothing.
+    newest = HiddenField()
 
 
 class ButtonForm(FlaskForm):
     """A bare POST (有効にする, パスワードをリセット, 失効, …): CSRF only."""
+
+
+class ResetPasswordForm(FlaskForm):
+    """「パスワードをリセット」: a digest of the password it resets, so that a resubmitted form
+    (a reload of the result page) resets nothing."""
+
+    stamp = HiddenField()
 
 
 class UnlockLoginForm(FlaskForm):
