@@ -129,6 +129,7 @@ def test_user_list_filters_by_text_and_role(admin_client, people):
 
 
 def test_creating_a_user_shows_the_first_password_once(app, admin_client, people):
+    audit = _audit_count()
     response = admin_client.post(
         "/admin/users/new",
         data={
@@ -147,6 +148,7 @@ def test_creating_a_user_shows_the_first_password_once(app, admin_client, people
     assert user.email == "sato@city.example.jp"
     assert user.must_change_password
     assert user.check_password(password)
+    assert _audit_count() == audit + 1  # the creation alone, with its first password
     assert "利用者を登録" in _html(admin_client.get("/admin/audit"))
     # Never again: not on the user's page, not in the list.
     assert password not in _html(admin_client.get(f"/admin/users/{user.id}"))

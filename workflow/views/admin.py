@@ -281,6 +281,9 @@ def new_user():
         return render_template("admin/user_new.html", form=form), 422
     made: dict[str, Any] = {}
 
+    # A first password to hand over, changed at the first sign-in: one audit row, the creation.
+    password = admin.temporary_password()
+
     def create() -> None:
         user = admin.create_user(
             current_user,
@@ -290,9 +293,10 @@ def new_user():
             role=Role(form.role.data),
             section=_chosen_section(form),
             email=_email(form),
+            password=password,
+            must_change_password=True,
         )
-        # A first password to hand over, changed at the first sign-in.
-        made["user"], made["password"] = user, admin.reset_password(current_user, "web", user)
+        made["user"], made["password"] = user, password
 
     if error := _attempt(form, create):
         return render_template("admin/user_new.html", form=form), error.http_status
