@@ -340,6 +340,21 @@ def test_reloading_the_token_result_issues_nothing(app, admin_client, people):
     assert db.session.scalar(count) == 2
 
 
+def test_the_password_line_says_who_keeps_the_password(admin_client, people):
+    user = people["dept"]
+    assert "本人が設定済み" in _html(admin_client.get(f"/admin/users/{user.id}"))
+    user.clear_password()
+    db.session.commit()
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    assert "未設定（ディレクトリでサインインするか、パスワードをリセットしてください）" in page
+    assert "本人が設定済み" not in page
+    user.directory = True
+    db.session.commit()
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    assert "ディレクトリで管理" in page
+    assert "本人が設定済み" not in page
+
+
 def test_ending_sessions_and_unlocking(app, admin_client, people):
     user = people["dept"]
     victim = login(app.test_client(), user)
