@@ -17,6 +17,7 @@ from workflow.models import ApiToken, HistoryEvent, LoginAttempt, MeetingKind, S
 from workflow.models._types import utcnow
 from workflow.services import admin
 from workflow.states.states import Role
+from workflow.views import jst_minute
 
 PAGES = [
     "/admin/",
@@ -646,3 +647,46 @@ def test_accounts_under_attack_are_listed_with_an_unlock_button(admin_client, pe
     assert 'aria-label="secのロックを解除"' in section
     assert "<td>ghost</td>" in section
     assert "登録されていないID" in section
+
+
+def _fail(login_id: str, address: str, minutes_ago: int) -> None:
+    db.session.add(
+        LoginAttempt(
+            login=login_id,
+            address=address,
+            success=False,
+            at=utcnow() - timedelta(minutes=minutes_ago),
+        )
+    )
+
+
+def test_an_account_refused_at_one_address_is_not_shown_as_only_watched(admin_client, people):
+    for n in range(5):  # LOGIN_FAILURES_PER_ACCOUNT from one address: refused there
+        _fail("sec", "203.0.113.9", n)
+    db.session.commit()
+    html = _html(admin_client.get("/admin/"))
+    section = html[html.index("攻撃を受けている可能性のあるアカウント") :]
+    assert "一部の接続元で制限中（1か所）" in section
+    assert "監視中" not in section
+
+
+def test_an_address_over_its_limit_is_listed_with_when_it_frees(admin_client, people):
+    for n in range(20):  # LOGIN_FAILURES_PER_ADDRESS across login IDs
+        _fail(f"guess{n % 7}", "198.51.100.7", n % 10)
+    _fail("sec", "198.51.100.8", 1)  # another address, under its limit
+    db.session.commit()
+    html = _html(admin_client.get("/admin/"))
+    section = html[html.index("制限中の接続元") :]
+    assert '<td class="breakable">198.51.100.7</td>' in section
+    assert "198.51.100.8" not in section
+    assert "20回" in section
+    assert "7件" in section
+    assert "自動的に解除されます" in section
+    # It frees when the 20th latest failure (9 minutes ago) leaves the 15-minute window.
+    frees = utcnow() - timedelta(minutes=9) + timedelta(minutes=15)
+    assert jst_minute(frees) in section or jst_minute(frees + timedelta(minutes=1)) in section
+
+
+def test_no_address_over_its_limit(admin_client, people):
+    html = _html(admin_client.get("/admin/"))
+    assert "いまはありません。" in html[html.index("制限中の接続元") :]

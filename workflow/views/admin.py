@@ -43,9 +43,10 @@ from workflow.forms.admin import (
 from workflow.models import ApiToken, MeetingKind, Section, User
 from workflow.permissions import is_admin
 from workflow.queries import admin as queries
-from workflow.queries.sign_in import accounts_under_attack
+from workflow.queries.sign_in import accounts_under_attack, addresses_under_attack
 from workflow.schemas.limits import ID_MAX, QUERY_MAX
 from workflow.services import admin, transaction
+from workflow.sign_in_limits import Limits
 from workflow.states.states import Role
 from workflow.views import jst_minute
 from workflow.views.common import PER_PAGE, Page, errors_onto_form
@@ -194,6 +195,8 @@ def index() -> str:
     return render_template(
         "admin/index.html",
         attacked=accounts_under_attack(),
+        addresses=addresses_under_attack(),
+        window_minutes=int(Limits.configured().window.total_seconds() // 60),
         form=ButtonForm(),
     )
 
