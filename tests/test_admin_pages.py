@@ -588,6 +588,18 @@ def test_a_bad_meeting_kind_is_shown_beside_its_field_and_nothing_is_saved(
 # -- the record of admin changes, and accounts under attack --------------------------------------
 
 
+def test_a_deadline_of_0_is_the_day_itself_and_the_hints_say_what_is_accepted(admin_client, people):
+    kind = db.session.scalar(sa.select(MeetingKind).where(MeetingKind.code == "section_managers"))
+    kind.deadline_days = 0
+    db.session.commit()
+    html = _html(admin_client.get("/admin/meeting-kinds"))
+    assert "0開庁日前" not in html
+    assert "当日" in html
+    html = _html(admin_client.get("/admin/meeting-kinds/section_managers"))
+    assert "1から99までの数字" in html
+    assert "0から60まで。0は当日" in html
+
+
 def test_the_audit_page_lists_admin_changes_newest_first_with_who_made_them(admin_client, people):
     admin.create_section(None, "cli", name="コマンド課")
     db.session.commit()
