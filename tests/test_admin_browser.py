@@ -35,6 +35,8 @@ PAGES = {
     "meeting-kinds": "/admin/meeting-kinds",
     "meeting-kind": "/admin/meeting-kinds/section_managers",
     "audit": "/admin/audit",
+    # 「CSVファイルの書き方」 opened (as every details below): its example scrolls in its box.
+    "imports": "/admin/imports/",
 }
 
 

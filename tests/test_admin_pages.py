@@ -17,6 +17,7 @@ from workflow.models import ApiToken, HistoryEvent, LoginAttempt, MeetingKind, S
 from workflow.models._types import utcnow
 from workflow.services import admin
 from workflow.states.states import Role
+from workflow.views import jst_minute
 
 PAGES = [
     "/admin/",
@@ -129,6 +130,7 @@ def test_user_list_filters_by_text_and_role(admin_client, people):
 
 
 def test_creating_a_user_shows_the_first_password_once(app, admin_client, people):
+    audit = _audit_count()
     response = admin_client.post(
         "/admin/users/new",
         data={
@@ -147,6 +149,7 @@ def test_creating_a_user_shows_the_first_password_once(app, admin_client, people
     assert user.email == "sato@city.example.jp"
     assert user.must_change_password
     assert user.check_password(password)
+    assert _audit_count() == audit + 1  # the creation alone, with its first password
     assert "利用者を登録" in _html(admin_client.get("/admin/audit"))
     # Never again: not on the user's page, not in the list.
     assert password not in _html(admin_client.get(f"/admin/users/{user.id}"))
@@ -289,6 +292,68 @@ def test_a_reset_password_is_shown_once_and_ends_the_sessions(app, admin_client,
     assert password not in page
     assert "パスワード変更待ち" in page
     assert "パスワードをリセット" in page
+
+
+def _hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
+        rf'value="([^"]*)"[^>]*name="{name}"', html
+    )
+    assert match, f"no hidden field {name}"
+    return match.group(1)
+
+
+def test_reloading_the_reset_result_resets_nothing(app, admin_client, people):
+    user = people["dept"]
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    form = {"stamp": _hidden(page, "stamp")}
+    first = admin_client.post(f"/admin/users/{user.id}/reset-password", data=form)
+    password = _secret(_html(first))
+    audit = _audit_count()
+    again = admin_client.post(
+        f"/admin/users/{user.id}/reset-password", data=form, follow_redirects=True
+    )
+    assert "このパスワードは既にリセットされています。" in _html(again)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).check_password(password)
+    assert _audit_count() == audit
+    # A fresh form from the user's page resets it again.
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    second = admin_client.post(
+        f"/admin/users/{user.id}/reset-password", data={"stamp": _hidden(page, "stamp")}
+    )
+    assert second.status_code == 200
+    assert _secret(_html(second)) != password
+
+
+def test_reloading_the_token_result_issues_nothing(app, admin_client, people):
+    user = people["dept"]
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    form = {"token-name": "取込", "token-days": "30", "token-newest": _hidden(page, "token-newest")}
+    assert form["token-newest"] == "0"
+    assert admin_client.post(f"/admin/users/{user.id}/tokens", data=form).status_code == 201
+    again = admin_client.post(f"/admin/users/{user.id}/tokens", data=form, follow_redirects=True)
+    assert "このAPIトークンは既に発行されています。" in _html(again)
+    count = sa.select(sa.func.count(ApiToken.id)).where(ApiToken.user_id == user.id)
+    assert db.session.scalar(count) == 1
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    form["token-newest"] = _hidden(page, "token-newest")
+    assert admin_client.post(f"/admin/users/{user.id}/tokens", data=form).status_code == 201
+    assert db.session.scalar(count) == 2
+
+
+def test_the_password_line_says_who_keeps_the_password(admin_client, people):
+    user = people["dept"]
+    assert "本人が設定済み" in _html(admin_client.get(f"/admin/users/{user.id}"))
+    user.clear_password()
+    db.session.commit()
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    assert "未設定（ディレクトリでサインインするか、パスワードをリセットしてください）" in page
+    assert "本人が設定済み" not in page
+    user.directory = True
+    db.session.commit()
+    page = _html(admin_client.get(f"/admin/users/{user.id}"))
+    assert "ディレクトリで管理" in page
+    assert "本人が設定済み" not in page
 
 
 def test_ending_sessions_and_unlocking(app, admin_client, people):
@@ -523,6 +588,18 @@ def test_a_bad_meeting_kind_is_shown_beside_its_field_and_nothing_is_saved(
 # -- the record of admin changes, and accounts under attack --------------------------------------
 
 
+def test_a_deadline_of_0_is_the_day_itself_and_the_hints_say_what_is_accepted(admin_client, people):
+    kind = db.session.scalar(sa.select(MeetingKind).where(MeetingKind.code == "section_managers"))
+    kind.deadline_days = 0
+    db.session.commit()
+    html = _html(admin_client.get("/admin/meeting-kinds"))
+    assert "0開庁日前" not in html
+    assert "当日" in html
+    html = _html(admin_client.get("/admin/meeting-kinds/section_managers"))
+    assert "1から99までの数字" in html
+    assert "0から60まで。0は当日" in html
+
+
 def test_the_audit_page_lists_admin_changes_newest_first_with_who_made_them(admin_client, people):
     admin.create_section(None, "cli", name="コマンド課")
     db.session.commit()
@@ -582,3 +659,46 @@ def test_accounts_under_attack_are_listed_with_an_unlock_button(admin_client, pe
     assert 'aria-label="secのロックを解除"' in section
     assert "<td>ghost</td>" in section
     assert "登録されていないID" in section
+
+
+def _fail(login_id: str, address: str, minutes_ago: int) -> None:
+    db.session.add(
+        LoginAttempt(
+            login=login_id,
+            address=address,
+            success=False,
+            at=utcnow() - timedelta(minutes=minutes_ago),
+        )
+    )
+
+
+def test_an_account_refused_at_one_address_is_not_shown_as_only_watched(admin_client, people):
+    for n in range(5):  # LOGIN_FAILURES_PER_ACCOUNT from one address: refused there
+        _fail("sec", "203.0.113.9", n)
+    db.session.commit()
+    html = _html(admin_client.get("/admin/"))
+    section = html[html.index("攻撃を受けている可能性のあるアカウント") :]
+    assert "一部の接続元で制限中（1か所）" in section
+    assert "監視中" not in section
+
+
+def test_an_address_over_its_limit_is_listed_with_when_it_frees(admin_client, people):
+    for n in range(20):  # LOGIN_FAILURES_PER_ADDRESS across login IDs
+        _fail(f"guess{n % 7}", "198.51.100.7", n % 10)
+    _fail("sec", "198.51.100.8", 1)  # another address, under its limit
+    db.session.commit()
+    html = _html(admin_client.get("/admin/"))
+    section = html[html.index("制限中の接続元") :]
+    assert '<td class="breakable">198.51.100.7</td>' in section
+    assert "198.51.100.8" not in section
+    assert "20回" in section
+    assert "7件" in section
+    assert "自動的に解除されます" in section
+    # It frees when the 20th latest failure (9 minutes ago) leaves the 15-minute window.
+    frees = utcnow() - timedelta(minutes=9) + timedelta(minutes=15)
+    assert jst_minute(frees) in section or jst_minute(frees + timedelta(minutes=1)) in section
+
+
+def test_no_address_over_its_limit(admin_client, people):
+    html = _html(admin_client.get("/admin/"))
+    assert "いまはありません。" in html[html.index("制限中の接続元") :]

@@ -59,7 +59,7 @@ def test_a_reset_password_sends_the_user_to_the_password_page_first(client, user
     assert response.status_code == 302
     assert response.location == PAGE
     page = client.get(PAGE).get_data(as_text=True)
-    assert "管理者がパスワードを再設定しました" in page
+    assert "管理者が設定した仮のパスワードでサインインしました" in page
     for path in ("/", "/items", "/meetings", "/search?q=a", "/public/", "/nowhere"):
         answer = client.get(path)
         assert answer.status_code == 302, path

@@ -15,6 +15,7 @@ from workflow.forms._choices import options
 from workflow.forms._validators import MaxLength, storable
 from workflow.models.login_attempt import LOGIN_MAX
 from workflow.schemas.limits import CODE_MAX, EMAIL_MAX, NAME_MAX, REASON_MAX, TOKEN_NAME_MAX
+from workflow.services.admin import DEADLINE_DAYS_MAX, LEVEL_MAX
 from workflow.states.states import Role
 
 ROLE_CHOICES = options((r.value, r.label) for r in Role)
@@ -97,10 +98,20 @@ class TokenForm(FlaskForm):
         description="何に使うトークンか（例：議事録取込スクリプト）。",
     )
     days = WholeNumberField("有効日数", description="空欄なら既定の日数（365日）です。")
+    # The id of the user's newest token when the page was drawn (0: none): a resubmitted form
+    # (a reload of the result page) no longer matches and issues nothing.
+    newest = HiddenField()
 
 
 class ButtonForm(FlaskForm):
     """A bare POST (有効にする, パスワードをリセット, 失効, …): CSRF only."""
+
+
+class ResetPasswordForm(FlaskForm):
+    """「パスワードをリセット」: a digest of the password it resets, so that a resubmitted form
+    (a reload of the result page) resets nothing."""
+
+    stamp = HiddenField()
 
 
 class UnlockLoginForm(FlaskForm):
@@ -161,7 +172,9 @@ class MeetingKindForm(FlaskForm):
         validators=[DataRequired("名称を入力してください。"), MaxLength(100), storable],
     )
     level = number_field(
-        "レベル", description="1が最も下位の会議です（関係課長会議 1 … 政策決定会議 4）。"
+        "レベル",
+        description=f"1から{LEVEL_MAX}までの数字。小さいほど下位の会議です"
+        "（関係課長会議 1 … 政策決定会議 4）。",
     )
     sort_order = number_field("表示順")
     review = BooleanField(
@@ -169,7 +182,8 @@ class MeetingKindForm(FlaskForm):
         description="上部庁議へ向かう途中で経る会議（事務事業調整会議など）。様式２の審議日欄には印刷されません。",
     )
     deadline_days = number_field(
-        "申込締切（開庁日数）", description="会議の何開庁日前までに申し込むか。"
+        "申込締切（開庁日数）",
+        description=f"会議の何開庁日前までに申し込むか（0から{DEADLINE_DAYS_MAX}まで。0は当日）。",
     )
 
 

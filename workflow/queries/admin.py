@@ -3,9 +3,12 @@ tokens, and the admin changes of the history chain (``admin.*`` rows)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -105,6 +108,20 @@ def tokens(user: User) -> list[TokenRow]:
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
     )
     return [TokenRow(t, token_state(t, now)) for t in rows]
+
+
+def password_stamp(user: User) -> str:
+    """A short digest of *user*'s current password hash (keyed by the app's secret, so the page
+    reveals nothing of the hash): a reset form carries it and is refused once the password has
+    changed, so reloading the result page does not reset it again."""
+    key = str(current_app.secret_key or "").encode()
+    return hmac.new(key, (user.password_hash or "").encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def newest_token_id(user: User) -> int:
+    """The id of *user*'s newest API token, 0 for none: the issue form carries it and is refused
+    once another token was issued, so reloading the result page issues no second token."""
+    return db.session.scalar(select(func.max(ApiToken.id)).where(ApiToken.user_id == user.id)) or 0
 
 
 def audit_rows() -> Select:

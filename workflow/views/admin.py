@@ -10,6 +10,7 @@ again.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from workflow.forms.admin import (
     NewMeetingKindForm,
     NewUserForm,
     RenameSectionForm,
+    ResetPasswordForm,
     RetireSectionForm,
     SectionForm,
     TokenForm,
@@ -41,9 +43,10 @@ from workflow.forms.admin import (
 from workflow.models import ApiToken, MeetingKind, Section, User
 from workflow.permissions import is_admin
 from workflow.queries import admin as queries
-from workflow.queries.sign_in import accounts_under_attack
+from workflow.queries.sign_in import accounts_under_attack, addresses_under_attack
 from workflow.schemas.limits import ID_MAX, QUERY_MAX
 from workflow.services import admin, transaction
+from workflow.sign_in_limits import Limits
 from workflow.states.states import Role
 from workflow.views import jst_minute
 from workflow.views.common import PER_PAGE, Page, errors_onto_form
@@ -127,6 +130,16 @@ COUNT_UNITS = {
 VALUE_LABELS = {"password": {"changed": "変更", "reset": "リセット（仮パスワード）"}}
 ROLE_LABELS = {r.value: r.label for r in Role}
 # The fields whose value must be unique: a Conflict naming one is shown beside it.
+# A resubmitted form (a reload of the page that showed the secret) changes nothing.
+ALREADY_RESET = (
+    "このパスワードは既にリセットされています。"
+    "もう一度リセットするには、利用者の画面から操作してください。"
+)
+ALREADY_ISSUED = (
+    "このAPIトークンは既に発行されています。"
+    "もう一つ発行するには、利用者の画面から操作してください。"
+)
+
 TAKEN_FIELDS = {"login", "name", "code"}
 
 
@@ -182,6 +195,8 @@ def index() -> str:
     return render_template(
         "admin/index.html",
         attacked=accounts_under_attack(),
+        addresses=addresses_under_attack(),
+        window_minutes=int(Limits.configured().window.total_seconds() // 60),
         form=ButtonForm(),
     )
 
@@ -269,6 +284,9 @@ def new_user():
         return render_template("admin/user_new.html", form=form), 422
     made: dict[str, Any] = {}
 
+    # A first password to hand over, changed at the first sign-in: one audit row, the creation.
+    password = admin.temporary_password()
+
     def create() -> None:
         user = admin.create_user(
             current_user,
@@ -278,9 +296,10 @@ def new_user():
             role=Role(form.role.data),
             section=_chosen_section(form),
             email=_email(form),
+            password=password,
+            must_change_password=True,
         )
-        # A first password to hand over, changed at the first sign-in.
-        made["user"], made["password"] = user, admin.reset_password(current_user, "web", user)
+        made["user"], made["password"] = user, password
 
     if error := _attempt(form, create):
         return render_template("admin/user_new.html", form=form), error.http_status
@@ -319,7 +338,9 @@ def _user_page(user: User, status: int = 200, **forms) -> tuple[str, int]:
         user=user,
         form=edit,
         disable_form=forms.get("disable") or DisableForm(formdata=None, prefix="disable"),
-        token_form=forms.get("token") or TokenForm(formdata=None, prefix="token"),
+        token_form=forms.get("token")
+        or TokenForm(formdata=None, prefix="token", newest=str(queries.newest_token_id(user))),
+        reset_form=ResetPasswordForm(formdata=None, stamp=queries.password_stamp(user)),
         button=ButtonForm(formdata=None),
         tokens=queries.tokens(user),
         audit=queries.user_audit_rows(user),
@@ -412,8 +433,13 @@ def unlock_user(user_id: int) -> Response:
 @bp.post("/users/<int:user_id>/reset-password")
 def reset_password(user_id: int):
     user = _load_user(user_id)
-    if not ButtonForm().validate():
+    form = ResetPasswordForm()
+    if not form.validate():
         flash("画面を読み込み直してから、もう一度操作してください。", "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    # The page's form always carries the stamp; a bare POST (a script) has none to compare.
+    if form.stamp.data and not hmac.compare_digest(form.stamp.data, queries.password_stamp(user)):
+        flash(ALREADY_RESET, "info")
         return redirect(url_for("admin.user", user_id=user_id))
     made: list[str] = []
     if _attempt(None, lambda: made.append(admin.reset_password(current_user, "web", user))):
@@ -438,6 +464,9 @@ def issue_token(user_id: int):
     form = TokenForm(prefix="token")
     if not form.validate():
         return _user_page(user, 422, token=form)
+    if form.newest.data and form.newest.data != str(queries.newest_token_id(user)):
+        flash(ALREADY_ISSUED, "info")
+        return redirect(url_for("admin.user", user_id=user_id))
     made: list[tuple[ApiToken, str]] = []
 
     def issue() -> None:
