@@ -48,6 +48,7 @@ from workflow.models import (
     seed_meeting_kinds,
 )
 from workflow.models.history import create_append_only_guard, drop_append_only_guard
+from workflow.queries.admin import newest_token_id, password_stamp
 from workflow.services import meetings, public_comment
 from workflow.states.states import ItemStatus, Role
 
@@ -673,7 +674,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("admin.reset_password", "POST"): Case(
         lambda w: f"/admin/users/{_user_id(w, 'own')}/reset-password",
         admin_only("200+"),  # the page that shows the temporary password once
-        data=lambda w: {},
+        data=lambda w: {"stamp": password_stamp(w["users"]["own"])},
     ),
     ("admin.end_sessions", "POST"): Case(
         lambda w: f"/admin/users/{_user_id(w, 'own')}/end-sessions",
@@ -686,7 +687,11 @@ CASES: dict[tuple[str, str], Case] = {
     ("admin.issue_token", "POST"): Case(
         lambda w: f"/admin/users/{_user_id(w, 'own')}/tokens",
         admin_only("201+"),  # the page that shows the token once
-        data=lambda w: {"token-name": "取込スクリプト", "token-days": "30"},
+        data=lambda w: {
+            "token-name": "取込スクリプト",
+            "token-days": "30",
+            "token-newest": str(newest_token_id(w["users"]["own"])),
+        },
     ),
     ("admin.revoke_token", "POST"): Case(
         lambda w: f"/admin/users/{_user_id(w, 'own')}/tokens/{w['token_ids']['own']}/revoke",

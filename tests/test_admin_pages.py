@@ -15,6 +15,7 @@ from tests.support import API, login
 from workflow.extensions import db
 from workflow.models import ApiToken, HistoryEvent, LoginAttempt, MeetingKind, Section, User
 from workflow.models._types import utcnow
+from workflow.queries.admin import newest_token_id, password_stamp
 from workflow.services import admin
 from workflow.states.states import Role
 from workflow.views import jst_minute
@@ -279,7 +280,9 @@ def test_the_admin_cannot_disable_themself(admin_client, people):
 def test_a_reset_password_is_shown_once_and_ends_the_sessions(app, admin_client, people):
     user = people["dept"]
     victim = login(app.test_client(), user)
-    response = admin_client.post(f"/admin/users/{user.id}/reset-password")
+    response = admin_client.post(
+        f"/admin/users/{user.id}/reset-password", data={"stamp": password_stamp(user)}
+    )
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     password = _secret(_html(response))
@@ -371,7 +374,12 @@ def test_ending_sessions_and_unlocking(app, admin_client, people):
 def test_issuing_and_revoking_a_token(app, admin_client, people):
     user = people["dept"]
     response = admin_client.post(
-        f"/admin/users/{user.id}/tokens", data={"token-name": "取込スクリプト", "token-days": "30"}
+        f"/admin/users/{user.id}/tokens",
+        data={
+            "token-name": "取込スクリプト",
+            "token-days": "30",
+            "token-newest": str(newest_token_id(user)),
+        },
     )
     assert response.status_code == 201
     assert response.headers["Cache-Control"] == "no-store"
@@ -408,7 +416,8 @@ def test_issuing_and_revoking_a_token(app, admin_client, people):
 def test_a_bad_token_form_is_shown_beside_its_field(admin_client, people, days, message):
     user = people["dept"]
     response = admin_client.post(
-        f"/admin/users/{user.id}/tokens", data={"token-name": "x", "token-days": days}
+        f"/admin/users/{user.id}/tokens",
+        data={"token-name": "x", "token-days": days, "token-newest": str(newest_token_id(user))},
     )
     assert response.status_code == 422
     assert message in _field_error(_html(response), "token-days")

@@ -100,7 +100,7 @@ class TokenForm(FlaskForm):
     days = WholeNumberField("有効日数", description="空欄なら既定の日数（365日）です。")
     # The id of the user's newest token when the page was drawn (0: none): a resubmitted form
     # (a reload of the result page) no longer matches and issues nothing.
-    newest = HiddenField()
+    newest = HiddenField(validators=[InputRequired()])
 
 
 class ButtonForm(FlaskForm):
@@ -111,7 +111,7 @@ class ResetPasswordForm(FlaskForm):
     """「パスワードをリセット」: a digest of the password it resets, so that a resubmitted form
     (a reload of the result page) resets nothing."""
 
-    stamp = HiddenField()
+    stamp = HiddenField(validators=[InputRequired()])
 
 
 class UnlockLoginForm(FlaskForm):

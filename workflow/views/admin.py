@@ -106,6 +106,7 @@ FIELD_LABELS = {
     "retired_at": "廃止",
     "unlocked_at": "ロック解除",
     "sessions_ended": "終了したセッション",
+    "tokens_revoked": "失効したAPIトークン",
     "items_moved": "移った案件",
     "users_moved": "移った利用者",
     "password": "パスワード",
@@ -120,6 +121,7 @@ FIELD_LABELS = {
 # Values that count something: 「3件」, 「2人」.
 COUNT_UNITS = {
     "sessions_ended": "件",
+    "tokens_revoked": "件",
     "items_moved": "件",
     "users_moved": "人",
     "create": "件",
@@ -437,8 +439,7 @@ def reset_password(user_id: int):
     if not form.validate():
         flash("画面を読み込み直してから、もう一度操作してください。", "error")
         return redirect(url_for("admin.user", user_id=user_id))
-    # The page's form always carries the stamp; a bare POST (a script) has none to compare.
-    if form.stamp.data and not hmac.compare_digest(form.stamp.data, queries.password_stamp(user)):
+    if not hmac.compare_digest(form.stamp.data, queries.password_stamp(user)):
         flash(ALREADY_RESET, "info")
         return redirect(url_for("admin.user", user_id=user_id))
     made: list[str] = []
@@ -464,7 +465,7 @@ def issue_token(user_id: int):
     form = TokenForm(prefix="token")
     if not form.validate():
         return _user_page(user, 422, token=form)
-    if form.newest.data and form.newest.data != str(queries.newest_token_id(user)):
+    if form.newest.data != str(queries.newest_token_id(user)):
         flash(ALREADY_ISSUED, "info")
         return redirect(url_for("admin.user", user_id=user_id))
     made: list[tuple[ApiToken, str]] = []
