@@ -9,11 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser import (
-    CHROMIUM_ARGS,
     SCREENSHOTS,
+    chromium,
     describe,
     live_server,
-    require_chromium,
     serious_violations,
 )
 from tests.factories import PASSWORD, make_section, make_user
@@ -74,15 +73,8 @@ def server(_schema: str) -> Iterator[tuple[str, dict]]:
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(executable), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.parametrize("width", [390, 1280])

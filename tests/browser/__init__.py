@@ -38,6 +38,22 @@ def require_chromium() -> Path:
     return CHROMIUM
 
 
+@contextmanager
+def chromium():
+    """Debian's Chromium, headless, through Playwright; closed at the end of the block."""
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(executable), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def axe_script() -> Path:
     """axe.min.js as bundled by the axe-playwright-python package (served from disk)."""
     try:
