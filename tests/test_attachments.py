@@ -281,11 +281,11 @@ def test_only_the_secretariat_changes_a_meeting_s_attachments(client, w, who, al
 
 def test_changes_keep_the_order_and_write_history(client, w):
     item, user = w["accepted"], w["department"]
-    first_pdf = pdf_bytes(1)
+    # qpdf stamps each save with an /ID made from the clock: keep the bytes that were uploaded.
+    pdfs = {n: pdf_bytes(n) for n in (1, 2, 3)}
+    first_pdf = pdfs[1]
     ids = [
-        upload(client, items_url(item), user, pdf_bytes(n), f"資料{n}.pdf", title=f"第{n}").json[
-            "id"
-        ]
+        upload(client, items_url(item), user, pdfs[n], f"資料{n}.pdf", title=f"第{n}").json["id"]
         for n in (1, 2, 3)
     ]
     listed = client.get(items_url(item), headers=auth(user)).json["attachments"]
