@@ -12,7 +12,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from workflow.api.common import MAX_ID, bp, json_body, written
+from workflow.api.common import _get, bp, json_body, written
 from workflow.api.common import require_admin as _admin
 from workflow.errors import NotFound, ValidationFailed
 from workflow.extensions import db
@@ -116,10 +116,7 @@ def _section_field(name: str | None) -> Section | None:
 
 
 def _section(section_id: int) -> Section:
-    section = db.session.get(Section, section_id) if 1 <= section_id <= MAX_ID else None
-    if section is None:
-        raise NotFound("指定された課はありません。", {"id": section_id})
-    return section
+    return _get(Section, section_id, "課")
 
 
 def _kind(code: str) -> MeetingKind:
@@ -268,9 +265,7 @@ def admin_issue_token(login: str) -> ResponseReturnValue:
 @bp.delete("/admin/tokens/<int:token_id>")
 def admin_revoke_token(token_id: int) -> ResponseReturnValue:
     actor = _admin()
-    row = db.session.get(ApiToken, token_id) if 1 <= token_id <= MAX_ID else None
-    if row is None:
-        raise NotFound("指定されたAPIトークンはありません。", {"id": token_id})
+    row = _get(ApiToken, token_id, "APIトークン")
     admin.revoke_token(actor, "api", row)
     return written(lambda: token_json(row))
 

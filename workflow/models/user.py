@@ -77,8 +77,8 @@ class User(UserMixin, db.Model):
 
     def clear_password(self) -> None:
         """No local password: the account signs in through the directory, or not until an admin
-        gives it one. Set at once (scrypt of a random secret costs ~0.15 s a user: minutes for
-        an April reshuffle of a thousand)."""
+        gives it one. A marker, not the hash of a random secret: a reshuffle creates users by
+        the thousand, and hashing is deliberately slow."""
         self.password_hash = NO_PASSWORD
 
     @property
