@@ -143,4 +143,19 @@ def load_config(instance_path: str) -> dict:
         "CONVERT_MEMORY_MB": int(os.environ.get("CONVERT_MEMORY_MB", "1024")),
         # Directory sign-in (LDAP / Active Directory), off without LDAP_URL.
         **_directory(),
+        # Notices by e-mail (issue 19), off without MAIL_SERVER: notices stay in the app only.
+        # MAIL_CHARSET is utf-8 or iso-2022-jp (JIS, for mail readers that need it).
+        # PUBLIC_BASE_URL begins the links in mail ("https://chogi.example.city.jp").
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "") == "1",
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "chogi@localhost"),
+        "MAIL_CHARSET": os.environ.get("MAIL_CHARSET", "utf-8").lower(),
+        "MAIL_TIMEOUT_SECONDS": float(os.environ.get("MAIL_TIMEOUT_SECONDS", "30")),
+        # How often a notice's mail is tried before it is given up (the worker's backoff,
+        # JOB_RETRY_SECONDS doubling up to an hour: 12 tries span about 6 hours).
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "12")),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
     }

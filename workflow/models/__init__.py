@@ -24,6 +24,7 @@ from workflow.models.meeting_kind import (
     review_kinds,
     seed_meeting_kinds,
 )
+from workflow.models.notice import ClosedDay, Notice
 from workflow.models.pdf_cache import PdfCache
 from workflow.models.public_comment import PublicComment, PublicCommentOpinion
 from workflow.models.search_document import SearchDocument
@@ -37,6 +38,7 @@ __all__ = [
     "AgendaEntry",
     "Attachment",
     "ApiToken",
+    "ClosedDay",
     "Attendance",
     "EntryAttachment",
     "FileChunk",
@@ -54,6 +56,7 @@ __all__ = [
     "LoginAttempt",
     "Meeting",
     "MeetingKind",
+    "Notice",
     "Opinion",
     "PdfCache",
     "PublicComment",

@@ -113,6 +113,8 @@ class Item(db.Model):
     )
     # The meeting kind the item awaits (accepted) or is scheduled for (scheduled).
     level_kind: Mapped[str | None] = mapped_column(ForeignKey("meeting_kinds.code"))
+    # 締切後 (DOMAIN §11): the last submission came after the 申込締切 of the meeting it waits for.
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

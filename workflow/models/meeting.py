@@ -66,6 +66,8 @@ class Meeting(db.Model):
     end_time: Mapped[time | None] = mapped_column(Time)
     venue: Mapped[str] = mapped_column(String(LINE_MAX), default="")
     chair: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    # An admin's 申込締切 for this one meeting, instead of its kind's N 開庁日 (DOMAIN §11).
+    deadline_override: Mapped[date | None] = mapped_column(Date)
     status: Mapped[MeetingStatus] = mapped_column(
         enum_type(MeetingStatus, "meeting_status"), default=MeetingStatus.PLANNED, index=True
     )

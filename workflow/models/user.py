@@ -16,6 +16,7 @@ from sqlalchemy import (
     false,
     or_,
     select,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -63,6 +64,8 @@ class User(UserMixin, db.Model):
     directory: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # An admin's 「ロック解除」: sign-in failures before this moment no longer count.
     unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Notices by e-mail where there is an address (the default), or in the app only (issue 19).
+    notify_by_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     section: Mapped[Section | None] = relationship(lazy="joined")
 

@@ -14,7 +14,7 @@ from workflow.extensions import db
 from workflow.models import AgendaEntry, HistoryEvent, Item, ItemVersion, Meeting, User
 from workflow.queries.item_view import form_parts
 from workflow.queries.versions import form_fields
-from workflow.services import attachments
+from workflow.services import attachments, notices
 
 REVISE_EVENT = "revise"
 
@@ -56,17 +56,17 @@ def keep_revision(item: Item, actor: User | None) -> ItemVersion | None:
         return None
     number = (latest.number if latest is not None else 0) + 1
     version = _add(item, actor, number, fields)
-    db.session.add(
-        HistoryEvent(
-            item_id=item.id,
-            actor_id=actor.id if actor is not None else None,
-            event=REVISE_EVENT,
-            from_state=item.status.value,
-            to_state=item.status.value,
-            params={"version_number": number},
-        )
+    row = HistoryEvent(
+        item_id=item.id,
+        actor_id=actor.id if actor is not None else None,
+        event=REVISE_EVENT,
+        from_state=item.status.value,
+        to_state=item.status.value,
+        params={"version_number": number},
     )
+    db.session.add(row)
     db.session.flush()
+    notices.announce(row)
     return version
 
 

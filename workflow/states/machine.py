@@ -230,6 +230,9 @@ def fire(
     )
     db.session.add(row)
     db.session.flush()
+    from workflow.services import notices  # services build on the machine, not the reverse
+
+    notices.announce(row)
     return row
 
 
