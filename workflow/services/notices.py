@@ -102,3 +102,31 @@ def announce(row: HistoryEvent) -> None:
     announcer = ANNOUNCERS.get(row.event)
     if announcer is not None:
         announcer(row)
+
+
+# -- what each event announces ---------------------------------------------------------------
+
+
+def item_url(item_id: int) -> str:
+    return f"/items/{item_id}"
+
+
+def meeting_url(meeting_id: int) -> str:
+    return f"/meetings/{meeting_id}"
+
+
+def _returned(row: HistoryEvent) -> None:
+    """差戻し: the owning section, with the reason in full (they must act on it)."""
+    item = db.session.get(Item, row.item_id)
+    notify(
+        section_users(item.section_id),
+        kind=row.event,
+        title=f"案件「{item.title}」が差し戻されました",
+        body=f"差戻しの理由:\n{row.reason}\n\n申込書を修正して、再度申し込んでください。",
+        url=item_url(item.id),
+        item=item,
+        actor=row.actor,
+    )
+
+
+ANNOUNCERS["return"] = _returned
