@@ -15,7 +15,8 @@ How a worker runs them:
   SQLite's write lock for a minute). What it leaves pending is committed with the job's ``done``.
 - **Retry or give up.** Any exception rolls the handler's writes back; the job goes back to
   ``queued`` with ``run_after`` later by ``JOB_RETRY_SECONDS`` × 2^(attempt − 1), until
-  ``JOB_MAX_ATTEMPTS`` attempts have been made. Then, or at once for a :class:`FinalError`, the job
+  ``JOB_MAX_ATTEMPTS`` attempts have been made (or the kind's own ``max_attempts``: a mail
+  waits out a mail server down for hours). Then, or at once for a :class:`FinalError`, the job
   is ``failed`` with its ``error``, and the handler's ``on_give_up`` records what that means for
   its subject (a file marked 「変換できませんでした」) in the same transaction.
 
@@ -64,7 +65,7 @@ __all__ = [
 job_log = logging.getLogger("chogi.jobs")
 
 # The modules whose handlers `flask worker` runs (each registers its kinds when imported).
-HANDLER_MODULES = ("workflow.convert",)
+HANDLER_MODULES = ("workflow.convert", "workflow.mail")
 
 ERROR_MAX = 2000  # characters of an exception kept in jobs.error
 MAX_RETRY_DELAY = 3600  # seconds: the backoff doubles up to an hour
@@ -85,18 +86,24 @@ class Handler:
 
     run: Callable[..., None]  # run(**params)
     on_give_up: Callable[..., None] | None = None  # on_give_up(exc, **params), same transaction
+    # Attempts before giving up (a number, or a function of the app's config read when asked);
+    # None: JOB_MAX_ATTEMPTS.
+    max_attempts: Callable[[], int] | int | None = None
 
 
 HANDLERS: dict[str, Handler] = {}
 
 
 def handler(
-    kind: str, *, on_give_up: Callable[..., None] | None = None
+    kind: str,
+    *,
+    on_give_up: Callable[..., None] | None = None,
+    max_attempts: Callable[[], int] | int | None = None,
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register the decorated function as what a job of *kind* does."""
 
     def register(run: Callable[..., None]) -> Callable[..., None]:
-        HANDLERS[kind] = Handler(run, on_give_up)
+        HANDLERS[kind] = Handler(run, on_give_up, max_attempts)
         return run
 
     return register
@@ -135,6 +142,14 @@ class Worker:
         self.max_attempts = int(config["JOB_MAX_ATTEMPTS"])
         self.retry_seconds = float(config["JOB_RETRY_SECONDS"])
         self.stale_after = timedelta(seconds=float(config["JOB_STALE_SECONDS"]))
+
+    def attempts_for(self, kind: str) -> int:
+        """How many attempts a job of *kind* gets (its handler's own number, or the default)."""
+        found = HANDLERS.get(kind)
+        limit = found.max_attempts if found is not None else None
+        if limit is None:
+            return self.max_attempts
+        return int(limit() if callable(limit) else limit)
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -194,7 +209,7 @@ class Worker:
                         claimed_at=job.claimed_at.isoformat(),
                     )
                 )
-                if job.attempts >= self.max_attempts:
+                if job.attempts >= self.attempts_for(job.kind):
                     self._give_up(
                         job, Abandoned(f"worker {job.claimed_by} stopped while running it")
                     )
@@ -255,7 +270,7 @@ class Worker:
     def _record_failure(self, claim: Claim, exc: Exception) -> str:
         """Queue the job again later, or give it up; the outcome's name for the log."""
         error = _short(exc)
-        if isinstance(exc, FinalError) or claim.attempt >= self.max_attempts:
+        if isinstance(exc, FinalError) or claim.attempt >= self.attempts_for(claim.kind):
             job = db.session.get(Job, claim.job_id, with_for_update=True)
             if (
                 job is None
@@ -365,7 +380,7 @@ def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
 @click.option("--name", default=None, help="ジョブに記録するワーカー名（省略時は ホスト名:PID）")
 @with_appcontext
 def worker_command(once: bool, name: str | None) -> None:
-    """ジョブ（Office文書のPDF変換など）を処理し続ける。SIGTERM/Ctrl-C で今のジョブの後に止まる。"""
+    """ジョブ（Office文書のPDF変換、通知メールなど）を処理し続ける。SIGTERM/Ctrl-C で今のジョブの後に止まる。"""
     from workflow.database import name_sessions
 
     previous = name_sessions("worker")
