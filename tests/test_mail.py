@@ -501,8 +501,10 @@ def test_a_mail_server_down_for_a_minute_delays_but_loses_no_notice(
     app, database_url, tmp_path, processes
 ):
     server = MailServer()  # down: nothing listens on its port yet
+    app.config.update(**server.settings())
     try:
         many_notices(5)
+        assert len(mail_jobs()) == 5
         processes.append(
             worker_process(database_url, server, "w", tmp_path / "w.log", JOB_RETRY_SECONDS="0.5")
         )
