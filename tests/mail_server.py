@@ -118,3 +118,31 @@ def mail_server() -> Iterator[MailServer]:
         yield server
     finally:
         server.stop()
+
+
+def main() -> None:
+    """Serve in a process of its own until SIGTERM (the benchmark's server: its work must not
+    share the measured process's interpreter); a line on stdout per message accepted."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay", type=float, default=0)
+    args = parser.parse_args()
+    server = MailServer(args.port, delay=args.delay)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    server.start()
+    print("ready", flush=True)
+    seen = 0
+    while not stop.wait(0.1):
+        for mail in server.messages()[seen:]:
+            print("accepted", mail.message_id, flush=True)
+            seen += 1
+    server.stop()
+    print("received", len(server.messages()), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -243,6 +243,19 @@ def test_a_notice_sent_already_or_no_longer_wanted_is_not_mailed(app, mailing):
     assert {j.status for j in mail_jobs()} == {JobStatus.DONE}
 
 
+def test_a_user_disabled_since_the_notice_gets_no_mail(app, mailing):
+    people = section_with_people()
+    people["also"].active = False
+    returned(people)
+    db.session.get(User, people["mailed"].id).active = False
+    db.session.commit()
+
+    assert run_due() == 1
+
+    assert mailing.messages() == []
+    assert notices()[0].mail_status == MAIL_NONE
+
+
 # -- failures ---------------------------------------------------------------------------------
 
 
@@ -287,6 +300,24 @@ def test_a_mail_job_has_its_own_attempts_then_fails_the_notice(app, mailing):
     assert job.status == JobStatus.FAILED
     assert job.attempts == 4
     assert notices()[0].mail_status == MAIL_FAILED
+
+
+def test_a_worker_without_mail_server_keeps_the_mail_for_one_with_it(app, mailing):
+    people = section_with_people()
+    people["also"].active = False
+    returned(people)
+    app.config["MAIL_SERVER"] = ""  # this worker's environment lacks it
+
+    run_due()
+
+    [job] = mail_jobs()
+    assert job.status == JobStatus.QUEUED
+    assert "MAIL_SERVER is not set" in job.error
+    assert notices()[0].mail_status == MAIL_PENDING
+    app.config.update(**mailing.settings())
+    make_due()
+    run_due()
+    assert [r.rcpt_tos for r in mailing.messages()] == [["yamada@x.jp"]]
 
 
 def test_the_mail_attempts_default_to_twelve(tmp_path, monkeypatch):

@@ -86,8 +86,9 @@ def mail_notice(notice_id: int) -> None:
     if notice is None or notice.mail_status != MAIL_PENDING:
         db.session.rollback()  # sent already (a job run again after its worker died), or gone
         return
-    if not wants_mail(notice.user):
-        # The address was removed or in-app only chosen since: committed with the job's done.
+    if not (notice.user.active and wants_mail(notice.user)):
+        # The address was removed, in-app only chosen or the account disabled since: committed
+        # with the job's done.
         notice.mail_status = MAIL_NONE
         return
     message = build_message(notice, notice.user)
@@ -108,6 +109,9 @@ def mail_notice(notice_id: int) -> None:
 def send(message: Message) -> None:
     """Hand *message* to MAIL_SERVER; a refusal for good raises :class:`FinalError`."""
     config = current_app.config
+    if not config["MAIL_SERVER"]:
+        # This worker was started without the setting the app servers have: wait for one with it.
+        raise RuntimeError("MAIL_SERVER is not set for this worker")
     try:
         with smtplib.SMTP(
             config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"]
