@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -318,6 +319,32 @@ def test_a_worker_without_mail_server_keeps_the_mail_for_one_with_it(app, mailin
     make_due()
     run_due()
     assert [r.rcpt_tos for r in mailing.messages()] == [["yamada@x.jp"]]
+
+
+def test_a_mail_job_left_running_counts_against_the_mail_attempts(app, mailing):
+    app.config.update(JOB_MAX_ATTEMPTS=2, MAIL_MAX_ATTEMPTS=3, JOB_STALE_SECONDS=600)
+    people = section_with_people()
+    people["also"].active = False
+    returned(people)
+    [job] = mail_jobs()
+    left = {"status": JobStatus.RUNNING, "claimed_by": "dead-host:1", "attempts": 2}
+    stale = utcnow() - timedelta(minutes=11)
+    db.session.execute(update(Job).values(**left, claimed_at=stale))
+    db.session.commit()
+
+    assert run_due() == 1  # past JOB_MAX_ATTEMPTS, within MAIL_MAX_ATTEMPTS: taken again
+
+    assert len(mailing.messages()) == 1
+    [job] = mail_jobs()
+    assert (job.status, job.attempts) == (JobStatus.DONE, 3)
+    db.session.execute(update(Job).values({**left, "attempts": 3, "claimed_at": stale}))
+    db.session.execute(update(Notice).values(mail_status=MAIL_PENDING))
+    db.session.commit()
+
+    assert run_due() == 0  # out of attempts: given up, not run a fourth time
+    assert len(mailing.messages()) == 1
+    assert mail_jobs()[0].status == JobStatus.FAILED
+    assert notices()[0].mail_status == MAIL_FAILED
 
 
 def test_the_mail_attempts_default_to_twelve(tmp_path, monkeypatch):
