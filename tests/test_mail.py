@@ -464,8 +464,10 @@ def test_a_worker_hands_a_new_notice_to_the_server_within_ten_seconds(
 ):
     environment = {"WORKER_POLL_SECONDS": str(app.config["WORKER_POLL_SECONDS"])}  # the default
     assert float(environment["WORKER_POLL_SECONDS"]) <= 1
-    processes.append(worker_process(database_url, mailing, "w", tmp_path / "w.log", **environment))
-    time.sleep(3)  # started and idle
+    log = tmp_path / "w.log"
+    processes.append(worker_process(database_url, mailing, "w", log, **environment))
+    wait_until(lambda: '"event": "started"' in log.read_text())
+    time.sleep(1.5)  # idle: past its first look for work
     people = section_with_people()
     people["also"].active = False
     db.session.commit()
@@ -485,11 +487,14 @@ def test_a_worker_hands_a_new_notice_to_the_server_within_ten_seconds(
 def test_two_worker_processes_mail_every_notice_exactly_once(
     app, mailing, database_url, tmp_path, processes
 ):
-    addresses = many_notices(20)
     mailing.delay = 0.05  # each send takes a moment, so the workers overlap
+    logs = [tmp_path / f"{name}.log" for name in ("w1", "w2")]
+    for log in logs:
+        processes.append(worker_process(database_url, mailing, log.stem, log))
+    # Both are up before there is work: neither gets it all by starting first.
+    wait_until(lambda: all('"event": "started"' in log.read_text() for log in logs))
 
-    for name in ("w1", "w2"):
-        processes.append(worker_process(database_url, mailing, name, tmp_path / f"{name}.log"))
+    addresses = many_notices(20)
     mailing.wait_for(20, seconds=60)
     wait_until(none_pending)
     time.sleep(1)  # nothing more comes
