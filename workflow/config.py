@@ -155,7 +155,7 @@ def load_config(instance_path: str) -> dict:
         "MAIL_CHARSET": os.environ.get("MAIL_CHARSET", "utf-8").lower(),
         "MAIL_TIMEOUT_SECONDS": float(os.environ.get("MAIL_TIMEOUT_SECONDS", "30")),
         # How often a notice's mail is tried before it is given up (the worker's backoff,
-        # JOB_RETRY_SECONDS doubling up to an hour: 12 tries span about 6 hours).
+        # JOB_RETRY_SECONDS doubling up to an hour: 12 tries span about 5 hours).
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "12")),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
     }
