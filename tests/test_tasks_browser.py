@@ -67,7 +67,8 @@ def test_the_task_list_reads_well_on_a_phone_and_a_desk(server, browser, who, wi
             reason = first.locator(".task-returned .task-message", has_text="差戻しの理由")
             assert REASON in reason.inner_text()  # the line breaks kept
             box = reason.bounding_box()
-            assert box is not None and box["height"] > 3 * 16  # several lines, not one
+            assert box is not None
+            assert box["height"] > 3 * 16  # several lines, not one
         if who == "viewer":
             assert "対応が必要なものはありません。" in first.inner_text()
         violations = serious_violations(page)
