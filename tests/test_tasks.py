@@ -204,6 +204,24 @@ def test_the_messages_name_the_meeting_and_what_to_do(world):
     assert "議事録" in minutes.message
 
 
+def test_what_is_to_be_filed_names_the_next_meetings_deadline(world, monkeypatch):
+    own = world["own"]
+    # The next 関係課長会議 sits today (a Sunday): its deadline, five 開庁日 before, has passed.
+    draft = by_id(own, world["draft"].id, "draft")
+    assert draft.message.endswith(
+        f"次の{world['empty_today'].title}（令和2年2月2日）の申込締切（令和2年1月27日）は"
+        "過ぎています。いま申し込むと「締切後」の扱いになります。"
+    )
+    forwarded = by_id(own, world["forwarded"].id, "forwarded")
+    assert f"次の{world['empty_soon'].title}（令和2年2月7日）の申込締切" in forwarded.message
+    monkeypatch.setattr(public_comment, "today", lambda: date(2020, 1, 20))
+    returned = by_id(own, world["returned"].id, "returned")
+    assert returned.message.startswith(f"差戻しの理由: {REASON}\n")
+    assert returned.message.endswith("（令和2年1月31日）の申込締切は令和2年1月24日です。")
+    # Nothing to file for an amendment.
+    assert "申込締切" not in by_id(own, world["amending"].id, "amend").message
+
+
 def test_a_public_comment_past_its_closing_day_and_not_closed_stays(world, monkeypatch):
     monkeypatch.setattr(public_comment, "today", lambda: date(2020, 2, 10))
     task = by_id(world["sec"], world["comment_closing"].id, "public_comment_closing")

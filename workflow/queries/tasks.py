@@ -39,11 +39,13 @@ from flask import current_app, has_app_context
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
+from workflow.deadlines import admin_closed_days, deadline_of, next_planned_meeting
 from workflow.extensions import db
 from workflow.models import (
     AgendaEntry,
     HistoryEvent,
     Item,
+    ItemRouteStep,
     Meeting,
     MeetingKind,
     PublicComment,
@@ -195,6 +197,7 @@ def _item_rows(clauses: list, statuses: tuple[ItemStatus, ...]) -> list:
             Item.title,
             Item.status,
             Item.late,
+            Item.level_kind,
             Item.created_at,
             Item.updated_at,
             Section.name.label("section_name"),
@@ -249,6 +252,44 @@ def _notes(decided: _Decided | None) -> str:
     return f"特記事項: {decided.special_notes.strip()}\n"
 
 
+def _first_kinds(item_ids: list[int]) -> dict[int, str]:
+    """The first kind of each item's route, in one statement."""
+    if not item_ids:
+        return {}
+    first: dict[int, str] = {}
+    for item_id, kind in db.session.execute(
+        select(ItemRouteStep.item_id, ItemRouteStep.kind)
+        .where(ItemRouteStep.item_id.in_(item_ids))
+        .order_by(ItemRouteStep.item_id, ItemRouteStep.position.desc())
+    ):
+        first[item_id] = kind  # the lowest position comes last and stays
+    return first
+
+
+def _deadline_lines(kinds: set[str]) -> dict[str, str]:
+    """For each kind: the 申込締切 of its next planned meeting, as a line of a task's message
+    (a statement or two per kind, however many items wait for it)."""
+    if not kinds:
+        return {}
+    today = public_comment_service.today()
+    closed = admin_closed_days()
+    lines = {}
+    for kind in sorted(kinds):
+        meeting = next_planned_meeting(kind, today)
+        if meeting is None:
+            continue
+        deadline = deadline_of(meeting, closed)
+        name = f"次の{meeting.title}（{_day(meeting.date)}）"
+        if deadline < today:
+            lines[kind] = (
+                f"{name}の申込締切（{_day(deadline)}）は過ぎています。"
+                "いま申し込むと「締切後」の扱いになります。\n"
+            )
+        else:
+            lines[kind] = f"{name}の申込締切は{_day(deadline)}です。\n"
+    return lines
+
+
 def _department_tasks(user: User) -> list[Task]:
     rows = _item_rows(
         filter_clauses(user, ItemFilter(mine=True)),
@@ -265,28 +306,41 @@ def _department_tasks(user: User) -> list[Task]:
         or (outcome_of.get(row.id) == Outcome.FORWARDED.value and not row.revised_after)
     ]
     decided = _decided([row.id for row in rows if outcome_of.get(row.id)])
+    # The meeting kind each draft, returned or forwarded item is to be filed for next.
+    first = _first_kinds(
+        [row.id for row in rows if row.status in (ItemStatus.DRAFT, ItemStatus.RETURNED)]
+    )
+    next_kind = {
+        row.id: row.level_kind if row.status == ItemStatus.ACCEPTED else first.get(row.id)
+        for row in rows
+        if row.status != ItemStatus.AMENDING
+    }
+    deadline = _deadline_lines({kind for kind in next_kind.values() if kind})
     tasks = []
     for row in rows:
         since = row.occurred_at or row.updated_at
         meeting_id = (row.params or {}).get("meeting_id")
         entry = decided.get((row.id, meeting_id)) if outcome_of.get(row.id) else None
         where = entry.where if entry is not None else "会議"
+        due = deadline.get(next_kind.get(row.id) or "", "")  # the next 申込締切, if any
         kind, message = "", ""
         match row.status:
             case ItemStatus.DRAFT:
                 kind, since = "draft", row.created_at
-                message = "作成中の申込書です。内容を確かめて、申込締切までに申し込んでください。"
+                message = (
+                    "作成中の申込書です。内容を確かめて、申込締切までに申し込んでください。\n" + due
+                )
             case ItemStatus.RETURNED if row.event == "record_outcome":
                 kind = "returned"
                 message = (
                     f"{where}の結果: {Outcome.REMANDED.label}\n{_notes(entry)}"
-                    "申込書を直して、もう一度申し込んでください。"
+                    "申込書を直して、もう一度申し込んでください。\n" + due
                 )
             case ItemStatus.RETURNED:
                 kind = "returned"
                 message = (
                     f"差戻しの理由: {row.reason}\n"
-                    "理由に沿って申込書を直し、もう一度申し込んでください。"
+                    "理由に沿って申込書を直し、もう一度申し込んでください。\n" + due
                 )
             case ItemStatus.AMENDING if row.event == "return_amendment":
                 kind = "amendment_returned"
@@ -306,11 +360,11 @@ def _department_tasks(user: User) -> list[Task]:
                 message = (
                     f"{where}の結果: {Outcome.FORWARDED.wording(forward)}\n"
                     f"次は{row.awaited_name or '上部の会議'}に付議されます。"
-                    "その会議に出す様式２（申込日・検討経過など）を見直して保存してください。"
+                    "その会議に出す様式２（申込日・検討経過など）を見直して保存してください。\n"
+                    + due
                 )
-        tasks.append(
-            Task(kind, row.title, message, f"/items/{row.id}", since or row.updated_at, row.id)
-        )
+        url, since = f"/items/{row.id}", since or row.updated_at
+        tasks.append(Task(kind, row.title, message.rstrip("\n"), url, since, row.id))
     return tasks
 
 
