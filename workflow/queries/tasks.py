@@ -6,11 +6,14 @@ never another section's item):
 
 - ``draft``: 作成中 — finish the form and submit it;
 - ``returned``: 差戻し中 — the reason of the return (or the meeting's 差し戻しとする。) in full,
-  then what to do; it ends when the item is submitted again;
+  first, then what to do; it ends when the item is submitted again;
 - ``amend``: 修正対応中 after 原案を一部修正し承認する。 — submit the amended form;
 - ``amendment_returned``: 修正対応中 after the secretariat returned the amendment, with its reason;
 - ``forwarded``: 付議待ち after 原案を上部庁議へ付議する — review the 様式２ for the next meeting;
   it ends when the form is revised after the outcome (a ``revise`` history row) or scheduled.
+
+What is to be filed (``draft``, ``returned``, ``forwarded``) also names the 申込締切 of the next
+planned meeting of the kind it goes to, or says it has passed (DOMAIN §11).
 
 The secretariat's:
 
@@ -25,7 +28,8 @@ The secretariat's:
 Viewers and admins have none. Order: what was sent back to the reader (``returned``,
 ``amendment_returned``) first, then everything by ``since``, the oldest wait first.
 
-Each role's list takes a fixed number of statements, however many items and meetings there are.
+Each role's list takes a fixed number of statements however many items and meetings there are
+(a department's, one or two more per meeting kind its items are to be filed for).
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ CLOSING_DAYS = 3  # a パブリックコメント closing this soon needs closin
 # What was sent back to the reader comes before everything else.
 URGENT = ("returned", "amendment_returned")
 
+# The kinds of task, on an item and on a meeting (the API's schema declares these).
 ITEM_KINDS = (
     "draft",
     "returned",

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from typing_extensions import TypedDict
 
+from workflow.queries.tasks import ITEM_KINDS, MEETING_KINDS
 from workflow.schemas.types import Id, IsoDateTime
 
-ItemTaskKind = Literal[
-    "draft",
-    "returned",
-    "amend",
-    "amendment_returned",
-    "forwarded",
-    "intake",
-    "amendment_to_confirm",
-    "public_comment_closing",
-    "public_comment_results",
-]
-MeetingTaskKind = Literal["empty_agenda", "minutes"]
+ItemTaskKind = Literal[ITEM_KINDS]
+MeetingTaskKind = Literal[MEETING_KINDS]
 
 Title = Annotated[str, Field(description="案件名、または会議名（開催日を和暦で添える）")]
 Message = Annotated[
@@ -36,7 +27,9 @@ Since = Annotated[
 
 
 class ItemTask(TypedDict):
-    """案件についての作業。"""
+    """案件についての作業（meeting_id はない）。"""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
 
     kind: ItemTaskKind
     item_id: Id
@@ -47,7 +40,9 @@ class ItemTask(TypedDict):
 
 
 class MeetingTask(TypedDict):
-    """会議についての作業。"""
+    """会議についての作業（item_id はない）。"""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
 
     kind: MeetingTaskKind
     meeting_id: Id
