@@ -11,7 +11,7 @@ import pytest
 from tests.browser import SCREENSHOTS, chromium, describe, live_server, serious_violations
 from tests.factories import PASSWORD
 from tests.support import empty_all_tables, make_app
-from tests.test_tasks import REASON, TODAY, build_world
+from tests.tasks_world import REASON, TODAY, build_world
 from workflow.extensions import db
 from workflow.models import seed_meeting_kinds
 from workflow.services import public_comment
