@@ -1024,6 +1024,10 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/api/v1/admin/user-imports/{w['user_import']}/apply",
         E("401", "403", "403", "403", "403", "200+"),
     ),
+    # -- issue 19: tasks --
+    ("api.my_tasks", "GET"): Case(
+        lambda w: "/api/v1/me/tasks", E("401", "200", "200", "200", "200", "200")
+    ),
 }
 
 

@@ -94,6 +94,7 @@ from workflow.api import (  # noqa: E402, F401 (routes)
     admin,
     attachments,
     items,
+    me,
     meetings,
     open_data,
     openapi,

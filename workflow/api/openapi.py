@@ -23,6 +23,7 @@ from workflow.schemas import (
     errors,
     events,
     items,
+    me,
     meetings,
     open_data,
     packet,
@@ -91,6 +92,9 @@ COMPONENTS: dict[str, Any] = {
             "AdminMeetingKindList",
         )
     },
+    "ItemTask": me.ItemTask,
+    "MeetingTask": me.MeetingTask,
+    "TaskList": me.TaskList,
     "UserImport": user_imports.UserImport,
     "UserImportChange": user_imports.UserImportChange,
     "UserImportProblem": user_imports.UserImportProblem,
@@ -636,6 +640,26 @@ def _paths(event_body: Schema) -> dict[str, Any]:
         **_user_import_paths(),
         **_attachment_paths("/api/v1/items/{item_id}", ITEM_ID, True),
         **_attachment_paths("/api/v1/meetings/{meeting_id}", MEETING_ID, False),
+        "/api/v1/me/tasks": {
+            "get": _op(
+                "対応が必要なもの（トークンの利用者に）",
+                "200",
+                "TaskList",
+                ("401",),
+                description=(
+                    "所管課職員: 自課の作成中・差戻し中・修正対応中（一部修正、修正の差戻し）・"
+                    "上部庁議へ付議された後で様式２を見直していない案件。"
+                    "庁議事務局: 受付待ちの申込（締切後は title が「締切後：」で始まる）・修正確認中・"
+                    "7日以内に開く議題のない会議・議事録を確定していない開催済の会議・"
+                    "締切まで3日以内（締切後を含む）の意見募集・結果を公表していない終了した意見募集。"
+                    "職員・システム管理者: なし（空の一覧）。"
+                    "案件の作業は item_id、会議の作業は meeting_id だけを持つ。"
+                    "並びは差し戻されたもの（returned・amendment_returned）が先、あとは since の古い順。"
+                    "message は読み手がすること（差戻しは1行目から理由の全文、申し込むものは次の会議の"
+                    "申込締切）。画面のホームの「対応が必要なもの」と同じ一覧。"
+                ),
+            ),
+        },
         "/api/v1/items": {
             "post": _op(
                 "案件を作成（作成中）",

@@ -1,4 +1,4 @@
-"""The home page: what each role needs first, and the overview (counts, longest waits, next meetings)."""
+"""The home page: what waits for the reader (「対応が必要なもの」) first, then what each role needs, and the overview (counts, longest waits, next meetings)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from workflow.queries.home import home
 from workflow.queries.items import ItemFilter
+from workflow.queries.tasks import tasks_for
 from workflow.states.states import ItemStatus, Role
 from workflow.views.items import next_step
 
@@ -24,6 +25,7 @@ def index() -> str:
 
     return render_template(
         "index.html",
+        tasks=tasks_for(current_user),
         statuses=list(ItemStatus),
         home=view,
         list_url=list_url,
