@@ -170,9 +170,7 @@ class ClosedDayCreate(Body):
         "name": "名称を入力してください。",
     }
 
-    day: ClosedDate = Field(
-        description="日付（YYYY-MM-DD、または 令和8年5月1日 のような和暦）"
-    )
+    day: ClosedDate = Field(description="日付（YYYY-MM-DD、または 令和8年5月1日 のような和暦）")
     name: text(100, required=True) = Field(description="名称（「市制記念日」）")
 
 

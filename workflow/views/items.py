@@ -36,7 +36,7 @@ from workflow.forms.items import (
     ReasonForm,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
-from workflow.models import Item, MeetingKind, Section
+from workflow.models import DEFAULT_ROUTE, Item, MeetingKind, Section
 from workflow.permissions import (
     can_edit_item,
     can_file_item,
@@ -358,7 +358,7 @@ def _deadline_rows(item: Item | None, form: ItemForm) -> list[deadlines.NextDead
     if item is not None and item.level_kind:
         wanted = [item.level_kind]
     else:
-        chosen = set(form.route.data or [])
+        chosen = set(form.route.data or DEFAULT_ROUTE)  # a new form's route: the default
         wanted = [c.value for c in form.route.choices if c.value in chosen]
     return deadlines.next_deadlines(wanted, public_comment.today())
 
