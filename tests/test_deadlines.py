@@ -254,6 +254,11 @@ def test_a_request_on_the_deadline_day_is_in_time_and_the_day_after_is_late(
     db.session.commit()
     assert client.get(f"{API}/items/{in_time.id}", headers=headers).get_json()["late"] is False
     assert client.get(f"{API}/items/{late.id}", headers=headers).get_json()["late"] is True
+    listed = client.get(f"{API}/items?status=submitted", headers=headers).get_json()["items"]
+    assert {row["title"]: row["late"] for row in listed} == {
+        "締切日の申込": False,
+        "翌日の申込": True,
+    }
     # … and the secretariat's intake marks the late one only.
     login(client, people["sec"])
     page = client.get("/items/intake").get_data(as_text=True)

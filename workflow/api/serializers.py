@@ -53,6 +53,7 @@ def item_summary(item: Item) -> items.ItemSummary:
         "status": item.status.value,
         "status_label": item.status.label,
         "level_kind": item.level_kind,
+        "late": item.late,
         "version": item.version,
         "updated_at": iso(item.updated_at),
     }
@@ -69,6 +70,7 @@ def list_row_json(row) -> items.ItemSummary:
         "status": row.status.value,
         "status_label": row.status.label,
         "level_kind": row.level_kind,
+        "late": row.late,
         "version": row.version,
         "updated_at": iso(row.updated_at),
     }

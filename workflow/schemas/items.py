@@ -251,6 +251,7 @@ class ItemSummary(TypedDict):
     status: enum_value(ItemStatus)
     status_label: str
     level_kind: str | None
+    late: Annotated[bool, Field(description="締切後（最後の申込が申込締切より後）")]
     version: Id
     updated_at: IsoDateTime
 

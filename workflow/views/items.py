@@ -129,7 +129,7 @@ def _list_rows(rows) -> list[ListRow]:
     """
     prefix = url_for("items.index")
     out = []
-    for item_id, title, section, _applied, _target, status, _level, awaited, _v, updated in rows:
+    for item_id, title, section, _applied, _target, status, _level, awaited, _v, updated, _ in rows:
         out.append(
             ListRow(
                 f"{prefix}{item_id}",
