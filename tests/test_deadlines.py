@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_item, make_meeting, make_section, make_user
-from tests.support import API, admin_events, auth, login
+from tests.support import API, admin_events, auth, counting, login
 from workflow.extensions import db
 from workflow.models import ClosedDay, HistoryEvent, Item, Meeting, MeetingKind
 from workflow.services import admin as admin_service
@@ -75,8 +75,6 @@ def test_the_examples_of_the_issue_through_the_api(client, people):
 
 
 def test_the_list_reads_the_closed_days_once(client, people):
-    from tests.support import counting
-
     sec = people["sec"]
     for n in range(6):
         make_meeting(sec, on=date(2026, 6, 1 + n))
@@ -354,6 +352,7 @@ def test_the_admin_adds_and_removes_a_closed_day_on_its_page(client, people):
     audit = client.get("/admin/audit").get_data(as_text=True)
     assert "閉庁日を登録" in audit
     assert "閉庁日を削除" in audit
+    assert "令和８年４月２８日" in audit
 
 
 @pytest.mark.parametrize(

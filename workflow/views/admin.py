@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -140,6 +140,8 @@ COUNT_UNITS = {
     "disable": "件",
     "noop": "件",
 }
+# Fields whose value is a day (YYYY-MM-DD), shown in 和暦.
+DAY_FIELDS = {"day", "deadline_override"}
 VALUE_LABELS = {"password": {"changed": "変更", "reset": "リセット（仮パスワード）"}}
 ROLE_LABELS = {r.value: r.label for r in Role}
 # The fields whose value must be unique: a Conflict naming one is shown beside it.
@@ -818,6 +820,11 @@ def _value_text(key: str, value: Any) -> str:
         return ROLE_LABELS[value]
     if key in VALUE_LABELS:
         return VALUE_LABELS[key].get(value, str(value))
+    if key in DAY_FIELDS and isinstance(value, str):
+        try:
+            return to_wareki(date.fromisoformat(value))
+        except ValueError:
+            return value
     if key.endswith("_at") and isinstance(value, str):
         try:
             return jst_minute(datetime.fromisoformat(value))
