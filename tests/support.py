@@ -289,6 +289,7 @@ def build_world() -> dict[str, Any]:
     # An account an admin disabled (the admin pages' 「有効にする」).
     w["disabled"] = make_user(Role.VIEWER, login="disabled", active=False).id
     _reshuffle_world(w, users)
+    _deadline_world(w)
     w["tokens"], w["token_ids"] = {}, {}
     for who, user in users.items():
         row, token = ApiToken.issue(user)
@@ -310,6 +311,23 @@ def _reshuffle_world(w: dict[str, Any], users: dict[str, Any]) -> None:
     row = reshuffle.store(users["admin"], "異動.csv", RESHUFFLE_CSV.encode(), RESHUFFLE_CSV, plan)
     w["user_import"] = row.id
     w["user_import_digest"] = reshuffle.digest(row)
+
+
+# -- issue 19: deadlines --
+
+
+def _deadline_world(w: dict[str, Any]) -> None:
+    """A 閉庁日 the admin added, and the planned meeting's date (a deadline set before it)."""
+    from datetime import timedelta
+
+    from workflow.models import ClosedDay
+
+    row = ClosedDay(day=date(2026, 6, 1), name="市制記念日")
+    db.session.add(row)
+    db.session.flush()
+    w["closed_day"] = row.id
+    planned = db.session.get(Meeting, w["planned"])
+    w["planned_deadline"] = (planned.date - timedelta(days=7)).isoformat()
 
 
 def _reshuffle_upload() -> dict:
@@ -992,6 +1010,42 @@ CASES: dict[tuple[str, str], Case] = {
     ("attachments.public_meeting_file", "GET"): Case(
         lambda w: f"/public/meetings/{w['published']}/attachments/{w['published_attachment']}",
         EVERYONE_200,
+    ),
+    # -- issue 19: deadlines --
+    ("admin.closed_days", "GET"): Case(lambda w: "/admin/closed-days", ADMIN_ONLY),
+    ("admin.closed_days", "POST"): Case(
+        lambda w: "/admin/closed-days",
+        admin_only("302+"),
+        data=lambda w: {"day": "令和8年6月2日", "name": "開庁記念日"},
+    ),
+    ("admin.remove_closed_day", "POST"): Case(
+        lambda w: f"/admin/closed-days/{w['closed_day']}/remove",
+        admin_only("302+"),
+        data=lambda w: {},
+    ),
+    ("admin.meeting_deadline", "GET"): Case(
+        lambda w: f"/admin/meetings/{w['planned']}/deadline", ADMIN_ONLY
+    ),
+    ("admin.meeting_deadline", "POST"): Case(
+        lambda w: f"/admin/meetings/{w['planned']}/deadline",
+        admin_only("302+"),
+        data=lambda w: {"submission_deadline": w["planned_deadline"]},
+    ),
+    ("api.admin_list_closed_days", "GET"): Case(
+        lambda w: f"{_ADMIN}/closed-days", _admin_api("200")
+    ),
+    ("api.admin_add_closed_day", "POST"): Case(
+        lambda w: f"{_ADMIN}/closed-days",
+        _admin_api("201+"),
+        json=lambda w: {"day": "2026-06-02", "name": "開庁記念日"},
+    ),
+    ("api.admin_remove_closed_day", "DELETE"): Case(
+        lambda w: f"{_ADMIN}/closed-days/{w['closed_day']}", _admin_api("200+")
+    ),
+    ("api.admin_set_meeting_deadline", "PUT"): Case(
+        lambda w: f"{_ADMIN}/meetings/{w['planned']}/deadline",
+        _admin_api("200+"),
+        json=lambda w: {"submission_deadline": w["planned_deadline"]},
     ),
     # -- the April reshuffle (workflow.views.admin_imports, workflow.api.user_imports) --
     ("admin_imports.index", "GET"): Case(

@@ -5,6 +5,7 @@ serious. Screenshots go to test-artifacts/screenshots/admin-*.png."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 
@@ -19,7 +20,7 @@ from tests.factories import PASSWORD, make_section, make_user
 from tests.support import empty_all_tables, make_app
 from workflow.extensions import db
 from workflow.models import seed_meeting_kinds
-from workflow.services import admin
+from workflow.services import admin, meetings
 from workflow.states.states import Role
 
 pytestmark = pytest.mark.slow
@@ -34,6 +35,9 @@ PAGES = {
     "meeting-kinds": "/admin/meeting-kinds",
     "meeting-kind": "/admin/meeting-kinds/section_managers",
     "audit": "/admin/audit",
+    # -- issue 19: deadlines --
+    "closed-days": "/admin/closed-days",
+    "meeting-deadline": "/admin/meetings/{meeting}/deadline",
     # 「CSVファイルの書き方」 opened (as every details below): its example scrolls in its box.
     "imports": "/admin/imports/",
 }
@@ -62,8 +66,14 @@ def server(_schema: str) -> Iterator[tuple[str, dict]]:
         admin.issue_token(me, "web", user, name="議事録取込スクリプト（毎晩）", days=30)
         admin.update_user(me, "web", user, display_name="田中　太郎（企画財政局情報政策課）")
         make_section("財政課")
+        # -- issue 19: deadlines --
+        admin.add_closed_day(me, "web", day=date(2026, 6, 1), name="市制記念日")
+        secretariat = make_user(Role.SECRETARIAT, login="jimukyoku")
+        meeting = meetings.create_meeting(
+            secretariat, kind="section_managers", date_=date(2026, 5, 7)
+        )
         db.session.commit()
-        ids = {"user": user.id, "section": section.id}
+        ids = {"user": user.id, "section": section.id, "meeting": meeting.id}
     with live_server(app) as url:
         yield url, ids
     with app.app_context():

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 import holidays
+from flask import g, has_request_context
 from sqlalchemy import select
 
 from workflow.extensions import db
@@ -23,11 +25,21 @@ from workflow.states.states import MeetingStatus
 
 __all__ = [
     "admin_closed_days",
+    "closed_day_rows",
+    "closed_days_of_request",
     "deadline_of",
+    "forget_closed_days",
     "is_closed",
+    "is_late",
+    "next_deadlines",
     "next_planned_meeting",
     "open_days_before",
+    "rule_deadline",
+    "submission_deadline",
 ]
+
+# Where a request keeps the admin's 閉庁日 once read (flask.g).
+_REQUEST_KEY = "chogi_closed_days"
 
 # How far back a deadline may lie: N is at most admin.DEADLINE_DAYS_MAX, and a year has no run
 # of closed days longer than Golden Week's and the New Year's; this only stops a runaway loop.
@@ -66,10 +78,37 @@ def admin_closed_days() -> frozenset[date]:
     return frozenset(db.session.scalars(select(ClosedDay.day)))
 
 
+def closed_day_rows() -> list[ClosedDay]:
+    """The admin's 閉庁日 as rows, earliest first (the admin's list page and API)."""
+    return list(db.session.scalars(select(ClosedDay).order_by(ClosedDay.day)))
+
+
+def closed_days_of_request() -> frozenset[date]:
+    """The admin's 閉庁日, read once per request however many meetings the answer shows."""
+    if not has_request_context():
+        return admin_closed_days()
+    days = g.get(_REQUEST_KEY)
+    if days is None:
+        days = admin_closed_days()
+        setattr(g, _REQUEST_KEY, days)
+    return days
+
+
+def forget_closed_days() -> None:
+    """After an admin added or removed a 閉庁日: the request's deadlines count the change."""
+    if has_request_context():
+        g.pop(_REQUEST_KEY, None)
+
+
 def deadline_of(meeting: Meeting, extra: Iterable[date] | None = None) -> date:
     """The meeting's 申込締切. A joint meeting (兼) takes the earlier of its kinds' deadlines."""
     if meeting.deadline_override is not None:
         return meeting.deadline_override
+    return rule_deadline(meeting, extra)
+
+
+def rule_deadline(meeting: Meeting, extra: Iterable[date] | None = None) -> date:
+    """The deadline by the kinds' N alone, whatever the admin set for this meeting."""
     if extra is None:
         extra = admin_closed_days()
     kinds = [meeting.kind_row] + ([meeting.second_kind_row] if meeting.second_kind_row else [])
@@ -94,3 +133,41 @@ def next_planned_meeting(kind: str, on: date) -> Meeting | None:
 def kind_deadline_days(kind: str) -> int:
     """N of *kind* (for a request form that shows the deadline before a meeting exists)."""
     return db.session.get(MeetingKind, kind).deadline_days
+
+
+def submission_deadline(meeting: Meeting) -> date:
+    """:func:`deadline_of` with the request's one read of the admin's 閉庁日 (pages and API)."""
+    if meeting.deadline_override is not None:
+        return meeting.deadline_override
+    return deadline_of(meeting, closed_days_of_request())
+
+
+def is_late(kind: str | None, on: date) -> bool:
+    """Whether a request waiting for *kind*, submitted on *on*, is 締切後 (DOMAIN §11): after
+    the deadline of the next planned meeting of *kind*. No such meeting: not late."""
+    if kind is None:
+        return False
+    meeting = next_planned_meeting(kind, on)
+    return meeting is not None and on > deadline_of(meeting)
+
+
+class NextDeadline(NamedTuple):
+    """A kind's next planned meeting and its 申込締切, as the request form shows them."""
+
+    kind: MeetingKind
+    meeting: Meeting | None
+    deadline: date | None
+    passed: bool  # the deadline is before *on*: a request sent now is 締切後
+
+
+def next_deadlines(kinds: Iterable[str], on: date) -> list[NextDeadline]:
+    """For each of *kinds* (in their order, each once), its next planned meeting from *on*."""
+    rows = []
+    for code in dict.fromkeys(kinds):
+        kind = db.session.get(MeetingKind, code)
+        if kind is None:
+            continue
+        meeting = next_planned_meeting(code, on)
+        deadline = submission_deadline(meeting) if meeting is not None else None
+        rows.append(NextDeadline(kind, meeting, deadline, deadline is not None and on > deadline))
+    return rows

@@ -1,4 +1,5 @@
-"""/api/v1/admin/…: users, API tokens, sections and meeting kinds, for an admin token only.
+"""/api/v1/admin/…: users, API tokens, sections, meeting kinds, 閉庁日 and a meeting's own 申込締切,
+for an admin token only.
 
 Each view loads what the URL names, calls :mod:`workflow.services.admin` (which checks, changes
 and writes the audit row, ``via`` ``api``) and answers with :func:`written`.
@@ -14,15 +15,21 @@ from sqlalchemy import select
 
 from workflow.api.common import _get, bp, json_body, written
 from workflow.api.common import require_admin as _admin
+from workflow.deadlines import closed_day_rows, submission_deadline
 from workflow.errors import NotFound, ValidationFailed
 from workflow.extensions import db
-from workflow.models import ApiToken, MeetingKind, Section, User
+from workflow.models import ApiToken, ClosedDay, Meeting, MeetingKind, Section, User
 from workflow.schemas.admin import (
+    AdminClosedDay,
+    AdminClosedDayList,
+    AdminMeetingDeadline,
     AdminMeetingKind,
     AdminSection,
     AdminToken,
     AdminUser,
+    ClosedDayCreate,
     DisableBody,
+    MeetingDeadlineBody,
     MeetingKindCreate,
     MeetingKindPatch,
     MergeBody,
@@ -366,3 +373,59 @@ def admin_update_meeting_kind(code: str) -> ResponseReturnValue:
     given: dict[str, Any] = {k: getattr(body, k) for k in body.model_fields_set}
     admin.update_meeting_kind(actor, "api", kind, **given)
     return written(lambda: kind_json(kind))
+
+
+# -- 閉庁日 and a meeting's own 申込締切 (issue 19) ---------------------------------------------------
+
+
+def closed_day_json(row: ClosedDay) -> AdminClosedDay:
+    return {
+        "id": row.id,
+        "day": row.day.isoformat(),
+        "name": row.name,
+        "created_at": _iso(row.created_at),
+    }
+
+
+def meeting_deadline_json(meeting: Meeting) -> AdminMeetingDeadline:
+    return {
+        "meeting_id": meeting.id,
+        "title": meeting.title,
+        "date": meeting.date.isoformat(),
+        "submission_deadline": submission_deadline(meeting).isoformat(),
+        "deadline_override": _iso(meeting.deadline_override),
+    }
+
+
+@bp.get("/admin/closed-days")
+def admin_list_closed_days() -> ResponseReturnValue:
+    _admin()
+    rows = closed_day_rows()
+    answer: AdminClosedDayList = {"closed_days": [closed_day_json(r) for r in rows]}
+    return jsonify(answer)
+
+
+@bp.post("/admin/closed-days")
+def admin_add_closed_day() -> ResponseReturnValue:
+    actor = _admin()
+    body = validate(ClosedDayCreate, json_body())
+    row = admin.add_closed_day(actor, "api", day=body.day, name=body.name)
+    return written(lambda: closed_day_json(row), 201)
+
+
+@bp.delete("/admin/closed-days/<int:closed_day_id>")
+def admin_remove_closed_day(closed_day_id: int) -> ResponseReturnValue:
+    actor = _admin()
+    row = _get(ClosedDay, closed_day_id, "閉庁日")
+    answer = closed_day_json(row)
+    admin.remove_closed_day(actor, "api", row)
+    return written(lambda: answer)
+
+
+@bp.put("/admin/meetings/<int:meeting_id>/deadline")
+def admin_set_meeting_deadline(meeting_id: int) -> ResponseReturnValue:
+    actor = _admin()
+    meeting = _get(Meeting, meeting_id, "会議")
+    body = validate(MeetingDeadlineBody, json_body())
+    admin.set_meeting_deadline(actor, "api", meeting, body.submission_deadline)
+    return written(lambda: meeting_deadline_json(meeting))

@@ -38,6 +38,7 @@ READ_ONLY = frozenset(
         "status",
         "status_label",
         "level_kind",
+        "late",
         "created_at",
         "updated_at",
         "review_dates",

@@ -90,6 +90,11 @@ COMPONENTS: dict[str, Any] = {
             "AdminSectionList",
             "AdminMeetingKind",
             "AdminMeetingKindList",
+            "ClosedDayCreate",
+            "MeetingDeadlineBody",
+            "AdminClosedDay",
+            "AdminClosedDayList",
+            "AdminMeetingDeadline",
         )
     },
     "ItemTask": me.ItemTask,
@@ -573,6 +578,35 @@ def _admin_paths() -> dict[str, Any]:
                 "200",
                 "AdminMeetingKind",
                 body="MeetingKindPatch",
+            ),
+        },
+        # -- issue 19: 閉庁日 and a meeting's own 申込締切 --
+        "/api/v1/admin/closed-days": {
+            "get": _admin_op("閉庁日の一覧", "200", "AdminClosedDayList", ADMIN_READ),
+            "post": _admin_op(
+                "閉庁日を登録",
+                "201",
+                "AdminClosedDay",
+                body="ClosedDayCreate",
+                doc="土日・祝日・年末年始（12月29日～1月3日）のほかに市が閉庁する日。申込締切を数える"
+                "ときに除く。既に登録した日や、土日・祝日・年末年始は 422。",
+            ),
+        },
+        "/api/v1/admin/closed-days/{closed_day_id}": {
+            "parameters": [_path("closed_day_id", "閉庁日のID")],
+            "delete": _admin_op(
+                "閉庁日を削除", "200", "AdminClosedDay", doc="削除した閉庁日を返す。"
+            ),
+        },
+        "/api/v1/admin/meetings/{meeting_id}/deadline": {
+            "parameters": [MEETING_ID],
+            "put": _admin_op(
+                "会議の申込締切を設定",
+                "200",
+                "AdminMeetingDeadline",
+                body="MeetingDeadlineBody",
+                doc='{"submission_deadline": "YYYY-MM-DD"} でこの会議だけの申込締切、null で会議の'
+                "種類の決まり（N 開庁日前）に戻す。開催日より後の日は 422。",
             ),
         },
     }

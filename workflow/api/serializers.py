@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+from workflow.deadlines import submission_deadline
 from workflow.models import (
     AgendaEntry,
     HistoryEvent,
@@ -52,6 +53,7 @@ def item_summary(item: Item) -> items.ItemSummary:
         "status": item.status.value,
         "status_label": item.status.label,
         "level_kind": item.level_kind,
+        "late": item.late,
         "version": item.version,
         "updated_at": iso(item.updated_at),
     }
@@ -68,6 +70,7 @@ def list_row_json(row) -> items.ItemSummary:
         "status": row.status.value,
         "status_label": row.status.label,
         "level_kind": row.level_kind,
+        "late": row.late,
         "version": row.version,
         "updated_at": iso(row.updated_at),
     }
@@ -165,6 +168,7 @@ def item_json(item: Item, user: User | None) -> items.Item:
         "status": item.status.value,
         "status_label": item.status.label,
         "level_kind": item.level_kind,
+        "late": item.late,
         "version": item.version,
         "created_at": iso(item.created_at),
         "updated_at": iso(item.updated_at),
@@ -221,6 +225,8 @@ def meeting_summary(meeting: Meeting) -> meetings.MeetingSummary:
         "number": meeting.number,
         "fiscal_year": meeting.fiscal_year,
         "date": iso(meeting.date),
+        # DOMAIN §11; the admin's 閉庁日 are read once per request, not once per meeting.
+        "submission_deadline": iso(submission_deadline(meeting)),
         "status": meeting.status.value,
         "status_label": meeting.status.label,
         "version": meeting.version,

@@ -1,4 +1,5 @@
-"""The admin's screens: users, their API tokens, sections and meeting kinds.
+"""The admin's screens: users, their API tokens, sections, meeting kinds, 閉庁日 and a meeting's
+own 申込締切.
 
 The forms check what a form can (required, length, a choice from the list, a number); the rules
 (a unique login, the last admin, a section that may be merged) are workflow.services.admin's, for
@@ -13,9 +14,17 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from workflow.forms._choices import options
 from workflow.forms._validators import MaxLength, storable
+from workflow.forms.meetings import parse_date_field
 from workflow.models.login_attempt import LOGIN_MAX
-from workflow.schemas.limits import CODE_MAX, EMAIL_MAX, NAME_MAX, REASON_MAX, TOKEN_NAME_MAX
-from workflow.services.admin import DEADLINE_DAYS_MAX, LEVEL_MAX
+from workflow.schemas.limits import (
+    CODE_MAX,
+    EMAIL_MAX,
+    LINE_MAX,
+    NAME_MAX,
+    REASON_MAX,
+    TOKEN_NAME_MAX,
+)
+from workflow.services.admin import CLOSED_DAY_NAME_MAX, DEADLINE_DAYS_MAX, LEVEL_MAX
 from workflow.states.states import Role
 
 ROLE_CHOICES = options((r.value, r.label) for r in Role)
@@ -193,3 +202,41 @@ class NewMeetingKindForm(MeetingKindForm):
         validators=[DataRequired("コードを入力してください。"), MaxLength(CODE_MAX), storable],
         description="英小文字で始まる英小文字・数字・_（例：ict_strategy）。後から変えることはできません。",
     )
+
+
+# -- 閉庁日 and a meeting's own 申込締切 (issue 19) ---------------------------------------------------
+
+DATE_HINT = "和暦（令和8年5月1日、R8.5.1）または 2026-05-01 の形で入力できます。"
+
+
+class ClosedDayForm(FlaskForm):
+    day = StringField(
+        "日付",
+        validators=[DataRequired("閉庁日の日付を入力してください。"), MaxLength(LINE_MAX)],
+        description=DATE_HINT,
+    )
+    name = StringField(
+        "名称",
+        validators=[
+            DataRequired("名称を入力してください。"),
+            MaxLength(CLOSED_DAY_NAME_MAX),
+            storable,
+        ],
+        description="例：市制記念日",
+    )
+
+    def validate_day(self, field) -> None:
+        self.parsed_day = parse_date_field(field.data)
+
+
+class MeetingDeadlineForm(FlaskForm):
+    """An empty date (or 「種類の決まりに戻す」) takes the meeting back to its kind's rule."""
+
+    submission_deadline = StringField(
+        "この会議の申込締切",
+        validators=[MaxLength(LINE_MAX)],
+        description=DATE_HINT + "空にすると会議の種類の決まり（開庁日数）に戻ります。",
+    )
+
+    def validate_submission_deadline(self, field) -> None:
+        self.parsed_deadline = parse_date_field(field.data)

@@ -46,6 +46,7 @@ LIST_COLUMNS = (
     _KINDS.name.label("awaited_name"),
     _ITEMS.version,
     _ITEMS.updated_at,
+    _ITEMS.late,
 )
 NEWEST_FIRST = (_ITEMS.updated_at.desc(), _ITEMS.id.desc())
 

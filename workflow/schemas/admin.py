@@ -17,9 +17,11 @@ from workflow.schemas.types import (
     ID,
     Body,
     Id,
+    IsoDate,
     IsoDateTime,
     as_string,
     choice,
+    day,
     enum_value,
     flag,
     integer,
@@ -155,6 +157,36 @@ class MeetingKindPatch(Body):
     deadline_days: integer(0, 60) = None
 
 
+# A date as YYYY-MM-DD or 和暦 (named here: the body's key ``day`` would hide the function).
+ClosedDate = day(required="閉庁日の日付を入力してください。")
+DeadlineDate = day()
+
+
+class ClosedDayCreate(Body):
+    """POST /api/v1/admin/closed-days: a 閉庁日 of the city's own."""
+
+    field_messages = {
+        "day": "閉庁日の日付を入力してください。",
+        "name": "名称を入力してください。",
+    }
+
+    day: ClosedDate = Field(description="日付（YYYY-MM-DD、または 令和8年5月1日 のような和暦）")
+    name: text(100, required=True) = Field(description="名称（「市制記念日」）")
+
+
+class MeetingDeadlineBody(Body):
+    """PUT /api/v1/admin/meetings/{meeting_id}/deadline."""
+
+    field_messages = {
+        "submission_deadline": "申込締切を日付か null で指定してください。",
+    }
+
+    submission_deadline: DeadlineDate = Field(
+        description="この会議の申込締切（YYYY-MM-DD または和暦）。null: 会議の種類の決まり"
+        "（N 開庁日前）に戻す。開催日より後は 422"
+    )
+
+
 # -- answers -------------------------------------------------------------------------------------
 
 
@@ -245,3 +277,28 @@ class AdminMeetingKind(TypedDict):
 
 class AdminMeetingKindList(TypedDict):
     meeting_kinds: list[AdminMeetingKind]
+
+
+class AdminClosedDay(TypedDict):
+    id: Id
+    day: IsoDate
+    name: str
+    created_at: IsoDateTime
+
+
+class AdminClosedDayList(TypedDict):
+    closed_days: Annotated[
+        list[AdminClosedDay], Field(description="管理者が登録した閉庁日（日付順）")
+    ]
+
+
+class AdminMeetingDeadline(TypedDict):
+    meeting_id: Id
+    title: str
+    date: IsoDate
+    submission_deadline: as_string(format="date", description="いまの申込締切")
+    deadline_override: as_string(
+        nullable=True,
+        format="date",
+        description="管理者が設定した申込締切（null: 会議の種類の決まりによる）",
+    )

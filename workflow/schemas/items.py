@@ -251,6 +251,7 @@ class ItemSummary(TypedDict):
     status: enum_value(ItemStatus)
     status_label: str
     level_kind: str | None
+    late: Annotated[bool, Field(description="締切後（最後の申込が申込締切より後）")]
     version: Id
     updated_at: IsoDateTime
 
@@ -337,6 +338,13 @@ class Item(ItemFields):
     status: enum_value(ItemStatus)
     status_label: str
     level_kind: Annotated[str | None, Field(description="待っている／予定されている会議の種類")]
+    late: Annotated[
+        bool,
+        Field(
+            description="締切後: 最後の申込が、待っている会議の種類（初めての申込では経路の最初の"
+            "種類）の次の予定の会議の申込締切より後だった"
+        ),
+    ]
     version: Id
     created_at: IsoDateTime
     updated_at: IsoDateTime

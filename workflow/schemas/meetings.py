@@ -182,6 +182,12 @@ class MeetingSummary(TypedDict):
     number: Id
     fiscal_year: int
     date: IsoDate
+    submission_deadline: as_string(
+        format="date",
+        description="申込締切: 開催日の N 開庁日前（N は会議の種類ごと、既定 5。土日・祝日・"
+        "12月29日～1月3日・管理者が登録した閉庁日を除いて数える）。兼ねて開く会議は早いほう。"
+        "管理者が会議ごとに設定していればその日",
+    )
     status: enum_value(MeetingStatus)
     status_label: str
     version: Id

@@ -1,4 +1,5 @@
-"""An admin's changes to users, API tokens, sections and meeting kinds (issue 18).
+"""An admin's changes to users, API tokens, sections, meeting kinds (issue 18), 閉庁日 and a
+meeting's own 申込締切 (issue 19).
 
 The one place these rules live: the admin pages, ``/api/v1/admin/…``, the CLI and the April
 reshuffle import all call these functions. Each checks its input (a Japanese
@@ -14,16 +15,26 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select, update
 
+from workflow import deadlines
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.extensions import db
-from workflow.models import ApiToken, Item, MeetingKind, Section, User, UserSession
+from workflow.models import (
+    ApiToken,
+    ClosedDay,
+    Item,
+    Meeting,
+    MeetingKind,
+    Section,
+    User,
+    UserSession,
+)
 from workflow.models._types import utcnow
 from workflow.passwords import password_problem
 from workflow.schemas.limits import (
@@ -39,6 +50,7 @@ from workflow.services import audit_log
 from workflow.services.audit_log import Via
 from workflow.services.items import retired_phrase
 from workflow.states.states import Role
+from workflow.wareki import to_wareki
 
 # A login ID: what the sign-in form, the CLI and the reshuffle file accept.
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -784,3 +796,89 @@ def update_meeting_kind(
         actor, via, "meeting_kind.update", "meeting_kind", kind.code, kind.name, before, after
     )
     return True
+
+
+# -- 閉庁日 and a meeting's own 申込締切 (DOMAIN §11) -----------------------------------------------
+
+CLOSED_DAY_NAME_MAX = 100  # as wide as closed_days.name
+
+
+def add_closed_day(actor: User | None, via: Via, *, day: date | None, name: str) -> ClosedDay:
+    """A 閉庁日 of the city's own (a day the offices close besides weekends and 祝日): every
+    deadline counted across it moves a 開庁日 earlier."""
+    if not isinstance(day, date):
+        raise ValidationFailed.field("day", "閉庁日の日付を入力してください。")
+    name = _text("name", "名称", name, CLOSED_DAY_NAME_MAX, required=True)
+    if deadlines.is_closed(day):
+        raise ValidationFailed.field(
+            "day",
+            f"{to_wareki(day)}は土日・祝日・年末年始のため、登録しなくても閉庁日です。",
+        )
+    if db.session.scalar(select(ClosedDay.id).where(ClosedDay.day == day)) is not None:
+        raise ValidationFailed.field("day", f"{to_wareki(day)}は既に閉庁日として登録されています。")
+    row = ClosedDay(day=day, name=name)
+    db.session.add(row)
+    db.session.flush()
+    deadlines.forget_closed_days()
+    audit_log.record(
+        actor,
+        via,
+        "closed_day.add",
+        "closed_day",
+        row.id,
+        f"{day.isoformat()} {name}",
+        {},
+        {"day": day.isoformat(), "name": name},
+    )
+    return row
+
+
+def remove_closed_day(actor: User | None, via: Via, row: ClosedDay) -> None:
+    """The day is a 開庁日 again (unless a weekend or 祝日): deadlines count it once more."""
+    before = {"day": row.day.isoformat(), "name": row.name}
+    audit_log.record(
+        actor,
+        via,
+        "closed_day.remove",
+        "closed_day",
+        row.id,
+        f"{row.day.isoformat()} {row.name}",
+        before,
+        {},
+    )
+    db.session.delete(row)
+    db.session.flush()
+    deadlines.forget_closed_days()
+
+
+def set_meeting_deadline(
+    actor: User | None, via: Via, meeting: Meeting, deadline: date | None
+) -> bool:
+    """This meeting's own 申込締切 (None: back to its kind's N 開庁日). False: nothing changed."""
+    if deadline is not None and not isinstance(deadline, date):
+        raise ValidationFailed.field("submission_deadline", "申込締切の日付を入力してください。")
+    if deadline is not None and deadline > meeting.date:
+        raise ValidationFailed.field(
+            "submission_deadline",
+            f"申込締切（{to_wareki(deadline)}）は開催日（{to_wareki(meeting.date)}）より後にはできません。",
+        )
+    if meeting.deadline_override == deadline:
+        return False
+    before = {"deadline_override": _iso_day(meeting.deadline_override)}
+    meeting.deadline_override = deadline
+    db.session.flush()
+    audit_log.record(
+        actor,
+        via,
+        "meeting.deadline",
+        "meeting",
+        meeting.id,
+        meeting.title,
+        before,
+        {"deadline_override": _iso_day(deadline)},
+    )
+    return True
+
+
+def _iso_day(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None

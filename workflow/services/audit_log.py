@@ -22,7 +22,9 @@ from workflow.extensions import db
 from workflow.models import HistoryEvent, User
 
 Via = Literal["web", "api", "cli"]
-SubjectType = Literal["user", "section", "token", "meeting_kind", "user_import", "login"]
+SubjectType = Literal[
+    "user", "section", "token", "meeting_kind", "user_import", "login", "closed_day", "meeting"
+]
 
 EVENT_PREFIX = "admin."
 

@@ -179,8 +179,17 @@ def fire_item(actor: User, item: Item, event: str, **context) -> Item:
 
 
 def submit(actor: User, item: Item, *, version: int | None = None) -> Item:
-    """Send the request to the secretariat; the first submission is version 1 of the form."""
+    """Send the request to the secretariat; the first submission is version 1 of the form.
+
+    Each (re)submission decides 締切後 anew (DOMAIN §11), before the history row is written:
+    its notice says whether the request came late.
+    """
+    from workflow import deadlines
+    from workflow.services import public_comment
+
     authorize(actor, item, "submit", version)
+    awaited = item.level_kind or (item.route[0] if item.route else None)
+    item.late = deadlines.is_late(awaited, public_comment.today())
     fire_item(actor, item, "submit")
     versions.current_version(item, actor)
     return item

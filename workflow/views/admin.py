@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from workflow import deadlines
 from workflow.errors import Conflict, NotFound, ValidationFailed, WorkflowError
 from workflow.extensions import db, login_manager
 from workflow.forms._choices import options
 from workflow.forms.admin import (
     NO_SECTION,
     ButtonForm,
+    ClosedDayForm,
     DisableForm,
+    MeetingDeadlineForm,
     MeetingKindForm,
     MergeSectionForm,
     MoveSectionForm,
@@ -40,7 +43,7 @@ from workflow.forms.admin import (
     UserForm,
     section_choices,
 )
-from workflow.models import ApiToken, MeetingKind, Section, User
+from workflow.models import ApiToken, ClosedDay, Meeting, MeetingKind, Section, User
 from workflow.permissions import is_admin
 from workflow.queries import admin as queries
 from workflow.queries.sign_in import accounts_under_attack, addresses_under_attack
@@ -50,6 +53,7 @@ from workflow.sign_in_limits import Limits
 from workflow.states.states import Role
 from workflow.views import jst_minute
 from workflow.views.common import PER_PAGE, Page, errors_onto_form
+from workflow.wareki import to_wareki
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -74,6 +78,9 @@ EVENT_LABELS = {
     "admin.meeting_kind.create": "会議の種類を追加",
     "admin.meeting_kind.update": "会議の種類を変更",
     "admin.user_import.apply": "人事異動の一括反映",
+    "admin.closed_day.add": "閉庁日を登録",
+    "admin.closed_day.remove": "閉庁日を削除",
+    "admin.meeting.deadline": "会議の申込締切を設定",
 }
 SUBJECT_LABELS = {
     "user": "利用者",
@@ -82,6 +89,8 @@ SUBJECT_LABELS = {
     "meeting_kind": "会議の種類",
     "user_import": "一括反映",
     "login": "ログインID",
+    "closed_day": "閉庁日",
+    "meeting": "会議",
 }
 # The fields a change names in ``before`` / ``after``.
 FIELD_LABELS = {
@@ -117,6 +126,8 @@ FIELD_LABELS = {
     "update": "更新",
     "disable": "無効化",
     "noop": "変更なし",
+    "day": "日付",
+    "deadline_override": "申込締切（この会議だけ）",
 }
 # Values that count something: 「3件」, 「2人」.
 COUNT_UNITS = {
@@ -129,6 +140,8 @@ COUNT_UNITS = {
     "disable": "件",
     "noop": "件",
 }
+# Fields whose value is a day (YYYY-MM-DD), shown in 和暦.
+DAY_FIELDS = {"day", "deadline_override"}
 VALUE_LABELS = {"password": {"changed": "変更", "reset": "リセット（仮パスワード）"}}
 ROLE_LABELS = {r.value: r.label for r in Role}
 # The fields whose value must be unique: a Conflict naming one is shown beside it.
@@ -713,6 +726,85 @@ def meeting_kind(code: str):
     return redirect(url_for("admin.meeting_kinds"))
 
 
+# -- 閉庁日 and a meeting's own 申込締切 (issue 19) ---------------------------------------------------
+
+
+def _closed_days_page(form: ClosedDayForm, status: int = 200) -> tuple[str, int]:
+    rows = deadlines.closed_day_rows()
+    return render_template(
+        "admin/closed_days.html", rows=rows, form=form, remove_form=ButtonForm()
+    ), status
+
+
+@bp.route("/closed-days", methods=["GET", "POST"])
+def closed_days():
+    if request.method == "GET":
+        return _closed_days_page(ClosedDayForm(formdata=None))
+    form = ClosedDayForm()
+    if not form.validate():
+        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
+        return _closed_days_page(form, 422)
+    name = form.name.data.strip()
+    error = _attempt(
+        form, lambda: admin.add_closed_day(current_user, "web", day=form.parsed_day, name=name)
+    )
+    if error:
+        return _closed_days_page(form, error.http_status)
+    flash(f"{to_wareki(form.parsed_day)}を閉庁日「{name}」として登録しました。", "success")
+    return redirect(url_for("admin.closed_days"))
+
+
+@bp.post("/closed-days/<int:closed_day_id>/remove")
+def remove_closed_day(closed_day_id: int) -> Response:
+    row = db.get_or_404(ClosedDay, closed_day_id)
+    shown = f"{to_wareki(row.day)}（{row.name}）"
+    form = ButtonForm()
+    if not form.validate():
+        flash("画面の有効期限が切れました。もう一度操作してください。", "error")
+    elif not _attempt(None, lambda: admin.remove_closed_day(current_user, "web", row)):
+        flash(f"閉庁日 {shown} を削除しました。", "success")
+    return redirect(url_for("admin.closed_days"))
+
+
+def _deadline_page(meeting: Meeting, form: MeetingDeadlineForm, status: int = 200):
+    return render_template(
+        "admin/meeting_deadline.html",
+        meeting=meeting,
+        form=form,
+        rule=deadlines.rule_deadline(meeting, deadlines.closed_days_of_request()),
+        deadline=deadlines.submission_deadline(meeting),
+    ), status
+
+
+@bp.route("/meetings/<int:meeting_id>/deadline", methods=["GET", "POST"])
+def meeting_deadline(meeting_id: int):
+    meeting = db.get_or_404(Meeting, meeting_id)
+    if request.method == "GET":
+        override = meeting.deadline_override
+        data = {"submission_deadline": override.isoformat() if override else ""}
+        return _deadline_page(meeting, MeetingDeadlineForm(formdata=None, data=data))
+    form = MeetingDeadlineForm()
+    if not form.validate():
+        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
+        return _deadline_page(meeting, form, 422)
+    wanted = None if "reset" in request.form else form.parsed_deadline
+    changed: list[bool] = []
+    error = _attempt(
+        form,
+        lambda: changed.append(admin.set_meeting_deadline(current_user, "web", meeting, wanted)),
+    )
+    if error:
+        meeting = db.get_or_404(Meeting, meeting_id)
+        return _deadline_page(meeting, form, error.http_status)
+    if not changed[0]:
+        flash("変更はありませんでした。", "success")
+    elif wanted is None:
+        flash("申込締切を会議の種類の決まりに戻しました。", "success")
+    else:
+        flash(f"申込締切を{to_wareki(wanted)}にしました。", "success")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id))
+
+
 # -- 管理操作の記録 ------------------------------------------------------------------------------
 
 
@@ -728,6 +820,11 @@ def _value_text(key: str, value: Any) -> str:
         return ROLE_LABELS[value]
     if key in VALUE_LABELS:
         return VALUE_LABELS[key].get(value, str(value))
+    if key in DAY_FIELDS and isinstance(value, str):
+        try:
+            return to_wareki(date.fromisoformat(value))
+        except ValueError:
+            return value
     if key.endswith("_at") and isinstance(value, str):
         try:
             return jst_minute(datetime.fromisoformat(value))

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from workflow import deadlines
 from workflow.errors import NotFound, ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.forms._choices import options
@@ -35,7 +36,7 @@ from workflow.forms.items import (
     ReasonForm,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
-from workflow.models import Item, MeetingKind, Section
+from workflow.models import DEFAULT_ROUTE, Item, MeetingKind, Section
 from workflow.permissions import (
     can_edit_item,
     can_file_item,
@@ -47,7 +48,7 @@ from workflow.permissions import (
 from workflow.queries.item_view import item_view
 from workflow.queries.items import ItemFilter, list_query
 from workflow.queries.versions import form_fields, latest_number, printed_fields
-from workflow.services import events, items, transaction
+from workflow.services import events, items, public_comment, transaction
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
 from workflow.views import attachments, jst_short
@@ -128,7 +129,7 @@ def _list_rows(rows) -> list[ListRow]:
     """
     prefix = url_for("items.index")
     out = []
-    for item_id, title, section, _applied, _target, status, _level, awaited, _v, updated in rows:
+    for item_id, title, section, _applied, _target, status, _level, awaited, _v, updated, _ in rows:
         out.append(
             ListRow(
                 f"{prefix}{item_id}",
@@ -284,7 +285,14 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     extra = {"kinds": ks, "sections": sections, **_note_options(item, prior)}
 
     def page(form: ItemForm, shown: Item | None = item, **context) -> str:
-        return render_template(template, form=form, item=shown, prior=prior, **context)
+        return render_template(
+            template,
+            form=form,
+            item=shown,
+            prior=prior,
+            deadline_rows=_deadline_rows(shown, form),
+            **context,
+        )
 
     if request.method == "GET":
         data = (
@@ -339,6 +347,20 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     else:
         flash("保存しました（変更した項目はありません）。", "success")
     return redirect(url_for("items.show", item_id=item.id))
+
+
+def _deadline_rows(item: Item | None, form: ItemForm) -> list[deadlines.NextDeadline]:
+    """The 申込締切 a request sent now must meet (DOMAIN §11): the next planned meeting of the
+    kind it awaits, or of each kind of the route on the form (the first decides 締切後). Only
+    while the form can still be submitted."""
+    if item is not None and item.status not in (ItemStatus.DRAFT, ItemStatus.RETURNED):
+        return []
+    if item is not None and item.level_kind:
+        wanted = [item.level_kind]
+    else:
+        chosen = set(form.route.data or DEFAULT_ROUTE)  # a new form's route: the default
+        wanted = [c.value for c in form.route.choices if c.value in chosen]
+    return deadlines.next_deadlines(wanted, public_comment.today())
 
 
 def _reloaded(item: Item | None) -> Item | None:

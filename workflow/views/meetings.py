@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from workflow.deadlines import submission_deadline
 from workflow.errors import ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.forms._choices import options
@@ -25,10 +26,10 @@ from workflow.forms.meetings import (
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
 from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, review_kinds
-from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes
+from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes, is_admin
 from workflow.queries.disclosure import minutes_entries
 from workflow.queries.meetings import fiscal_years, meeting_ids, with_entry_counts
-from workflow.services import events, meetings, transaction
+from workflow.services import events, meetings, public_comment, transaction
 from workflow.services.public_comment import today
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.routing import forward_targets
@@ -85,6 +86,7 @@ def index() -> str:
         kind=kind,
         kinds=kinds(),
         can_manage=can_manage_meetings(current_user),
+        submission_deadline=submission_deadline,  # 申込締切 per row (one read of 閉庁日)
     )
 
 
@@ -138,9 +140,14 @@ def show(meeting_id: int) -> str:
             .where(Item.status == ItemStatus.ACCEPTED, Item.level_kind.in_(meeting.kinds))
             .order_by(Item.updated_at)
         ).all()
+    deadline = submission_deadline(meeting)
     return render_template(
         "meetings/show.html",
         meeting=meeting,
+        deadline=deadline,
+        deadline_passed=meeting.status == MeetingStatus.PLANNED
+        and public_comment.today() > deadline,
+        can_set_deadline=is_admin(current_user),
         manage=manage,
         waiting=waiting,
         events=[e for e in meetings.allowed_meeting_events(current_user, meeting)],
