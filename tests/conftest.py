@@ -151,3 +151,12 @@ def _serving(database_url: str, tmp_path: Path, count: int) -> Iterator[list[Ser
     finally:
         for server in started:
             stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for a browser-test module (tests/browser)."""
+    from tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -11,7 +11,6 @@ import pytest
 
 from tests.browser import (
     SCREENSHOTS,
-    chromium,
     describe,
     live_server,
     serious_violations,
@@ -76,15 +75,6 @@ def server(_schema: str) -> Iterator[tuple[str, dict]]:
         ids = {"user": user.id, "section": section.id, "meeting": meeting.id}
     with live_server(app) as url:
         yield url, ids
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.mark.parametrize("width", [390, 1280])

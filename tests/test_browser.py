@@ -15,7 +15,6 @@ import pytest
 
 from tests.browser import (
     SCREENSHOTS,
-    chromium,
     describe,
     live_server,
     serious_violations,
@@ -46,15 +45,6 @@ def server(_schema: str) -> Iterator[tuple[str, object]]:
         db.session.commit()
     with live_server(app) as url:
         yield url, app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 class Session:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser import SCREENSHOTS, chromium, describe, live_server, serious_violations
+from tests.browser import SCREENSHOTS, describe, live_server, serious_violations
 from tests.factories import PASSWORD
 from tests.support import empty_all_tables, make_app
 from tests.tasks_world import REASON, TODAY, build_world
@@ -33,15 +33,6 @@ def server(_schema: str) -> Iterator[tuple[str, dict]]:
     with live_server(app) as url:
         yield url, logins
     patch.undo()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.mark.parametrize("width", [390, 1280])

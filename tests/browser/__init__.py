@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from workflow.extensions import db
+
 
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs) -> None:  # the test output is for failures
@@ -68,7 +70,8 @@ def axe_script() -> Path:
 
 @contextmanager
 def live_server(app) -> Iterator[str]:
-    """Serve *app* on 127.0.0.1 and a free port in a background thread; yield its base URL."""
+    """Serve *app* on 127.0.0.1 and a free port in a background thread; yield its base URL.
+    Afterwards the app's database connections are closed (the next module's app opens its own)."""
     server = make_server("127.0.0.1", 0, app, threaded=False, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -77,6 +80,9 @@ def live_server(app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def serious_violations(page) -> list[dict]:
