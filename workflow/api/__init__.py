@@ -95,6 +95,7 @@ from workflow.api import (  # noqa: E402, F401 (routes)
     attachments,
     items,
     meetings,
+    notices,
     open_data,
     openapi,
     pdfs,

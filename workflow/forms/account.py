@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
 
+from workflow.forms._choices import options
 from workflow.forms._validators import MaxLength
 from workflow.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 
@@ -42,7 +43,7 @@ class NoticeChoiceForm(FlaskForm):
 
     receive = RadioField(
         "通知の受け取り方",
-        choices=MAIL_CHOICES,
+        choices=options(MAIL_CHOICES),
         validators=[InputRequired("受け取り方を選んでください。")],
         validate_choice=False,  # checked below, in Japanese
     )

@@ -80,14 +80,7 @@ def notify(
         recipients.append(user)
     if dedupe_key is not None and recipients:
         # Once per user and key (a reminder cron runs daily, a meeting may be published again).
-        have = set(
-            db.session.scalars(
-                select(Notice.user_id).where(
-                    Notice.dedupe_key == dedupe_key,
-                    Notice.user_id.in_([user.id for user in recipients]),
-                )
-            )
-        )
+        have = already_told(dedupe_key, [user.id for user in recipients])
         recipients = [user for user in recipients if user.id not in have]
     for user in recipients:
         notice = Notice(
@@ -122,6 +115,17 @@ def _one_line(text: str, limit: int) -> str:
     """A title is a mail's subject: one line, within the column."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def already_told(dedupe_key: str, user_ids: list[int]) -> set[int]:
+    """Which of *user_ids* already have a notice with *dedupe_key*."""
+    return set(
+        db.session.scalars(
+            select(Notice.user_id).where(
+                Notice.dedupe_key == dedupe_key, Notice.user_id.in_(user_ids)
+            )
+        )
+    )
 
 
 def _insert_unless_there(notice: Notice) -> bool:
