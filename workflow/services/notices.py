@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from flask import current_app, has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from workflow.extensions import db
 from workflow.jobs import enqueue
@@ -477,7 +478,10 @@ def _drafts_for(meeting: Meeting) -> dict[int, list[Item]]:
     """Drafts whose first route kind the meeting sits as, by section."""
     kinds = set(meeting.kinds)
     drafts = db.session.scalars(
-        select(Item).where(Item.status.in_(DRAFT_STATES)).order_by(Item.id)
+        select(Item)
+        .where(Item.status.in_(DRAFT_STATES))
+        .order_by(Item.id)
+        .options(selectinload(Item.route_steps))
     ).all()
     by_section: dict[int, list[Item]] = {}
     for item in drafts:
