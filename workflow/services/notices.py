@@ -69,7 +69,11 @@ def notify(
     actor: User | None = None,
 ) -> list[Notice]:
     """Write a notice for each active user of *users* (once each, never to *actor*), and queue
-    its mail where the user gets e-mail. In the caller's transaction."""
+    its mail where the user gets e-mail. In the caller's transaction.
+
+    With *dedupe_key*, a user who already has a notice of that key gets none (reminders, minutes
+    published again): those rows go in one savepoint each, so one lost to a concurrent writer
+    does not take the others with it."""
     mail = mail_configured()
     made: list[Notice] = []
     seen: set[int] = set()
