@@ -124,10 +124,18 @@ def test_a_reminder_another_cron_wrote_first_does_not_lose_the_others(app, world
         )
     )
     db.session.commit()
-    monkeypatch.setattr(notices, "already_told", lambda _key, _ids: set())
+    checked = notices.already_told
+    calls = []
+
+    def missed_the_other_cron_once(key, ids):
+        calls.append(key)
+        return set() if len(calls) == 1 else checked(key, ids)
+
+    monkeypatch.setattr(notices, "already_told", missed_the_other_cron_once)
     result = run(app, "--on", "2026-04-23")
     assert result.exit_code == 0, result.output
     assert "申込締切 1件" in result.output
+    assert len(calls) == 2  # undone once, made again
     assert sorted(told("deadline")) == sorted(
         [(world["a"].id, f"deadline:{meeting_id}"), (world["a2"].id, f"deadline:{meeting_id}")]
     )

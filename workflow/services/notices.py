@@ -72,8 +72,7 @@ def notify(
     its mail where the user gets e-mail. In the caller's transaction.
 
     With *dedupe_key*, a user who already has a notice of that key gets none (reminders, minutes
-    published again): those rows go in one savepoint each, so one lost to a concurrent writer
-    does not take the others with it."""
+    published again; the unique (user, key) refuses a second one written concurrently)."""
     mail = mail_configured()
     made: list[Notice] = []
     seen: set[int] = set()
@@ -99,10 +98,7 @@ def notify(
             dedupe_key=dedupe_key,
             mail_status=MAIL_PENDING if mail and wants_mail(user) else MAIL_NONE,
         )
-        if dedupe_key is None:
-            db.session.add(notice)
-        elif not _insert_unless_there(notice):
-            continue
+        db.session.add(notice)
         made.append(notice)
     if not made:
         return made
@@ -131,17 +127,6 @@ def already_told(dedupe_key: str, user_ids: list[int]) -> set[int]:
             )
         )
     )
-
-
-def _insert_unless_there(notice: Notice) -> bool:
-    """Insert a deduplicated notice in a savepoint: another transaction (a second cron on
-    PostgreSQL) that inserted the same (user, key) first wins, and the others still go in."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(notice)
-    except IntegrityError:
-        return False
-    return True
 
 
 def section_users(section_id: int) -> list[User]:
@@ -459,6 +444,24 @@ class Reminded:
     closing: int = 0
 
 
+# Two crons at once (PostgreSQL): how often a reminder is tried again after the other one wrote
+# some of the same (user, key) rows between this one's check and its insert.
+RACE_RETRIES = 3
+
+
+def _notify_once(users: Iterable[User], **kw) -> list[Notice]:
+    """:func:`notify` in a savepoint: when a concurrent run inserted one of the same (user, key)
+    first, only this call is undone, and it is made again for the users still without one."""
+    users = list(users)
+    for _attempt in range(RACE_RETRIES):
+        try:
+            with db.session.begin_nested():
+                return notify(users, **kw)
+        except IntegrityError:
+            continue
+    return []
+
+
 def send_reminders(on: date) -> Reminded:
     """The reminders for the day *on*, each once per user (the caller commits)."""
     from workflow.deadlines import admin_closed_days, deadline_of, open_days_before
@@ -502,7 +505,7 @@ def _remind_deadline(meeting: Meeting, deadline: date) -> int:
         titles = "\n".join(f"・{item.title}（{ItemStatus(item.status).label}）" for item in items)
         url = item_url(items[0].id) if len(items) == 1 else "/items/?mine=1"
         made += len(
-            notify(
+            _notify_once(
                 section_users(section_id),
                 kind="deadline",
                 title=f"申込締切は{to_wareki(deadline)}です：{when}",
@@ -536,7 +539,7 @@ def _remind_closing(on: date) -> int:
         day = "本日" if process.closes_on == on else "明日"
         users = [*section_users(item.section_id), *secretariat_users()]
         made += len(
-            notify(
+            _notify_once(
                 users,
                 kind="pc_closing",
                 title=f"パブリックコメント「{item.title}」は{day}（{to_wareki(process.closes_on)}）で終わります",
