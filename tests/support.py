@@ -1082,7 +1082,41 @@ CASES: dict[tuple[str, str], Case] = {
     ("api.my_tasks", "GET"): Case(
         lambda w: "/api/v1/me/tasks", E("401", "200", "200", "200", "200", "200")
     ),
+    # -- issue 19: notices --
+    ("notices.index", "GET"): Case(lambda w: "/notices/", STAFF_200),
+    ("notices.read", "POST"): Case(
+        lambda w: f"/notices/{_unread_notice_of(w, 'own')}/read",
+        E("login", "404", "302+", "404", "404", "404"),
+    ),
+    ("notices.read_all", "POST"): Case(  # only "own" and the secretariat have notices
+        lambda w: "/notices/read-all", E("login", "302", "302+", "302", "302+", "302")
+    ),
+    ("account.notices_choice", "GET"): Case(lambda w: "/account/notices", STAFF_200),
+    ("account.notices_choice", "POST"): Case(
+        lambda w: "/account/notices",
+        E("login", "302+", "302+", "302+", "302+", "302+"),
+        data=lambda w: {"receive": "screen"},
+    ),
+    ("api.my_notices", "GET"): Case(
+        lambda w: "/api/v1/me/notices", E("401", "200", "200", "200", "200", "200")
+    ),
+    ("api.read_my_notice", "POST"): Case(
+        lambda w: f"/api/v1/me/notices/{_unread_notice_of(w, 'own')}/read",
+        E("401", "404", "200+", "404", "404", "404"),
+    ),
 }
+
+
+def _unread_notice_of(w: dict, who: str) -> int:
+    """The id of an unread notice of *who* (the world's events leave some to "own")."""
+    from workflow.models import Notice
+
+    return db.session.scalar(
+        sa.select(Notice.id)
+        .where(Notice.user_id == w["users"][who].id, Notice.read_at.is_(None))
+        .order_by(Notice.id)
+        .limit(1)
+    )
 
 
 def _upload_form(**fields: str) -> dict:

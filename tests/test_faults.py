@@ -31,7 +31,16 @@ from workflow.faults import (
     SAVED_NOT_SHOWN,
     SERVER_ERROR,
 )
-from workflow.models import AgendaEntry, ApiToken, HistoryEvent, Item, Meeting, PdfCache, User
+from workflow.models import (
+    AgendaEntry,
+    ApiToken,
+    HistoryEvent,
+    Item,
+    Meeting,
+    Notice,
+    PdfCache,
+    User,
+)
 from workflow.models._types import utcnow
 from workflow.pdf import documents
 from workflow.pdf.render import PdfRenderError
@@ -87,12 +96,15 @@ def _assert_nothing_recorded(item_id: int, history_before: int) -> None:
 
 
 @contextmanager
-def _after_history_flush(action: Callable[[Session], None]) -> Iterator[list[bool]]:
-    """Run *action* once, inside fire, right after the history row reached the database."""
+def _after_history_flush(
+    action: Callable[[Session], None], of: type = HistoryEvent
+) -> Iterator[list[bool]]:
+    """Run *action* once, inside fire, right after the history row (or the first rows *of*
+    another kind) reached the database."""
     done: list[bool] = []
 
     def hook(session: Session, _context) -> None:
-        if not done and any(isinstance(obj, HistoryEvent) for obj in session.new):
+        if not done and any(isinstance(obj, of) for obj in session.new):
             done.append(True)
             action(session)
 
@@ -166,7 +178,8 @@ def test_page_publish_with_the_backend_killed_mid_transition(app: Flask, client:
     login(client, secretariat)
     before = _history_count()
 
-    with _after_history_flush(_kill_own_backend) as killed:
+    # The last rows a publish writes are its notices (to the agenda's sections), after its history.
+    with _after_history_flush(_kill_own_backend, of=Notice) as killed:
         response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
     assert killed
     # Everything was flushed before the kill, so the next thing sent is the COMMIT: the app

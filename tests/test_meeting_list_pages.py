@@ -166,9 +166,9 @@ def _queries(client: FlaskClient, url: str) -> int:
 def test_a_fixed_number_of_queries_however_many_meetings_and_entries(world, signed_in):
     full = _queries(signed_in, "/meetings/")  # 50 meetings, agendas of 3, 1 and 0
     assert len(_rows(signed_in.get(f"/meetings/?kind={POLICY}&fy=2019"))) == 5
-    # The session with its user, the years of the filter, the kinds, the page, and the admin's
-    # 閉庁日 for every row's 申込締切: five.
-    assert full == _queries(signed_in, f"/meetings/?kind={POLICY}&fy=2019") == 5
+    # The session with its user, the years of the filter, the kinds, the page, the admin's
+    # 閉庁日 for every row's 申込締切, and the header's unread count: six.
+    assert full == _queries(signed_in, f"/meetings/?kind={POLICY}&fy=2019") == 6
     assert _queries(signed_in, "/meetings/?page=2") == full
     # Past the end: no row, so no 閉庁日 to read.
     assert _queries(signed_in, "/meetings/?page=9") == full - 1

@@ -152,12 +152,18 @@ def _sqlite_schema() -> dict[str, str]:
         return {name: sql for name, sql in conn.exec_driver_sql(query)}
 
 
-def _rows() -> dict[str, list[tuple]]:
+def _rows(skip: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
     with db.engine.connect() as conn:
         return {
             t.name: [tuple(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key))]
             for t in db.metadata.sorted_tables
+            if t.name not in skip
         }
+
+
+# The notices the item's events wrote are in a table of a later revision (issue 19), which the
+# downgrade drops with them.
+LATER_TABLES = ("notices",)
 
 
 def test_the_autoincrement_revision_keeps_rows_ids_and_triggers(bare_app, engine_name):
@@ -165,7 +171,7 @@ def test_the_autoincrement_revision_keeps_rows_ids_and_triggers(bare_app, engine
     stay, and the id of a deleted last row is not issued again. PostgreSQL: nothing changes."""
     item_id, secretariat_id = _upgraded_with_a_held_item(bare_app)
     db.session.remove()
-    rows = _rows()
+    rows = _rows(skip=LATER_TABLES)
 
     flask_db(bare_app, "downgrade", "8d41c2e5a9b7")
     if engine_name == "sqlite":
@@ -175,7 +181,7 @@ def test_the_autoincrement_revision_keeps_rows_ids_and_triggers(bare_app, engine
     if engine_name == "sqlite":
         assert set(_sqlite_schema()) == set(before), "every index and trigger is there again"
     flask_db(bare_app, "upgrade")  # the later revisions' tables say AUTOINCREMENT too
-    assert _rows() == rows
+    assert _rows(skip=LATER_TABLES) == rows
     if engine_name == "sqlite":
         after = _sqlite_schema()
         rebuilt = {name for name, sql in after.items() if "AUTOINCREMENT" in sql}

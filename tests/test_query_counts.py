@@ -19,12 +19,12 @@ from workflow.states.states import ItemStatus, Role
 # opinions, attendance), however many derived fields they show. The bounds of these four are
 # what they run, so one more query fails here.
 BOUND = {
-    # The session's user and the page of rows (the filter's choices are read once a minute, by
-    # the warming request).
-    "list": 2,
+    # The session's user, the page of rows (the filter's choices are read once a minute, by
+    # the warming request) and the header's count of unread notices.
+    "list": 3,
     # ... with the department's notes and the 付議先's name of the form as printed, and its 資料:
-    # the live list and every meeting's frozen list (one query each).
-    "item": 16,
+    # the live list and every meeting's frozen list (one query each); the header's unread count.
+    "item": 17,
     "meeting": 12,
     # ... and the department's notes under earlier opinions (様式２ of DOMAIN §9).
     "api_item": 14,

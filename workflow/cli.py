@@ -30,6 +30,7 @@ from workflow.jobs import worker_command
 from workflow.maintenance import prune_command
 from workflow.models import ApiToken, Section, User
 from workflow.models._types import utcnow
+from workflow.notify_cli import notify_command
 from workflow.passwords import password_problem
 from workflow.pdf import cache as pdf_cache
 from workflow.schemas.limits import ID_MAX, NAME_MAX
@@ -61,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(prune_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(notify_command)
 
 
 class CommandError(click.ClickException):

@@ -96,6 +96,7 @@ from workflow.api import (  # noqa: E402, F401 (routes)
     items,
     me,
     meetings,
+    notices,
     open_data,
     openapi,
     pdfs,

@@ -16,6 +16,7 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from workflow.api.common import bp
 from workflow.api.meetings import MEETING_EVENTS
+from workflow.api.notices import openapi_paths as notice_paths
 from workflow.schemas import (
     admin,
     attachments,
@@ -25,6 +26,7 @@ from workflow.schemas import (
     items,
     me,
     meetings,
+    notices,
     open_data,
     packet,
     user_imports,
@@ -100,6 +102,8 @@ COMPONENTS: dict[str, Any] = {
     "ItemTask": me.ItemTask,
     "MeetingTask": me.MeetingTask,
     "TaskList": me.TaskList,
+    "Notice": notices.Notice,
+    "NoticeList": notices.NoticeList,
     "UserImport": user_imports.UserImport,
     "UserImportChange": user_imports.UserImportChange,
     "UserImportProblem": user_imports.UserImportProblem,
@@ -672,6 +676,7 @@ def _paths(event_body: Schema) -> dict[str, Any]:
     return {
         **_admin_paths(),
         **_user_import_paths(),
+        **notice_paths(_op, _query, _path, _integer),
         **_attachment_paths("/api/v1/items/{item_id}", ITEM_ID, True),
         **_attachment_paths("/api/v1/meetings/{meeting_id}", MEETING_ID, False),
         "/api/v1/me/tasks": {

@@ -1,9 +1,10 @@
-"""The signed-in user's own account: changing the password."""
+"""The signed-in user's own account: changing the password, how notices reach them."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, ValidationError
+from wtforms import PasswordField, RadioField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
 
+from workflow.forms._choices import options
 from workflow.forms._validators import MaxLength
 from workflow.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 
@@ -29,3 +30,24 @@ class PasswordChangeForm(FlaskForm):
     def validate_new_password(self, field: PasswordField) -> None:
         if problem := password_problem(field.data or ""):
             raise ValidationError(problem)
+
+
+MAIL_CHOICES = [
+    ("email", "メールと画面で受け取る"),
+    ("screen", "画面だけで受け取る"),
+]
+
+
+class NoticeChoiceForm(FlaskForm):
+    """How the user receives notices (User.notify_by_email)."""
+
+    receive = RadioField(
+        "通知の受け取り方",
+        choices=options(MAIL_CHOICES),
+        validators=[InputRequired("受け取り方を選んでください。")],
+        validate_choice=False,  # checked below, in Japanese
+    )
+
+    def validate_receive(self, field: RadioField) -> None:
+        if field.data not in dict(MAIL_CHOICES):
+            raise ValidationError("受け取り方を選んでください。")

@@ -11,15 +11,35 @@ that did not happen.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from workflow.extensions import db
 from workflow.jobs import enqueue
-from workflow.models import HistoryEvent, Item, Meeting, Notice, User
+from workflow.models import (
+    HistoryEvent,
+    Item,
+    Meeting,
+    MeetingKind,
+    Notice,
+    PublicComment,
+    User,
+)
+from workflow.models._types import utcnow
 from workflow.models.notice import MAIL_NONE, MAIL_PENDING
-from workflow.states.states import Role
+from workflow.states.states import (
+    ItemStatus,
+    MeetingStatus,
+    Outcome,
+    PublicCommentStatus,
+    Role,
+)
+from workflow.wareki import to_wareki
 
 MAIL_JOB = "mail_notice"
 
@@ -49,20 +69,30 @@ def notify(
     actor: User | None = None,
 ) -> list[Notice]:
     """Write a notice for each active user of *users* (once each, never to *actor*), and queue
-    its mail where the user gets e-mail. In the caller's transaction."""
+    its mail where the user gets e-mail. In the caller's transaction.
+
+    With *dedupe_key*, a user who already has a notice of that key gets none (reminders, minutes
+    published again; the unique (user, key) refuses a second one written concurrently)."""
     mail = mail_configured()
     made: list[Notice] = []
     seen: set[int] = set()
+    recipients = []
     for user in users:
         if not user.active or user.id in seen or (actor is not None and user.id == actor.id):
             continue
         seen.add(user.id)
+        recipients.append(user)
+    if dedupe_key is not None and recipients:
+        # Once per user and key (a reminder cron runs daily, a meeting may be published again).
+        have = already_told(dedupe_key, [user.id for user in recipients])
+        recipients = [user for user in recipients if user.id not in have]
+    for user in recipients:
         notice = Notice(
             user_id=user.id,
             kind=kind,
             item_id=item.id if item is not None else None,
             meeting_id=meeting.id if meeting is not None else None,
-            title=title,
+            title=_one_line(title, TITLE_MAX),
             body=body,
             url=url,
             dedupe_key=dedupe_key,
@@ -77,6 +107,26 @@ def notify(
         if notice.mail_status == MAIL_PENDING:
             enqueue(MAIL_JOB, notice_id=notice.id)
     return made
+
+
+TITLE_MAX = Notice.__table__.c.title.type.length
+
+
+def _one_line(text: str, limit: int) -> str:
+    """A title is a mail's subject: one line, within the column."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def already_told(dedupe_key: str, user_ids: list[int]) -> set[int]:
+    """Which of *user_ids* already have a notice with *dedupe_key*."""
+    return set(
+        db.session.scalars(
+            select(Notice.user_id).where(
+                Notice.dedupe_key == dedupe_key, Notice.user_id.in_(user_ids)
+            )
+        )
+    )
 
 
 def section_users(section_id: int) -> list[User]:
@@ -130,3 +180,378 @@ def _returned(row: HistoryEvent) -> None:
 
 
 ANNOUNCERS["return"] = _returned
+
+
+def _kind_name(code: str | None) -> str:
+    kind = db.session.get(MeetingKind, code) if code else None
+    return kind.name if kind is not None else (code or "")
+
+
+def _meeting_line(meeting: Meeting) -> str:
+    """「第２回 関係課長会議（令和８年５月７日）」."""
+    return f"{meeting.title}（{to_wareki(meeting.date)}）"
+
+
+def _row_meeting(row: HistoryEvent) -> Meeting | None:
+    meeting_id = (row.params or {}).get("meeting_id") or row.meeting_id
+    return db.session.get(Meeting, meeting_id) if meeting_id else None
+
+
+def _accepted(row: HistoryEvent) -> None:
+    """受付: the owning section learns which meeting the item now waits for."""
+    item = db.session.get(Item, row.item_id)
+    body = f"案件「{item.title}」を庁議事務局が受け付けました。"
+    if item.level_kind:
+        body += f"\n{_kind_name(item.level_kind)}の議題になるのを待ちます。"
+    if item.late:
+        body += "\n申込締切の後に申し込まれたため、「締切後」として受け付けています。"
+    notify(
+        section_users(item.section_id),
+        kind=row.event,
+        title=f"案件「{item.title}」が受け付けられました",
+        body=body,
+        url=item_url(item.id),
+        item=item,
+        actor=row.actor,
+    )
+
+
+def _scheduled(row: HistoryEvent) -> None:
+    """付議: the owning section, with the meeting's name and date (and time and place if set)."""
+    item = db.session.get(Item, row.item_id)
+    meeting = _row_meeting(row)
+    lines = [
+        f"案件「{item.title}」を次の会議の議題にしました。",
+        f"会議: {meeting.title}",
+        f"日付: {to_wareki(meeting.date)}",
+    ]
+    if meeting.start_time is not None:
+        lines.append(f"開始: {meeting.start_time:%H:%M}")
+    if meeting.venue:
+        lines.append(f"会場: {meeting.venue}")
+    notify(
+        section_users(item.section_id),
+        kind=row.event,
+        title=f"案件「{item.title}」が{_meeting_line(meeting)}の議題になりました",
+        body="\n".join(lines),
+        url=item_url(item.id),
+        item=item,
+        meeting=meeting,
+        actor=row.actor,
+    )
+
+
+def _next_step(item: Item, outcome: Outcome) -> str:
+    """What the owning section does or waits for after an outcome (DOMAIN §4)."""
+    if outcome is Outcome.APPROVED:
+        if item.public_comment_planned:
+            return "承認されました。庁議事務局がパブリックコメント（意見募集）を始めます。"
+        return "承認されました。"
+    if outcome is Outcome.APPROVED_WITH_AMENDMENTS:
+        return "修正版を作成して、庁議事務局に提出してください。"
+    if outcome is Outcome.FORWARDED:
+        return f"次は{_kind_name(item.level_kind)}の議題になるのを待ちます。"
+    if outcome is Outcome.CONTINUED:
+        return (
+            f"引き続き{_kind_name(item.level_kind)}で審議します。次の会議の議題になるのを待ちます。"
+        )
+    if outcome is Outcome.REMANDED:
+        return "申込書を修正して、再度申し込んでください。"
+    return "この案件は完了しました。"
+
+
+def _outcome(row: HistoryEvent) -> None:
+    """結果: the owning section, with the wording as the minutes print it and what comes next."""
+    item = db.session.get(Item, row.item_id)
+    meeting = _row_meeting(row)
+    outcome = Outcome(row.params["outcome"])
+    wording = outcome.wording(_kind_name(row.params.get("forward_to")) or None)
+    notify(
+        section_users(item.section_id),
+        kind=row.event,
+        title=f"案件「{item.title}」の結果: {wording}",
+        body=(
+            f"{_meeting_line(meeting)}で、案件「{item.title}」の結果が登録されました。\n"
+            f"結果: {wording}\n\n{_next_step(item, outcome)}"
+        ),
+        url=item_url(item.id),
+        item=item,
+        meeting=meeting,
+        actor=row.actor,
+    )
+
+
+def _amendment_returned(row: HistoryEvent) -> None:
+    """修正の差戻し: the owning section, with the reason in full."""
+    item = db.session.get(Item, row.item_id)
+    notify(
+        section_users(item.section_id),
+        kind=row.event,
+        title=f"案件「{item.title}」の修正版が差し戻されました",
+        body=f"差戻しの理由:\n{row.reason}\n\n修正版を直して、再度提出してください。",
+        url=item_url(item.id),
+        item=item,
+        actor=row.actor,
+    )
+
+
+def _minutes_published(row: HistoryEvent) -> None:
+    """議事録の公開: the owning sections of every item on the agenda, once per user and meeting
+    (published again after 公開取消, nobody is told twice)."""
+    meeting = db.session.get(Meeting, row.meeting_id)
+    section_ids = sorted({entry.item.section_id for entry in meeting.entries})
+    if not section_ids:
+        return
+    users = db.session.scalars(
+        select(User).where(User.section_id.in_(section_ids), User.active).order_by(User.id)
+    )
+    notify(
+        users,
+        kind=row.event,
+        title=f"{_meeting_line(meeting)}の議事録が公開されました",
+        body=(
+            f"{_meeting_line(meeting)}の議事録を公開しました。"
+            "議題の案件と議事録は、公開ページでだれでも見られます。"
+        ),
+        url=meeting_url(meeting.id),
+        meeting=meeting,
+        dedupe_key=f"published:{meeting.id}",
+        actor=row.actor,
+    )
+
+
+def _submitted(row: HistoryEvent) -> None:
+    """申込: the secretariat, 「締切後」 first in the title when the request came late."""
+    item = db.session.get(Item, row.item_id)
+    late = "締切後：" if item.late else ""
+    lines = [f"{item.section.name}から案件「{item.title}」の申込がありました。"]
+    if item.route:
+        lines.append(f"付議先: {_kind_name(item.route[0])}")
+    if item.late:
+        lines.append("申込締切の後の申込です（締切後）。")
+    lines.append("受付の画面で内容を確かめ、受け付けるか差し戻してください。")
+    notify(
+        secretariat_users(),
+        kind=row.event,
+        title=f"{late}案件「{item.title}」が申し込まれました",
+        body="\n".join(lines),
+        url=item_url(item.id),
+        item=item,
+        actor=row.actor,
+    )
+
+
+def _amendment_submitted(row: HistoryEvent) -> None:
+    """修正版の提出: the secretariat confirms it or returns it."""
+    item = db.session.get(Item, row.item_id)
+    notify(
+        secretariat_users(),
+        kind=row.event,
+        title=f"案件「{item.title}」の修正版が提出されました",
+        body=(
+            f"{item.section.name}が案件「{item.title}」の修正版を提出しました。"
+            "内容を確かめ、修正を確認するか差し戻してください。"
+        ),
+        url=item_url(item.id),
+        item=item,
+        actor=row.actor,
+    )
+
+
+# A revision the secretariat must hear of: the item was taken in and waits for (or sits on) a
+# meeting (DOMAIN §9). Drafts and returned requests come back through 申込; amendments through
+# 修正版の提出.
+REVISION_NOTICED = (ItemStatus.ACCEPTED, ItemStatus.SCHEDULED)
+
+
+def _revised(row: HistoryEvent) -> None:
+    """様式２の修正 between meetings: the secretariat, with the new version's number."""
+    item = db.session.get(Item, row.item_id)
+    if ItemStatus(item.status) not in REVISION_NOTICED:
+        return
+    number = (row.params or {}).get("version_number")
+    notify(
+        secretariat_users(),
+        kind=row.event,
+        title=f"案件「{item.title}」の様式２が修正されました（第{number}版）",
+        body=(
+            f"{item.section.name}が案件「{item.title}」の様式２を修正しました（第{number}版）。"
+            "版の一覧で、前の版との違いを確かめられます。"
+        ),
+        url=f"{item_url(item.id)}/versions",
+        item=item,
+        actor=row.actor,
+    )
+
+
+ANNOUNCERS.update(
+    {
+        "accept": _accepted,
+        "schedule": _scheduled,
+        "record_outcome": _outcome,
+        "return_amendment": _amendment_returned,
+        "publish": _minutes_published,
+        "submit": _submitted,
+        "submit_amendment": _amendment_submitted,
+        "revise": _revised,
+    }
+)
+
+
+# -- reading and marking (pages and API) ------------------------------------------------------
+
+
+def mark_read(notice: Notice) -> bool:
+    """Mark one notice read; False when it already was (nothing written)."""
+    if notice.read_at is not None:
+        return False
+    notice.read_at = utcnow()
+    db.session.flush()
+    return True
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notice of *user* read; how many were."""
+    result = db.session.execute(
+        update(Notice)
+        .where(Notice.user_id == user.id, Notice.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
+
+
+def set_mail_choice(user: User, by_email: bool) -> bool:
+    """The user's choice: e-mail and in-app, or in-app only. False when nothing changed."""
+    if user.notify_by_email == by_email:
+        return False
+    user.notify_by_email = by_email
+    db.session.flush()
+    return True
+
+
+# -- `flask notify`: the daily reminders --------------------------------------------------------
+
+# Drafts a deadline reminder is about: not yet sent (作成中), or sent back (差戻し中).
+DRAFT_STATES = (ItemStatus.DRAFT, ItemStatus.RETURNED)
+# How many 開庁日 before a deadline the reminder starts.
+REMIND_OPEN_DAYS = 2
+
+
+@dataclass
+class Reminded:
+    deadline: int = 0
+    closing: int = 0
+
+
+# Two crons at once (PostgreSQL): how often a reminder is tried again after the other one wrote
+# some of the same (user, key) rows between this one's check and its insert.
+RACE_RETRIES = 3
+
+
+def _notify_once(users: Iterable[User], **kw) -> list[Notice]:
+    """:func:`notify` in a savepoint: when a concurrent run inserted one of the same (user, key)
+    first, only this call is undone, and it is made again for the users still without one."""
+    users = list(users)
+    for _attempt in range(RACE_RETRIES):
+        try:
+            with db.session.begin_nested():
+                return notify(users, **kw)
+        except IntegrityError:
+            continue
+    return []
+
+
+def send_reminders(on: date) -> Reminded:
+    """The reminders for the day *on*, each once per user (the caller commits)."""
+    from workflow.deadlines import admin_closed_days, deadline_of, open_days_before
+
+    done = Reminded()
+    extra = admin_closed_days()
+    meetings = db.session.scalars(
+        select(Meeting)
+        .where(Meeting.status == MeetingStatus.PLANNED, Meeting.date >= on)
+        .order_by(Meeting.date, Meeting.id)
+    ).all()
+    for meeting in meetings:
+        deadline = deadline_of(meeting, extra)
+        if open_days_before(deadline, REMIND_OPEN_DAYS, extra) <= on <= deadline:
+            done.deadline += _remind_deadline(meeting, deadline)
+    done.closing = _remind_closing(on)
+    return done
+
+
+def _drafts_for(meeting: Meeting) -> dict[int, list[Item]]:
+    """Drafts whose first route kind the meeting sits as, by section."""
+    kinds = set(meeting.kinds)
+    drafts = db.session.scalars(
+        select(Item)
+        .where(Item.status.in_(DRAFT_STATES))
+        .order_by(Item.id)
+        .options(selectinload(Item.route_steps))
+    ).all()
+    by_section: dict[int, list[Item]] = {}
+    for item in drafts:
+        route = item.route
+        if route and route[0] in kinds:
+            by_section.setdefault(item.section_id, []).append(item)
+    return by_section
+
+
+def _remind_deadline(meeting: Meeting, deadline: date) -> int:
+    made = 0
+    when = _meeting_line(meeting)
+    for section_id, items in _drafts_for(meeting).items():
+        titles = "\n".join(f"・{item.title}（{ItemStatus(item.status).label}）" for item in items)
+        url = item_url(items[0].id) if len(items) == 1 else "/items/?mine=1"
+        made += len(
+            _notify_once(
+                section_users(section_id),
+                kind="deadline",
+                title=f"申込締切は{to_wareki(deadline)}です：{when}",
+                body=(
+                    f"{when}の申込締切は{to_wareki(deadline)}です。\n"
+                    f"申込がまだの案件:\n{titles}\n\n"
+                    "締切の後の申込は「締切後」として扱われます。"
+                ),
+                url=url,
+                item=items[0] if len(items) == 1 else None,
+                meeting=meeting,
+                dedupe_key=f"deadline:{meeting.id}",
+            )
+        )
+    return made
+
+
+def _remind_closing(on: date) -> int:
+    """パブリックコメント closing today or tomorrow: the owning section and the secretariat."""
+    made = 0
+    processes = db.session.scalars(
+        select(PublicComment)
+        .where(
+            PublicComment.status == PublicCommentStatus.OPEN,
+            PublicComment.closes_on.between(on, on + timedelta(days=1)),
+        )
+        .order_by(PublicComment.id)
+    ).all()
+    for process in processes:
+        item = process.item
+        day = "本日" if process.closes_on == on else "明日"
+        users = [*section_users(item.section_id), *secretariat_users()]
+        made += len(
+            _notify_once(
+                users,
+                kind="pc_closing",
+                title=f"パブリックコメント「{item.title}」は{day}（{to_wareki(process.closes_on)}）で終わります",
+                body=(
+                    f"案件「{item.title}」のパブリックコメント（意見募集）は"
+                    f"{to_wareki(process.closes_on)}に締め切ります。\n"
+                    f"届いた意見: {len(process.opinions)}件\n"
+                    "締切の後、庁議事務局が意見募集を終了し、意見ごとに市の考え方を入力します。"
+                ),
+                url=item_url(item.id),
+                item=item,
+                dedupe_key=f"pc_closing:{process.id}",
+            )
+        )
+    return made

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from workflow.views.items import item_list_url
     from workflow.views.main import bp as main_bp
     from workflow.views.meetings import bp as meetings_bp
+    from workflow.views.notices import bp as notices_bp
     from workflow.views.public import bp as public_bp
     from workflow.views.search import bp as search_bp
     from workflow.views.versions import bp as versions_bp
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(versions_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(admin_imports_bp)
     for code in (400, 403, 404, 405, 409, 413):
