@@ -13,7 +13,7 @@ from tests.support import API, assert_pager, auth, login
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
 from workflow.models import Item, Job, Meeting, Notice, User
-from workflow.services import items, meetings, notices, versions
+from workflow.services import items, meetings, notices, public_comment, versions
 from workflow.states.states import ItemStatus, Role
 
 
@@ -83,10 +83,13 @@ def test_without_a_mail_server_nothing_is_queued(people, app):
     assert mailed() == set()
 
 
-def test_submit_tells_the_secretariat_and_says_late(people):
+def test_submit_tells_the_secretariat_and_says_late(people, monkeypatch):
+    # A 関係課長会議 on 2026-05-07 closes its requests on 2026-04-24; this one comes on the 27th.
+    make_meeting(people["sec"], on=date(2026, 5, 7))
+    monkeypatch.setattr(public_comment, "today", lambda: date(2026, 4, 27))
     item = make_item(ItemStatus.DRAFT, department=people["a_mail"], secretariat=people["sec"])
-    item.late = True  # what services.items.submit decides from the deadline
     items.submit(people["a_mail"], item)
+    assert item.late
     got = told("submit")
     assert set(got) == logins(people, "sec", "sec2")
     assert got[people["sec"].login].title == f"締切後：案件「{item.title}」が申し込まれました"
