@@ -162,6 +162,9 @@ def test_a_meetings_own_deadline_overrides_and_null_returns_to_the_rule(client, 
     ("body", "field", "words"),
     [
         ({"submission_deadline": "2026-05-08"}, "submission_deadline", "開催日"),
+        ({"submission_deadline": "2026-05-07"}, "submission_deadline", "開催日"),  # the day itself
+        ({"submission_deadline": "2026-05-06"}, "submission_deadline", "閉庁日"),  # 振替休日
+        ({"submission_deadline": "2026-04-25"}, "submission_deadline", "閉庁日"),  # a Saturday
         ({"submission_deadline": "令和8年13月1日"}, "submission_deadline", ""),
         ({}, "submission_deadline", "申込締切"),
     ],
@@ -388,7 +391,7 @@ def test_the_admin_sets_a_meetings_deadline_from_its_page(client, people):
     assert "令和８年４月２４日" in page  # the kind's rule
     refused = client.post(url, data={"submission_deadline": "令和8年5月8日"})
     assert refused.status_code == 422
-    assert "開催日（令和８年５月７日）より後にはできません" in refused.get_data(as_text=True)
+    assert "開催日（令和８年５月７日）より前の日にしてください" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Meeting, meeting).deadline_override is None
     done = client.post(url, data={"submission_deadline": "2026-04-30"})

@@ -82,17 +82,17 @@ def test_the_messages_name_the_meeting_and_what_to_do(world):
     assert "原案を一部修正し承認する。" in amend.message
     assert "修正版の提出" in amend.message
     late = by_id(sec, world["late"].id, "intake")
-    assert late.title == f"締切後：{world['late'].title}"
-    assert "締切後" in late.message
+    assert late.title == world["late"].title  # the item's own title; the message says it
+    assert late.message.startswith("申込締切の後に届いた申込です（締切後）。")
     on_time = by_id(sec, world["submitted"].id, "intake")
     assert on_time.title == world["submitted"].title
     assert "締切後" not in on_time.message
     empty = by_id(sec, world["empty_soon"].id, "empty_agenda")
-    assert empty.title == f"{world['empty_soon'].title}（令和2年2月7日）"
+    assert empty.title == f"{world['empty_soon'].title}（令和２年２月７日）"
     assert "あと5日" in empty.message
     assert empty.url == f"/meetings/{world['empty_soon'].id}"
     closing = by_id(sec, world["comment_closing"].id, "public_comment_closing")
-    assert "令和2年2月4日" in closing.message
+    assert "令和２年２月４日" in closing.message
     assert "あと2日" in closing.message
     assert closing.url == f"/public-comments/{world['comment_closing'].id}"
     minutes = by_id(sec, world["held"].id, "minutes")
@@ -104,15 +104,15 @@ def test_what_is_to_be_filed_names_the_next_meetings_deadline(world, monkeypatch
     # The next 関係課長会議 sits today (a Sunday): its deadline, five 開庁日 before, has passed.
     draft = by_id(own, world["draft"].id, "draft")
     assert draft.message.endswith(
-        f"次の{world['empty_today'].title}（令和2年2月2日）の申込締切（令和2年1月27日）は"
+        f"次の{world['empty_today'].title}（令和２年２月２日）の申込締切（令和２年１月２７日）は"
         "過ぎています。いま申し込むと「締切後」の扱いになります。"
     )
     forwarded = by_id(own, world["forwarded"].id, "forwarded")
-    assert f"次の{world['empty_soon'].title}（令和2年2月7日）の申込締切" in forwarded.message
+    assert f"次の{world['empty_soon'].title}（令和２年２月７日）の申込締切" in forwarded.message
     monkeypatch.setattr(public_comment, "today", lambda: date(2020, 1, 20))
     returned = by_id(own, world["returned"].id, "returned")
     assert returned.message.startswith(f"差戻しの理由: {REASON}\n")
-    assert returned.message.endswith("（令和2年1月31日）の申込締切は令和2年1月24日です。")
+    assert returned.message.endswith("（令和２年１月３１日）の申込締切は令和２年１月２４日です。")
     # Nothing to file for an amendment.
     assert "申込締切" not in by_id(own, world["amending"].id, "amend").message
 
@@ -294,5 +294,6 @@ def test_the_secretariats_home_marks_late_requests(client, world):
     login(client, world["sec"])
     html = client.get("/").get_data(as_text=True)
     section = html[html.index("対応が必要なもの") : html.index("事務局の作業")]
-    assert f"締切後：{world['late'].title}" in section
+    late = section[section.index(f">{world['late'].title}</a>") :]
+    assert late.split("</p>")[0].endswith('<span class="badge badge-late">締切後</span>')
     assert len(re.findall(r'<li class="task task-', section)) == len(world["expected"]["sec"])

@@ -114,6 +114,8 @@ class Task:
     since: datetime  # aware; a task that waits from a day waits from its midnight in the city
     item_id: int | None = None
     meeting_id: int | None = None
+    # 締切後 (an intake): the page marks it; the API's title stays the item's, its message says it.
+    late: bool = False
 
     @property
     def label(self) -> str:
@@ -140,7 +142,8 @@ def _midnight(day: date) -> datetime:
 
 
 def _day(value: date) -> str:
-    return to_wareki(value, fullwidth=False)
+    """「令和８年５月７日」, full-width as every other date on the screens."""
+    return to_wareki(value)
 
 
 def _order(tasks: Iterable[Task]) -> list[Task]:
@@ -381,15 +384,14 @@ def _item_tasks_for_secretariat(user: User) -> list[Task]:
     for row in rows:
         since = row.occurred_at or row.updated_at
         if row.status == ItemStatus.SUBMITTED:
-            title, message = row.title, ""
-            if row.late:
-                title = f"締切後：{row.title}"
-                message = "申込締切の後に届いた申込です（締切後）。\n"
+            message = "申込締切の後に届いた申込です（締切後）。\n" if row.late else ""
             message += (
                 f"{row.section_name}から申込がありました。"
                 "内容を確かめて、受け付けるか、理由を付けて差し戻してください。"
             )
-            tasks.append(Task("intake", title, message, f"/items/{row.id}", since, row.id))
+            tasks.append(
+                Task("intake", row.title, message, f"/items/{row.id}", since, row.id, late=row.late)
+            )
         else:
             message = (
                 f"{row.section_name}から修正版が提出されました。"

@@ -857,10 +857,15 @@ def set_meeting_deadline(
     """This meeting's own 申込締切 (None: back to its kind's N 開庁日). False: nothing changed."""
     if deadline is not None and not isinstance(deadline, date):
         raise ValidationFailed.field("submission_deadline", "申込締切の日付を入力してください。")
-    if deadline is not None and deadline > meeting.date:
+    if deadline is not None and deadline >= meeting.date:
         raise ValidationFailed.field(
             "submission_deadline",
-            f"申込締切（{to_wareki(deadline)}）は開催日（{to_wareki(meeting.date)}）より後にはできません。",
+            f"申込締切（{to_wareki(deadline)}）は開催日（{to_wareki(meeting.date)}）より前の日にしてください。",
+        )
+    if deadline is not None and deadlines.is_closed(deadline, deadlines.admin_closed_days()):
+        raise ValidationFailed.field(
+            "submission_deadline",
+            f"{to_wareki(deadline)}は閉庁日です。申込締切には開庁日を選んでください。",
         )
     if meeting.deadline_override == deadline:
         return False

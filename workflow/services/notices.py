@@ -324,7 +324,11 @@ def _submitted(row: HistoryEvent) -> None:
     """申込: the secretariat, 「締切後」 first in the title when the request came late."""
     item = db.session.get(Item, row.item_id)
     late = "締切後：" if item.late else ""
-    lines = [f"{item.section.name}から案件「{item.title}」の申込がありました。"]
+    again = row.from_state == ItemStatus.RETURNED.value  # 差戻しの後の再申込
+    verb = "再申込" if again else "申込"
+    lines = [f"{item.section.name}から案件「{item.title}」の{verb}がありました。"]
+    if again:
+        lines.append("差し戻した案件が、修正されて再び申し込まれました。")
     if item.route:
         lines.append(f"付議先: {_kind_name(item.route[0])}")
     if item.late:
@@ -333,7 +337,7 @@ def _submitted(row: HistoryEvent) -> None:
     notify(
         secretariat_users(),
         kind=row.event,
-        title=f"{late}案件「{item.title}」が申し込まれました",
+        title=f"{late}案件「{item.title}」が{'再び' if again else ''}申し込まれました",
         body="\n".join(lines),
         url=item_url(item.id),
         item=item,

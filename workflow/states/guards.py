@@ -11,6 +11,7 @@ from datetime import timedelta
 from workflow.errors import ValidationFailed
 from workflow.states.routing import forward_targets
 from workflow.states.states import MeetingStatus, Outcome
+from workflow.wareki import to_wareki
 
 # 行政手続法 §39③: 公示の日から起算して三十日以上 (the publication day counts as day 1).
 MIN_COMMENT_DAYS = 30
@@ -115,7 +116,7 @@ def public_comment_valid(event) -> bool:
         last = published_on + timedelta(days=MIN_COMMENT_DAYS - 1)
         _fail(
             "shortened_reason",
-            f"意見提出期間が{days}日です。公示日から起算して30日以上（{last.isoformat()}以降の締切）"
+            f"意見提出期間が{days}日です。公示日から起算して30日以上（{to_wareki(last)}以降の締切）"
             "とするか、短くする理由を入力してください（行政手続法第40条第1項）。",
         )
     if not (kw.get("how_to_submit") or "").strip():
@@ -128,7 +129,7 @@ def closing_day(event) -> bool:
     if today < public_comment.closes_on:
         _fail(
             "today",
-            f"意見募集は{public_comment.closes_on.isoformat()}まで行われています。"
+            f"意見募集は{to_wareki(public_comment.closes_on)}まで行われています。"
             "締切日以降に終了してください。",
         )
     return True
