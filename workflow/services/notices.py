@@ -165,18 +165,29 @@ def meeting_url(meeting_id: int) -> str:
     return f"/meetings/{meeting_id}"
 
 
-def _returned(row: HistoryEvent) -> None:
-    """差戻し: the owning section, with the reason in full (they must act on it)."""
+def _sent_back(row: HistoryEvent, what: str, then: str) -> None:
+    """A return, of the request or of its amendment: the owning section, with the reason in
+    full (they must act on it)."""
     item = db.session.get(Item, row.item_id)
     notify(
         section_users(item.section_id),
         kind=row.event,
-        title=f"案件「{item.title}」が差し戻されました",
-        body=f"差戻しの理由:\n{row.reason}\n\n申込書を修正して、再度申し込んでください。",
+        title=f"案件「{item.title}」{what}が差し戻されました",
+        body=f"差戻しの理由:\n{row.reason}\n\n{then}",
         url=item_url(item.id),
         item=item,
         actor=row.actor,
     )
+
+
+def _returned(row: HistoryEvent) -> None:
+    """差戻し of the request."""
+    _sent_back(row, "", "申込書を修正して、再度申し込んでください。")
+
+
+def _amendment_returned(row: HistoryEvent) -> None:
+    """修正の差戻し: the amended form goes back."""
+    _sent_back(row, "の修正版", "修正版を直して、再度提出してください。")
 
 
 ANNOUNCERS["return"] = _returned
@@ -277,20 +288,6 @@ def _outcome(row: HistoryEvent) -> None:
         url=item_url(item.id),
         item=item,
         meeting=meeting,
-        actor=row.actor,
-    )
-
-
-def _amendment_returned(row: HistoryEvent) -> None:
-    """修正の差戻し: the owning section, with the reason in full."""
-    item = db.session.get(Item, row.item_id)
-    notify(
-        section_users(item.section_id),
-        kind=row.event,
-        title=f"案件「{item.title}」の修正版が差し戻されました",
-        body=f"差戻しの理由:\n{row.reason}\n\n修正版を直して、再度提出してください。",
-        url=item_url(item.id),
-        item=item,
         actor=row.actor,
     )
 
