@@ -35,7 +35,6 @@ __all__ = [
     "next_planned_meeting",
     "open_days_before",
     "rule_deadline",
-    "submission_deadline",
 ]
 
 # Where a request keeps the admin's 閉庁日 once read (flask.g).
@@ -101,7 +100,8 @@ def forget_closed_days() -> None:
 
 
 def deadline_of(meeting: Meeting, extra: Iterable[date] | None = None) -> date:
-    """The meeting's 申込締切. A joint meeting (兼) takes the earlier of its kinds' deadlines."""
+    """The meeting's 申込締切. A joint meeting (兼) takes the earlier of its kinds' deadlines.
+    *extra*: the admin's 閉庁日; by default the request's one read of them."""
     if meeting.deadline_override is not None:
         return meeting.deadline_override
     return rule_deadline(meeting, extra)
@@ -110,7 +110,7 @@ def deadline_of(meeting: Meeting, extra: Iterable[date] | None = None) -> date:
 def rule_deadline(meeting: Meeting, extra: Iterable[date] | None = None) -> date:
     """The deadline by the kinds' N alone, whatever the admin set for this meeting."""
     if extra is None:
-        extra = admin_closed_days()
+        extra = closed_days_of_request()
     kinds = [meeting.kind_row] + ([meeting.second_kind_row] if meeting.second_kind_row else [])
     n = max(kind.deadline_days for kind in kinds)
     return open_days_before(meeting.date, n, extra)
@@ -128,18 +128,6 @@ def next_planned_meeting(kind: str, on: date) -> Meeting | None:
         .order_by(Meeting.date, Meeting.id)
         .limit(1)
     ).first()
-
-
-def kind_deadline_days(kind: str) -> int:
-    """N of *kind* (for a request form that shows the deadline before a meeting exists)."""
-    return db.session.get(MeetingKind, kind).deadline_days
-
-
-def submission_deadline(meeting: Meeting) -> date:
-    """:func:`deadline_of` with the request's one read of the admin's 閉庁日 (pages and API)."""
-    if meeting.deadline_override is not None:
-        return meeting.deadline_override
-    return deadline_of(meeting, closed_days_of_request())
 
 
 def is_late(kind: str | None, on: date) -> bool:
@@ -168,6 +156,6 @@ def next_deadlines(kinds: Iterable[str], on: date) -> list[NextDeadline]:
         if kind is None:
             continue
         meeting = next_planned_meeting(code, on)
-        deadline = submission_deadline(meeting) if meeting is not None else None
+        deadline = deadline_of(meeting) if meeting is not None else None
         rows.append(NextDeadline(kind, meeting, deadline, deadline is not None and on > deadline))
     return rows

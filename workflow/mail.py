@@ -25,7 +25,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import update
@@ -36,6 +35,7 @@ from workflow.models import Notice, User
 from workflow.models._types import utcnow
 from workflow.models.notice import MAIL_FAILED, MAIL_NONE, MAIL_PENDING, MAIL_SENT
 from workflow.services.notices import MAIL_JOB, wants_mail
+from workflow.services.public_comment import city_zone
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def build_message(notice: Notice, user: User) -> Message:
     text = message_text(notice, user)
     headers = {
         "From": config["MAIL_FROM"],
-        "Date": format_datetime(datetime.now(ZoneInfo("Asia/Tokyo"))),
+        "Date": format_datetime(datetime.now(city_zone())),
         "Message-ID": message_id(notice),
     }
     if config["MAIL_CHARSET"] == JIS:

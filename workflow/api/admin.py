@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from workflow.api.common import _get, bp, json_body, written
 from workflow.api.common import require_admin as _admin
-from workflow.deadlines import closed_day_rows, submission_deadline
+from workflow.deadlines import closed_day_rows, deadline_of
 from workflow.errors import NotFound, ValidationFailed
 from workflow.extensions import db
 from workflow.models import ApiToken, ClosedDay, Meeting, MeetingKind, Section, User
@@ -392,7 +392,7 @@ def meeting_deadline_json(meeting: Meeting) -> AdminMeetingDeadline:
         "meeting_id": meeting.id,
         "title": meeting.title,
         "date": meeting.date.isoformat(),
-        "submission_deadline": submission_deadline(meeting).isoformat(),
+        "submission_deadline": deadline_of(meeting).isoformat(),
         "deadline_override": _iso(meeting.deadline_override),
     }
 

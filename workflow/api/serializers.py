@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from workflow.deadlines import submission_deadline
+from workflow.deadlines import deadline_of
 from workflow.models import (
     AgendaEntry,
     HistoryEvent,
@@ -226,7 +226,7 @@ def meeting_summary(meeting: Meeting) -> meetings.MeetingSummary:
         "fiscal_year": meeting.fiscal_year,
         "date": iso(meeting.date),
         # DOMAIN §11; the admin's 閉庁日 are read once per request, not once per meeting.
-        "submission_deadline": iso(submission_deadline(meeting)),
+        "submission_deadline": iso(deadline_of(meeting)),
         "status": meeting.status.value,
         "status_label": meeting.status.label,
         "version": meeting.version,

@@ -37,13 +37,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
-from workflow.deadlines import admin_closed_days, deadline_of, next_planned_meeting
+from workflow.deadlines import next_deadlines
 from workflow.extensions import db
 from workflow.models import (
     AgendaEntry,
@@ -128,22 +126,12 @@ class Task:
     @property
     def since_day(self) -> date:
         """The city's calendar day of ``since`` (what the home page prints in 和暦)."""
-        return self.since.astimezone(_zone()).date()
-
-
-def _zone() -> ZoneInfo:
-    name = current_app.config.get("CHOGI_TIMEZONE") if has_app_context() else None
-    return ZoneInfo(name or "Asia/Tokyo")
+        return self.since.astimezone(public_comment_service.city_zone()).date()
 
 
 def _midnight(day: date) -> datetime:
     """The start of *day* in the city, in UTC."""
-    return datetime.combine(day, time(), _zone()).astimezone(UTC)
-
-
-def _day(value: date) -> str:
-    """「令和８年５月７日」, full-width as every other date on the screens."""
-    return to_wareki(value)
+    return datetime.combine(day, time(), public_comment_service.city_zone()).astimezone(UTC)
 
 
 def _order(tasks: Iterable[Task]) -> list[Task]:
@@ -234,7 +222,7 @@ class _Decided:
 
     @property
     def where(self) -> str:
-        return f"{self.meeting.title}（{_day(self.meeting.date)}）"
+        return f"{self.meeting.title}（{to_wareki(self.meeting.date)}）"
 
 
 def _decided(item_ids: list[int]) -> dict[tuple[int, int], _Decided]:
@@ -277,24 +265,19 @@ def _first_kinds(item_ids: list[int]) -> dict[int, str]:
 def _deadline_lines(kinds: set[str]) -> dict[str, str]:
     """For each kind: the 申込締切 of its next planned meeting, as a line of a task's message
     (a statement or two per kind, however many items wait for it)."""
-    if not kinds:
-        return {}
-    today = public_comment_service.today()
-    closed = admin_closed_days()
     lines = {}
-    for kind in sorted(kinds):
-        meeting = next_planned_meeting(kind, today)
-        if meeting is None:
+    for next_one in next_deadlines(sorted(kinds), public_comment_service.today()):
+        if next_one.meeting is None:
             continue
-        deadline = deadline_of(meeting, closed)
-        name = f"次の{meeting.title}（{_day(meeting.date)}）"
-        if deadline < today:
-            lines[kind] = (
-                f"{name}の申込締切（{_day(deadline)}）は過ぎています。"
+        meeting, deadline = next_one.meeting, next_one.deadline
+        name = f"次の{meeting.title}（{to_wareki(meeting.date)}）"
+        if next_one.passed:
+            lines[next_one.kind.code] = (
+                f"{name}の申込締切（{to_wareki(deadline)}）は過ぎています。"
                 "いま申し込むと「締切後」の扱いになります。\n"
             )
         else:
-            lines[kind] = f"{name}の申込締切は{_day(deadline)}です。\n"
+            lines[next_one.kind.code] = f"{name}の申込締切は{to_wareki(deadline)}です。\n"
     return lines
 
 
@@ -407,7 +390,7 @@ def _item_tasks_for_secretariat(user: User) -> list[Task]:
 
 
 def _meeting_title(meeting: Meeting) -> str:
-    return f"{meeting.title}（{_day(meeting.date)}）"
+    return f"{meeting.title}（{to_wareki(meeting.date)}）"
 
 
 def _meeting_tasks(user: User) -> list[Task]:
@@ -481,7 +464,7 @@ def _public_comment_tasks(user: User) -> list[Task]:
     for process, title in rows:
         url = f"/public-comments/{process.item_id}"
         if process.status == PublicCommentStatus.OPEN:
-            closes = _day(process.closes_on)
+            closes = to_wareki(process.closes_on)
             days = (process.closes_on - today).days
             if days < 0:
                 message = (
@@ -503,7 +486,7 @@ def _public_comment_tasks(user: User) -> list[Task]:
         else:
             closed = process.closed_on or process.closes_on
             message = (
-                f"意見募集は{_day(closed)}に終了しました。"
+                f"意見募集は{to_wareki(closed)}に終了しました。"
                 "意見ごとに市の考え方と対応区分を記入し、結果を公表してください。"
             )
             tasks.append(

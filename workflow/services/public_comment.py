@@ -24,10 +24,15 @@ from workflow.states.machine import fire
 from workflow.states.states import PublicCommentStatus
 
 
+def city_zone() -> ZoneInfo:
+    """The city's time zone: Asia/Tokyo unless CHOGI_TIMEZONE says otherwise."""
+    zone = current_app.config.get("CHOGI_TIMEZONE") if has_app_context() else None
+    return ZoneInfo(zone or "Asia/Tokyo")
+
+
 def today() -> date:
-    """The city's calendar day (Asia/Tokyo unless CHOGI_TIMEZONE says otherwise)."""
-    zone = current_app.config.get("CHOGI_TIMEZONE", "Asia/Tokyo") if has_app_context() else None
-    return datetime.now(ZoneInfo(zone or "Asia/Tokyo")).date()
+    """The city's calendar day."""
+    return datetime.now(city_zone()).date()
 
 
 def process_of(item: Item) -> PublicComment:

@@ -771,8 +771,8 @@ def _deadline_page(meeting: Meeting, form: MeetingDeadlineForm, status: int = 20
         "admin/meeting_deadline.html",
         meeting=meeting,
         form=form,
-        rule=deadlines.rule_deadline(meeting, deadlines.closed_days_of_request()),
-        deadline=deadlines.submission_deadline(meeting),
+        rule=deadlines.rule_deadline(meeting),
+        deadline=deadlines.deadline_of(meeting),
     ), status
 
 

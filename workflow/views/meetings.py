@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from workflow.deadlines import submission_deadline
+from workflow.deadlines import deadline_of
 from workflow.errors import ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.forms._choices import options
@@ -86,7 +86,7 @@ def index() -> str:
         kind=kind,
         kinds=kinds(),
         can_manage=can_manage_meetings(current_user),
-        submission_deadline=submission_deadline,  # 申込締切 per row (one read of 閉庁日)
+        submission_deadline=deadline_of,  # 申込締切 per row (one read of 閉庁日)
     )
 
 
@@ -140,7 +140,7 @@ def show(meeting_id: int) -> str:
             .where(Item.status == ItemStatus.ACCEPTED, Item.level_kind.in_(meeting.kinds))
             .order_by(Item.updated_at)
         ).all()
-    deadline = submission_deadline(meeting)
+    deadline = deadline_of(meeting)
     return render_template(
         "meetings/show.html",
         meeting=meeting,
