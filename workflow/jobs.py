@@ -86,9 +86,8 @@ class Handler:
 
     run: Callable[..., None]  # run(**params)
     on_give_up: Callable[..., None] | None = None  # on_give_up(exc, **params), same transaction
-    # Attempts before giving up (a number, or a function of the app's config read when asked);
-    # None: JOB_MAX_ATTEMPTS.
-    max_attempts: Callable[[], int] | int | None = None
+    # Attempts before giving up, read from the app's config when asked; None: JOB_MAX_ATTEMPTS.
+    max_attempts: Callable[[], int] | None = None
 
 
 HANDLERS: dict[str, Handler] = {}
@@ -98,7 +97,7 @@ def handler(
     kind: str,
     *,
     on_give_up: Callable[..., None] | None = None,
-    max_attempts: Callable[[], int] | int | None = None,
+    max_attempts: Callable[[], int] | None = None,
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register the decorated function as what a job of *kind* does."""
 
@@ -146,10 +145,9 @@ class Worker:
     def attempts_for(self, kind: str) -> int:
         """How many attempts a job of *kind* gets (its handler's own number, or the default)."""
         found = HANDLERS.get(kind)
-        limit = found.max_attempts if found is not None else None
-        if limit is None:
+        if found is None or found.max_attempts is None:
             return self.max_attempts
-        return int(limit() if callable(limit) else limit)
+        return int(found.max_attempts())
 
     # -- the loop ---------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from workflow.deadlines import admin_closed_days, deadline_of, open_days_before
 from workflow.extensions import db
 from workflow.jobs import enqueue
 from workflow.models import (
@@ -129,11 +130,11 @@ def already_told(dedupe_key: str, user_ids: list[int]) -> set[int]:
     )
 
 
-def section_users(section_id: int) -> list[User]:
-    """The active users of a section (the 所管課 of an item)."""
+def section_users(*section_ids: int) -> list[User]:
+    """The active users of the sections (the 所管課 of an item, of a meeting's items)."""
     return list(
         db.session.scalars(
-            select(User).where(User.section_id == section_id, User.active).order_by(User.id)
+            select(User).where(User.section_id.in_(section_ids), User.active).order_by(User.id)
         )
     )
 
@@ -299,11 +300,8 @@ def _minutes_published(row: HistoryEvent) -> None:
     section_ids = sorted({entry.item.section_id for entry in meeting.entries})
     if not section_ids:
         return
-    users = db.session.scalars(
-        select(User).where(User.section_id.in_(section_ids), User.active).order_by(User.id)
-    )
     notify(
-        users,
+        section_users(*section_ids),
         kind=row.event,
         title=f"{_meeting_line(meeting)}の議事録が公開されました",
         body=(
@@ -465,8 +463,6 @@ def _notify_once(users: Iterable[User], **kw) -> list[Notice]:
 
 def send_reminders(on: date) -> Reminded:
     """The reminders for the day *on*, each once per user (the caller commits)."""
-    from workflow.deadlines import admin_closed_days, deadline_of, open_days_before
-
     done = Reminded()
     extra = admin_closed_days()
     meetings = db.session.scalars(
@@ -474,23 +470,27 @@ def send_reminders(on: date) -> Reminded:
         .where(Meeting.status == MeetingStatus.PLANNED, Meeting.date >= on)
         .order_by(Meeting.date, Meeting.id)
     ).all()
+    due = []
     for meeting in meetings:
         deadline = deadline_of(meeting, extra)
         if open_days_before(deadline, REMIND_OPEN_DAYS, extra) <= on <= deadline:
-            done.deadline += _remind_deadline(meeting, deadline)
+            due.append((meeting, deadline))
+    if due:
+        drafts = db.session.scalars(  # read once for every meeting whose deadline is near
+            select(Item)
+            .where(Item.status.in_(DRAFT_STATES))
+            .order_by(Item.id)
+            .options(selectinload(Item.route_steps))
+        ).all()
+        for meeting, deadline in due:
+            done.deadline += _remind_deadline(meeting, deadline, drafts)
     done.closing = _remind_closing(on)
     return done
 
 
-def _drafts_for(meeting: Meeting) -> dict[int, list[Item]]:
-    """Drafts whose first route kind the meeting sits as, by section."""
+def _drafts_for(meeting: Meeting, drafts: Iterable[Item]) -> dict[int, list[Item]]:
+    """The *drafts* whose first route kind the meeting sits as, by section."""
     kinds = set(meeting.kinds)
-    drafts = db.session.scalars(
-        select(Item)
-        .where(Item.status.in_(DRAFT_STATES))
-        .order_by(Item.id)
-        .options(selectinload(Item.route_steps))
-    ).all()
     by_section: dict[int, list[Item]] = {}
     for item in drafts:
         route = item.route
@@ -499,10 +499,10 @@ def _drafts_for(meeting: Meeting) -> dict[int, list[Item]]:
     return by_section
 
 
-def _remind_deadline(meeting: Meeting, deadline: date) -> int:
+def _remind_deadline(meeting: Meeting, deadline: date, drafts: Iterable[Item]) -> int:
     made = 0
     when = _meeting_line(meeting)
-    for section_id, items in _drafts_for(meeting).items():
+    for section_id, items in _drafts_for(meeting, drafts).items():
         titles = "\n".join(f"・{item.title}（{ItemStatus(item.status).label}）" for item in items)
         url = item_url(items[0].id) if len(items) == 1 else "/items/?mine=1"
         made += len(
