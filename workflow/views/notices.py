@@ -62,7 +62,7 @@ def read(notice_id: int) -> Response:
     notices.mark_read(notice)
     transaction.commit()
     if request.form.get("open") and notice.url.startswith("/") and not notice.url.startswith("//"):
-        return redirect(notice.url)
+        return redirect(request.script_root + notice.url)  # mounted under a prefix too
     flash("通知を既読にしました。", "success")
     return redirect(_list_page())
 
