@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from sqlalchemy import (
     Select,
@@ -35,6 +36,7 @@ from workflow.models import AgendaEntry, Item, Meeting, SearchDocument, User
 from workflow.permissions import (
     readable_entries,
     readable_items,
+    readable_meetings,
     readable_minutes,
     reads_everything,
 )
@@ -51,6 +53,7 @@ from workflow.search_index import (
     fold_with_offsets,
     short_token,
 )
+from workflow.wareki import fiscal_year
 
 SNIPPET_RADIUS = 40
 MAX_QUERY_LENGTH = QUERY_MAX
@@ -97,6 +100,9 @@ class SearchHit:
     before: str  # the snippet is before + match + after; match is the hit as written
     match: str
     after: str
+    # What tells two items of one title apart on the results page (:func:`with_meetings`).
+    fiscal_year: int | None = None  # of 申込日, else of its first meeting the reader may see
+    last_meeting: Meeting | None = None  # the latest by date that the reader may see
 
     @property
     def snippet(self) -> str:
@@ -384,6 +390,37 @@ def search(user: User | None, q: str, *, page: int = 1, per_page: int = 20) -> S
         for item_id in ids
     ]
     return SearchResults(hits, total, page, per_page, read >= SEARCH_TEXT_LIMIT)
+
+
+def with_meetings(user: User | None, results: SearchResults) -> SearchResults:
+    """*results* with each hit's 年度 and last meeting, as *user* may see its meetings: one
+    query for the page, however many hits it holds."""
+    if not results.hits:
+        return results
+    meetings_of: dict[int, list[Meeting]] = {}
+    rows = db.session.execute(
+        select(AgendaEntry.item_id, Meeting)
+        .join(Meeting, Meeting.id == AgendaEntry.meeting_id)
+        .where(
+            AgendaEntry.item_id.in_([hit.item.id for hit in results.hits]),
+            readable_entries(user),
+            readable_meetings(user),
+        )
+        .order_by(Meeting.date, Meeting.id)
+    ).all()
+    for item_id, meeting in rows:
+        meetings_of.setdefault(item_id, []).append(meeting)
+
+    def year(applied_on: date | None, held: list[Meeting]) -> int | None:
+        first = applied_on or (held[0].date if held else None)
+        return fiscal_year(first) if first else None
+
+    hits = []
+    for hit in results.hits:
+        held = meetings_of.get(hit.item.id, [])
+        last = held[-1] if held else None
+        hits.append(replace(hit, fiscal_year=year(hit.item.applied_on, held), last_meeting=last))
+    return replace(results, hits=hits)
 
 
 def search_items(user: User | None, q: str, *, limit: int = 50) -> list[SearchHit]:

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from workflow.errors import TookTooLong, ValidationFailed
-from workflow.queries.search import MAX_QUERY_LENGTH, check_query, search
+from workflow.queries.search import MAX_QUERY_LENGTH, check_query, search, with_meetings
 
 bp = Blueprint("search", __name__)
 
@@ -23,7 +23,8 @@ def index() -> tuple[str, int]:
     if "q" in request.args:
         try:
             if check_query(q):
-                results = search(current_user, q, page=page, per_page=PER_PAGE)
+                found = search(current_user, q, page=page, per_page=PER_PAGE)
+                results = with_meetings(current_user, found)
             else:
                 error = "検索する語を入力してください。"
         except ValidationFailed as exc:
