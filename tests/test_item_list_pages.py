@@ -32,7 +32,10 @@ def test_pages_of_fifty_with_links(app):
     # url_for: this holds the two the same).
     with app.test_request_context():
         shows = [url_for("items.show", item_id=n) for n in newest[:50]]
-    assert re.findall(r'<td><a href="([^"]+)"', first.get_data(as_text=True)) == shows
+    assert (
+        re.findall(r'<td class="card-title"><a href="([^"]+)"', first.get_data(as_text=True))
+        == shows
+    )
 
     def page_url(n: int) -> str:  # the filter as read: empty parameters are left out
         return f"/items/?page={n}"

@@ -20,7 +20,9 @@ from workflow.states.states import ItemStatus, Role
 # 55 関係課長会議 in 令和2年度 (two on each day: the newer id comes first) and 5 政策調整会議 in
 # 令和元年度: 60 meetings, a page of 50 and a page of 10.
 SECTION_MANAGERS, POLICY = "section_managers", "policy_coordination"
-ROW = re.compile(r'<a href="/meetings/(\d+)">[^<]*</a></td>\s*<td>(\d+)件</td>')
+ROW = re.compile(
+    r'<a href="/meetings/(\d+)">[^<]*</a></td>.*?<td data-label="議題">(\d+)件</td>', re.S
+)
 
 
 @pytest.fixture
