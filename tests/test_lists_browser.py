@@ -5,6 +5,7 @@ nothing serious. Screenshots go to test-artifacts/screenshots/lists-*.png."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -158,6 +159,10 @@ def test_on_a_phone_each_cell_is_named_by_its_column(server, browser):
                 label,
             )
             assert before == f'"{label}："', path
+            # Still a table to a screen reader, each cell named with its column's name.
+            tree = page.locator("table.cards").first.aria_snapshot()
+            assert "columnheader" in tree, path
+            assert re.search(rf'cell "{label}：[^"]+"', tree), path
             assert not page.locator("table.cards thead").first.is_visible() or (
                 page.locator("table.cards thead").first.bounding_box()["height"] <= 1
             )
