@@ -1,7 +1,8 @@
-"""The lists in Debian's Chromium on a phone (390 px), a tablet (820 px) and a desk (1280 px):
-no page is wider than the screen, each row's title reads across the card on a phone (not 2–3
-characters a line), a list table keeps its header row on a tablet and a desk, and axe-core finds
-nothing serious. Screenshots go to test-artifacts/screenshots/lists-*.png."""
+"""The lists in Debian's Chromium on a phone (390 px, and 700 px held sideways), a tablet
+(820 px) and a desk (1280 px): no page is wider than the screen, each row's title reads across
+the card on a phone (not 2–3 characters a line), a list table keeps its header row and readable
+columns on a tablet and a desk, and axe-core finds nothing serious. Screenshots go to
+test-artifacts/screenshots/lists-*.png."""
 
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ def _widths(page, selector: str) -> list[float]:
     )
 
 
-@pytest.mark.parametrize("width", [390, 820, 1280])
+@pytest.mark.parametrize("width", [390, 700, 820, 1280])
 @pytest.mark.parametrize("who", ["sec", "own", None])
 def test_lists_fit_the_screen_read_well_and_pass_axe(server, browser, who, width):
     base, logins = server
@@ -130,7 +131,7 @@ def test_lists_fit_the_screen_read_well_and_pass_axe(server, browser, who, width
                     box = links.nth(n).bounding_box()
                     if box is not None and box["width"] < 0.7 * width:
                         problems.append(f"{path}: a long title is {box['width']:.0f}px wide")
-            elif "table.cards" in title:
+            elif "table.cards" in title and width >= 768:
                 # A tablet and a desk: a table, its header row shown, each title a readable width.
                 heads = page.locator("table.cards thead")
                 header = heads.first.bounding_box() if heads.count() else None
