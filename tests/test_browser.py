@@ -304,7 +304,7 @@ def test_sample_item_from_request_to_public_minutes(server, browser) -> None:
     sec.goto(f"/items/{item_id}")
     assert "修正確認中" in sec.page.inner_text("main")
     sec.click("button:text-is('修正の確認')")
-    assert "修正の確認" in sec.flash()
+    assert "修正を確認しました" in sec.flash()
     assert "承認済" in sec.page.inner_text("main")
     sec.close()
 
