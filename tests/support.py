@@ -569,7 +569,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("items.fire", "POST"): Case(
         lambda w: f"/items/{w['submitted']}/events/accept",
         E("login", "302", "302", "302", "302+", "302"),
-        data=lambda w: {"version": "2"},
+        data=lambda w: {"version": "2", "confirmed": "1"},  # the confirmation page's POST
     ),
     # -- pages: meetings --
     ("meetings.index", "GET"): Case(lambda w: "/meetings/", STAFF_200),
@@ -599,7 +599,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("meetings.fire", "POST"): Case(
         lambda w: f"/meetings/{w['held']}/events/confirm",
         E("login", "403", "403", "403", "302+", "403"),
-        data=lambda w: {},
+        data=lambda w: {"confirmed": "1"},  # the confirmation page's POST
     ),
     ("meetings.room", "GET"): Case(lambda w: f"/meetings/{w['planned']}/room/1", SECRETARIAT_ONLY),
     ("meetings.room", "POST"): Case(
@@ -1103,6 +1103,35 @@ CASES: dict[tuple[str, str], Case] = {
     ("api.read_my_notice", "POST"): Case(
         lambda w: f"/api/v1/me/notices/{_unread_notice_of(w, 'own')}/read",
         E("401", "404", "200+", "404", "404", "404"),
+    ),
+    # issue 20: meeting edit and cancel, confirmation steps
+    # The confirmation page: a GET (or a POST without confirmed=1) asks, changes nothing; who
+    # may not fire the event is sent back with the reason (302), as by the POST.
+    ("items.fire", "GET"): Case(
+        lambda w: f"/items/{w['submitted']}/events/accept",
+        E("login", "302", "302", "302", "200", "302"),
+    ),
+    ("meetings.fire", "GET"): Case(
+        lambda w: f"/meetings/{w['held']}/events/confirm", SECRETARIAT_ONLY
+    ),
+    ("meetings.edit", "GET"): Case(lambda w: f"/meetings/{w['planned']}/edit", SECRETARIAT_ONLY),
+    ("meetings.edit", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/edit",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"date": "令和8年5月8日", "venue": "第二会議室"},
+    ),
+    ("meetings.cancel", "GET"): Case(
+        lambda w: f"/meetings/{w['planned']}/cancel", SECRETARIAT_ONLY
+    ),
+    ("meetings.cancel", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/cancel",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {"reason": "議題がないため"},
+    ),
+    ("api.update_meeting", "PATCH"): Case(
+        lambda w: f"/api/v1/meetings/{w['planned']}",
+        E("401", "403", "403", "403", "200+", "403"),
+        json=lambda w: {"venue": "第二会議室"},
     ),
 }
 

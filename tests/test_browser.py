@@ -198,9 +198,15 @@ def _hold_meeting(
     s.shot(f"{shot_prefix}-room")
     s.click("form.room-form .form-actions.top button[name=save_next]")
     assert "保存しました" in s.flash()
-    for label in ("開催済にする", "議事録の確定", "公開"):
+    # Each step asks first (issue 20): its confirmation page's button fires it.
+    for label, button, done in (
+        ("開催済にする", "開催済にする", "開催済にしました"),
+        ("議事録の確定", "確定する", "議事録を確定しました"),
+        ("公開", "公開する", "議事録を公開しました"),
+    ):
         s.click(f"form.inline button:text-is('{label}')")
-        assert "行いました" in s.flash(), s.flash()
+        s.click(f".confirm-actions button:text-is('{button}')")
+        assert done in s.flash(), s.flash()
     s.shot(f"{shot_prefix}-published")
 
 
@@ -223,7 +229,9 @@ def test_sample_item_from_request_to_public_minutes(server, browser) -> None:
     sec.shot("20-secretariat-intake")
     sec.check_axe("intake")
     sec.click("button:text-is('受け付ける')")
-    assert "受付" in sec.flash()
+    sec.check_axe("confirmation (受付)")
+    sec.click(".confirm-actions button:text-is('受け付ける')")
+    assert "受け付けました" in sec.flash()
 
     # -- three meetings, as the sample recorded them --------------------------------------
     sm = form["section_managers_meeting"]
@@ -296,7 +304,7 @@ def test_sample_item_from_request_to_public_minutes(server, browser) -> None:
     sec.goto(f"/items/{item_id}")
     assert "修正確認中" in sec.page.inner_text("main")
     sec.click("button:text-is('修正の確認')")
-    assert "修正の確認" in sec.flash()
+    assert "修正を確認しました" in sec.flash()
     assert "承認済" in sec.page.inner_text("main")
     sec.close()
 

@@ -180,7 +180,7 @@ def test_page_publish_with_the_backend_killed_mid_transition(app: Flask, client:
 
     # The last rows a publish writes are its notices (to the agenda's sections), after its history.
     with _after_history_flush(_kill_own_backend, of=Notice) as killed:
-        response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+        response = client.post(f"/meetings/{meeting.id}/events/publish", data={"confirmed": "1"})
     assert killed
     # Everything was flushed before the kill, so the next thing sent is the COMMIT: the app
     # cannot tell whether the backend died before or after it, and says so (it was before).
@@ -196,7 +196,7 @@ def test_page_publish_with_the_backend_killed_mid_transition(app: Flask, client:
     assert _history_count() == before
 
     assert client.get(f"/meetings/{meeting.id}").status_code == 200
-    response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+    response = client.post(f"/meetings/{meeting.id}/events/publish", data={"confirmed": "1"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Meeting, meeting.id).status == MeetingStatus.PUBLISHED
@@ -242,7 +242,7 @@ def test_a_lost_connection_on_a_page_is_a_japanese_page(app: Flask, client: Flas
     meeting, secretariat = _confirmed()
     login(client, secretariat)
     with _after_history_flush(_lose_connection):
-        response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+        response = client.post(f"/meetings/{meeting.id}/events/publish", data={"confirmed": "1"})
     assert response.status_code == 503
     assert response.mimetype == "text/html"
     assert DB_UNAVAILABLE in response.get_data(as_text=True)
@@ -434,7 +434,7 @@ def test_a_page_whose_commit_lost_its_reply_says_to_check(app: Flask, client: Fl
     meeting, secretariat = _confirmed()
     login(client, secretariat)
     with _commit_reply_lost(committed=True):
-        response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+        response = client.post(f"/meetings/{meeting.id}/events/publish", data={"confirmed": "1"})
     assert response.status_code == 503
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
@@ -465,7 +465,7 @@ def test_a_page_answers_from_what_it_committed(app: Flask, client: FlaskClient):
     meeting, secretariat = _confirmed()
     login(client, secretariat)
     with _database_gone_after_commit() as failed:
-        response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+        response = client.post(f"/meetings/{meeting.id}/events/publish", data={"confirmed": "1"})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert failed == []
     db.session.expire_all()
@@ -485,7 +485,7 @@ def test_a_page_that_cannot_show_what_it_saved_says_it_was_saved(
         raise _disconnect("SELECT")
 
     monkeypatch.setattr(meeting_views, "flash", flash_fails)
-    response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+    response = client.post(f"/meetings/{meeting.id}/events/publish", data={"confirmed": "1"})
     assert response.status_code == 503
     page = response.get_data(as_text=True)
     assert SAVED_NOT_SHOWN.split("。")[0] in page
@@ -714,7 +714,7 @@ def test_a_race_lost_on_a_page_is_a_japanese_409(app: Flask, client: FlaskClient
     login(client, secretariat)
     before = _history_count()
     with _after_history_flush(error):
-        response = client.post(f"/meetings/{meeting.id}/events/publish", data={})
+        response = client.post(f"/meetings/{meeting.id}/events/publish", data={"confirmed": "1"})
     assert response.status_code == 409
     assert response.mimetype == "text/html"
     assert CONFLICT_MESSAGE in response.get_data(as_text=True)

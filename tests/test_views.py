@@ -133,7 +133,9 @@ def test_department_files_a_draft_and_submits_it(client: FlaskClient, people) ->
     assert "作成中" in page
     assert "申込" in page
 
-    response = client.post(f"/items/{item.id}/events/submit", data={"version": item.version})
+    response = client.post(
+        f"/items/{item.id}/events/submit", data={"version": item.version, "confirmed": "1"}
+    )
     assert response.status_code == 302
     db.session.refresh(item)
     assert item.status == ItemStatus.SUBMITTED
@@ -214,7 +216,9 @@ def test_stale_version_gives_a_conflict_message(client: FlaskClient, people) -> 
     db.session.commit()
     login(client, people["department"])
     response = client.post(
-        f"/items/{item.id}/events/submit", data={"version": item.version + 5}, follow_redirects=True
+        f"/items/{item.id}/events/submit",
+        data={"version": item.version + 5, "confirmed": "1"},  # the confirmation page's POST
+        follow_redirects=True,
     )
     assert CONFLICT_MESSAGE in text(response)
 
@@ -229,7 +233,9 @@ def test_a_race_lost_at_commit_on_a_page_says_the_same(client: FlaskClient, peop
         raise StaleDataError("UPDATE statement on table 'items' expected to update 1 row(s)")
 
     monkeypatch.setattr(db.session, "commit", lose)
-    response = client.post(f"/items/{item.id}/events/submit", data={"version": item.version})
+    response = client.post(
+        f"/items/{item.id}/events/submit", data={"version": item.version, "confirmed": "1"}
+    )
     monkeypatch.undo()
     assert response.status_code == 302
     assert CONFLICT_MESSAGE in text(client.get(response.location))
@@ -268,7 +274,7 @@ def test_amendment_step(client: FlaskClient, people) -> None:
         follow_redirects=True,
     )
     flashes = re.findall(r"<p class=\"flash[^>]*>(.*?)</p>", text(answer), re.S)
-    assert "「修正の差戻し」を行いました。" in " ".join(flashes), flashes
+    assert "修正版を差し戻しました。" in " ".join(flashes), flashes
     db.session.refresh(item)
     assert item.status == ItemStatus.AMENDING
 
@@ -284,7 +290,7 @@ def test_intake_accepts_and_returns(client: FlaskClient, people) -> None:
     page = text(client.get("/items/intake"))
     assert one.title in page
     assert two.title in page
-    client.post(f"/items/{one.id}/events/accept", data={"from": "intake"})
+    client.post(f"/items/{one.id}/events/accept", data={"from": "intake", "confirmed": "1"})
     response = client.post(
         f"/items/{two.id}/events/return", data={"from": "intake", "reason": "概要が不足"}
     )
@@ -363,7 +369,10 @@ def test_meeting_agenda_room_and_publication(client: FlaskClient, people) -> Non
 
     for event in ("hold", "confirm", "publish"):
         db.session.refresh(meeting)
-        client.post(f"/meetings/{meeting.id}/events/{event}", data={"version": meeting.version})
+        client.post(
+            f"/meetings/{meeting.id}/events/{event}",
+            data={"version": meeting.version, "confirmed": "1"},
+        )
     db.session.refresh(meeting)
     assert meeting.status == MeetingStatus.PUBLISHED
 

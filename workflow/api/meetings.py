@@ -1,4 +1,5 @@
-"""/api/v1/meetings: create, list, read; the agenda, deliberations, outcomes; hold/confirm/publish/unpublish."""
+"""/api/v1/meetings: create, list, read, edit; the agenda, deliberations, outcomes;
+hold/confirm/publish/unpublish/cancel."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ from workflow.models import Item, Meeting, MeetingKind
 from workflow.permissions import can_manage_meetings
 from workflow.queries.meetings import meetings as readable_meeting_list
 from workflow.schemas.events import MEETING_EVENT_BODIES
-from workflow.schemas.meetings import EntryCreate, MeetingCreate, MeetingList, OutcomeBody
+from workflow.schemas.meetings import (
+    EntryCreate,
+    MeetingCreate,
+    MeetingList,
+    MeetingPatch,
+    OutcomeBody,
+)
 from workflow.schemas.types import validate
 from workflow.services import events
 from workflow.services import meetings as meeting_service
@@ -75,6 +82,18 @@ def index_meetings() -> ResponseReturnValue:
 def show_meeting(meeting_id: int) -> ResponseReturnValue:
     meeting = readable_meeting(meeting_id)
     return jsonify(meeting_json(meeting, current_api_user()))
+
+
+@bp.patch("/meetings/<int:meeting_id>")
+def update_meeting(meeting_id: int) -> ResponseReturnValue:
+    """A planned meeting's date, time, venue, chair, joint name, 第N回 (only the keys given)."""
+    user = _manager()
+    meeting = readable_meeting(meeting_id)
+    data = json_body()
+    body = validate(MeetingPatch, data)
+    changes = {key: data[key] for key in body.model_fields_set if key != "version"}
+    meeting_service.update_meeting(user, meeting, changes, version=body.version)
+    return written(lambda: meeting_json(meeting, user))
 
 
 def _agenda_item(meeting: Meeting, item_id: int) -> Item:

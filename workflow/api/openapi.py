@@ -59,6 +59,7 @@ COMPONENTS: dict[str, Any] = {
     "Meeting": meetings.Meeting,
     "MeetingList": meetings.MeetingList,
     "MeetingCreate": meetings.MeetingCreate,
+    "MeetingPatch": meetings.MeetingPatch,
     "EntryCreate": meetings.EntryCreate,
     "Deliberation": meetings.Deliberation,
     "OutcomeBody": meetings.OutcomeBody,
@@ -155,6 +156,19 @@ def _meeting_event_bodies() -> list[str]:
     """The names of the meeting events' bodies, each once, in the events' order."""
     return list(dict.fromkeys(body.__name__ for body in events.MEETING_EVENT_BODIES.values()))
 
+
+CANCEL = (
+    "cancel（中止、庁議事務局のみ）: 予定の会議を中止にする。reason（理由）が必須で、なければ 422。"
+    "予定でない会議は 409、結果を登録した議題があれば 409。議題の案件は付議待ちに戻り"
+    "（案件ごとに unschedule の履歴）、その所管課に理由とともに通知する。中止の会議は回数を保ち、"
+    "一覧に「中止」と理由を示す。"
+)
+MEETING_PATCH = (
+    "予定の会議だけ（ほかは 409）。渡した項目だけを変える。number を渡すとその回数に固定し"
+    "（同じ年度・種類で開催済・中止・手で決めた会議がその回数なら 422）、null なら日付順の"
+    "自動の回数に戻す。開催日を変えると、その種類の予定の会議の回数を日付順に振り直す"
+    "（年度が変われば両方の年度）。開催日が変わると、議題の案件の所管課に新旧の日付を通知する。"
+)
 
 # What the PUT of an agenda entry says of disclosure (DOMAIN §10).
 DELIBERATION = (
@@ -829,6 +843,14 @@ def _paths(event_body: Schema) -> dict[str, Any]:
         "/api/v1/meetings/{meeting_id}": {
             "parameters": [MEETING_ID],
             "get": _op("会議と議題", "200", "Meeting", READ),
+            "patch": _op(
+                "予定の会議を変更（開催日・時刻・会場・議長・第N回）",
+                "200",
+                "Meeting",
+                WRITE,
+                "MeetingPatch",
+                description=MEETING_PATCH,
+            ),
         },
         "/api/v1/meetings/{meeting_id}/entries": {
             "parameters": [MEETING_ID],
@@ -855,12 +877,12 @@ def _paths(event_body: Schema) -> dict[str, Any]:
                 MEETING_ID,
                 _path(
                     "event",
-                    "hold, confirm, publish, unpublish",
+                    "hold, confirm, publish, unpublish, cancel",
                     {**text, "enum": list(MEETING_EVENTS)},
                 ),
             ],
             "post": _op(
-                "開催済にする・議事録の確定・公開・公開取消",
+                "開催済にする・議事録の確定・公開・公開取消・中止",
                 "200",
                 "Meeting",
                 WRITE,
@@ -868,9 +890,10 @@ def _paths(event_body: Schema) -> dict[str, Any]:
                     "oneOf": [_ref(name) for name in _meeting_event_bodies()],
                     "description": "hold・confirm・publish は version だけ（"
                     + events.MEETING_EVENT_BODY.__name__
-                    + "）、unpublish は reason が必須（UnpublishBody）。",
+                    + "）、unpublish は reason が必須（UnpublishBody）、"
+                    "cancel も reason が必須（CancelBody）。",
                 },
-                description=UNPUBLISH,
+                description=UNPUBLISH + CANCEL,
             ),
         },
         "/api/v1/meetings/{meeting_id}/minutes.pdf": {

@@ -229,6 +229,7 @@ def meeting_summary(meeting: Meeting) -> meetings.MeetingSummary:
         "submission_deadline": iso(deadline_of(meeting)),
         "status": meeting.status.value,
         "status_label": meeting.status.label,
+        "cancel_reason": meeting.cancel_reason,
         "version": meeting.version,
     }
 
@@ -239,6 +240,7 @@ def meeting_json(meeting: Meeting, user: User | None) -> meetings.Meeting:
 
     return {
         **meeting_summary(meeting),
+        "number_fixed": bool(meeting.number_fixed),
         "second_kind": meeting.second_kind,
         "joint_name": meeting.joint_name,
         "start_time": iso(meeting.start_time),

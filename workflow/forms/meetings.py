@@ -91,6 +91,31 @@ class MeetingForm(FlaskForm):
                 raise ValidationError("時刻は 10:00 の形で入力してください。") from None
 
 
+class MeetingEditForm(MeetingForm):
+    """A planned meeting's date, time, venue, chair and 第N回 (its kind stays)."""
+
+    version = HiddenField()
+    kind = None
+    second_kind = None
+    number = StringField(
+        "回数（第N回）",
+        description="空欄なら、年度内の回数を開催日の順に自動で数えます。"
+        "数字を入れると、その回数に固定します。",
+        validators=[MaxLength(6)],
+    )
+
+
+class CancelForm(FlaskForm):
+    """中止: the reason is required (the service says so in the same words)."""
+
+    version = HiddenField()
+    reason = TextAreaField(
+        "中止の理由",
+        validators=[MaxLength(REASON_MAX)],
+        description="議題の案件の所管課に、この理由を添えて通知します。",
+    )
+
+
 class ScheduleForm(FlaskForm):
     """Add an accepted item to the agenda."""
 

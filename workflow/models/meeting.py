@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     Time,
     UniqueConstraint,
     false,
@@ -71,6 +72,9 @@ class Meeting(db.Model):
     status: Mapped[MeetingStatus] = mapped_column(
         enum_type(MeetingStatus, "meeting_status"), default=MeetingStatus.PLANNED, index=True
     )
+    # 中止 (DOMAIN §2): why and when a planned meeting was called off.
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

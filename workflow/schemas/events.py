@@ -46,11 +46,20 @@ class UnpublishBody(Versioned):
     reason: text(REASON_MAX) = Field("", description="unpublish: 公開取消の理由（必須）")
 
 
+class CancelBody(Versioned):
+    """cancel（中止）: the reason is required (422 without)."""
+
+    field_messages = {"reason": "理由は文字列で入力してください。"}
+
+    reason: text(REASON_MAX) = Field("", description="cancel: 中止の理由（必須）")
+
+
 # The body of each meeting event: hold, confirm and publish take only ``version``.
 MEETING_EVENT_BODIES: dict[str, type[Versioned]] = {
     "hold": Versioned,
     "confirm": Versioned,
     "publish": Versioned,
     "unpublish": UnpublishBody,
+    "cancel": CancelBody,
 }
 MEETING_EVENT_BODY = Versioned  # hold, confirm, publish

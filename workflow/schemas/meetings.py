@@ -70,6 +70,24 @@ class MeetingCreate(Body):
     )
 
 
+class MeetingPatch(Versioned):
+    """PATCH /api/v1/meetings/{id}: a planned meeting's date, time, venue, chair, number; only
+    the keys given change."""
+
+    field_messages = {"date": "開催日を入力してください。"}
+
+    date: day(required="開催日を入力してください。") = Field(
+        None, description="開催日（変えると、その種類の予定の会議の回数を日付順に振り直す）"
+    )
+    number: integer(1, NUMBER_MAX, nullable=True) = Field(
+        None, description="第N回を手で決める。null なら日付順の自動の回数に戻す"
+    )
+    chair: Chair = ""
+    venue: Venue = ""
+    start_time: clock_time() = None
+    joint_name: JointName = ""
+
+
 class EntryCreate(Body):
     """POST /api/v1/meetings/{id}/entries: schedule an item."""
 
@@ -190,10 +208,14 @@ class MeetingSummary(TypedDict):
     )
     status: enum_value(MeetingStatus)
     status_label: str
+    cancel_reason: Annotated[str, Field(description="中止の理由（中止でなければ空）")]
     version: Id
 
 
 class Meeting(MeetingSummary):
+    number_fixed: Annotated[
+        bool, Field(description="true: 第N回を手で決めた。false: 日付順の自動の回数")
+    ]
     second_kind: Annotated[str | None, Field(description="兼ねて開く庁議の種類")]
     joint_name: Annotated[str, Field(description="兼ねて開く会議（「ＩＣＴ戦略調整会議」）")]
     start_time: as_string(nullable=True, description="HH:MM")

@@ -72,6 +72,11 @@ def _check_open(owner: Owner, *, only_public: bool = False) -> None:
         return
     if owner.status == MeetingStatus.PUBLISHED:
         raise Conflict(PUBLISHED_MESSAGE, {"status": owner.status.value})
+    if owner.status == MeetingStatus.CANCELLED:  # never held: its 資料 stay as they were
+        raise Conflict(
+            "この会議は中止になったため、会議の資料は変更できません。",
+            {"status": owner.status.value},
+        )
     if not only_public:
         raise Conflict(
             f"この会議は「{owner.status.label}」のため、会議の資料は変更できません"

@@ -53,6 +53,7 @@ MEETING_EVENTS: dict[str, EventService] = {
     "confirm": EventService(meetings.confirm),
     "publish": EventService(meetings.publish),
     "unpublish": EventService(meetings.unpublish, frozenset({"reason"})),
+    "cancel": EventService(meetings.cancel, frozenset({"reason"})),
 }
 
 
@@ -76,6 +77,6 @@ def fire_item_event(
 def fire_meeting_event(
     actor: User, meeting: Meeting, event: str, *, version: int | None = None, **params: Any
 ) -> Meeting:
-    """Fire the meeting event *event* (開催済にする・議事録の確定・公開・公開取消) through its
+    """Fire the meeting event *event* (開催済にする・議事録の確定・公開・公開取消・中止) through its
     service."""
     return _call(MEETING_EVENTS, "会議", event, actor, meeting, version=version, **params)

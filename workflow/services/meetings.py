@@ -23,7 +23,7 @@ from workflow.models import (
 )
 from workflow.models._types import utcnow
 from workflow.permissions import can_manage_meetings
-from workflow.schemas.meetings import Deliberation, MeetingCreate, Presenter
+from workflow.schemas.meetings import Deliberation, MeetingCreate, MeetingPatch, Presenter
 from workflow.schemas.types import validate, validate_value
 from workflow.services import numbering, versions
 from workflow.services.items import authorize, check_version, fire_item
@@ -422,6 +422,160 @@ def unpublish(
     fire(meeting, "unpublish", actor=actor, reason=reason.strip())
     db.session.flush()
     return meeting
+
+
+def cancel(
+    actor: User, meeting: Meeting, *, reason: str = "", version: int | None = None
+) -> Meeting:
+    """中止 (DOMAIN §2): call off a planned meeting, with the reason.
+
+    The items on its agenda go back to waiting for the same kind (each with its ``unschedule``
+    history row, as taking it off the agenda by hand), then the meeting's own ``cancel`` row names
+    them, and its notice tells their sections (workflow.services.notices). The meeting keeps its
+    number: it was announced. Refused (409) once an entry has its outcome: the meeting sat.
+    """
+    _require_secretariat(actor)
+    check_version(meeting, version)
+    check_allowed(meeting, "cancel")  # not planned: the state's answer comes first
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.field("reason", "中止の理由を入力してください。")
+    decided = [e for e in meeting.entries if e.outcome is not None]
+    if decided:
+        raise Conflict(
+            "結果を登録した議題があるため、この会議は中止にできません。"
+            "会議を開いたときは「開催済にする」を使ってください。",
+            {"decided_item_ids": [e.item_id for e in decided]},
+        )
+    items = [entry.item for entry in meeting.entries]
+    for item in items:
+        unschedule(actor, meeting, item)
+
+    def note_cancel() -> None:
+        meeting.cancel_reason = reason
+        meeting.cancelled_at = utcnow()
+
+    fire(
+        meeting,
+        "cancel",
+        actor=actor,
+        reason=reason,
+        item_ids=[item.id for item in items],
+        effect=note_cancel,
+    )
+    db.session.flush()
+    return meeting
+
+
+# What a planned meeting's edit may change (PATCH /api/v1/meetings/{id}, the edit page).
+EDITABLE = ("date", "start_time", "venue", "chair", "joint_name", "number")
+
+
+def update_meeting(
+    actor: User, meeting: Meeting, changes: Mapping[str, Any], *, version: int | None = None
+) -> Meeting:
+    """Change a planned meeting's date, time, venue, chair, joint name or 第N回 (only the keys of
+    *changes*; ``number`` None: back to the automatic number by date).
+
+    A new date renumbers the kind's planned meetings (DOMAIN §2), in both 年度 when it moves to
+    another one; the edit never fails because of an automatic number. The change writes one
+    ``edit_meeting`` history row (old and new values) in the same transaction, and a new date is
+    told to the sections of the items on the agenda (workflow.services.notices).
+    """
+    _require_secretariat(actor)
+    check_version(meeting, version)
+    if meeting.status != MeetingStatus.PLANNED:
+        raise Conflict(
+            f"この会議は「{meeting.status.label}」のため、変更できません。",
+            {"status": meeting.status.value},
+        )
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed(
+            "変更できない項目があります。",
+            {key: ["この項目は変更できません。"] for key in sorted(unknown)},
+        )
+    body = validate(MeetingPatch, dict(changes), message="会議の入力に誤りがあります。")
+    given = body.model_fields_set & set(EDITABLE)
+    before = _editable_of(meeting)
+    wanted = {**before, **{key: getattr(body, key) for key in given}}
+    if "number" in given:
+        wanted["number_fixed"] = body.number is not None
+    new_date: date = wanted["date"]
+    old_fy, new_fy = meeting.fiscal_year, fiscal_year(new_date)
+    for fy in sorted({old_fy, new_fy}):  # one order for every writer: no deadlock
+        numbering.lock_numbers(meeting.kind, fy)
+    fixed = wanted["number"] if wanted["number_fixed"] else None
+    if fixed is not None:
+        kept = db.session.scalar(
+            select(Meeting).where(
+                Meeting.kind == meeting.kind,
+                Meeting.fiscal_year == new_fy,
+                Meeting.number == fixed,
+                Meeting.id != meeting.id,
+            )
+        )
+        if kept is not None and numbering.keeps_number(kept):
+            raise ValidationFailed.field(
+                "number",
+                f"この年度の第{fixed}回{meeting.kind_row.name}はすでに登録されています。",
+            )
+    renumbering = new_date != meeting.date or "number" in given
+    if renumbering:
+        numbering.park(meeting)  # out of the way of both years' numbers
+    meeting.date = new_date
+    meeting.fiscal_year = new_fy
+    meeting.start_time = wanted["start_time"]
+    meeting.venue = wanted["venue"]
+    meeting.chair = wanted["chair"]
+    meeting.joint_name = wanted["joint_name"]
+    meeting.number_fixed = wanted["number_fixed"]
+    if renumbering:
+        db.session.flush()
+        if new_fy != old_fy:
+            numbering.renumber(meeting.kind, old_fy)
+        numbering.renumber(
+            meeting.kind, new_fy, pinned={meeting: fixed} if fixed is not None else None
+        )
+    after = _editable_of(meeting)
+    changed = {key: (before[key], after[key]) for key in after if before[key] != after[key]}
+    if not changed:
+        return meeting
+    _touch(meeting)
+    row = HistoryEvent(
+        meeting_id=meeting.id,
+        actor_id=actor.id,
+        event="edit_meeting",
+        from_state=meeting.status.value,
+        to_state=meeting.status.value,
+        params={
+            key: [_jsonable_value(old), _jsonable_value(new)] for key, (old, new) in changed.items()
+        },
+    )
+    db.session.add(row)
+    db.session.flush()
+    from workflow.services import notices
+
+    notices.announce(row)
+    return meeting
+
+
+def _editable_of(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "date": meeting.date,
+        "start_time": meeting.start_time,
+        "venue": meeting.venue,
+        "chair": meeting.chair,
+        "joint_name": meeting.joint_name,
+        "number": meeting.number,
+        "number_fixed": bool(meeting.number_fixed),
+    }
+
+
+def _jsonable_value(value: Any) -> Any:
+    if isinstance(value, date | time):
+        return value.isoformat(timespec="minutes") if isinstance(value, time) else value.isoformat()
+    return value
 
 
 def allowed_meeting_events(actor: User | None, meeting: Meeting) -> list[str]:

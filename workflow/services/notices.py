@@ -383,8 +383,72 @@ def _revised(row: HistoryEvent) -> None:
     )
 
 
+def _agenda_sections(item_ids: Iterable[int]) -> list[int]:
+    ids = list(item_ids)
+    if not ids:
+        return []
+    return sorted(set(db.session.scalars(select(Item.section_id).where(Item.id.in_(ids)))))
+
+
+def _meeting_cancelled(row: HistoryEvent) -> None:
+    """中止: the sections of the items that were on the agenda, with the reason; their items wait
+    for the next meeting of the kind again."""
+    meeting = db.session.get(Meeting, row.meeting_id)
+    section_ids = _agenda_sections((row.params or {}).get("item_ids", []))
+    if not section_ids:
+        return
+    notify(
+        section_users(*section_ids),
+        kind=row.event,
+        title=f"{_meeting_line(meeting)}は中止になりました",
+        body=(
+            f"{_meeting_line(meeting)}は中止になりました。\n"
+            f"中止の理由:\n{row.reason}\n\n"
+            "この会議の議題だった案件は、次の会議の議題になるのを待ちます。"
+            "議題になったときに、あらためてお知らせします。"
+        ),
+        url=meeting_url(meeting.id),
+        meeting=meeting,
+        actor=row.actor,
+    )
+
+
+def _meeting_edited(row: HistoryEvent) -> None:
+    """A planned meeting's date changed: the sections of the items on its agenda, with the old
+    and the new date (and the time and place as they are now)."""
+    changed = row.params or {}
+    if "date" not in changed:
+        return
+    meeting = db.session.get(Meeting, row.meeting_id)
+    section_ids = sorted({entry.item.section_id for entry in meeting.entries})
+    if not section_ids:
+        return
+    old, new = (date.fromisoformat(value) for value in changed["date"])
+    lines = [
+        f"{meeting.title}の開催日が変わりました。",
+        f"変更前: {to_wareki(old)}",
+        f"変更後: {to_wareki(new)}",
+    ]
+    if meeting.start_time is not None:
+        lines.append(f"開始: {meeting.start_time:%H:%M}")
+    if meeting.venue:
+        lines.append(f"会場: {meeting.venue}")
+    lines.append("この会議の議題の案件は、変更後の日に審議します。")
+    notify(
+        section_users(*section_ids),
+        kind="meeting_date_changed",
+        title=f"{meeting.title}の開催日が{to_wareki(new)}に変わりました",
+        body="\n".join(lines),
+        url=meeting_url(meeting.id),
+        meeting=meeting,
+        actor=row.actor,
+    )
+
+
 ANNOUNCERS.update(
     {
+        "cancel": _meeting_cancelled,
+        "edit_meeting": _meeting_edited,
         "accept": _accepted,
         "schedule": _scheduled,
         "record_outcome": _outcome,

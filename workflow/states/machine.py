@@ -72,6 +72,9 @@ EVENT_LABELS: dict[str, str] = {
     "confirm": "議事録の確定",
     "publish": "公開",
     "unpublish": "公開取消",
+    "cancel": "中止",
+    # A planned meeting's date, time, venue, chair or number changed (a history row, no transition).
+    "edit_meeting": "会議の変更",
     "set_disclosure": "公開範囲の設定",
     # 資料 (workflow.services.attachments): history rows, not transitions.
     "attach": "資料の追加",
@@ -120,6 +123,8 @@ MEETING_TRANSITIONS = [
     _t("publish", M.CONFIRMED, M.PUBLISHED),
     # 公開取消 (DOMAIN §10): back to 確定, with the reason, so the disclosure may be set again.
     _t("unpublish", M.PUBLISHED, M.CONFIRMED, [guards.reason_given]),
+    # 中止 (DOMAIN §2): a planned meeting is called off, with the reason; its items wait again.
+    _t("cancel", M.PLANNED, M.CANCELLED, [guards.reason_given]),
 ]
 
 P = PublicCommentStatus
@@ -253,6 +258,8 @@ def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
             out[key] = value.isoformat()
         elif value is None or isinstance(value, str | int | float | bool):
             out[key] = value
+        elif isinstance(value, list | tuple) and all(isinstance(v, str | int) for v in value):
+            out[key] = list(value)  # ids (a cancelled meeting's items)
         else:
             raise TypeError(f"history parameter {key!r} of type {type(value).__name__}")
     return out

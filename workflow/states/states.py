@@ -40,6 +40,9 @@ class MeetingStatus(LabelledEnum):
     HELD = "held", "開催済"
     CONFIRMED = "confirmed", "議事録確定"
     PUBLISHED = "published", "公開"
+    # A planned meeting called off (DOMAIN §2): it keeps its announced number; its agenda's
+    # items went back to waiting.
+    CANCELLED = "cancelled", "中止"
 
 
 class PublicCommentStatus(LabelledEnum):

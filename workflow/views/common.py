@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, flash, request
+from flask import Response, abort, flash, render_template, request
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -117,3 +117,33 @@ def errors_onto_form(form, error: WorkflowError) -> None:
         field = form._fields.get(key)
         if field is not None:
             field.errors = [*field.errors, *messages]
+
+
+def confirmed() -> bool:
+    """Whether this request is the confirmation page's own POST (``confirmed=1``)."""
+    return request.method == "POST" and request.form.get("confirmed") == "1"
+
+
+def confirmation_page(
+    confirmation,
+    *,
+    subject: str,
+    back_url: str,
+    version: int | str | None,
+    hidden: dict[str, str] | None = None,
+) -> tuple[str, int]:
+    """The page that asks before an irreversible step (templates/confirm.html): what will happen,
+    who will see it, its button (POST to this URL with ``confirmed=1``, the CSRF token and the
+    version the reader saw) and 「戻る」. Works without JS; the GET of the step's URL shows it too.
+
+    *confirmation* is a :class:`workflow.views.confirmations.Confirmation`.
+    """
+    fields = {"version": "" if version is None else str(version), **(hidden or {})}
+    return render_template(
+        "confirm.html",
+        confirmation=confirmation,
+        subject=subject,
+        action=request.path,
+        back_url=back_url,
+        hidden={k: v for k, v in fields.items() if v},
+    ), 200

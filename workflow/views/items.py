@@ -51,10 +51,12 @@ from workflow.queries.versions import form_fields, latest_number, printed_fields
 from workflow.services import events, items, public_comment, transaction
 from workflow.states.machine import EVENT_LABELS
 from workflow.states.states import ItemStatus, Role
-from workflow.views import attachments, jst_short
+from workflow.views import attachments, confirmations, jst_short
 from workflow.views.common import (
     PER_PAGE,
     Page,
+    confirmation_page,
+    confirmed,
     flash_workflow_error,
     kinds,
     meeting_arg,
@@ -472,20 +474,41 @@ def _diagram(item: Item) -> str | None:
     return item_diagram_svg(ItemStatus(item.status))
 
 
-@bp.post("/<int:item_id>/events/<event>")
+@bp.route("/<int:item_id>/events/<event>", methods=["GET", "POST"])
 @login_required
 def fire(item_id: int, event: str) -> Response | tuple[str, int]:
-    """申込・受付・差戻し・修正版の提出・完了・取下げ from the item page or the intake queue."""
+    """申込・受付・差戻し・修正版の提出・完了・取下げ from the item page or the intake queue.
+
+    申込 and 受付 cannot be undone by their user: their button (or a GET of this URL) shows the
+    confirmation page first, and only its own POST (``confirmed=1``) fires the event.
+    """
     item = _load(item_id)
     if event not in SIMPLE_EVENTS + REASON_EVENTS:
         abort(404)
+    asks = event in confirmations.ITEM_CONFIRMED
+    if request.method == "GET" and not asks:
+        abort(405)
     back = _back_url(item)
     form = ReasonForm() if event in REASON_EVENTS else ActionForm()
-    if not form.validate():
+    if request.method == "POST" and not form.validate():
         for messages in form.errors.values():
             for message in messages:
                 flash(message, "error")
         return redirect(back)
+    if asks and not confirmed():
+        try:  # who may, and whether the state allows it: said now, not after the page
+            items.authorize(current_user, item, event)
+        except WorkflowError as error:
+            flash_workflow_error(error)
+            return redirect(back)
+        version = form.version.data if request.method == "POST" else item.version
+        return confirmation_page(
+            confirmations.item_confirmation(item, event),
+            subject=item.title,
+            back_url=back,
+            version=version,
+            hidden={"from": "intake"} if back == url_for("items.intake") else None,
+        )
     params = {"reason": form.reason.data.strip()} if event in REASON_EVENTS else {}
     try:
         events.fire_item_event(
@@ -495,12 +518,12 @@ def fire(item_id: int, event: str) -> Response | tuple[str, int]:
     except WorkflowError as error:
         flash_workflow_error(error)
         return redirect(back)
-    flash(f"「{EVENT_LABELS[event]}」を行いました。", "success")
+    flash(confirmations.item_done(item, event), "success")
     return redirect(back)
 
 
 def _back_url(item: Item) -> str:
-    if request.form.get("from") == "intake":
+    if (request.form.get("from") or request.args.get("from")) == "intake":
         return url_for("items.intake")
     return url_for("items.show", item_id=item.id)
 

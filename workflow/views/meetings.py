@@ -17,8 +17,10 @@ from workflow.forms._choices import options
 from workflow.forms.meetings import (
     ROOM_BLANK_ROWS,
     ROOM_LISTS,
+    CancelForm,
     DeliberationForm,
     DisclosureForm,
+    MeetingEditForm,
     MeetingForm,
     MoveForm,
     ScheduleForm,
@@ -31,14 +33,16 @@ from workflow.queries.disclosure import minutes_entries
 from workflow.queries.meetings import fiscal_years, meeting_ids, with_entry_counts
 from workflow.services import events, meetings, public_comment, transaction
 from workflow.services.public_comment import today
-from workflow.states.machine import EVENT_LABELS
+from workflow.states.machine import EVENT_LABELS, check_allowed
 from workflow.states.routing import forward_targets
 from workflow.states.states import ItemStatus, MeetingStatus, Outcome
-from workflow.views import attachments
+from workflow.views import attachments, confirmations
 from workflow.views.common import (
     MINUTES,
     PER_PAGE,
     Page,
+    confirmation_page,
+    confirmed,
     errors_onto_form,
     flash_workflow_error,
     kinds,
@@ -46,7 +50,7 @@ from workflow.views.common import (
     send_pdf,
     version_from,
 )
-from workflow.wareki import fiscal_year
+from workflow.wareki import fiscal_year, to_wareki
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -223,20 +227,40 @@ def agenda_move(meeting_id: int, direction: str) -> Response:
     return _back(meeting)
 
 
-@bp.post("/<int:meeting_id>/events/<event>")
+@bp.route("/<int:meeting_id>/events/<event>", methods=["GET", "POST"])
 @login_required
-def fire(meeting_id: int, event: str) -> Response:
-    """開催済にする・議事録の確定・公開・公開取消."""
+def fire(meeting_id: int, event: str) -> Response | tuple[str, int]:
+    """開催済にする・議事録の確定・公開・公開取消・中止.
+
+    開催済にする, 議事録の確定 and 公開 show the confirmation page first (their button, or a GET
+    of this URL); only its own POST (``confirmed=1``) fires the event.
+    """
     meeting = _load(meeting_id)
     require(can_manage_meetings(current_user))
     if event not in events.MEETING_EVENTS:
         abort(404)
+    asks = event in confirmations.MEETING_CONFIRMED
+    if request.method == "GET" and not asks:
+        abort(405)
+    back = url_for("meetings.show", meeting_id=meeting.id)
     form = SimpleForm()
-    if not form.validate():
+    if request.method == "POST" and not form.validate():
         flash("画面を読み込み直してから、もう一度操作してください。", "error")
         return _back(meeting)
-    # 公開取消 takes its reason from the form beside its button.
-    params = {"reason": request.form.get("reason", "")} if event == "unpublish" else {}
+    if asks and not confirmed():
+        try:
+            check_allowed(meeting, event)  # the state's answer now, not after the page
+        except WorkflowError as error:
+            flash_workflow_error(error)
+            return redirect(back)
+        return confirmation_page(
+            confirmations.meeting_confirmation(meeting, event),
+            subject=meeting.title,
+            back_url=back,
+            version=form.version.data if request.method == "POST" else meeting.version,
+        )
+    # 公開取消 and 中止 take their reason from the form beside their button.
+    params = {"reason": request.form.get("reason", "")} if event in ("unpublish", "cancel") else {}
     try:
         events.fire_meeting_event(
             current_user, meeting, event, version=version_from(form.version.data), **params
@@ -245,7 +269,114 @@ def fire(meeting_id: int, event: str) -> Response:
     except WorkflowError as error:
         flash_workflow_error(error)
         return _back(meeting)
-    flash(f"「{EVENT_LABELS[event]}」を行いました。", "success")
+    flash(confirmations.meeting_done(meeting, event), "success")
+    return redirect(back)
+
+
+def _not_planned(meeting: Meeting) -> Response | None:
+    """Back to the meeting, saying why, unless it is planned (only then edited or cancelled)."""
+    if meeting.status == MeetingStatus.PLANNED:
+        return None
+    flash(f"この会議は「{meeting.status.label}」のため、変更も中止もできません。", "error")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id))
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(meeting_id: int):
+    """A planned meeting's date, time, venue, chair, joint name and 第N回."""
+    meeting = _load(meeting_id)
+    require(can_manage_meetings(current_user))
+    if (refused := _not_planned(meeting)) is not None:
+        return refused
+    data = {
+        "version": str(meeting.version),
+        "date": to_wareki(meeting.date),
+        "number": str(meeting.number) if meeting.number_fixed else "",
+        "joint_name": meeting.joint_name,
+        "start_time": meeting.start_time.strftime("%H:%M") if meeting.start_time else "",
+        "venue": meeting.venue,
+        "chair": meeting.chair,
+    }
+    form = MeetingEditForm(data=data) if request.method == "GET" else MeetingEditForm()
+
+    def page(status: int = 200):
+        return render_template("meetings/edit.html", meeting=meeting, form=form), status
+
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
+        return page(422)
+    old_date = meeting.date
+    try:
+        meetings.update_meeting(
+            current_user,
+            meeting,
+            {
+                "date": form.parsed_date,
+                "number": form.parsed_number,
+                "start_time": form.parsed_time,
+                "venue": (form.venue.data or "").strip(),
+                "chair": (form.chair.data or "").strip(),
+                "joint_name": (form.joint_name.data or "").strip(),
+            },
+            version=version_from(form.version.data),
+        )
+        transaction.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        errors_onto_form(form, error)
+        flash(error.message, "error")
+        return page(422)
+    except WorkflowError as error:
+        flash_workflow_error(error)
+        return page(error.http_status)
+    message = f"{meeting.title}を変更しました。"
+    if meeting.date != old_date and meeting.entries:
+        message += "議題の案件の所管課に、新しい開催日を通知しました。"
+    flash(message, "success")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id))
+
+
+@bp.route("/<int:meeting_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(meeting_id: int):
+    """中止: the reason is required; the items on the agenda go back to waiting."""
+    meeting = _load(meeting_id)
+    require(can_manage_meetings(current_user))
+    if (refused := _not_planned(meeting)) is not None:
+        return refused
+    if request.method == "GET":
+        form = CancelForm(formdata=None, data={"version": str(meeting.version)})
+    else:
+        form = CancelForm()
+
+    def page(status: int = 200):
+        return render_template("meetings/cancel.html", meeting=meeting, form=form), status
+
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        flash("画面を読み込み直してから、もう一度操作してください。", "error")
+        return page(422)
+    try:
+        meetings.cancel(
+            current_user,
+            meeting,
+            reason=form.reason.data or "",
+            version=version_from(form.version.data),
+        )
+        transaction.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        errors_onto_form(form, error)
+        flash(error.message, "error")
+        return page(422)
+    except WorkflowError as error:
+        flash_workflow_error(error)
+        return page(error.http_status)
+    flash(confirmations.meeting_done(meeting, "cancel"), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting.id))
 
 
