@@ -616,6 +616,17 @@ CASES: dict[tuple[str, str], Case] = {
         E("login", "403", "403", "403", "302+", "403"),
         data=lambda w: {"pub-disclosure": "partial", "pub-disclosure_reason": "第７条第２号該当"},
     ),
+    # issue 20: meeting room drafts (JSON: 401 rather than the sign-in page for a lost sign-in)
+    ("meetings.room_draft", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/room/1/draft",
+        E("401", "403", "403", "403", "200+", "403"),
+        data=lambda w: {"presenter": "情報政策課長", "opinions-0-opinion": "打ちかけの意見"},
+    ),
+    ("meetings.room_draft_discard", "POST"): Case(  # the world holds no draft: nothing to drop
+        lambda w: f"/meetings/{w['planned']}/room/1/draft/discard",
+        E("login", "403", "403", "403", "302", "403"),
+        data=lambda w: {},
+    ),
     ("meetings.minutes", "GET"): Case(
         lambda w: f"/meetings/{w['planned']}/minutes", E("login", "403", "403", "403", "200", "200")
     ),
