@@ -63,7 +63,7 @@
       } catch (e) { /* storage unavailable */ }
     }
     function say(text) { if (status) { status.textContent = text; } }
-    function showAlert(message, linkText, href) {
+    function showAlert(message, linkText, href, focus) {
       if (!alertBox) { return; }
       alertBox.textContent = "";
       var p = document.createElement("p");
@@ -78,14 +78,18 @@
       }
       alertBox.hidden = false;
       var link = alertBox.querySelector("a");
-      if (link) { link.scrollIntoView({ block: "center" }); link.focus(); }
+      /* Focus moves only when the user pressed a button: never away from a field being typed in. */
+      if (link && focus) { link.scrollIntoView({ block: "center" }); link.focus(); }
     }
 
     /* Save the draft; resolves "ok", "expired", "stale" or "error". */
-    function saveDraft() {
+    function saveDraft(pressed) {
       window.clearTimeout(timer);
       timer = null;
-      if (blocked) { return Promise.resolve(blocked); }
+      if (blocked) {
+        if (pressed) { alertBox.hidden = false; var a = alertBox.querySelector("a"); if (a) { a.focus(); } }
+        return Promise.resolve(blocked);
+      }
       var body = new FormData();
       body.append("csrf_token", form.elements.csrf_token.value);
       body.append("draft_base", form.elements.draft_base.value);
@@ -101,7 +105,7 @@
           return response.json().then(function (data) {
             blocked = "expired";
             say("");
-            showAlert(data.error.message, "ログインし直す", data.error.details.login_url);
+            showAlert(data.error.message, "ログインし直す", data.error.details.login_url, pressed);
             return "expired";
           });
         }
@@ -109,7 +113,7 @@
           blocked = "stale";
           showAlert("この画面は古くなっています（別の画面でログインし直したためです）。"
             + "入力内容はこの画面に残っています。読み込み直すと、入力内容を戻して続けられます。",
-            "読み込み直す", form.dataset.roomUrl);
+            "読み込み直す", form.dataset.roomUrl, pressed);
           return "stale";
         }
         return response.json().then(function (data) {
@@ -126,7 +130,7 @@
       writeStash();
       if (blocked) { return; }
       window.clearTimeout(timer);
-      timer = window.setTimeout(saveDraft, delay);
+      timer = window.setTimeout(function () { saveDraft(false); }, delay);
     }
 
     function post(button) {
@@ -145,7 +149,7 @@
       if (submitting) { return; }
       event.preventDefault();
       var by = event.submitter && event.submitter.name ? [event.submitter.name, event.submitter.value] : null;
-      saveDraft().then(function (result) {
+      saveDraft(true).then(function (result) {
         if (result === "expired" || result === "stale") {
           writeStash(by || ["save", "1"]);  /* pressed again once signed in */
           return;
@@ -255,7 +259,7 @@
         showAlert(current
           ? "保存していない入力内容を復元しました。確かめてから「保存」を押してください。"
           : "保存していない入力内容を復元しました。ただし、この議題の記録はその後ほかの画面で変更されています。内容を確かめてから「保存」を押してください。");
-        timer = window.setTimeout(saveDraft, delay);
+        timer = window.setTimeout(function () { saveDraft(false); }, delay);
       } else {
         clearStash();
       }
