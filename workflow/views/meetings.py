@@ -456,9 +456,9 @@ SIGN_IN_EXPIRED = (
 )
 
 
-def _json_error(error: WorkflowError, **details):
-    body = error_body(error.code, error.message, {**error.details, **details})
-    return jsonify(body), error.http_status
+def _json_error(error: WorkflowError):
+    """The API's error body, for the page's own JSON route."""
+    return jsonify(error_body(error.code, error.message, error.details)), error.http_status
 
 
 @bp.post("/<int:meeting_id>/room/<int:n>/draft")
