@@ -98,7 +98,7 @@
         method: "POST", body: body, credentials: "same-origin",
         headers: { "Accept": "application/json" }
       }).then(function (response) {
-        if (response.ok) {
+        if (response.ok && !response.redirected) {
           return response.json().then(function (data) { say(data.message); return "ok"; });
         }
         if (response.status === 401) {
@@ -120,8 +120,8 @@
           say("下書きを保存できませんでした：" + data.error.message);
           return "error";
         }, function () { say("下書きを保存できませんでした。"); return "error"; });
-      }, function () {
-        say("下書きを保存できませんでした（通信できません）。入力内容はこの画面に残っています。");
+      }).catch(function () {
+        say("下書きを保存できませんでした。入力内容はこの画面に残っています。");
         return "error";
       });
     }
