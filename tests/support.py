@@ -290,6 +290,7 @@ def build_world() -> dict[str, Any]:
     w["disabled"] = make_user(Role.VIEWER, login="disabled", active=False).id
     _reshuffle_world(w, users)
     _deadline_world(w)
+    _room_draft_world(w, users)
     w["tokens"], w["token_ids"] = {}, {}
     for who, user in users.items():
         row, token = ApiToken.issue(user)
@@ -334,6 +335,21 @@ def _reshuffle_upload() -> dict:
     """A multipart body with a clean reshuffle CSV as ``file``."""
     csv = RESHUFFLE_CSV.replace("newbie", "other_newbie")
     return {"file": (io.BytesIO(csv.encode("cp932")), "異動.csv")}
+
+
+def _room_draft_world(w: dict[str, Any], users: dict[str, Any]) -> None:
+    """issue 20: the secretariat's unsaved draft of the planned meeting's first entry (what
+    「下書きを破棄する」 throws away)."""
+    from workflow.services import room_drafts
+
+    planned = db.session.get(Meeting, w["planned"])
+    room_drafts.save_draft(
+        users["secretariat"],
+        planned,
+        planned.entries[0],
+        [("opinions-0-opinion", "保存していない意見")],
+        "",
+    )
 
 
 def _attach_world(w: dict[str, Any], users: dict[str, Any], sample) -> None:
@@ -615,6 +631,17 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/meetings/{w['planned']}/room/1/disclosure",
         E("login", "403", "403", "403", "302+", "403"),
         data=lambda w: {"pub-disclosure": "partial", "pub-disclosure_reason": "第７条第２号該当"},
+    ),
+    # issue 20: meeting room drafts (JSON: 401 rather than the sign-in page for a lost sign-in)
+    ("meetings.room_draft", "POST"): Case(
+        lambda w: f"/meetings/{w['planned']}/room/1/draft",
+        E("401", "403", "403", "403", "200+", "403"),
+        data=lambda w: {"presenter": "情報政策課長", "opinions-0-opinion": "打ちかけの意見"},
+    ),
+    ("meetings.room_draft_discard", "POST"): Case(  # the secretariat's draft (_room_draft_world)
+        lambda w: f"/meetings/{w['planned']}/room/1/draft/discard",
+        E("login", "403", "403", "403", "302+", "403"),
+        data=lambda w: {},
     ),
     ("meetings.minutes", "GET"): Case(
         lambda w: f"/meetings/{w['planned']}/minutes", E("login", "403", "403", "403", "200", "200")

@@ -99,9 +99,14 @@ class Session:
 
 
 def _rows(s: Session, list_name: str, count: int) -> None:
-    """Press 「＋ 追加」 until the list has *count* rows (the form re-renders server-side)."""
+    """Press 「＋ 追加」 until the list has *count* rows (the form re-renders server-side; the
+    meeting room's script adds the row in the page, data-add-row)."""
     while s.page.locator(f"[name^='{list_name}-'][name$='-{_first(list_name)}']").count() < count:
-        s.click(f"button[name='add_{list_name}']")
+        button = f"button[name='add_{list_name}']"
+        if s.page.locator(button).get_attribute("data-add-row"):
+            s.page.click(button)
+        else:
+            s.click(button)
 
 
 def _first(list_name: str) -> str:

@@ -13,7 +13,9 @@ A user whose password an admin reset (``must_change_password``) is sent to the p
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
@@ -41,6 +43,8 @@ from workflow.models._types import utcnow
 from workflow.security import utc_now_text
 
 log = logging.getLogger("workflow.auth")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 # Refresh last_seen_at at most this often: a write on every request would serialise readers.
@@ -123,11 +127,27 @@ def _last_request() -> datetime | None:
     return min(datetime.fromtimestamp(value, UTC), utcnow())
 
 
+def not_extending_sign_in(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a view whose requests do not count as the user's activity: the meeting room's draft,
+    saved as the secretary types, must not keep an unattended sign-in alive past the idle limit."""
+    view.not_extending_sign_in = True  # type: ignore[attr-defined]
+    return view
+
+
+def _extends_sign_in() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "not_extending_sign_in", False)
+
+
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     row = UserSession.by_token(token)
     if row is None or not session_is_live(row, _last_request()):
         return None
+    if not _extends_sign_in():
+        row.token = token
+        row.user.current_session = row
+        return row.user
     now = utcnow()
     if now - row.last_seen_at > _TOUCH_EVERY:
         writing()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable
 from datetime import date, time
 
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     FieldList,
@@ -160,6 +164,13 @@ class DeliberationForm(FlaskForm):
         validate_choice=False,
     )
     forward_to = SelectField("付議する上部の会議", choices=[], validate_choice=False)
+    # 関係課長会議: several 出席課 at once, pasted from a list (see with_pasted_attendance).
+    attendance_paste = TextAreaField(
+        "出席課をまとめて入力",
+        description="課の名前を1行に1つ（または「、」「,」やタブで区切って）入力し、"
+        "「まとめて追加」を押します。代理出席の課は名前の後に「（代）」を付けます。",
+        validators=[MaxLength(TEXT_MAX)],
+    )
 
     general_errors: list[str]
 
@@ -269,3 +280,58 @@ class SimpleForm(FlaskForm):
     """A bare POST (hold, confirm, publish): CSRF and the version seen."""
 
     version = HiddenField()
+
+
+# What separates the names pasted into 出席課をまとめて入力: lines, 「、」, commas, tabs.
+_PASTE_SPLIT = re.compile(r"[\r\n\t、,，]+")
+_DEPUTY = re.compile(r"\s*[（(]代[）)]\s*$")
+_ATTENDANCE_KEY = re.compile(r"^attendance-(\d+)-(section|deputy|absent)$")
+
+
+def _fold(name: str) -> str:
+    """A name as compared: full-width and half-width alike, spaces ignored."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+
+
+def with_pasted_attendance(
+    formdata: MultiDict, known: Iterable[str]
+) -> tuple[MultiDict, list[str], int, int]:
+    """The room's posted *formdata* with the names of ``attendance_paste`` made into 出席課 rows.
+
+    Each name is matched to a section of *known* (its spelling as the list has it); 「（代）」
+    after a name marks a deputy (DOMAIN §2). Names already listed are not added twice; blank
+    rows are dropped. Returns the new form data, the names not found (left in the box, one a
+    line, for the user to correct), the number of rows added and the index of the first.
+    """
+    by_fold = {_fold(name): name for name in known}
+    rows: dict[int, dict] = {}
+    rest = MultiDict()
+    for key, value in formdata.items(multi=True):
+        match = _ATTENDANCE_KEY.match(key)
+        if match:
+            rows.setdefault(int(match[1]), {})[match[2]] = value
+        elif key != "attendance_paste":
+            rest.add(key, value)
+    kept = [r for _, r in sorted(rows.items()) if (r.get("section") or "").strip()]
+    listed = {_fold(r["section"]) for r in kept}
+    unknown: list[str] = []
+    first = len(kept)
+    for token in _PASTE_SPLIT.split(formdata.get("attendance_paste", "")):
+        text = token.strip(" \u3000")
+        if not text:
+            continue
+        deputy = bool(_DEPUTY.search(text))
+        name = by_fold.get(_fold(_DEPUTY.sub("", text)))
+        if name is None:
+            unknown.append(text)
+        elif _fold(name) not in listed:
+            listed.add(_fold(name))
+            kept.append({"section": name, "deputy": "y"} if deputy else {"section": name})
+    for i, row in enumerate(kept or [{"section": ""}]):
+        for field in ("section", "deputy", "absent"):
+            if row.get(field):
+                rest.add(f"attendance-{i}-{field}", row[field])
+        if not row.get("section"):
+            rest.add(f"attendance-{i}-section", "")
+    rest.add("attendance_paste", "\n".join(unknown))
+    return rest, unknown, len(kept) - first, first

@@ -27,6 +27,7 @@ from workflow.models.meeting_kind import (
 from workflow.models.notice import ClosedDay, Notice
 from workflow.models.pdf_cache import PdfCache
 from workflow.models.public_comment import PublicComment, PublicCommentOpinion
+from workflow.models.room_draft import RoomDraft
 from workflow.models.search_document import SearchDocument
 from workflow.models.section import Section
 from workflow.models.user import ApiToken, User, UserSession
@@ -61,6 +62,7 @@ __all__ = [
     "PdfCache",
     "PublicComment",
     "PublicCommentOpinion",
+    "RoomDraft",
     "SearchDocument",
     "Section",
     "StoredFile",

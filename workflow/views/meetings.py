@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import copy
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from workflow.auth import not_extending_sign_in
 from workflow.deadlines import deadline_of
-from workflow.errors import ValidationFailed, WorkflowError
+from workflow.errors import NotFound, ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.forms._choices import options
 from workflow.forms.meetings import (
@@ -25,18 +27,28 @@ from workflow.forms.meetings import (
     MoveForm,
     ScheduleForm,
     SimpleForm,
+    with_pasted_attendance,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
-from workflow.models import AgendaEntry, Item, Meeting, MeetingKind, review_kinds
+from workflow.models import (
+    AgendaEntry,
+    Item,
+    Meeting,
+    MeetingKind,
+    RoomDraft,
+    Section,
+    review_kinds,
+)
 from workflow.permissions import can_manage_meetings, can_read_meeting, can_read_minutes, is_admin
 from workflow.queries.disclosure import minutes_entries
 from workflow.queries.meetings import fiscal_years, meeting_ids, with_entry_counts
-from workflow.services import events, meetings, public_comment, transaction
+from workflow.schemas.errors import error_body
+from workflow.services import events, meetings, public_comment, room_drafts, transaction
 from workflow.services.public_comment import today
 from workflow.states.machine import EVENT_LABELS, check_allowed
 from workflow.states.routing import forward_targets
 from workflow.states.states import ItemStatus, MeetingStatus, Outcome
-from workflow.views import attachments, confirmations
+from workflow.views import JST, attachments, confirmations
 from workflow.views.common import (
     MINUTES,
     PER_PAGE,
@@ -387,6 +399,24 @@ def _forward_kinds(meeting: Meeting, item: Item) -> list[MeetingKind]:
     return [k for k in kinds() if k.code in targets]
 
 
+def _section_names() -> list[str]:
+    """The 出席課 offered in the meeting room: every section not retired, by name."""
+    return list(
+        db.session.scalars(
+            select(Section.name).where(Section.retired_at.is_(None)).order_by(Section.name)
+        )
+    )
+
+
+def _unknown_sections(names: list[str]) -> str:
+    listed = "、".join(f"「{name}」" for name in names)
+    return (
+        f"{listed}は課の一覧にないため、追加していません。"
+        "名前を確かめて直し、もう一度「まとめて追加」を押してください"
+        "（一覧にない機関等は、出席の行に直接入力できます）。"
+    )
+
+
 def _room_data(meeting: Meeting, entry) -> dict:
     return {
         "version": str(meeting.version),
@@ -429,16 +459,42 @@ def room(meeting_id: int, n: int):
         return _room_page(meeting, n, form, status=status, focus=focus)
 
     if request.method == "GET":
-        form = DeliberationForm(
-            formdata=None, data=_room_data(meeting, entry), forward_kinds=forward
-        )
-        return page(form)
+        draft = None if frozen else room_drafts.draft_of(current_user, entry)
+        if draft is None:
+            form = DeliberationForm(
+                formdata=None, data=_room_data(meeting, entry), forward_kinds=forward
+            )
+            return page(form)
+        # What was typed and not saved, as if it had been posted; saved against the meeting as
+        # it is now (the notice says when the entry changed since the draft's form was opened).
+        fields = [(k, v) for k, v in draft.data.get("fields", []) if k != "version"]
+        formdata = MultiDict([*fields, ("version", str(meeting.version))])
+        form = DeliberationForm(formdata=formdata, forward_kinds=forward)
+        return _room_page(meeting, n, form, restored=draft)
     if frozen:
         flash(f"この会議の議事録は「{meeting.status.label}」のため、変更できません。", "error")
         return redirect(url_for("meetings.room", meeting_id=meeting.id, n=n))
 
     form = DeliberationForm(forward_kinds=forward)
     action = row_action(request.form, ROOM_LISTS)
+    pasting = "paste_attendance" in request.form
+    if (
+        with_attendance
+        and action is None
+        and (pasting or (form.attendance_paste.data or "").strip())
+    ):
+        # Pasted names become rows first; a name not in the section list stops the save and
+        # stays in the box, so nothing typed is lost.
+        formdata, unknown, added, first = with_pasted_attendance(request.form, _section_names())
+        form = DeliberationForm(formdata=formdata, forward_kinds=forward)
+        if unknown:
+            form.attendance_paste.errors = [_unknown_sections(unknown)]
+            flash(_unknown_sections(unknown), "error")
+            return page(form, 422, focus="attendance_paste")
+        if pasting:
+            if added:
+                flash(f"出席課を{added}件追加しました。保存すると記録されます。", "success")
+            return page(form, focus=f"attendance-{first}" if added else "attendance_paste")
     if action is not None:
         data = form_data(form)
         focus = apply_row_action(data, action, copy.deepcopy(ROOM_BLANK_ROWS[action.list_name]))
@@ -463,6 +519,7 @@ def room(meeting_id: int, n: int):
                 Outcome(form.outcome.data),
                 form.forward_to.data if form.outcome.data == Outcome.FORWARDED.value else None,
             )
+        room_drafts.discard_draft(current_user, meeting, entry)  # the record has it now
         transaction.commit()
     except ValidationFailed as error:
         db.session.rollback()
@@ -488,9 +545,11 @@ def _room_page(
     *,
     status: int = 200,
     focus: str | None = None,
+    restored: RoomDraft | None = None,
 ):
     """The meeting-room screen of agenda entry *n*: the record, and its 公開範囲."""
     entry = meeting.entries[n - 1]
+    base = room_drafts.fingerprint(_room_data(meeting, entry))
     if disclosure_form is None:
         disclosure_form = DisclosureForm(
             formdata=None,
@@ -515,7 +574,76 @@ def _room_page(
         disclosure_form=disclosure_form,
         disclosure_open=meeting.status != MeetingStatus.PUBLISHED,
         ticked=ticked,
+        section_names=_section_names() if SECTION_MANAGERS in meeting.kinds else [],
+        draft_base=base,
+        restored=restored,
+        restored_stale=restored is not None and restored.data.get("base") != base,
     ), status
+
+
+SIGN_IN_EXPIRED = (
+    "ログインの有効期限が切れたため、下書きを保存できませんでした。"
+    "入力内容はこの画面に残っています。ログインし直すと、入力内容を戻して保存します。"
+)
+
+
+def _json_error(error: WorkflowError):
+    """The API's error body, for the page's own JSON route."""
+    return jsonify(error_body(error.code, error.message, error.details)), error.http_status
+
+
+@bp.post("/<int:meeting_id>/room/<int:n>/draft")
+@not_extending_sign_in
+def room_draft(meeting_id: int, n: int):
+    """Keep what is typed in agenda entry *n* (JSON, from static/js/room.js as the secretary
+    types): no event, no history, and the sign-in is not extended (workflow.auth)."""
+    room_url = url_for("meetings.room", meeting_id=meeting_id, n=n)
+    if not current_user.is_authenticated:
+        body = error_body(
+            "unauthorized", SIGN_IN_EXPIRED, {"login_url": url_for("auth.login", next=room_url)}
+        )
+        return jsonify(body), 401
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or not can_read_meeting(current_user, meeting):
+        return _json_error(NotFound("会議が見つかりません。"))
+    if not 1 <= n <= len(meeting.entries):
+        return _json_error(NotFound("この会議にその議題はありません。"))
+    try:
+        draft = room_drafts.save_draft(
+            current_user,
+            meeting,
+            meeting.entries[n - 1],
+            request.form.items(multi=True),
+            request.form.get("draft_base", ""),
+        )
+        transaction.commit()
+    except WorkflowError as error:
+        db.session.rollback()
+        return _json_error(error)
+    saved = draft.saved_at.astimezone(JST)
+    return jsonify(
+        {
+            "saved_at": draft.saved_at.isoformat(),
+            "message": f"下書きを保存しました（{saved:%H:%M}）。",
+        }
+    )
+
+
+@bp.post("/<int:meeting_id>/room/<int:n>/draft/discard")
+@login_required
+def room_draft_discard(meeting_id: int, n: int) -> Response:
+    """Throw away the restored draft of agenda entry *n*: the page shows the saved record."""
+    meeting = _load(meeting_id)
+    require(can_manage_meetings(current_user))
+    if not 1 <= n <= len(meeting.entries):
+        abort(404)
+    form = SimpleForm()
+    if not form.validate():
+        flash("画面を読み込み直してから、もう一度操作してください。", "error")
+    elif room_drafts.discard_draft(current_user, meeting, meeting.entries[n - 1]):
+        transaction.commit()
+        flash("保存していない入力内容を破棄しました。保存済みの記録を表示しています。", "success")
+    return redirect(url_for("meetings.room", meeting_id=meeting.id, n=n))
 
 
 @bp.post("/<int:meeting_id>/room/<int:n>/disclosure")
