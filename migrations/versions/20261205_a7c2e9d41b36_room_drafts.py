@@ -1,7 +1,7 @@
 """Room drafts: what a secretary typed in the meeting room and has not saved (issue 20).
 
 Revision ID: a7c2e9d41b36
-Revises: 0d7d9b814a48
+Revises: 7c2e9a4d1f60
 Create Date: 2026-12-05 01:25:00
 
 One row per agenda entry and user, written as they type (no event, no history), deleted when
