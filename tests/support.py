@@ -1104,6 +1104,8 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/api/v1/me/notices/{_unread_notice_of(w, 'own')}/read",
         E("401", "404", "200+", "404", "404", "404"),
     ),
+    # issue 20: item page (the whole workflow, for every signed-in role)
+    ("items.flow", "GET"): Case(lambda w: "/items/flow", STAFF_200),
 }
 
 
