@@ -1160,6 +1160,8 @@ CASES: dict[tuple[str, str], Case] = {
         E("401", "403", "403", "403", "200+", "403"),
         json=lambda w: {"venue": "第二会議室"},
     ),
+    # issue 20: item page (the whole workflow, for every signed-in role)
+    ("items.flow", "GET"): Case(lambda w: "/items/flow", STAFF_200),
 }
 
 

@@ -23,8 +23,9 @@ BOUND = {
     # the warming request) and the header's count of unread notices.
     "list": 3,
     # ... with the department's notes and the 付議先's name of the form as printed, and its 資料:
-    # the live list and every meeting's frozen list (one query each); the header's unread count.
-    "item": 17,
+    # the live list and every meeting's frozen list (one query each); the header's unread count;
+    # the meeting kinds' names, once, for the item's own path (issue 20: done, now, to come).
+    "item": 18,
     "meeting": 12,
     # ... and the department's notes under earlier opinions (様式２ of DOMAIN §9).
     "api_item": 14,

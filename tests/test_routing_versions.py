@@ -353,7 +353,8 @@ def test_an_amendment_is_confirmed_or_returned_by_the_secretariat(client, people
 
     login(client, department)
     page = client.get(f"/items/{item.id}").get_data(as_text=True)
-    assert "差し戻しの理由：</strong>修正箇所が反映されていません。" in page
+    assert "修正版が差し戻されました。" in page
+    assert "理由：</strong>修正箇所が反映されていません。" in page
     client.post("/logout")
     items.submit_amendment(department, item)
     db.session.commit()

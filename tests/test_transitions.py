@@ -356,7 +356,7 @@ def test_a_meeting_is_held_only_when_every_entry_has_an_outcome():
         meetings.record_deliberation(secretariat, meeting, item, {"special_notes": "追記"})
     meetings.publish(secretariat, meeting)
     assert meeting.status == "published"
-    with pytest.raises(NotAllowedNow, match="「公開」"):
+    with pytest.raises(NotAllowedNow, match="（現在：公開）"):
         meetings.confirm(secretariat, meeting)
 
 

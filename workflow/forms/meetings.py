@@ -160,7 +160,7 @@ class DeliberationForm(FlaskForm):
     )
     outcome = SelectField(
         "結果",
-        choices=options([("", "（まだ決めない）")] + [(o.value, o.label) for o in Outcome]),
+        choices=options([("", "（まだ決めない）")] + [(o.value, o.screen_label) for o in Outcome]),
         validate_choice=False,
     )
     forward_to = SelectField("付議する上部の会議", choices=[], validate_choice=False)

@@ -96,6 +96,13 @@ class AgendaEntry(db.Model):
         return self.outcome.wording(self.forward_kind.name if self.forward_kind else None)
 
     @property
+    def screen_outcome_text(self) -> str | None:
+        """The result on a screen (lists, badges): 「原案のとおり承認する」, no 「。」."""
+        if self.outcome is None:
+            return None
+        return self.outcome.screen_wording(self.forward_kind.name if self.forward_kind else None)
+
+    @property
     def form_outcome_text(self) -> str | None:
         """The result as the 様式２ 結果等 box prints it: 「原案を上部庁議へ付議する。（政策調整会議）」."""
         if self.outcome is None:

@@ -33,7 +33,7 @@ from workflow.models import (
 from workflow.models._types import utcnow
 from workflow.permissions import can_change_attachments, is_secretariat
 from workflow.schemas.limits import LINE_MAX, UNSTORABLE_MESSAGE, storable
-from workflow.states.states import ItemStatus, MeetingStatus, PdfStatus
+from workflow.states.states import ItemStatus, MeetingStatus, PdfStatus, because
 
 Owner = Item | Meeting
 
@@ -79,7 +79,7 @@ def _check_open(owner: Owner, *, only_public: bool = False) -> None:
         )
     if not only_public:
         raise Conflict(
-            f"この会議は「{owner.status.label}」のため、会議の資料は変更できません"
+            f"{because(owner.status)}、会議の資料は変更できません"
             "（公開するかどうかは公開まで変えられます）。",
             {"status": owner.status.value},
         )

@@ -25,7 +25,7 @@ from workflow.services import versions
 from workflow.services.item_fields import apply_item_fields, validate_item_fields
 from workflow.states.machine import check_allowed, events_from, fire
 from workflow.states.routing import passed_position
-from workflow.states.states import ItemStatus
+from workflow.states.states import ItemStatus, because
 
 FORBIDDEN_MESSAGE = "この操作を行う権限がありません。"
 
@@ -86,7 +86,7 @@ def update_item(
     if not can_edit_item(actor, item):
         if item.status not in EDITABLE:
             raise Conflict(
-                f"この案件は現在「{item.status.label}」のため、編集できません。",
+                f"この案件は{because(item.status)}、編集できません。",
                 {"status": item.status.value, "allowed_events": allowed_events(actor, item)},
             )
         raise Forbidden("この案件を編集する権限がありません。")

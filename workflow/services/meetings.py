@@ -29,7 +29,7 @@ from workflow.services import numbering, versions
 from workflow.services.items import authorize, check_version, fire_item
 from workflow.states.machine import check_allowed, fire
 from workflow.states.routing import next_kind
-from workflow.states.states import Disclosure, MeetingStatus, Outcome
+from workflow.states.states import Disclosure, MeetingStatus, Outcome, because
 from workflow.wareki import fiscal_year
 
 FROZEN = frozenset({MeetingStatus.CONFIRMED, MeetingStatus.PUBLISHED})
@@ -181,7 +181,7 @@ def reorder_agenda(
     _require_secretariat(actor)
     check_version(meeting, version)
     if meeting.status != MeetingStatus.PLANNED:
-        raise Conflict(f"この会議は「{meeting.status.label}」のため、議題の順番を変えられません。")
+        raise Conflict(f"{because(meeting.status)}、議題の順番を変えられません。")
     by_item = {e.item_id: e for e in meeting.entries}
     if sorted(item_ids) != sorted(by_item):
         raise ValidationFailed.field("order", "議題の案件をすべて一度ずつ指定してください。")
@@ -223,7 +223,7 @@ def record_deliberation(
         changed = [k for k in clean if k not in DISCLOSURE_KEYS and clean[k] != _recorded(entry, k)]
         if changed or (opinions is not None and not same_texts):
             raise Conflict(
-                f"この会議の議事録は「{meeting.status.label}」のため、公開範囲"
+                f"{because(meeting.status)}、公開範囲"
                 "（disclosure・disclosure_reason・意見の public）のほかは変更できません。",
                 {"status": meeting.status.value},
             )

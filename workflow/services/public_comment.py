@@ -21,7 +21,7 @@ from workflow.schemas.comments import (
 from workflow.schemas.types import validate
 from workflow.services.items import authorize, fire_item
 from workflow.states.machine import fire
-from workflow.states.states import PublicCommentStatus
+from workflow.states.states import PublicCommentStatus, because
 
 
 def city_zone() -> ZoneInfo:
@@ -103,7 +103,7 @@ def add_opinion(
     _require(actor)
     process = process_of(item)
     if process.status not in (PublicCommentStatus.OPEN, PublicCommentStatus.CLOSED):
-        raise Conflict(f"意見募集は「{process.status.label}」のため、意見を追加できません。")
+        raise Conflict(f"{because(process.status)}、意見を追加できません。")
     body = validate(
         OpinionCreate,
         {"summary": summary, "submitter_kind": submitter_kind, "submitter_no": submitter_no},
@@ -135,11 +135,11 @@ def update_opinion(
         raise Conflict(
             "市の考え方と対応区分は、意見募集を終了してから入力してください。"
             if process.status == PublicCommentStatus.OPEN
-            else f"意見募集は「{process.status.label}」のため、変更できません。",
+            else f"{because(process.status)}、変更できません。",
             {"status": process.status.value},
         )
     if process.status in (PublicCommentStatus.RESULTS_PUBLISHED, PublicCommentStatus.ABANDONED):
-        raise Conflict(f"意見募集は「{process.status.label}」のため、変更できません。")
+        raise Conflict(f"{because(process.status)}、変更できません。")
     body = validate(OpinionUpdate, data)
     for key in body.model_fields_set:
         setattr(opinion, key, getattr(body, key))

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from workflow.errors import ValidationFailed
 from workflow.states.routing import forward_targets
-from workflow.states.states import MeetingStatus, Outcome
+from workflow.states.states import MeetingStatus, Outcome, because
 from workflow.wareki import to_wareki
 
 # 行政手続法 §39③: 公示の日から起算して三十日以上 (the publication day counts as day 1).
@@ -36,7 +36,7 @@ def has_route(event) -> bool:
 def meeting_takes_item(event) -> bool:
     item, meeting = event.model, event.kwargs["meeting"]
     if meeting.status != MeetingStatus.PLANNED:
-        _fail("meeting_id", f"この会議は「{meeting.status.label}」のため、案件を追加できません。")
+        _fail("meeting_id", f"{because(meeting.status)}、この会議には案件を追加できません。")
     if item.level_kind not in meeting.kinds:
         awaited = item.awaited.name if item.awaited else "（なし）"
         _fail(
@@ -69,7 +69,7 @@ def outcome_valid(event) -> bool:
     entry, outcome = event.kwargs["entry"], event.kwargs["outcome"]
     meeting = entry.meeting
     if meeting.status != MeetingStatus.PLANNED:
-        _fail("outcome", f"この会議は「{meeting.status.label}」のため、結果を登録できません。")
+        _fail("outcome", f"{because(meeting.status)}、結果を登録できません。")
     if outcome == Outcome.FORWARDED:
         forwarded_to_valid(event.model, meeting, event.kwargs.get("forward_to"))
     elif event.kwargs.get("forward_to") is not None:

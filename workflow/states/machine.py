@@ -26,6 +26,7 @@ from workflow.states.states import (
     MeetingStatus,
     Outcome,
     PublicCommentStatus,
+    because,
 )
 
 S = ItemStatus
@@ -180,8 +181,8 @@ def check_allowed(subject: Item | Meeting | PublicComment, event: str) -> None:
         spec = _SPECS[type(subject)]
         state = spec.states(subject.status)
         raise NotAllowedNow(
-            f"この{spec.noun}は現在「{state.label}」のため、"
-            f"「{EVENT_LABELS.get(event, event)}」はできません。",
+            f"この{spec.noun}は{because(state)}、「{EVENT_LABELS.get(event, event)}」はできません"
+            f"（現在：{state.label}）。",
             {"status": state.value, "status_label": state.label, "allowed_events": allowed},
         )
 

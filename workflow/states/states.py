@@ -68,6 +68,18 @@ class Outcome(LabelledEnum):
             return f"{self.label}（{forward_to_name or ''}）"
         return self.label
 
+    @property
+    def screen_label(self) -> str:
+        """The result on a screen (options, lists): one ending rule, no 「。」 for any of them;
+        the printed wordings (``label``, :meth:`wording`) stay as the minutes print them."""
+        return self.label.removesuffix("。")
+
+    def screen_wording(self, forward_to_name: str | None = None) -> str:
+        """The result on a screen, naming the higher meeting for ``forwarded``."""
+        if self is Outcome.FORWARDED:
+            return f"{self.screen_label}（{forward_to_name or ''}）"
+        return self.screen_label
+
     def form_wording(self, forward_to_name: str | None = None) -> str:
         """The result as the 様式２ 結果等 box prints it: 「原案を上部庁議へ付議する。（政策調整会議）」."""
         if self is Outcome.FORWARDED:
@@ -156,3 +168,34 @@ class JobStatus(LabelledEnum):
     RUNNING = "running", "実行中"
     DONE = "done", "完了"
     FAILED = "failed", "失敗"
+
+
+# A state given as the reason something cannot be done, in words (「議事録が確定しているため、
+# 変更できません。」), not its label in quotes (「「議事録確定」のため」).
+_BECAUSE: dict[LabelledEnum, str] = {
+    ItemStatus.DRAFT: "まだ申し込まれていないため",
+    ItemStatus.SUBMITTED: "庁議事務局の受付を待っているため",
+    ItemStatus.RETURNED: "差し戻されているため",
+    ItemStatus.ACCEPTED: "会議への付議を待っているため",
+    ItemStatus.SCHEDULED: "会議の議題に載っているため",
+    ItemStatus.AMENDING: "修正版を作成しているところのため",
+    ItemStatus.AMENDMENT_SUBMITTED: "修正版を確認しているところのため",
+    ItemStatus.APPROVED: "承認されているため",
+    ItemStatus.PUBLIC_COMMENT: "意見募集中のため",
+    ItemStatus.PUBLIC_COMMENT_CLOSED: "意見募集が終了しているため",
+    ItemStatus.CONCLUDED: "手続が完了しているため",
+    ItemStatus.WITHDRAWN: "取り下げられているため",
+    MeetingStatus.PLANNED: "まだ開催されていないため",
+    MeetingStatus.HELD: "開催済みのため",
+    MeetingStatus.CONFIRMED: "議事録が確定しているため",
+    MeetingStatus.PUBLISHED: "議事録が公開されているため",
+    PublicCommentStatus.OPEN: "意見募集中のため",
+    PublicCommentStatus.CLOSED: "意見募集が終了しているため",
+    PublicCommentStatus.RESULTS_PUBLISHED: "意見募集の結果が公表されているため",
+    PublicCommentStatus.ABANDONED: "案が取り下げられているため",
+}
+
+
+def because(status: LabelledEnum) -> str:
+    """*status* as the reason in a message: 「議事録が確定しているため」."""
+    return _BECAUSE[status]

@@ -9,6 +9,7 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from workflow.files import is_upload_request, too_large_message
+from workflow.states.states import because
 from workflow.wareki import to_wareki_short
 
 
@@ -44,9 +45,20 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(jst_short)
     app.add_template_filter(jst_minute)
     app.add_template_global(item_list_url)
+    app.add_template_global(user_caption)
+    app.add_template_global(because)
 
 
 JST = ZoneInfo("Asia/Tokyo")
+
+
+def user_caption(user) -> str:
+    """Who is signed in, each name once: 「山田 太郎（所管課職員・企画課）」, but a display name
+    that already says its role and section (「庁議事務局（経営監理課）」) stands alone."""
+    name = user.display_name or user.login
+    section = user.section.name if user.section is not None else ""
+    extra = [part for part in (user.role.label, section) if part and part not in name]
+    return f"{name}（{'・'.join(extra)}）" if extra else name
 
 
 def jst_short(value: datetime | None) -> str:

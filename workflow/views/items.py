@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass
-from functools import cache
 from typing import NamedTuple
 
 from flask import (
@@ -45,12 +44,14 @@ from workflow.permissions import (
     is_secretariat,
     owns,
 )
+from workflow.queries import item_status
 from workflow.queries.item_view import item_view
 from workflow.queries.items import ItemFilter, list_query
 from workflow.queries.versions import form_fields, latest_number, printed_fields
 from workflow.services import events, items, public_comment, transaction
+from workflow.states import diagram
 from workflow.states.machine import EVENT_LABELS
-from workflow.states.states import ItemStatus, Role
+from workflow.states.states import ItemStatus, Role, because
 from workflow.views import attachments, confirmations, jst_short
 from workflow.views.common import (
     PER_PAGE,
@@ -70,22 +71,12 @@ bp = Blueprint("items", __name__, url_prefix="/items")
 # Events a button on the item page fires directly; the others live on their own screens.
 SIMPLE_EVENTS = ("submit", "accept", "submit_amendment", "confirm_amendment", "conclude")
 REASON_EVENTS = ("return", "return_amendment", "withdraw")
-
-NEXT_STEP = {
-    ItemStatus.DRAFT: "所管課が内容を入力し、「申込」すると庁議事務局へ届きます。",
-    ItemStatus.SUBMITTED: "庁議事務局が内容を確認し、受け付けるか差し戻します。",
-    ItemStatus.RETURNED: "差戻しの理由を確認し、所管課が修正して再度申し込みます。",
-    ItemStatus.ACCEPTED: "「{kind}」の議題に加えられるのを待っています。",
-    ItemStatus.SCHEDULED: "「{kind}」で審議されます。",
-    ItemStatus.AMENDING: "一部修正して承認されました。所管課が修正版を提出します。",
-    ItemStatus.AMENDMENT_SUBMITTED: "庁議事務局が修正版を確認し、承認とするか差し戻します。",
-    ItemStatus.APPROVED: "承認されました。パブリックコメントを行うか、完了にします。",
-    ItemStatus.PUBLIC_COMMENT: "パブリックコメントを実施しています。",
-    ItemStatus.PUBLIC_COMMENT_CLOSED: "寄せられた意見に市の考え方を示し、結果を公表します。",
-    ItemStatus.CONCLUDED: "手続はすべて完了しました。",
-    ItemStatus.WITHDRAWN: "この案件は取り下げられました。",
+# What the buttons of the events that take a reason say: a verb, as a button does.
+REASON_BUTTONS = {
+    "return": "差し戻す",
+    "return_amendment": "修正版を差し戻す",
+    "withdraw": "取り下げる",
 }
-
 
 STATUS_OPTIONS = options([("", "すべて")] + [(s.value, s.label) for s in ItemStatus])
 
@@ -99,14 +90,9 @@ def _kind_names() -> dict[str, str]:
     return dict(rows.all())
 
 
-@cache  # a pure function of two short values, called for each row of the list
-def next_step_text(status: ItemStatus, kind_name: str | None) -> str:
-    """What happens next in *status*, awaiting a meeting of *kind_name*."""
-    return NEXT_STEP[status].format(kind=kind_name or "")
-
-
 def next_step(item: Item) -> str:
-    return next_step_text(ItemStatus(item.status), item.awaited.name if item.awaited else None)
+    """The item's 「次のステップ」 as the signed-in reader reads it."""
+    return item_status.next_step(item, current_user)
 
 
 class ListRow(NamedTuple):
@@ -130,6 +116,10 @@ def _list_rows(rows) -> list[ListRow]:
     position, which costs a fraction of reading a Row's attributes by name.
     """
     prefix = url_for("items.index")
+    # 「次のステップ」 is said to the reader: the section's own items in the second person.
+    own = getattr(current_user, "section", None) if current_user.role == Role.DEPARTMENT else None
+    own_name = own.name if own is not None else None
+    reader_kind = item_status.SECRETARIAT if is_secretariat(current_user) else item_status.OTHER
     out = []
     for item_id, title, section, _applied, _target, status, _level, awaited, _v, updated, _ in rows:
         out.append(
@@ -139,7 +129,9 @@ def _list_rows(rows) -> list[ListRow]:
                 section,
                 status.value,
                 status.label,
-                next_step_text(status, awaited),
+                item_status.next_step_text(
+                    status, awaited, item_status.OWNER if section == own_name else reader_kind
+                ),
                 jst_short(updated),
             )
         )
@@ -400,7 +392,7 @@ def edit(item_id: int):
     item = _load(item_id)
     if not can_edit_item(current_user, item):
         if is_secretariat(current_user) or owns(current_user, item):
-            flash(f"この案件は現在「{item.status.label}」のため、編集できません。", "error")
+            flash(f"この案件は{because(item.status)}、編集できません。", "error")
             return redirect(url_for("items.show", item_id=item.id))
         abort(403)
     return _form_page(item)
@@ -423,28 +415,28 @@ def show(item_id: int) -> str:
         simple_events=[e for e in SIMPLE_EVENTS if e in allowed],
         reason_events=[e for e in REASON_EVENTS if e in allowed],
         event_labels=EVENT_LABELS,
+        reason_buttons=REASON_BUTTONS,
         can_edit=can_edit_item(current_user, item),
-        next_step=next_step(item),
-        returned_because=_returned_because(item, view.history),
+        attention=item_status.attention(item, current_user, view.history, view.seen, view.said),
         action_form=ActionForm(data={"version": item.version}),
         reason_form=ReasonForm(formdata=None, data={"version": item.version}),
-        diagram=_diagram(item),
+        path=_path(item, view.history),
         state_label=_state_label,
         comments_url=_comments_url(item, allowed),
         **attachments.section_context(item),  # 資料 (templates/attachments/_section.html)
     )
 
 
-def _returned_because(item: Item, history) -> str | None:
-    """The reason the item was last sent back (差戻し, 修正の差戻し), while it still waits on it."""
-    if item.status not in (ItemStatus.RETURNED, ItemStatus.AMENDING):
-        return None
-    for row in reversed(history):
-        if row.to_state != item.status.value:
-            return None
-        if row.event in ("return", "return_amendment") and row.reason:
-            return row.reason
-    return None
+@bp.get("/flow")
+@login_required
+def flow() -> str:
+    """手続の流れ全体: every state and every event of the item machine, drawn and listed."""
+    return render_template(
+        "items/flow.html",
+        diagram=_diagram(),
+        main_path=diagram.MAIN_PATH,
+        moves=diagram.moves(),
+    )
 
 
 def _comments_url(item: Item, allowed) -> str | None:
@@ -465,13 +457,35 @@ def _state_label(value: str) -> str:
         return value
 
 
-def _diagram(item: Item) -> str | None:
-    """The workflow diagram with the item's state highlighted (generated, trusted SVG)."""
+def _diagram() -> str | None:
+    """The whole workflow as a diagram (generated, trusted SVG); None without Graphviz."""
     try:
-        from workflow.states.diagram import item_diagram_svg
-    except ImportError:
+        return diagram.item_diagram_svg()
+    except (OSError, RuntimeError):  # the dot program is missing or failed: the list remains
+        current_app.logger.exception("the workflow diagram could not be drawn")
         return None
-    return item_diagram_svg(ItemStatus(item.status))
+
+
+def _path(item: Item, history) -> list[diagram.Step]:
+    """The item's own path (done, now, to come), from its history and route."""
+    changes = []
+    kind = None  # the meeting kind the item waited for or sat at after each change
+    for row in history:
+        if row.from_state == row.to_state:
+            continue
+        if row.event == "accept":
+            kind = item.route[0] if item.route else kind
+        elif row.event == "record_outcome" and (row.params or {}).get("forward_to"):
+            kind = row.params["forward_to"]
+        changes.append((row.from_state, row.to_state, kind))
+    return diagram.item_path(
+        ItemStatus(item.status),
+        changes,
+        item.route,
+        item.level_kind,
+        item.public_comment_planned,
+        _kind_names(),
+    )
 
 
 @bp.route("/<int:item_id>/events/<event>", methods=["GET", "POST"])

@@ -47,7 +47,7 @@ from workflow.services import events, meetings, public_comment, room_drafts, tra
 from workflow.services.public_comment import today
 from workflow.states.machine import EVENT_LABELS, check_allowed
 from workflow.states.routing import forward_targets
-from workflow.states.states import ItemStatus, MeetingStatus, Outcome
+from workflow.states.states import ItemStatus, MeetingStatus, Outcome, because
 from workflow.views import JST, attachments, confirmations
 from workflow.views.common import (
     MINUTES,
@@ -472,7 +472,7 @@ def room(meeting_id: int, n: int):
         form = DeliberationForm(formdata=formdata, forward_kinds=forward)
         return _room_page(meeting, n, form, restored=draft)
     if frozen:
-        flash(f"この会議の議事録は「{meeting.status.label}」のため、変更できません。", "error")
+        flash(f"{because(meeting.status)}、変更できません。", "error")
         return redirect(url_for("meetings.room", meeting_id=meeting.id, n=n))
 
     form = DeliberationForm(forward_kinds=forward)
