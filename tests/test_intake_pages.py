@@ -54,7 +54,7 @@ def test_pages_of_fifty_oldest_first_in_fixed_queries(app):
     page = first.get_data(as_text=True)
     # Each card's route by the meetings' names, as the department chose it (never their codes).
     assert "付議先 政策調整会議・経路 関係課長会議 → 政策調整会議</p>" in page
-    assert "付議先 未記入・経路 関係課長会議</p>" in page
+    assert "付議先 関係課長会議・経路 関係課長会議</p>" in page
     assert "section_managers" not in page
     assert_pager(page, 1, _page_url, has_next=True)
 

@@ -44,6 +44,8 @@ BASE_FORM = {
     "target_kind": "policy_coordination",
     "route": ["section_managers", "policy_coordination"],
     "section": "情報政策課",
+    "bureau": "企画財政局",  # the new page pre-fills them from the section; a post carries them
+    "division": "企画部",
     "in_implementation_plan": "no",
     "summary": "概要です。",
     "discussion_points-0": "計画案について",
@@ -268,7 +270,7 @@ def test_amendment_step(client: FlaskClient, people) -> None:
         follow_redirects=True,
     )
     flashes = re.findall(r"<p class=\"flash[^>]*>(.*?)</p>", text(answer), re.S)
-    assert "「修正の差戻し」を行いました。" in " ".join(flashes), flashes
+    assert "修正版を差し戻しました。理由は所管課に通知されます。" in " ".join(flashes), flashes
     db.session.refresh(item)
     assert item.status == ItemStatus.AMENDING
 
