@@ -13,6 +13,7 @@ from workflow.wareki import to_wareki_short
 
 
 def init_app(app: Flask) -> None:
+    from workflow.forms.error_summary import error_links
     from workflow.views.account import bp as account_bp
     from workflow.views.admin import bp as admin_bp
     from workflow.views.admin_imports import bp as admin_imports_bp
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(jst_short)
     app.add_template_filter(jst_minute)
     app.add_template_global(item_list_url)
+    app.add_template_global(error_links)
 
 
 JST = ZoneInfo("Asia/Tokyo")

@@ -34,6 +34,7 @@ from workflow.forms.items import (
     ItemFilterForm,
     ItemForm,
     ReasonForm,
+    SubmitForm,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
 from workflow.models import DEFAULT_ROUTE, Item, MeetingKind, Section
@@ -84,6 +85,22 @@ NEXT_STEP = {
     ItemStatus.WITHDRAWN: "この案件は取り下げられました。",
 }
 
+
+# What the reader is told after each button of the item page (and the form's 申込): what
+# happened and what comes next, in words written for them, not the button's label.
+SUBMITTED_MESSAGES = {
+    "submit": "申し込みました。庁議事務局が受け付けるまでお待ちください。",
+    "submit_amendment": "修正版を提出しました。庁議事務局の確認をお待ちください。",
+}
+DONE_MESSAGES = {
+    **SUBMITTED_MESSAGES,
+    "accept": "受け付けました。この案件は「{kind}」の議題に加えられるのを待ちます。",
+    "confirm_amendment": "修正版を確認しました。案件は承認済になりました。",
+    "conclude": "この案件の手続を完了にしました。",
+    "return": "差し戻しました。理由は所管課に通知されます。",
+    "return_amendment": "修正版を差し戻しました。理由は所管課に通知されます。",
+    "withdraw": "取り下げました。",
+}
 
 STATUS_OPTIONS = options([("", "すべて")] + [(s.value, s.label) for s in ItemStatus])
 
@@ -277,28 +294,65 @@ def _note_options(item: Item | None, prior: list) -> dict:
     return {"opinion_ids": shown, "kept_notes": kept}
 
 
+def _form_extra(item: Item | None) -> tuple[dict, list]:
+    """What ItemForm takes besides its data, and the page besides the form."""
+    ks, sections = kinds(), _section_names(item)
+    prior = _prior_opinions(item)
+    return {"kinds": ks, "sections": sections, **_note_options(item, prior)}, prior
+
+
+def _render_form(item: Item | None, form: ItemForm, prior: list, **context) -> str:
+    return render_template(
+        "items/form.html",
+        form=form,
+        item=item,
+        prior=prior,
+        deadlines=_deadline_card(item, form),
+        returned_because=_returned_reason(item),
+        **context,
+    )
+
+
+def _returned_reason(item: Item | None) -> str | None:
+    """Why a returned request was sent back, shown beside the answer to it."""
+    if item is None or item.status != ItemStatus.RETURNED:
+        return None
+    row = items.last_return(item)
+    return row.reason if row is not None and row.reason else None
+
+
+def _new_form_data(sections: list[str], ks: list[MeetingKind]) -> dict:
+    """A new request's form, pre-filled for the page only (the API fills nothing): the
+    user's section (or the first offered) with its 局・区 and 部, 申込日 today in the city,
+    the usual route and the last ladder kind on it as 付議先."""
+    own = current_user.section
+    name = own.name if own is not None and own.name in sections else (sections or [""])[0]
+    section = own if own is not None and own.name == name else None
+    if section is None and name:
+        section = db.session.scalar(select(Section).where(Section.name == name))
+    codes = {k.code for k in ks}
+    route = [code for code in DEFAULT_ROUTE if code in codes]
+    ladder = [k.code for k in ks if k.code in route and not k.review]
+    return ItemForm.blank_data(
+        section,
+        today=public_comment.today(),
+        route=route,
+        target_kind=ladder[-1] if ladder else "",
+    )
+
+
 def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     """New and edit share one flow: row buttons re-render; save (and maybe submit) otherwise."""
-    ks, sections = kinds(), _section_names(item)
-    template = "items/form.html"
-    prior = _prior_opinions(item)
-    extra = {"kinds": ks, "sections": sections, **_note_options(item, prior)}
+    extra, prior = _form_extra(item)
 
     def page(form: ItemForm, shown: Item | None = item, **context) -> str:
-        return render_template(
-            template,
-            form=form,
-            item=shown,
-            prior=prior,
-            deadline_rows=_deadline_rows(shown, form),
-            **context,
-        )
+        return _render_form(shown, form, prior, **context)
 
     if request.method == "GET":
         data = (
-            ItemForm.data_from_item(item, ks)
+            ItemForm.data_from_item(item, extra["kinds"])
             if item is not None
-            else ItemForm.blank_data(sections[0] if sections else "")
+            else _new_form_data(extra["sections"], extra["kinds"])
         )
         return page(ItemForm(formdata=None, data=data, **extra))
 
@@ -310,8 +364,7 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         form = ItemForm(formdata=None, data=data, **extra)
         return page(form, focus=f"{action.list_name}-{focus}")
     if not form.validate():
-        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
-        return page(form), 422
+        return page(form, summary_message="入力内容に誤りがあります。"), 422
 
     then_submit = "save_and_submit" in request.form
     had = latest_number(item) if item is not None else 0
@@ -322,22 +375,25 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         else:
             items.update_item(current_user, item, data, version=version_from(form.version.data))
         if then_submit:
-            submit = "submit_amendment" if item.status == ItemStatus.AMENDING else "submit"
-            events.fire_item_event(current_user, item, submit)
+            if item.status == ItemStatus.AMENDING:
+                events.fire_item_event(current_user, item, "submit_amendment")
+            else:
+                events.fire_item_event(
+                    current_user, item, "submit", comment=form.comment.data or ""
+                )
         transaction.commit()
     except ValidationFailed as error:
         db.session.rollback()
         form.add_service_errors(error.fields)
-        flash(error.message, "error")
-        return page(form, _reloaded(item)), 422
+        return page(form, _reloaded(item), summary_message=error.message), 422
     except WorkflowError as error:
         flash_workflow_error(error)
         return page(form, _reloaded(item)), error.http_status
     if then_submit:
         flash(
-            "修正版を提出しました。庁議事務局の確認をお待ちください。"
+            SUBMITTED_MESSAGES["submit_amendment"]
             if item.status == ItemStatus.AMENDMENT_SUBMITTED
-            else "申し込みました。庁議事務局の受付をお待ちください。",
+            else SUBMITTED_MESSAGES["submit"],
             "success",
         )
     elif (saved := latest_number(item)) > max(had, 1):
@@ -349,18 +405,31 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     return redirect(url_for("items.show", item_id=item.id))
 
 
-def _deadline_rows(item: Item | None, form: ItemForm) -> list[deadlines.NextDeadline]:
-    """The 申込締切 a request sent now must meet (DOMAIN §11): the next planned meeting of the
-    kind it awaits, or of each kind of the route on the form (the first decides 締切後). Only
-    while the form can still be submitted."""
+@dataclass(frozen=True)
+class DeadlineCard:
+    """The request form's 申込締切 card (DOMAIN §11): the next planned meeting and deadline of
+    every kind, and which of them a request sent now must meet. ``awaited``: the kind the
+    item waits for (its route cannot change that); else the route's kinds decide, the first
+    of them deciding 締切後, and the page's script follows the route boxes as they change."""
+
+    rows: list[deadlines.NextDeadline]
+    shown: list[str]  # the codes shown without the script: the awaited kind, or the route's
+    awaited: str | None
+
+
+def _deadline_card(item: Item | None, form: ItemForm) -> DeadlineCard | None:
+    """Only while the form can still be submitted."""
     if item is not None and item.status not in (ItemStatus.DRAFT, ItemStatus.RETURNED):
-        return []
+        return None
+    today = public_comment.today()
     if item is not None and item.level_kind:
-        wanted = [item.level_kind]
-    else:
-        chosen = set(form.route.data or DEFAULT_ROUTE)  # a new form's route: the default
-        wanted = [c.value for c in form.route.choices if c.value in chosen]
-    return deadlines.next_deadlines(wanted, public_comment.today())
+        rows = deadlines.next_deadlines([item.level_kind], today)
+        return DeadlineCard(rows, [item.level_kind], item.level_kind)
+    chosen = set(form.route.data or [])
+    codes = [c.value for c in form.route.choices]
+    return DeadlineCard(
+        deadlines.next_deadlines(codes, today), [c for c in codes if c in chosen], None
+    )
 
 
 def _reloaded(item: Item | None) -> Item | None:
@@ -480,23 +549,48 @@ def fire(item_id: int, event: str) -> Response | tuple[str, int]:
     if event not in SIMPLE_EVENTS + REASON_EVENTS:
         abort(404)
     back = _back_url(item)
-    form = ReasonForm() if event in REASON_EVENTS else ActionForm()
+    if event in REASON_EVENTS:
+        form = ReasonForm()
+    else:
+        form = SubmitForm() if event == "submit" else ActionForm()
     if not form.validate():
         for messages in form.errors.values():
             for message in messages:
                 flash(message, "error")
         return redirect(back)
     params = {"reason": form.reason.data.strip()} if event in REASON_EVENTS else {}
+    if event == "submit":
+        params = {"comment": form.comment.data or ""}
     try:
         events.fire_item_event(
             current_user, item, event, version=version_from(form.version.data), **params
         )
         transaction.commit()
+    except ValidationFailed as error:
+        if event == "submit" and error.fields and can_edit_item(current_user, item):
+            return _submit_refused(item, error, params["comment"]), 422
+        flash_workflow_error(error)
+        return redirect(back)
     except WorkflowError as error:
         flash_workflow_error(error)
         return redirect(back)
-    flash(f"「{EVENT_LABELS[event]}」を行いました。", "success")
+    kind = item.awaited.name if item.awaited is not None else ""
+    flash(DONE_MESSAGES[event].format(kind=kind), "success")
     return redirect(back)
+
+
+def _submit_refused(item: Item, error: ValidationFailed, comment: str) -> str:
+    """申込 from the item page refused for what the form lacks: the form itself, with every
+    missing field named in the summary at its top and beside each field, and the answer to
+    the return as it was typed."""
+    db.session.rollback()
+    item = db.session.get(Item, item.id)
+    extra, prior = _form_extra(item)
+    form = ItemForm(formdata=None, data=ItemForm.data_from_item(item, extra["kinds"]), **extra)
+    form.comment.data = comment
+    form.to_service_data()  # where the service's row numbers sit in the form
+    form.add_service_errors(error.fields)
+    return _render_form(item, form, prior, summary_message=error.message)
 
 
 def _back_url(item: Item) -> str:
