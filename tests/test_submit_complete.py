@@ -14,7 +14,7 @@ from tests.factories import item_meeting_id, make_item, make_meeting, make_secti
 from tests.support import API, auth, login
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
-from workflow.models import HistoryEvent, Item
+from workflow.models import HistoryEvent, Item, Notice
 from workflow.services import items, public_comment
 from workflow.states.states import ItemStatus, Role
 
@@ -209,6 +209,13 @@ def test_an_answer_to_the_return_lets_it_go_and_is_kept_in_the_history(client, p
     login(client, people["department"])
     page = client.get(f"/items/{item.id}").get_data(as_text=True)
     assert f"差戻しへの回答：{answer}" in page
+    told = db.session.scalar(
+        sa.select(Notice)
+        .where(Notice.kind == "submit", Notice.user_id == people["secretariat"].id)
+        .order_by(Notice.id.desc())
+        .limit(1)
+    )
+    assert f"差戻しへの回答: {answer}" in told.body  # the secretariat reads it in its notice
 
 
 def test_a_changed_resubmission_needs_no_answer(people):
