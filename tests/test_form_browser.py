@@ -35,6 +35,7 @@ def server(_schema: str) -> Iterator[str]:
         seed_meeting_kinds()
         section = make_section("情報政策課", bureau="企画財政局", division="企画部")
         make_user(Role.DEPARTMENT, section=section, login="joho")
+        make_section("財政課", bureau="企画財政局", division="財務部")
         secretariat = make_user(Role.SECRETARIAT, login="jimukyoku")
         make_meeting(secretariat, kind="section_managers", on=date(2026, 4, 21))
         make_meeting(secretariat, kind="policy_decision", on=date(2026, 5, 7))
@@ -44,15 +45,21 @@ def server(_schema: str) -> Iterator[str]:
     patch.undo()
 
 
+@pytest.fixture
+def who() -> str:
+    """Who signs in (a test parametrizes it for another role): the department."""
+    return "joho"
+
+
 @pytest.fixture(params=WIDTHS)
-def page(request, server, browser):
+def page(request, server, browser, who):
     context = browser.new_context(viewport={"width": request.param, "height": 800}, locale="ja-JP")
     context.set_default_timeout(15_000)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     tab.goto(f"{server}/login")
-    tab.fill("#login", "joho")
+    tab.fill("#login", who)
     tab.fill("#password", PASSWORD)
     tab.click("main [type=submit]")
     tab.wait_for_url(f"{server}/")
@@ -154,3 +161,15 @@ def test_the_deadline_card_follows_the_route_boxes(page):
     assert not card.locator("[data-no-route]").is_visible()
     _shot(page, "deadlines")
     _axe(page)
+
+
+@pytest.mark.parametrize("who", ["jimukyoku"])
+def test_the_secretariat_filing_for_another_section_gets_its_places(page, who):
+    assert page.input_value("#section") == "情報政策課"
+    assert page.input_value("#division") == "企画部"
+    page.select_option("#section", "財政課")
+    assert (page.input_value("#bureau"), page.input_value("#division")) == ("企画財政局", "財務部")
+    page.fill("#division", "手で書いた部")
+    page.select_option("#section", "情報政策課")
+    assert page.input_value("#division") == "手で書いた部"  # typed by hand: kept
+    assert page.input_value("#bureau") == "企画財政局"

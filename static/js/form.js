@@ -30,3 +30,23 @@
     sync(card, boxes);
   });
 })();
+/* A new request filed by the secretariat for another 課: 局・区 and 部 follow the 課 chosen,
+   unless they were typed by hand (they still hold the previous 課's values, or nothing). */
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form[data-section-places]");
+    var section = document.getElementById("section");
+    var bureau = document.getElementById("bureau");
+    var division = document.getElementById("division");
+    if (!form || !section || !bureau || !division) { return; }
+    var places = JSON.parse(form.getAttribute("data-section-places"));
+    var was = places[section.value] || ["", ""];
+    section.addEventListener("change", function () {
+      var now = places[section.value] || ["", ""];
+      if (bureau.value === "" || bureau.value === was[0]) { bureau.value = now[0]; }
+      if (division.value === "" || division.value === was[1]) { division.value = now[1]; }
+      was = now;
+    });
+  });
+})();

@@ -341,6 +341,17 @@ def _new_form_data(sections: list[str], ks: list[MeetingKind]) -> dict:
     )
 
 
+def _section_places(names: list[str]) -> dict[str, list[str]] | None:
+    """局・区 and 部 of each section a new request may be filed for, when there is a choice:
+    the page's script fills them in as the 課 changes (js/form.js)."""
+    if len(names) < 2:
+        return None
+    rows = db.session.execute(
+        select(Section.name, Section.bureau, Section.division).where(Section.name.in_(names))
+    )
+    return {name: [bureau, division] for name, bureau, division in rows}
+
+
 def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     """New and edit share one flow: row buttons re-render; save (and maybe submit) otherwise."""
     extra, prior = _form_extra(item)
@@ -349,12 +360,12 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         return _render_form(shown, form, prior, **context)
 
     if request.method == "GET":
-        data = (
-            ItemForm.data_from_item(item, extra["kinds"])
-            if item is not None
-            else _new_form_data(extra["sections"], extra["kinds"])
-        )
-        return page(ItemForm(formdata=None, data=data, **extra))
+        if item is not None:
+            data = ItemForm.data_from_item(item, extra["kinds"])
+            return page(ItemForm(formdata=None, data=data, **extra))
+        data = _new_form_data(extra["sections"], extra["kinds"])
+        places = _section_places(extra["sections"])
+        return page(ItemForm(formdata=None, data=data, **extra), section_places=places)
 
     form = ItemForm(**extra)
     action = row_action(request.form, ROW_LISTS)
