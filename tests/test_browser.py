@@ -223,7 +223,7 @@ def test_sample_item_from_request_to_public_minutes(server, browser) -> None:
     sec.shot("20-secretariat-intake")
     sec.check_axe("intake")
     sec.click("button:text-is('受け付ける')")
-    assert "受付" in sec.flash()
+    assert "受け付けました" in sec.flash()
 
     # -- three meetings, as the sample recorded them --------------------------------------
     sm = form["section_managers_meeting"]
@@ -296,7 +296,7 @@ def test_sample_item_from_request_to_public_minutes(server, browser) -> None:
     sec.goto(f"/items/{item_id}")
     assert "修正確認中" in sec.page.inner_text("main")
     sec.click("button:text-is('修正の確認')")
-    assert "修正の確認" in sec.flash()
+    assert "修正版を確認しました" in sec.flash()
     assert "承認済" in sec.page.inner_text("main")
     sec.close()
 
