@@ -280,12 +280,14 @@ def test_public_comment_results_pdf(client, people):
 # -- items: create, list, patch ---------------------------------------------------------------
 
 
-def test_create_defaults_the_route_and_requires_a_title(client, people):
+def test_create_fills_nothing_and_requires_a_title(client, people):
+    # The API fills no default (issue 20): the page's form pre-fills route and 局・区, not this.
     r = client.post(
         f"{API}/items", json={"title": "新しい案件", "section": "情報政策課"}, headers=people["dep"]
     )
     assert r.status_code == 201
-    assert r.get_json()["route"] == ["section_managers", "policy_coordination"]
+    created = r.get_json()
+    assert (created["route"], created["bureau"], created["division"]) == ([], "", "")
     err = error_of(
         client.post(f"{API}/items", json={"section": "情報政策課"}, headers=people["dep"]), 422
     )

@@ -278,7 +278,7 @@ def test_a_resubmission_decides_again(people, monkeypatch):
     # The secretariat gives this meeting until 4/30; the department sends it again on 4/28.
     admin_service.set_meeting_deadline(people["admin"], "web", meeting, date(2026, 4, 30))
     on(monkeypatch, date(2026, 4, 28))
-    item_service.submit(people["dept"], item)
+    item_service.submit(people["dept"], item, comment="資料を添付しました。")
     assert item.status == ItemStatus.SUBMITTED
     assert item.late is False
 

@@ -25,7 +25,17 @@ from workflow.states.states import Role
 
 pytestmark = pytest.mark.usefixtures("app")
 
-BODY = {"title": "地域公共交通計画の策定", "section": "交通政策課"}
+BODY = {
+    "title": "地域公共交通計画の策定",
+    "section": "交通政策課",
+    # what a request needs to be submitted (services.items.missing_fields)
+    "applied_on": "2019-10-08",
+    "target_kind": "policy_coordination",
+    "route": ["section_managers", "policy_coordination"],
+    "bureau": "都市局",
+    "summary": "計画を策定するもの。",
+    "discussion_points": ["計画の方向性について"],
+}
 
 
 @pytest.fixture

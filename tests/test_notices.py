@@ -343,7 +343,7 @@ def test_the_choice_of_mail(people, client):
 
 def test_a_resubmission_after_a_return_says_so(people):
     item = make_item(ItemStatus.RETURNED, department=people["a_mail"], secretariat=people["sec"])
-    items.submit(people["a_mail"], item)
+    items.submit(people["a_mail"], item, comment="不足していた記載を補いました。")
     notice = told("submit")[people["sec"].login]
     assert notice.title == f"案件「{item.title}」が再び申し込まれました"
     assert "再申込" in notice.body

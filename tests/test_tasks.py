@@ -136,7 +136,7 @@ def test_a_task_ends_when_what_it_asks_is_done(world):
         assert kinds(world[who]) == expected[who]
 
     returned = world["returned"]
-    items.submit(own, returned)
+    items.submit(own, returned, comment="ご指摘の点を確認しました。")
     done("own", {("returned", returned.id)})
     done("sec", set(), {("intake", returned.id)})
     items.accept(sec, returned)

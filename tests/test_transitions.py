@@ -90,6 +90,8 @@ def _params(event: str, item: Item, secretariat) -> dict:
         return {"reason": "理由"}
     if event == "schedule":
         return {"meeting": make_meeting(secretariat, kind=item.level_kind)}
+    if event == "submit" and item.status == S.RETURNED:  # unchanged since the return: answer it
+        return {"comment": "指摘の点を確認しました。"}
     return {}
 
 
@@ -104,7 +106,7 @@ def _run(event: str, item: Item, department, secretariat, **params):
     """Fire *event* through the service a user would use."""
     match event:
         case "submit":
-            return items.submit(department, item)
+            return items.submit(department, item, comment=params.get("comment", ""))
         case "return":
             return items.return_item(secretariat, item, params.get("reason", ""))
         case "accept":

@@ -44,6 +44,8 @@ BASE_FORM = {
     "target_kind": "policy_coordination",
     "route": ["section_managers", "policy_coordination"],
     "section": "情報政策課",
+    "bureau": "企画財政局",  # the new page pre-fills them from the section; a post carries them
+    "division": "企画部",
     "in_implementation_plan": "no",
     "summary": "概要です。",
     "discussion_points-0": "計画案について",

@@ -39,7 +39,10 @@ USERS = (
 
 DX_PLAN = {
     "title": "相模原市ＤＸ推進計画の策定について",
+    "applied_on": "2021-10-01",
     "section": "情報政策課",
+    "bureau": "企画財政局",
+    "division": "企画部",
     "target_kind": "policy_coordination",
     "route": ["section_managers", "affairs_coordination", "policy_coordination"],
     "contact": "デジタル推進班",
@@ -76,7 +79,10 @@ DX_PLAN = {
 
 TOTAL_STRATEGY = {
     "title": "第２期相模原市まち・ひと・しごと創生総合戦略の策定について",
+    "applied_on": "2019-10-25",
     "section": "地域政策課",
+    "bureau": "市民局",
+    "division": "市民協働推進部",
     "target_kind": "policy_coordination",
     "route": ["section_managers", "policy_coordination"],
     "summary": "人口減少と地域経済縮小の克服に向け、第２期の総合戦略を策定するもの。",
@@ -95,19 +101,34 @@ OTHERS = (
     {
         "title": "相模原市公共施設マネジメント推進プランの改定について",
         "section": "企画政策課",
+        "bureau": "企画財政局",
+        "division": "企画部",
+        "route": ["section_managers", "policy_coordination"],
         "summary": "公共施設の長寿命化と再編の方針を改定するもの。",
         "discussion_points": ["施設再編の優先順位について"],
     },
     {
         "title": "（仮称）相模原市行政手続オンライン化条例の制定について",
+        "applied_on": "2020-10-05",
+        "target_kind": "policy_decision",
+        "route": ["section_managers", "policy_coordination", "policy_decision"],
         "section": "情報政策課",
+        "bureau": "企画財政局",
+        "division": "企画部",
         "summary": "行政手続のオンライン化の基本事項を定める条例を制定するもの。",
+        "discussion_points": ["条例で定める対象手続の範囲について"],
         "ordinance": {"kind": "ordinance", "change": "enact", "council_submission": "令和３年３月"},
     },
     {
         "title": "地域活動団体への補助制度の見直しについて",
+        "applied_on": "2020-10-12",
+        "target_kind": "policy_coordination",
+        "route": ["section_managers", "policy_coordination"],
         "section": "地域政策課",
+        "bureau": "市民局",
+        "division": "市民協働推進部",
         "summary": "補助金の交付基準を見直すもの。",
+        "discussion_points": ["交付基準の見直しの方向性について"],
     },
 )
 

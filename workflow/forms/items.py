@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -25,7 +26,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflow.forms._choices import options
 from workflow.forms._validators import MaxLength
-from workflow.models import Item, MeetingKind
+from workflow.models import Item, MeetingKind, Section
 from workflow.schemas.limits import (
     CODE_MAX,
     LINE_MAX,
@@ -109,9 +110,10 @@ class ItemForm(FlaskForm):
         option_widget=CheckboxInput(),
         validate_choice=False,
     )
-    section = SelectField("課", choices=[], validate_choice=False)
+    # In the page's order (局・区, 部, 課): the error summary lists the fields in this order.
     bureau = StringField("局・区", validators=[MaxLength(NAME_MAX)])
     division = StringField("部", validators=[MaxLength(NAME_MAX)])
+    section = SelectField("課", choices=[], validate_choice=False)
     contact = StringField("担当者", validators=[MaxLength(NAME_MAX)])
     extension = StringField("内線", validators=[MaxLength(CODE_MAX)])
     policy_ref = StringField("施策番号及び実施計画事業名", validators=[MaxLength(POLICY_REF_MAX)])
@@ -176,6 +178,14 @@ class ItemForm(FlaskForm):
     details = FieldList(FormField(DetailRowForm), label="事案の具体的な内容（裏面）")
     # One entry per opinion of the earlier meetings the page shows (see ``show_notes``).
     opinion_notes = FieldList(FormField(OpinionNoteForm), label="これまでの庁議での意見への追記")
+    # Sent with 「保存して申し込む」 of a returned request, not part of the 様式２: the answer
+    # to the return, kept on the history row (services.items.submit).
+    comment = TextAreaField(
+        "差戻しへの回答",
+        validators=[MaxLength(REASON_MAX)],
+        description="差戻しの理由にどう対応したかを書いてください。申込書を変更せずにもう一度"
+        "申し込むときは必ず書いてください。庁議事務局に届き、案件の経過に残ります。",
+    )
 
     # Messages from the service that belong to no single field.
     general_errors: list[str]
@@ -255,7 +265,7 @@ class ItemForm(FlaskForm):
             "policy_ref": item.policy_ref,
             "in_implementation_plan": yn[item.in_implementation_plan],
             "summary": item.summary,
-            "discussion_points": [p.text for p in item.discussion_points],
+            "discussion_points": [p.text for p in item.discussion_points] or [""],
             "history": [
                 {"when": r.when, "meeting": r.meeting, "content": r.content, "remarks": r.remarks}
                 for r in item.history_rows
@@ -285,10 +295,23 @@ class ItemForm(FlaskForm):
         }
 
     @staticmethod
-    def blank_data(section: str) -> dict[str, Any]:
-        """A new request: the six standard back-side headings offered, one empty row each."""
+    def blank_data(
+        section: Section | None,
+        *,
+        today: date | None = None,
+        route: list[str] | None = None,
+        target_kind: str = "",
+    ) -> dict[str, Any]:
+        """A new request as the page pre-fills it (the API fills nothing): 局・区 and 部 of
+        *section*, 申込日 *today*, the usual route and 付議先; the six standard back-side
+        headings offered, one empty row each."""
         return {
-            "section": section,
+            "section": section.name if section is not None else "",
+            "bureau": section.bureau if section is not None else "",
+            "division": section.division if section is not None else "",
+            "applied_on": to_wareki(today, fullwidth=False) if today is not None else "",
+            "route": list(route or []),
+            "target_kind": target_kind,
             "discussion_points": [""],
             "history": [dict(BLANK_ROWS["history"])],
             "coordination": [dict(BLANK_ROWS["coordination"])],
@@ -299,6 +322,7 @@ class ItemForm(FlaskForm):
         """The DOMAIN §3 mapping. Rows left wholly empty are dropped; ``_row_index`` remembers
         where the kept rows sit in the form, to put the service's messages beside them."""
         self._row_index: dict[str, list[int]] = {}
+        # (``comment`` is not a 様式２ field: the view hands it to submit.)
 
         def kept(name: str, rows: list, is_empty) -> list:
             out, where = [], []
@@ -441,6 +465,12 @@ class ActionForm(FlaskForm):
     """A bare state change (申込, 受付, 修正版の提出, 完了): CSRF and the version seen."""
 
     version = HiddenField()
+
+
+class SubmitForm(ActionForm):
+    """申込 from the item page: a returned request may carry the answer to the return."""
+
+    comment = TextAreaField("差戻しへの回答", validators=[MaxLength(REASON_MAX)])
 
 
 class ItemFilterForm(FlaskForm):

@@ -233,7 +233,8 @@ class DeliberationForm(FlaskForm):
         for key, messages in fields.items():
             match = re.match(r"^(\w+)(?:\[(\d+)\])?(?:\.(\w+))?$", key)
             target = None
-            if match and match[2] is None and match[1] in ("presenter", "special_notes"):
+            singles = ("presenter", "special_notes", "outcome", "forward_to")
+            if match and match[2] is None and match[1] in singles:
                 target = self._fields[match[1]]
             elif match and match[1] in ROOM_LISTS and match[2] is not None:
                 rows = [

@@ -33,6 +33,7 @@ from workflow.states.states import (
     SubmissionLabel,
 )
 
+# The route the new request page pre-fills (the API fills none: a request names its route).
 DEFAULT_ROUTE = ("section_managers", "policy_coordination")
 
 

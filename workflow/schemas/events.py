@@ -17,6 +17,18 @@ class ReasonBody(Versioned):
     reason: text(REASON_MAX) = Field("", description="return, withdraw: 理由（必須）")
 
 
+class SubmitBody(Versioned):
+    """submit（申込）: a resubmission after a return may answer it in words."""
+
+    field_messages = {"comment": "差戻しへの回答は文字列で入力してください。"}
+
+    comment: text(REASON_MAX) = Field(
+        "",
+        description="submit: 差戻しへの回答。差し戻された案件を、申込書を変更せずにもう一度"
+        "申し込むときは必須（変更したときは任意）。イベント履歴の reason に残る",
+    )
+
+
 class ClosePublicComment(Versioned):
     today: day() = Field(
         None, description="close_public_comment: 終了日（テスト環境だけ。通常は市の今日）"
@@ -24,7 +36,7 @@ class ClosePublicComment(Versioned):
 
 
 ITEM_EVENT_BODIES: dict[str, type[Versioned]] = {
-    "submit": Versioned,
+    "submit": SubmitBody,
     "return": ReasonBody,
     "accept": Versioned,
     "withdraw": ReasonBody,

@@ -157,7 +157,10 @@ def _history_rows_schema(schema: dict[str, Any]) -> None:
 
 
 class ItemInput(Body):
-    """新しい案件の様式２の項目（title と section は必須）。"""
+    """新しい案件の様式２の項目。作成に必須なのは title と section。申込（submit）には、ほかに
+    applied_on, target_kind（route にある、途中で経由する会議でない種類）, route, bureau, summary,
+    discussion_points（一つ以上）が必要で、足りない項目はすべて 422 の details.fields に並ぶ。
+    送らなかった項目に既定値は入らない（局・区や部も課から補わない）。"""
 
     model_config = ConfigDict(json_schema_extra=_history_rows_schema)
 
@@ -191,7 +194,8 @@ class ItemInput(Body):
         rows(meeting_kind(), max_rows=ROUTE_MAX),
         AfterValidator(_each_kind_once),
     ] = Field(
-        None, description='付議する会議の順。既定 ["section_managers", "policy_coordination"]'
+        None,
+        description="審議の経路: 審議する会議の種類の順（申込には一つ以上必要。既定値はない）",
     )
 
     @model_validator(mode="before")
@@ -304,7 +308,7 @@ class ItemFields(TypedDict):
     ]
     route: Annotated[
         list[as_string(**KIND_SCHEMA)],
-        Field(description='付議する会議の順。既定 ["section_managers", "policy_coordination"]'),
+        Field(description="審議の経路: 審議する会議の種類の順"),
     ]
 
 

@@ -30,7 +30,7 @@ class EventService:
 
 
 ITEM_EVENTS: dict[str, EventService] = {
-    "submit": EventService(items.submit),
+    "submit": EventService(items.submit, frozenset({"comment"})),
     "return": EventService(items.return_item, frozenset({"reason"})),
     "accept": EventService(items.accept),
     "withdraw": EventService(items.withdraw, frozenset({"reason"})),

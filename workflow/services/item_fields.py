@@ -43,9 +43,7 @@ def apply_item_fields(item: Item, clean: Mapping[str, Any]) -> None:
     for key, value in clean.items():
         match key:
             case "section":
-                item.section = value
-                item.bureau = clean.get("bureau", item.bureau) or value.bureau
-                item.division = clean.get("division", item.division) or value.division
+                item.section = value  # 局・区 and 部 as sent: the page pre-fills them, not this
             case "discussion_points":
                 item.discussion_points = [ItemDiscussionPoint(text=t) for t in value]
             case "history":

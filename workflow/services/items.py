@@ -10,10 +10,10 @@ from sqlalchemy import select
 from workflow.errors import CONFLICT_MESSAGE, Conflict, Forbidden, ValidationFailed
 from workflow.extensions import db
 from workflow.models import (
-    DEFAULT_ROUTE,
     AgendaEntry,
+    HistoryEvent,
     Item,
-    ItemRouteStep,
+    ItemVersion,
     Meeting,
     MeetingKind,
     Opinion,
@@ -21,6 +21,7 @@ from workflow.models import (
     User,
 )
 from workflow.permissions import EDITABLE, can_edit_item, can_file_item, can_fire_item_event
+from workflow.queries.versions import form_fields
 from workflow.services import versions
 from workflow.services.item_fields import apply_item_fields, validate_item_fields
 from workflow.states.machine import check_allowed, events_from, fire
@@ -63,14 +64,16 @@ def check_section_open(section: Section) -> None:
 
 
 def file_item(actor: User, data: Mapping[str, Any]) -> Item:
-    """Create a draft item from 様式２ fields (``title`` and ``section`` required)."""
+    """Create a draft item from 様式２ fields (``title`` and ``section`` required).
+
+    Nothing is filled in for the caller: a field not sent stays empty (the request page
+    pre-fills its form instead), and :func:`submit` says what a request still lacks.
+    """
     clean = validate_item_fields(data, creating=True)
     if not can_file_item(actor, clean["section"]):
         raise Forbidden("ほかの課の案件は作成できません。")
     check_section_open(clean["section"])
     item = Item(title=clean["title"], section=clean["section"], created_by_id=actor.id)
-    if "route" not in clean:
-        item.route_steps = [ItemRouteStep(kind=k) for k in DEFAULT_ROUTE]
     apply_item_fields(item, clean)
     db.session.add(item)
     db.session.flush()
@@ -178,9 +181,127 @@ def fire_item(actor: User, item: Item, event: str, **context) -> Item:
     return item
 
 
-def submit(actor: User, item: Item, *, version: int | None = None) -> Item:
+# What a request must carry before it goes to the secretariat (issue 20): the keys of
+# ``details["fields"]`` and the words for each, naming the field as the form labels it.
+MISSING_MESSAGES = {
+    "title": "案件名を入力してください。",
+    "applied_on": "申込日を入力してください。",
+    "target_kind": "付議先を選んでください。",
+    "route": "審議の経路を一つ以上選んでください。",
+    "section": "課を選んでください。",
+    "bureau": "局・区を入力してください。",
+    "summary": "概要を入力してください。",
+    "discussion_points": "審議内容（論点）を一つ以上入力してください。",
+}
+INCOMPLETE_MESSAGE = (
+    "申込書に足りない項目があります。次の項目を入力してから、もう一度申し込んでください。"
+)
+TARGET_OFF_ROUTE = "付議先は、審議の経路にある会議から選んでください。"
+UNCHANGED_MESSAGE = (
+    "差し戻された後、申込書が変更されていません。差戻しの理由に沿って申込書を修正するか、"
+    "「差戻しへの回答」に対応を書いてから、もう一度申し込んでください。"
+)
+
+
+def missing_fields(item: Item) -> dict[str, list[str]]:
+    """Every required field of the request that is empty or inconsistent, with its message:
+    案件名, 申込日, 付議先 (a ladder kind on the route), 審議の経路, 課, 局・区, 概要 and at
+    least one 論点. Nothing else is required."""
+    from workflow.models import review_kinds
+
+    missing: list[str] = []
+    if not (item.title or "").strip():
+        missing.append("title")
+    if item.applied_on is None:
+        missing.append("applied_on")
+    route = item.route
+    if not item.target_kind:
+        missing.append("target_kind")
+    if not route:
+        missing.append("route")
+    if item.section is None:
+        missing.append("section")
+    if not (item.bureau or "").strip():
+        missing.append("bureau")
+    if not (item.summary or "").strip():
+        missing.append("summary")
+    if not any((p.text or "").strip() for p in item.discussion_points):
+        missing.append("discussion_points")
+    fields = {name: [MISSING_MESSAGES[name]] for name in MISSING_MESSAGES if name in missing}
+    if item.target_kind and route:
+        if item.target_kind in review_kinds():
+            (name,) = _kind_names([item.target_kind])
+            fields["target_kind"] = [
+                f"{name}は上部庁議へ向かう途中で経由する会議のため、付議先にはできません。"
+                + TARGET_OFF_ROUTE
+            ]
+        elif item.target_kind not in route:
+            fields["target_kind"] = [TARGET_OFF_ROUTE]
+    return fields
+
+
+def last_return(item: Item) -> HistoryEvent | None:
+    """The history row that sent the item back (差戻し, or 差し戻しとする at a meeting)."""
+    return db.session.scalar(
+        select(HistoryEvent)
+        .where(
+            HistoryEvent.item_id == item.id,
+            HistoryEvent.to_state == ItemStatus.RETURNED.value,
+            HistoryEvent.from_state != ItemStatus.RETURNED.value,
+        )
+        .order_by(HistoryEvent.id.desc())
+        .limit(1)
+    )
+
+
+def changed_since_return(item: Item) -> bool:
+    """Whether the form differs from the version it had when it was last sent back.
+
+    That version is the latest saved before the return's history row: the 「様式２の修正」
+    rows (``revise``) name each version they made, in the history's order.
+    """
+    returned = last_return(item)
+    if returned is None:
+        return True
+    numbers = db.session.scalars(
+        select(HistoryEvent.params).where(
+            HistoryEvent.item_id == item.id,
+            HistoryEvent.event == versions.REVISE_EVENT,
+            HistoryEvent.id < returned.id,
+        )
+    ).all()
+    number = max((p.get("version_number", 1) for p in numbers if p), default=1)
+    then = db.session.scalar(
+        select(ItemVersion.fields).where(
+            ItemVersion.item_id == item.id, ItemVersion.number == number
+        )
+    )
+    # An item filed before versions has none until its first save after the return, which
+    # keeps the form as it stood then as version 1.
+    return then is None or then != form_fields(item)
+
+
+def check_submittable(item: Item, comment: str = "") -> None:
+    """Raise ValidationFailed naming every field that keeps the request from going now: what
+    :func:`missing_fields` finds, and a returned request unchanged since its return without a
+    written answer (*comment*). The pages ask this before their confirmation step too."""
+    fields = missing_fields(item)
+    unchanged = (
+        item.status == ItemStatus.RETURNED and not comment and not changed_since_return(item)
+    )
+    if unchanged:
+        fields["comment"] = [UNCHANGED_MESSAGE]
+    if fields:
+        only_unchanged = unchanged and len(fields) == 1
+        raise ValidationFailed(UNCHANGED_MESSAGE if only_unchanged else INCOMPLETE_MESSAGE, fields)
+
+
+def submit(actor: User, item: Item, *, version: int | None = None, comment: str = "") -> Item:
     """Send the request to the secretariat; the first submission is version 1 of the form.
 
+    The request must be complete (:func:`missing_fields`); every missing field is named at
+    once. A returned request goes again only if its form changed since the return or
+    *comment* answers the return in words; the comment is kept on the history row.
     Each (re)submission decides 締切後 anew (DOMAIN §11), before the history row is written:
     its notice says whether the request came late.
     """
@@ -188,9 +309,11 @@ def submit(actor: User, item: Item, *, version: int | None = None) -> Item:
     from workflow.services import public_comment
 
     authorize(actor, item, "submit", version)
+    comment = (comment or "").strip()
+    check_submittable(item, comment)
     awaited = item.level_kind or (item.route[0] if item.route else None)
     item.late = deadlines.is_late(awaited, public_comment.today())
-    fire_item(actor, item, "submit")
+    fire_item(actor, item, "submit", reason=comment)
     versions.current_version(item, actor)
     return item
 

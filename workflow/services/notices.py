@@ -322,7 +322,10 @@ def _submitted(row: HistoryEvent) -> None:
     again = row.from_state == ItemStatus.RETURNED.value  # 差戻しの後の再申込
     verb = "再申込" if again else "申込"
     lines = [f"{item.section.name}から案件「{item.title}」の{verb}がありました。"]
-    if again:
+    if again and row.reason:  # an answer to the return (services.items.submit)
+        lines.append("差し戻した案件が、回答を添えて再び申し込まれました。")
+        lines.append(f"差戻しへの回答: {row.reason}")
+    elif again:
         lines.append("差し戻した案件が、修正されて再び申し込まれました。")
     if item.route:
         lines.append(f"付議先: {_kind_name(item.route[0])}")

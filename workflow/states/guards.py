@@ -29,7 +29,7 @@ def reason_given(event) -> bool:
 
 def has_route(event) -> bool:
     if not event.model.route_steps:
-        _fail("route", "付議する会議（ルート）を一つ以上指定してください。")
+        _fail("route", "審議の経路を一つ以上選んでください。")
     return True
 
 

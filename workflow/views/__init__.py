@@ -14,6 +14,7 @@ from workflow.wareki import to_wareki_short
 
 
 def init_app(app: Flask) -> None:
+    from workflow.forms.error_summary import error_links
     from workflow.views.account import bp as account_bp
     from workflow.views.admin import bp as admin_bp
     from workflow.views.admin_imports import bp as admin_imports_bp
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(item_list_url)
     app.add_template_global(user_caption)
     app.add_template_global(because)
+    app.add_template_global(error_links)
 
 
 JST = ZoneInfo("Asia/Tokyo")

@@ -131,10 +131,13 @@ def confirmation_page(
     back_url: str,
     version: int | str | None,
     hidden: dict[str, str] | None = None,
+    action: str | None = None,
 ) -> tuple[str, int]:
     """The page that asks before an irreversible step (templates/confirm.html): what will happen,
     who will see it, its button (POST to this URL with ``confirmed=1``, the CSRF token and the
     version the reader saw) and 「戻る」. Works without JS; the GET of the step's URL shows it too.
+    *action*: where the button posts, when the page answers another URL (the form's
+    「保存して申し込む」 posts to the item's 申込).
 
     *confirmation* is a :class:`workflow.views.confirmations.Confirmation`.
     """
@@ -143,7 +146,7 @@ def confirmation_page(
         "confirm.html",
         confirmation=confirmation,
         subject=subject,
-        action=request.path,
+        action=action or request.path,
         back_url=back_url,
         hidden={k: v for k, v in fields.items() if v},
     ), 200

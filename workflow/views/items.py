@@ -33,6 +33,7 @@ from workflow.forms.items import (
     ItemFilterForm,
     ItemForm,
     ReasonForm,
+    SubmitForm,
 )
 from workflow.forms.rows import apply_row_action, form_data, row_action
 from workflow.models import DEFAULT_ROUTE, Item, MeetingKind, Section
@@ -271,30 +272,78 @@ def _note_options(item: Item | None, prior: list) -> dict:
     return {"opinion_ids": shown, "kept_notes": kept}
 
 
+def _form_extra(item: Item | None) -> tuple[dict, list]:
+    """What ItemForm takes besides its data, and the page besides the form."""
+    ks, sections = kinds(), _section_names(item)
+    prior = _prior_opinions(item)
+    return {"kinds": ks, "sections": sections, **_note_options(item, prior)}, prior
+
+
+def _render_form(item: Item | None, form: ItemForm, prior: list, **context) -> str:
+    return render_template(
+        "items/form.html",
+        form=form,
+        item=item,
+        prior=prior,
+        deadlines=_deadline_card(item, form),
+        returned_because=_returned_reason(item),
+        **context,
+    )
+
+
+def _returned_reason(item: Item | None) -> str | None:
+    """Why a returned request was sent back, shown beside the answer to it."""
+    if item is None or item.status != ItemStatus.RETURNED:
+        return None
+    row = items.last_return(item)
+    return row.reason if row is not None and row.reason else None
+
+
+def _new_form_data(sections: list[str], ks: list[MeetingKind]) -> dict:
+    """A new request's form, pre-filled for the page only (the API fills nothing): the
+    user's section (or the first offered) with its 局・区 and 部, 申込日 today in the city,
+    the usual route and the last ladder kind on it as 付議先."""
+    own = current_user.section
+    name = own.name if own is not None and own.name in sections else (sections or [""])[0]
+    section = own if own is not None and own.name == name else None
+    if section is None and name:
+        section = db.session.scalar(select(Section).where(Section.name == name))
+    codes = {k.code for k in ks}
+    route = [code for code in DEFAULT_ROUTE if code in codes]
+    ladder = [k.code for k in ks if k.code in route and not k.review]
+    return ItemForm.blank_data(
+        section,
+        today=public_comment.today(),
+        route=route,
+        target_kind=ladder[-1] if ladder else "",
+    )
+
+
+def _section_places(names: list[str]) -> dict[str, list[str]] | None:
+    """局・区 and 部 of each section a new request may be filed for, when there is a choice:
+    the page's script fills them in as the 課 changes (js/form.js)."""
+    if len(names) < 2:
+        return None
+    rows = db.session.execute(
+        select(Section.name, Section.bureau, Section.division).where(Section.name.in_(names))
+    )
+    return {name: [bureau, division] for name, bureau, division in rows}
+
+
 def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     """New and edit share one flow: row buttons re-render; save (and maybe submit) otherwise."""
-    ks, sections = kinds(), _section_names(item)
-    template = "items/form.html"
-    prior = _prior_opinions(item)
-    extra = {"kinds": ks, "sections": sections, **_note_options(item, prior)}
+    extra, prior = _form_extra(item)
 
     def page(form: ItemForm, shown: Item | None = item, **context) -> str:
-        return render_template(
-            template,
-            form=form,
-            item=shown,
-            prior=prior,
-            deadline_rows=_deadline_rows(shown, form),
-            **context,
-        )
+        return _render_form(shown, form, prior, **context)
 
     if request.method == "GET":
-        data = (
-            ItemForm.data_from_item(item, ks)
-            if item is not None
-            else ItemForm.blank_data(sections[0] if sections else "")
-        )
-        return page(ItemForm(formdata=None, data=data, **extra))
+        if item is not None:
+            data = ItemForm.data_from_item(item, extra["kinds"])
+            return page(ItemForm(formdata=None, data=data, **extra))
+        data = _new_form_data(extra["sections"], extra["kinds"])
+        places = _section_places(extra["sections"])
+        return page(ItemForm(formdata=None, data=data, **extra), section_places=places)
 
     form = ItemForm(**extra)
     action = row_action(request.form, ROW_LISTS)
@@ -304,9 +353,10 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         form = ItemForm(formdata=None, data=data, **extra)
         return page(form, focus=f"{action.list_name}-{focus}")
     if not form.validate():
-        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
-        return page(form), 422
+        return page(form, summary_message="入力内容に誤りがあります。"), 422
 
+    # 「保存して申し込む」 saves, then asks as the item page's 申込 does (an amendment goes at
+    # once: it is not one of the steps that ask).
     then_submit = "save_and_submit" in request.form
     had = latest_number(item) if item is not None else 0
     try:
@@ -315,24 +365,36 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
             item = items.file_item(current_user, data)
         else:
             items.update_item(current_user, item, data, version=version_from(form.version.data))
-        if then_submit:
-            submit = "submit_amendment" if item.status == ItemStatus.AMENDING else "submit"
-            events.fire_item_event(current_user, item, submit)
+        if then_submit and item.status == ItemStatus.AMENDING:
+            events.fire_item_event(current_user, item, "submit_amendment")
         transaction.commit()
     except ValidationFailed as error:
         db.session.rollback()
         form.add_service_errors(error.fields)
-        flash(error.message, "error")
-        return page(form, _reloaded(item)), 422
+        return page(form, _reloaded(item), summary_message=error.message), 422
     except WorkflowError as error:
         flash_workflow_error(error)
         return page(form, _reloaded(item)), error.http_status
-    if then_submit:
-        flash(
-            "修正版を提出しました。庁議事務局の確認をお待ちください。"
-            if item.status == ItemStatus.AMENDMENT_SUBMITTED
-            else "申し込みました。庁議事務局の受付をお待ちください。",
-            "success",
+    if then_submit and item.status == ItemStatus.AMENDMENT_SUBMITTED:
+        flash(confirmations.item_done(item, "submit_amendment"), "success")
+    elif then_submit:
+        comment = (form.comment.data or "").strip()
+        try:
+            items.authorize(current_user, item, "submit")
+            items.check_submittable(item, comment)
+        except ValidationFailed as error:
+            form.add_service_errors(error.fields)
+            return page(form, item, summary_message=f"保存しました。{error.message}"), 422
+        except WorkflowError as error:
+            flash_workflow_error(error)
+            return redirect(url_for("items.show", item_id=item.id))
+        return confirmation_page(
+            confirmations.item_confirmation(item, "submit"),
+            subject=item.title,
+            back_url=url_for("items.edit", item_id=item.id),
+            version=item.version,
+            hidden={"comment": comment} if comment else None,
+            action=url_for("items.fire", item_id=item.id, event="submit"),
         )
     elif (saved := latest_number(item)) > max(had, 1):
         flash(f"保存しました。様式２の第{saved}版になりました。", "success")
@@ -343,18 +405,31 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     return redirect(url_for("items.show", item_id=item.id))
 
 
-def _deadline_rows(item: Item | None, form: ItemForm) -> list[deadlines.NextDeadline]:
-    """The 申込締切 a request sent now must meet (DOMAIN §11): the next planned meeting of the
-    kind it awaits, or of each kind of the route on the form (the first decides 締切後). Only
-    while the form can still be submitted."""
+@dataclass(frozen=True)
+class DeadlineCard:
+    """The request form's 申込締切 card (DOMAIN §11): the next planned meeting and deadline of
+    every kind, and which of them a request sent now must meet. ``awaited``: the kind the
+    item waits for (its route cannot change that); else the route's kinds decide, the first
+    of them deciding 締切後, and the page's script follows the route boxes as they change."""
+
+    rows: list[deadlines.NextDeadline]
+    shown: list[str]  # the codes shown without the script: the awaited kind, or the route's
+    awaited: str | None
+
+
+def _deadline_card(item: Item | None, form: ItemForm) -> DeadlineCard | None:
+    """Only while the form can still be submitted."""
     if item is not None and item.status not in (ItemStatus.DRAFT, ItemStatus.RETURNED):
-        return []
+        return None
+    today = public_comment.today()
     if item is not None and item.level_kind:
-        wanted = [item.level_kind]
-    else:
-        chosen = set(form.route.data or DEFAULT_ROUTE)  # a new form's route: the default
-        wanted = [c.value for c in form.route.choices if c.value in chosen]
-    return deadlines.next_deadlines(wanted, public_comment.today())
+        rows = deadlines.next_deadlines([item.level_kind], today)
+        return DeadlineCard(rows, [item.level_kind], item.level_kind)
+    chosen = set(form.route.data or [])
+    codes = [c.value for c in form.route.choices]
+    return DeadlineCard(
+        deadlines.next_deadlines(codes, today), [c for c in codes if c in chosen], None
+    )
 
 
 def _reloaded(item: Item | None) -> Item | None:
@@ -494,7 +569,8 @@ def fire(item_id: int, event: str) -> Response | tuple[str, int]:
     """申込・受付・差戻し・修正版の提出・完了・取下げ from the item page or the intake queue.
 
     申込 and 受付 cannot be undone by their user: their button (or a GET of this URL) shows the
-    confirmation page first, and only its own POST (``confirmed=1``) fires the event.
+    confirmation page first, and only its own POST (``confirmed=1``) fires the event. An
+    incomplete request is sent back to its form before the confirmation page is shown.
     """
     item = _load(item_id)
     if event not in SIMPLE_EVENTS + REASON_EVENTS:
@@ -503,37 +579,64 @@ def fire(item_id: int, event: str) -> Response | tuple[str, int]:
     if request.method == "GET" and not asks:
         abort(405)
     back = _back_url(item)
-    form = ReasonForm() if event in REASON_EVENTS else ActionForm()
+    if event in REASON_EVENTS:
+        form = ReasonForm()
+    else:
+        form = SubmitForm() if event == "submit" else ActionForm()
     if request.method == "POST" and not form.validate():
         for messages in form.errors.values():
             for message in messages:
                 flash(message, "error")
         return redirect(back)
-    if asks and not confirmed():
-        try:  # who may, and whether the state allows it: said now, not after the page
-            items.authorize(current_user, item, event)
-        except WorkflowError as error:
-            flash_workflow_error(error)
-            return redirect(back)
-        version = form.version.data if request.method == "POST" else item.version
-        return confirmation_page(
-            confirmations.item_confirmation(item, event),
-            subject=item.title,
-            back_url=back,
-            version=version,
-            hidden={"from": "intake"} if back == url_for("items.intake") else None,
-        )
     params = {"reason": form.reason.data.strip()} if event in REASON_EVENTS else {}
+    if event == "submit":
+        params = {"comment": (form.comment.data or "").strip()}
     try:
+        if asks and not confirmed():
+            # Who may, whether the state allows it and whether the request is complete: said
+            # now, not after the confirmation page.
+            items.authorize(current_user, item, event)
+            if event == "submit":
+                items.check_submittable(item, params["comment"])
+            version = form.version.data if request.method == "POST" else item.version
+            hidden = {"from": "intake"} if back == url_for("items.intake") else {}
+            if params.get("comment"):
+                hidden["comment"] = params["comment"]
+            return confirmation_page(
+                confirmations.item_confirmation(item, event),
+                subject=item.title,
+                back_url=back,
+                version=version,
+                hidden=hidden or None,
+            )
         events.fire_item_event(
             current_user, item, event, version=version_from(form.version.data), **params
         )
         transaction.commit()
+    except ValidationFailed as error:
+        if event == "submit" and error.fields and can_edit_item(current_user, item):
+            return _submit_refused(item, error, params["comment"]), 422
+        flash_workflow_error(error)
+        return redirect(back)
     except WorkflowError as error:
         flash_workflow_error(error)
         return redirect(back)
     flash(confirmations.item_done(item, event), "success")
     return redirect(back)
+
+
+def _submit_refused(item: Item, error: ValidationFailed, comment: str) -> str:
+    """申込 from the item page refused for what the form lacks: the form itself, with every
+    missing field named in the summary at its top and beside each field, and the answer to
+    the return as it was typed."""
+    db.session.rollback()
+    item = db.session.get(Item, item.id)
+    extra, prior = _form_extra(item)
+    form = ItemForm(formdata=None, data=ItemForm.data_from_item(item, extra["kinds"]), **extra)
+    form.comment.data = comment
+    form.to_service_data()  # where the service's row numbers sit in the form
+    form.add_service_errors(error.fields)
+    return _render_form(item, form, prior, summary_message=error.message)
 
 
 def _back_url(item: Item) -> str:
