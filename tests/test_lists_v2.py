@@ -62,6 +62,7 @@ def twins(people: dict) -> dict:
     new = _item(people, title=TITLE, applied_on=date(2026, 5, 1))
     latest = _schedule(people, new, date(2026, 6, 10))
     draft = _item(people, ItemStatus.DRAFT, title=TITLE)
+    draft.applied_on = None  # a draft not yet dated
     unwritten = _item(people, title=TITLE, applied_on=date(2020, 4, 10))
     _schedule(people, unwritten, date(2020, 5, 20))
     unwritten.applied_on = None  # as an item filed before 申込日 was required

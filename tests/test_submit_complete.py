@@ -296,7 +296,11 @@ def test_the_form_shows_every_missing_field_in_a_summary_of_links(client, people
     assert 'id="applied_on-error"' in html
     assert 'id="discussion_points-error"' in html
     assert "js/error_summary.js" in html
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Item)) == 0  # nothing kept
+    # What was typed is saved as a draft, and the form shown now posts to its edit page.
+    (kept,) = db.session.scalars(sa.select(Item)).all()
+    assert (kept.title, kept.status) == ("案件名だけ", ItemStatus.DRAFT)
+    assert f'action="/items/{kept.id}/edit"' in html
+    assert "保存しました。" in summary
 
 
 def test_submit_from_the_item_page_shows_the_form_with_the_summary(client, people):
@@ -324,13 +328,15 @@ def test_the_returned_form_asks_for_an_answer_and_keeps_it(client, people):
     r = client.post(f"/items/{item.id}/events/submit", data={"version": item.version})
     assert r.status_code == 422
     assert 'href="#comment"' in _summary(r.get_data(as_text=True))
+    answer = {"version": item.version, "comment": "確認しました。変更はありません。"}
+    asked = client.post(f"/items/{item.id}/events/submit", data=answer)
+    assert asked.status_code == 200  # the confirmation step, carrying the answer
+    assert 'name="comment" value="確認しました。変更はありません。"' in asked.get_data(as_text=True)
     r = client.post(
-        f"/items/{item.id}/events/submit",
-        data={"version": item.version, "comment": "確認しました。変更はありません。"},
-        follow_redirects=True,
+        f"/items/{item.id}/events/submit", data={**answer, "confirmed": "1"}, follow_redirects=True
     )
     html = r.get_data(as_text=True)
-    assert "申し込みました。庁議事務局が受け付けるまでお待ちください。" in html
+    assert "申し込みました。庁議事務局が内容を確認します。" in html
     assert "差戻しへの回答：確認しました。変更はありません。" in html
 
 
@@ -341,7 +347,19 @@ def test_a_form_post_with_an_answer_resubmits_unchanged(client, people):
     data = _form_fields(page)
     data.update(save_and_submit="1", comment="このままで審議をお願いします。")
     r = client.post(f"/items/{item.id}/edit", data=data)
-    assert r.status_code == 302, _summary(r.get_data(as_text=True))
+    # Saved, then the confirmation step of 申込, which posts to the item's 申込 with the answer.
+    assert r.status_code == 200, _summary(r.get_data(as_text=True))
+    asked = r.get_data(as_text=True)
+    assert f'action="/items/{item.id}/events/submit"' in asked
+    assert 'name="comment" value="このままで審議をお願いします。"' in asked
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == ItemStatus.RETURNED
+    version = re.search(r'name="version" value="(\d+)"', asked).group(1)
+    r = client.post(
+        f"/items/{item.id}/events/submit",
+        data={"version": version, "comment": "このままで審議をお願いします。", "confirmed": "1"},
+    )
+    assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(Item, item.id).status == ItemStatus.SUBMITTED
 

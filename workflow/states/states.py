@@ -189,6 +189,7 @@ _BECAUSE: dict[LabelledEnum, str] = {
     MeetingStatus.HELD: "開催済みのため",
     MeetingStatus.CONFIRMED: "議事録が確定しているため",
     MeetingStatus.PUBLISHED: "議事録が公開されているため",
+    MeetingStatus.CANCELLED: "中止されたため",
     PublicCommentStatus.OPEN: "意見募集中のため",
     PublicCommentStatus.CLOSED: "意見募集が終了しているため",
     PublicCommentStatus.RESULTS_PUBLISHED: "意見募集の結果が公表されているため",

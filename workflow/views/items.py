@@ -383,6 +383,9 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
             items.authorize(current_user, item, "submit")
             items.check_submittable(item, comment)
         except ValidationFailed as error:
+            # The save stands (nothing typed is lost); the form shown posts to the item's edit
+            # page with the version just saved, so fixing it and pressing again goes on.
+            form.version.data = item.version
             form.add_service_errors(error.fields)
             return page(form, item, summary_message=f"保存しました。{error.message}"), 422
         except WorkflowError as error:
