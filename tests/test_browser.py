@@ -156,6 +156,10 @@ def _file_sample(s: Session) -> None:
         page.fill(f"[name=details-{n}-body]", row["body"])
     s.shot("11-department-filled-form")
     s.click("button[name=save_and_submit]")
+    # Saved; 申込 asks first, saying what will happen.
+    assert "庁議事務局に申し込みます。" in page.locator("main").inner_text()
+    s.check_axe("confirmation (申込)")
+    s.click(".confirm-actions button:text-is('申し込む')")
     assert "申し込みました" in s.flash()
     s.shot("12-department-item-submitted")
     s.check_axe("item page")

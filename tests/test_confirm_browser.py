@@ -99,7 +99,7 @@ def test_a_clerk_submits_through_the_confirmation_page(server, browser):
     clerk = Phone(browser, base, "joho")
     try:
         clerk.goto(f"/items/{world['draft']}")
-        clerk.click(".next-step form.inline button:text-is('申込')")
+        clerk.click(".attention form.inline button:text-is('申込')")
         page = clerk.page
         assert "/events/submit" in page.url
         text = page.locator("main").inner_text()
@@ -110,7 +110,7 @@ def test_a_clerk_submits_through_the_confirmation_page(server, browser):
         # 「戻る」 goes back without a change.
         clerk.click(".confirm-actions a:text-is('戻る')")
         assert page.url.endswith(f"/items/{world['draft']}")
-        clerk.click(".next-step form.inline button:text-is('申込')")
+        clerk.click(".attention form.inline button:text-is('申込')")
         button = page.locator(".confirm-actions button:text-is('申し込む')")
         box = button.bounding_box()
         assert box is not None
@@ -162,7 +162,7 @@ def test_the_secretariat_edits_and_cancels_a_meeting(server, browser):
 
         # A cancelled meeting is not held: refused before any confirmation page.
         sec.goto(f"/meetings/{meeting_id}/events/hold")
-        assert "「中止」のため" in sec.flash()
+        assert "中止されたため" in sec.flash()
 
         # A meeting step's confirmation page fits the phone too.
         sec.goto(f"/meetings/{world['decided']}")
