@@ -189,7 +189,7 @@ def test_a_step_the_user_may_not_take_shows_no_page(client: FlaskClient):
     db.session.expire_all()
     assert db.session.get(Item, item.id).status == ItemStatus.SUBMITTED
     # Events without a confirmation take no GET.
-    assert client.get(f"/items/{item.id}/events/withdraw").status_code == 405
+    assert client.get(f"/items/{item.id}/events/return").status_code == 405
 
 
 def test_the_api_fires_without_asking(app):

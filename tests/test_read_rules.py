@@ -83,16 +83,17 @@ def world(app) -> World:
             # ＩＣＴ in some titles and ict in some summaries: q folds both to "ict".
             title = f"{WORD}{len(items) + 1}" + ("ＩＣＴ推進" if n % 3 == 0 else "")
             summary = "ictの活用" if n % 3 == 1 else "概要"
-            items.append(
-                make_item(
-                    status,
-                    department=department,
-                    secretariat=secretariat,
-                    title=title,
-                    summary=summary,
-                    applied_on=APPLIED[len(items) % len(APPLIED)],
-                )
+            applied_on = APPLIED[len(items) % len(APPLIED)]
+            item = make_item(
+                status,
+                department=department,
+                secretariat=secretariat,
+                title=title,
+                summary=summary,
+                applied_on=applied_on or date(2019, 6, 3),
             )
+            item.applied_on = applied_on  # None: as an item filed before 申込日 was required
+            items.append(item)
     decided = [i for i in items if item_entries(i) and item_entries(i)[-1].outcome is not None]
     for n, item in enumerate(decided):
         meeting = db.session.get(Meeting, item_meeting_id(item))

@@ -275,7 +275,10 @@ def test_the_form_shows_every_missing_field_in_a_summary_of_links(client, people
             "save_and_submit": "1",
         },
     )
-    assert r.status_code == 422
+    # Saved as a draft; its edit page says what 申込 lacks (a reload posts nothing again).
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith("/edit?check=submit")
+    r = client.get(r.headers["Location"])
     html = r.get_data(as_text=True)
     summary = _summary(html)
     assert 'tabindex="-1"' in summary
@@ -442,3 +445,41 @@ def test_the_meeting_room_lists_its_errors_as_links(client, people):
     assert r.status_code == 422
     summary = _summary(r.get_data(as_text=True))
     assert '<a href="#forward_to">' in summary
+
+
+def test_an_empty_form_names_every_missing_field_at_once(client, people):
+    """The form's own check (案件名 missing) and what 申込 needs, in one summary."""
+    login(client, people["department"])
+    r = client.post(
+        "/items/new",
+        data={"title": "", "section": "情報政策課", "applied_on": "", "save_and_submit": "1"},
+    )
+    assert r.status_code == 422
+    links = dict(re.findall(r'<a href="#([\w-]+)">([^<]+)</a>', _summary(r.get_data(as_text=True))))
+    assert {"title", "applied_on", "target_kind", "bureau", "summary"} <= set(links)
+    assert any(k.startswith("discussion_points") for k in links)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Item)) == 0
+
+
+def test_withdraw_and_conclude_ask_first(client, people):
+    item = make_item(
+        ItemStatus.ACCEPTED, department=people["department"], secretariat=people["secretariat"]
+    )
+    db.session.commit()
+    login(client, people["department"])
+    asked = client.post(
+        f"/items/{item.id}/events/withdraw", data={"version": item.version, "reason": "事業中止"}
+    )
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200
+    assert "取り下げると、この案件の手続は終わり、元に戻せません。" in html
+    assert 'name="reason" value="事業中止"' in html
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == ItemStatus.ACCEPTED
+    done = client.post(
+        f"/items/{item.id}/events/withdraw",
+        data={"version": item.version, "reason": "事業中止", "confirmed": "1"},
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == ItemStatus.WITHDRAWN

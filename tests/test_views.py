@@ -208,7 +208,9 @@ def test_withdraw_needs_a_reason(client: FlaskClient, people) -> None:
     client.post(f"/items/{item.id}/events/withdraw", data={"reason": ""})
     db.session.refresh(item)
     assert item.status == ItemStatus.SUBMITTED
-    client.post(f"/items/{item.id}/events/withdraw", data={"reason": "事業を見送るため"})
+    client.post(
+        f"/items/{item.id}/events/withdraw", data={"reason": "事業を見送るため", "confirmed": "1"}
+    )
     db.session.refresh(item)
     assert item.status == ItemStatus.WITHDRAWN
 

@@ -35,8 +35,8 @@ def _awaited_after_accept(item: Item) -> str:
     return _kind_name(item.level_kind or (item.route[0] if item.route else None))
 
 
-# Item events that need a confirmation page.
-ITEM_CONFIRMED = ("submit", "accept")
+# Item events that need a confirmation page (取下げ and 完了 end the item's procedure).
+ITEM_CONFIRMED = ("submit", "accept", "withdraw", "conclude")
 # Meeting events that need one (公開取消 and 中止 take a reason on their own form).
 MEETING_CONFIRMED = ("hold", "confirm", "publish")
 
@@ -59,6 +59,24 @@ def item_confirmation(item: Item, event: str) -> Confirmation | None:
             ),
             audience=f"所管課（{item.section.name}）の職員に、受け付けたことが通知されます。",
             button="受け付ける",
+        )
+    if event == "withdraw":
+        return Confirmation(
+            heading=f"「{item.title}」を取り下げますか",
+            happens=(
+                "取り下げると、この案件の手続は終わり、元に戻せません。",
+                "審議予定の会議があれば、その議題から外れます。",
+            ),
+            audience=f"所管課（{item.section.name}）と庁議事務局の職員が、取り下げたことと"
+            "その理由を案件の画面で見ます。",
+            button="取り下げる",
+        )
+    if event == "conclude":
+        return Confirmation(
+            heading=f"「{item.title}」の手続を完了にしますか",
+            happens=("完了にすると、この案件の手続は終わり、元に戻せません。",),
+            audience=f"所管課（{item.section.name}）の職員が、案件の画面で「完了」と見ます。",
+            button="完了にする",
         )
     return None
 

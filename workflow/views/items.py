@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from flask import (
@@ -330,6 +331,30 @@ def _section_places(names: list[str]) -> dict[str, list[str]] | None:
     return {name: [bureau, division] for name, bureau, division in rows}
 
 
+SAVED_NOT_SUBMITTED = (
+    "保存しました。まだ申し込まれていません。次の項目を直してから申し込んでください。"
+)
+
+
+def _also_missing(form: ItemForm) -> None:
+    """「保存して申し込む」 refused by the form's own checks: name also what 申込 would find
+    missing (items.missing_fields), so every field shows at once; a field that has its own
+    error already keeps just that one."""
+    data = form.to_service_data()
+    shape = SimpleNamespace(
+        title=data["title"],
+        applied_on=data["applied_on"],
+        target_kind=data["target_kind"],
+        route=data["route"],
+        section=data["section"] or None,
+        bureau=data["bureau"],
+        summary=data["summary"],
+        discussion_points=[SimpleNamespace(text=t) for t in data["discussion_points"]],
+    )
+    missing = items.missing_fields(shape)
+    form.add_service_errors({k: v for k, v in missing.items() if not getattr(form, k).errors})
+
+
 def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     """New and edit share one flow: row buttons re-render; save (and maybe submit) otherwise."""
     extra, prior = _form_extra(item)
@@ -340,7 +365,15 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         if item is not None:
             data = ItemForm.data_from_item(item, extra["kinds"])
-            return page(ItemForm(formdata=None, data=data, **extra))
+            form = ItemForm(formdata=None, data=data, **extra)
+            if request.args.get("check") == "submit":  # after 「保存して申し込む」 fell short
+                try:
+                    items.check_submittable(item)
+                except ValidationFailed as error:
+                    form.to_service_data()  # where the service's row numbers sit in the form
+                    form.add_service_errors(error.fields)
+                    return page(form, summary_message=SAVED_NOT_SUBMITTED)
+            return page(form)
         data = _new_form_data(extra["sections"], extra["kinds"])
         places = _section_places(extra["sections"])
         return page(ItemForm(formdata=None, data=data, **extra), section_places=places)
@@ -353,12 +386,15 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         form = ItemForm(formdata=None, data=data, **extra)
         return page(form, focus=f"{action.list_name}-{focus}")
     if not form.validate():
+        if "save_and_submit" in request.form:
+            _also_missing(form)
         return page(form, summary_message="入力内容に誤りがあります。"), 422
 
     # 「保存して申し込む」 saves, then asks as the item page's 申込 does (an amendment goes at
     # once: it is not one of the steps that ask).
     then_submit = "save_and_submit" in request.form
     had = latest_number(item) if item is not None else 0
+    was_new = item is None
     try:
         data = form.to_service_data()
         if item is None:
@@ -383,11 +419,14 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
             items.authorize(current_user, item, "submit")
             items.check_submittable(item, comment)
         except ValidationFailed as error:
-            # The save stands (nothing typed is lost); the form shown posts to the item's edit
-            # page with the version just saved, so fixing it and pressing again goes on.
+            # The save stands (nothing typed is lost). A new request goes on from its edit page
+            # (a reload must not post /items/new again); there, or on the form shown, the
+            # version just saved lets fixing it and pressing again go on.
+            if was_new:
+                return redirect(url_for("items.edit", item_id=item.id, check="submit"))
             form.version.data = item.version
             form.add_service_errors(error.fields)
-            return page(form, item, summary_message=f"保存しました。{error.message}"), 422
+            return page(form, item, summary_message=SAVED_NOT_SUBMITTED), 422
         except WorkflowError as error:
             flash_workflow_error(error)
             return redirect(url_for("items.show", item_id=item.id))
@@ -591,7 +630,9 @@ def fire(item_id: int, event: str) -> Response | tuple[str, int]:
             for message in messages:
                 flash(message, "error")
         return redirect(back)
-    params = {"reason": form.reason.data.strip()} if event in REASON_EVENTS else {}
+    params = {"reason": (form.reason.data or "").strip()} if event in REASON_EVENTS else {}
+    if request.method == "GET" and event in REASON_EVENTS:
+        return redirect(back)  # its reason is typed on the item page first
     if event == "submit":
         params = {"comment": (form.comment.data or "").strip()}
     try:
@@ -603,8 +644,7 @@ def fire(item_id: int, event: str) -> Response | tuple[str, int]:
                 items.check_submittable(item, params["comment"])
             version = form.version.data if request.method == "POST" else item.version
             hidden = {"from": "intake"} if back == url_for("items.intake") else {}
-            if params.get("comment"):
-                hidden["comment"] = params["comment"]
+            hidden.update({k: v for k, v in params.items() if v})  # the answer or the reason
             return confirmation_page(
                 confirmations.item_confirmation(item, event),
                 subject=item.title,
