@@ -54,9 +54,9 @@ def test_pages_of_fifty_oldest_first_in_fixed_queries(app):
     page = first.get_data(as_text=True)
     # Each card's route by the meetings' names, as the department chose it (never their codes).
     assert "<dt>付議先</dt><dd>政策調整会議</dd></div>" in page
-    assert "<dt>経路</dt><dd>関係課長会議 → 政策調整会議</dd>" in page
+    assert "<dt>審議の経路</dt><dd>関係課長会議 → 政策調整会議</dd>" in page
     assert "<dt>付議先</dt><dd>関係課長会議</dd></div>" in page
-    assert "<dt>経路</dt><dd>関係課長会議</dd>" in page
+    assert "<dt>審議の経路</dt><dd>関係課長会議</dd>" in page
     assert "section_managers" not in page
     assert_pager(page, 1, _page_url, has_next=True)
 

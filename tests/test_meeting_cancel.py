@@ -86,11 +86,14 @@ def test_cancel_sends_the_items_back_to_waiting_and_tells_their_sections(app):
     (row,) = _history("cancel", meeting_id=meeting.id)
     assert (row.from_state, row.to_state, row.reason) == ("planned", "cancelled", REASON)
     assert sorted(row.params["item_ids"]) == sorted(i.id for i in items)
-    for department in departments:
+    for department, item in zip(departments, items, strict=True):
         (notice,) = _notices(department, "cancel")
         assert "中止" in notice.title
         assert "令和元年８月２１日" in notice.title
         assert REASON in notice.body
+        # Each section hears of its own item, and of no other section's.
+        assert f"・{item.title}" in notice.body
+        assert all(f"・{o.title}" not in notice.body for o in items if o is not item)
     assert _notices(secretariat, "cancel") == []  # the actor is not told of their own act
 
 

@@ -26,7 +26,7 @@ S = ItemStatus
 # 「次のステップ」 per reader. {kind}: the meeting kind the item awaits or is scheduled for.
 NEXT_STEP: dict[ItemStatus, dict[str, str]] = {
     S.DRAFT: {
-        OWNER: "内容を入力し、「申込」を押すと庁議事務局へ届きます。",
+        OWNER: "内容を入力して申し込むと、庁議事務局へ届きます。",
         SECRETARIAT: "所管課が作成中です（まだ申し込まれていません）。",
         OTHER: "所管課が作成中です。",
     },

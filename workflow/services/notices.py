@@ -386,34 +386,42 @@ def _revised(row: HistoryEvent) -> None:
     )
 
 
-def _agenda_sections(item_ids: Iterable[int]) -> list[int]:
+def _agenda_items_by_section(item_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The titles of the agenda's items, by their section (a section hears of its own items)."""
     ids = list(item_ids)
     if not ids:
-        return []
-    return sorted(set(db.session.scalars(select(Item.section_id).where(Item.id.in_(ids)))))
+        return {}
+    titles: dict[int, list[str]] = {}
+    rows = db.session.execute(
+        select(Item.section_id, Item.title).where(Item.id.in_(ids)).order_by(Item.id)
+    )
+    for section_id, title in rows:
+        titles.setdefault(section_id, []).append(title)
+    return titles
 
 
 def _meeting_cancelled(row: HistoryEvent) -> None:
-    """中止: the sections of the items that were on the agenda, with the reason; their items wait
-    for the next meeting of the kind again."""
+    """中止: each section of the items that were on the agenda, naming its items, with the
+    reason; their items wait for the next meeting of the kind again."""
     meeting = db.session.get(Meeting, row.meeting_id)
-    section_ids = _agenda_sections((row.params or {}).get("item_ids", []))
-    if not section_ids:
-        return
-    notify(
-        section_users(*section_ids),
-        kind=row.event,
-        title=f"{_meeting_line(meeting)}は中止になりました",
-        body=(
-            f"{_meeting_line(meeting)}は中止になりました。\n"
-            f"中止の理由:\n{row.reason}\n\n"
-            "この会議の議題だった案件は、次の会議の議題になるのを待ちます。"
-            "議題になったときに、あらためてお知らせします。"
-        ),
-        url=meeting_url(meeting.id),
-        meeting=meeting,
-        actor=row.actor,
-    )
+    by_section = _agenda_items_by_section((row.params or {}).get("item_ids", []))
+    for section_id, titles in by_section.items():
+        named = "\n".join(f"・{title}" for title in titles)
+        notify(
+            section_users(section_id),
+            kind=row.event,
+            title=f"{_meeting_line(meeting)}は中止になりました",
+            body=(
+                f"{_meeting_line(meeting)}は中止になりました。\n"
+                f"中止の理由:\n{row.reason}\n\n"
+                f"この会議の議題だった貴課の案件:\n{named}\n\n"
+                "これらの案件は、次の会議の議題になるのを待ちます。"
+                "議題になったときに、あらためてお知らせします。"
+            ),
+            url=meeting_url(meeting.id),
+            meeting=meeting,
+            actor=row.actor,
+        )
 
 
 def _meeting_edited(row: HistoryEvent) -> None:
