@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
-from workflow.errors import WorkflowError
+from workflow.errors import ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.forms.comments import AnswerForm, BareForm, OpenForm, OpinionForm, ResultsForm
 from workflow.models import Item, PublicComment
@@ -93,8 +93,10 @@ def show(item_id: int):
 
 def _fail(item: Item, error: WorkflowError, form_name: str, form) -> tuple[str, int]:
     db.session.rollback()
-    errors_onto_form(form, error)
-    flash(error.message, "error")
+    if isinstance(error, ValidationFailed):
+        errors_onto_form(form, error)  # listed in the page's error summary
+    else:
+        flash(error.message, "error")
     return _page(db.session.get(Item, item.id), error.http_status, **{form_name: form})
 
 
