@@ -133,6 +133,7 @@ CASES = [
         ["submission_deadline"],
         ['value="あした"'],
     ),
+    ("admin", "/admin/imports/", {}, ["file"], []),
     (
         "own",
         "/account/password",
@@ -174,6 +175,7 @@ CASES = [
         "kind-edit",
         "closed-day",
         "meeting-deadline",
+        "import-upload",
         "password",
         "comment-open",
         "comment-opinion",
