@@ -231,3 +231,17 @@ def test_a_service_refusal_lands_beside_its_field(app, world):
     )
     html = check_summary(response, links=["closes_on"], kept=['value="R2.1.6"'])
     assert not re.search(r"\d{4}-\d{2}-\d{2}", _summary(html))
+
+
+def test_a_refused_answer_to_an_opinion_comes_back_with_what_was_typed(app, world):
+    """市の考え方 too long: the page again (not a redirect), the summary linking to the
+    opinion's own box, the text and the chosen 対応区分 kept."""
+    client = client_for(app, world, "secretariat")
+    too_long = "考" * 20_001
+    response = client.post(
+        f"/public-comments/{world['answering']}/opinions/1",
+        data={"city_view": too_long, "handling": "revise"},
+    )
+    html = check_summary(response, links=["view-1"], kept=[too_long])
+    assert '<option value="revise" selected>' in html
+    assert 'id="view-1-error"' in html

@@ -151,9 +151,10 @@ def add_opinion(item_id: int):
 def answer(item_id: int, number: int):
     item = _load(item_id)
     form = AnswerForm()
+    # The opinion's own boxes (view-N, handling-N): the error summary links to them.
+    form.city_view.id, form.handling.id = f"view-{number}", f"handling-{number}"
     if not form.validate():
-        flash("入力内容に誤りがあります。", "error")
-        return redirect(url_for("comments.show", item_id=item.id))
+        return _page(item, 422, answer_form=form, answer_number=number)
     try:
         pc.update_opinion(
             current_user,
@@ -162,6 +163,11 @@ def answer(item_id: int, number: int):
             {"city_view": form.city_view.data or "", "handling": form.handling.data or None},
         )
         transaction.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        errors_onto_form(form, error)
+        item = db.session.get(Item, item.id)
+        return _page(item, 422, answer_form=form, answer_number=number)
     except WorkflowError as error:
         flash_workflow_error(error)
         return redirect(url_for("comments.show", item_id=item.id))
