@@ -322,7 +322,7 @@ def test_the_edit_and_cancel_pages(app):
     # Neither page for a meeting that is not planned.
     for page_name in ("edit", "cancel"):
         refused = client.get(f"/meetings/{meeting.id}/{page_name}", follow_redirects=True)
-        assert "「中止」のため、変更も中止もできません" in refused.get_data(as_text=True)
+        assert "中止されたため、変更も中止もできません" in refused.get_data(as_text=True)
 
 
 def test_the_migration_lets_a_meeting_be_cancelled_and_back(bare_app, engine_name):

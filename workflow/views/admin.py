@@ -169,29 +169,34 @@ def admins_only() -> Response | None:
 
 
 def _attempt(form, change: Callable[[], Any]) -> WorkflowError | None:
-    """Run *change* and commit it with its audit row; on a refusal roll back, put the service's
-    field messages beside *form*'s fields, flash the message and return the error."""
+    """Run *change* and commit it with its audit row; on a refusal roll back and return the error:
+    a ValidationFailed's messages go beside *form*'s fields (the page's error summary lists them),
+    any other refusal (and any refusal without a form) is flashed."""
     try:
         change()
         transaction.commit()
     except WorkflowError as error:
         db.session.rollback()
-        if form is not None:
+        if form is not None and isinstance(error, ValidationFailed):
             errors_onto_form(form, error)
-            _taken_onto_form(form, error)
-        flash(error.message, "error")
+            return error
+        if form is None or not _taken_onto_form(form, error):
+            flash(error.message, "error")
         return error
     return None
 
 
-def _taken_onto_form(form, error: WorkflowError) -> None:
+def _taken_onto_form(form, error: WorkflowError) -> bool:
     """A Conflict over a value already taken (a login ID, a name, a code) names its field in
-    ``details``: its message goes beside that field too."""
+    ``details``: its message goes beside that field (and in the error summary); whether it did."""
     if not isinstance(error, Conflict):
-        return
+        return False
+    placed = False
     for key in TAKEN_FIELDS & set(error.details):
         if (field := form._fields.get(key)) is not None:
             field.errors = [*field.errors, error.message]
+            placed = True
+    return placed
 
 
 def _no_store(body: str, status: int = 200) -> Response:
@@ -742,7 +747,6 @@ def closed_days():
         return _closed_days_page(ClosedDayForm(formdata=None))
     form = ClosedDayForm()
     if not form.validate():
-        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
         return _closed_days_page(form, 422)
     name = form.name.data.strip()
     error = _attempt(
@@ -785,7 +789,6 @@ def meeting_deadline(meeting_id: int):
         return _deadline_page(meeting, MeetingDeadlineForm(formdata=None, data=data))
     form = MeetingDeadlineForm()
     if not form.validate():
-        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
         return _deadline_page(meeting, form, 422)
     wanted = None if "reset" in request.form else form.parsed_deadline
     changed: list[bool] = []

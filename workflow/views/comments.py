@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
-from workflow.errors import WorkflowError
+from workflow.errors import ValidationFailed, WorkflowError
 from workflow.extensions import db
 from workflow.forms.comments import AnswerForm, BareForm, OpenForm, OpinionForm, ResultsForm
 from workflow.models import Item, PublicComment
@@ -93,8 +93,10 @@ def show(item_id: int):
 
 def _fail(item: Item, error: WorkflowError, form_name: str, form) -> tuple[str, int]:
     db.session.rollback()
-    errors_onto_form(form, error)
-    flash(error.message, "error")
+    if isinstance(error, ValidationFailed):
+        errors_onto_form(form, error)  # listed in the page's error summary
+    else:
+        flash(error.message, "error")
     return _page(db.session.get(Item, item.id), error.http_status, **{form_name: form})
 
 
@@ -149,9 +151,10 @@ def add_opinion(item_id: int):
 def answer(item_id: int, number: int):
     item = _load(item_id)
     form = AnswerForm()
+    # The opinion's own boxes (view-N, handling-N): the error summary links to them.
+    form.city_view.id, form.handling.id = f"view-{number}", f"handling-{number}"
     if not form.validate():
-        flash("入力内容に誤りがあります。", "error")
-        return redirect(url_for("comments.show", item_id=item.id))
+        return _page(item, 422, answer_form=form, answer_number=number)
     try:
         pc.update_opinion(
             current_user,
@@ -160,6 +163,11 @@ def answer(item_id: int, number: int):
             {"city_view": form.city_view.data or "", "handling": form.handling.data or None},
         )
         transaction.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        errors_onto_form(form, error)
+        item = db.session.get(Item, item.id)
+        return _page(item, 422, answer_form=form, answer_number=number)
     except WorkflowError as error:
         flash_workflow_error(error)
         return redirect(url_for("comments.show", item_id=item.id))

@@ -112,11 +112,20 @@ def meeting_arg(reader) -> Meeting | None:
 
 def errors_onto_form(form, error: WorkflowError) -> None:
     """A service's field messages (``ValidationFailed.fields``) beside the form's fields of the
-    same name; those without one are left to the flashed message."""
-    for key, messages in getattr(error, "fields", {}).items():
+    same name, for the page's error summary (templates/macros/forms.html ``error_summary``);
+    those without a field, or the error's message when it names no field, go to the form's
+    ``general_errors`` (listed last in the summary, without a link)."""
+    general = list(getattr(form, "general_errors", None) or [])
+    fields = getattr(error, "fields", None) or {}
+    for key, messages in fields.items():
         field = form._fields.get(key)
         if field is not None:
             field.errors = [*field.errors, *messages]
+        else:
+            general.extend(m for m in messages if m not in general)
+    if not fields and error.message not in general:
+        general.append(error.message)
+    form.general_errors = general
 
 
 def confirmed() -> bool:

@@ -132,7 +132,6 @@ def new():
         except ValidationFailed as error:
             db.session.rollback()
             errors_onto_form(form, error)
-            flash(error.message, "error")
             return render_template("meetings/new.html", form=form), 422
         except WorkflowError as error:
             flash_workflow_error(error)
@@ -289,7 +288,7 @@ def _not_planned(meeting: Meeting) -> Response | None:
     """Back to the meeting, saying why, unless it is planned (only then edited or cancelled)."""
     if meeting.status == MeetingStatus.PLANNED:
         return None
-    flash(f"この会議は「{meeting.status.label}」のため、変更も中止もできません。", "error")
+    flash(f"{because(meeting.status)}、変更も中止もできません。", "error")
     return redirect(url_for("meetings.show", meeting_id=meeting.id))
 
 
@@ -318,7 +317,6 @@ def edit(meeting_id: int):
     if request.method == "GET":
         return page()
     if not form.validate():
-        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
         return page(422)
     old_date = meeting.date
     try:
@@ -339,7 +337,6 @@ def edit(meeting_id: int):
     except ValidationFailed as error:
         db.session.rollback()
         errors_onto_form(form, error)
-        flash(error.message, "error")
         return page(422)
     except WorkflowError as error:
         flash_workflow_error(error)
@@ -370,7 +367,8 @@ def cancel(meeting_id: int):
     if request.method == "GET":
         return page()
     if not form.validate():
-        flash("画面を読み込み直してから、もう一度操作してください。", "error")
+        if "csrf_token" in form.errors:
+            flash("画面を読み込み直してから、もう一度操作してください。", "error")
         return page(422)
     try:
         meetings.cancel(
@@ -383,7 +381,6 @@ def cancel(meeting_id: int):
     except ValidationFailed as error:
         db.session.rollback()
         errors_onto_form(form, error)
-        flash(error.message, "error")
         return page(422)
     except WorkflowError as error:
         flash_workflow_error(error)
@@ -501,7 +498,6 @@ def room(meeting_id: int, n: int):
         form = DeliberationForm(formdata=None, data=data, forward_kinds=forward)
         return page(form, focus=f"{action.list_name}-{focus}")
     if not form.validate():
-        flash("入力内容に誤りがあります。赤字の項目を確認してください。", "error")
         return page(form, 422)
     try:
         meetings.record_deliberation(
@@ -667,7 +663,6 @@ def room_disclosure(meeting_id: int, n: int):
         return _room_page(meeting, n, record, form, status=status, focus="disclosure")
 
     if not form.validate():
-        flash("公開範囲の入力に誤りがあります。赤字の項目を確認してください。", "error")
         return again(422)
     ticked = set(request.form.getlist("opinion_public"))
     data = {
@@ -692,7 +687,6 @@ def room_disclosure(meeting_id: int, n: int):
     except ValidationFailed as error:
         db.session.rollback()
         errors_onto_form(form, error)
-        flash(error.message, "error")
         return again(422)
     except WorkflowError as error:
         flash_workflow_error(error)
