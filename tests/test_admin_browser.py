@@ -1,6 +1,6 @@
 """The admin's screens in Debian's Chromium, on a phone (390 px) and a desktop (1280 px): no page
-is wider than the screen (a wide table scrolls in its own box), and axe-core finds nothing
-serious. Screenshots go to test-artifacts/screenshots/admin-*.png."""
+is wider than the screen (a wide table scrolls in its own box), and axe-core finds
+nothing. Screenshots go to test-artifacts/screenshots/admin-*.png."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 
 from tests.browser import (
     SCREENSHOTS,
+    axe_violations,
     describe,
     live_server,
-    serious_violations,
 )
 from tests.factories import PASSWORD, make_section, make_user
 from tests.support import empty_all_tables, make_app
@@ -100,7 +100,7 @@ def test_admin_pages_fit_the_screen_and_pass_axe(server, browser, width):
         )
         if overflow > 0:
             problems.append(f"{path}: {overflow}px wider than the screen")
-        if violations := serious_violations(page):
+        if violations := axe_violations(page):
             problems.append(f"{path}: {describe(violations)}")
     # The temporary password, shown once after 「パスワードをリセット」 (CSRF on: a real form).
     page.goto(base + PAGES["user"].format(**ids))

@@ -15,9 +15,9 @@ import pytest
 
 from tests.browser import (
     SCREENSHOTS,
+    axe_violations,
     describe,
     live_server,
-    serious_violations,
 )
 from tests.factories import PASSWORD, make_section, make_user
 from tests.support import empty_all_tables, make_app
@@ -90,7 +90,7 @@ class Session:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     def check_axe(self, name: str) -> None:
-        violations = serious_violations(self.page)
+        violations = axe_violations(self.page)
         assert not violations, f"axe on {name}:\n{describe(violations)}"
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.factories import make_item, make_meeting, make_user
+from tests.factories import item_meeting_id, make_item, make_meeting, make_user
 from tests.support import API, auth, login
 from workflow.extensions import db
 from workflow.models import HistoryEvent, Item, Meeting
@@ -201,3 +201,19 @@ def test_the_api_fires_without_asking(app):
     )
     assert response.status_code == 200
     assert response.get_json()["status"] == "submitted"
+
+
+def test_hold_is_not_offered_while_an_entry_has_no_outcome(client: FlaskClient):
+    """開催済にする stays disabled, and its confirmation page is not shown, until every agenda
+    entry has its outcome: the page says why instead of asking first and refusing after."""
+    secretariat = make_user(Role.SECRETARIAT)
+    department = make_user(Role.DEPARTMENT)
+    item = make_item(ItemStatus.SCHEDULED, department=department, secretariat=secretariat)
+    meeting = db.session.get(Meeting, item_meeting_id(item))
+    db.session.commit()
+    login(client, secretariat)
+    page = _text(client.get(f"/meetings/{meeting.id}"))
+    assert 'disabled aria-describedby="hold-hint"' in page
+    asked = client.get(f"/meetings/{meeting.id}/events/hold", follow_redirects=True)
+    assert "開催済にしますか" not in _text(asked)
+    assert "結果が未登録の議題があります（1番）。" in _flashes(_text(asked))

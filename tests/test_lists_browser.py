@@ -1,7 +1,7 @@
 """The lists in Debian's Chromium on a phone (390 px, and 700 px held sideways), a tablet
 (820 px) and a desk (1280 px): no page is wider than the screen, each row's title reads across
 the card on a phone (not 2–3 characters a line), a list table keeps its header row and readable
-columns on a tablet and a desk, and axe-core finds nothing serious. Screenshots go to
+columns on a tablet and a desk, and axe-core finds nothing. Screenshots go to
 test-artifacts/screenshots/lists-*.png."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from tests.browser import SCREENSHOTS, describe, live_server, serious_violations
+from tests.browser import SCREENSHOTS, axe_violations, describe, live_server
 from tests.factories import PASSWORD, make_item, make_item_published_then_held
 from tests.support import empty_all_tables, make_app
 from tests.tasks_world import TODAY, build_world
@@ -142,7 +142,7 @@ def test_lists_fit_the_screen_read_well_and_pass_axe(server, browser, who, width
                 # No column squeezed to two or three characters a line (a section's name).
                 if (fewest := page.evaluate(CHARACTERS_A_LINE, "table.cards td")) < 4:
                     problems.append(f"{path}: a cell of {fewest} characters a line")
-            if violations := serious_violations(page):
+            if violations := axe_violations(page):
                 problems.append(f"{path}: {describe(violations)}")
     finally:
         context.close()

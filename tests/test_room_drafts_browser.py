@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from tests.browser import SCREENSHOTS, describe, live_server, serious_violations
+from tests.browser import SCREENSHOTS, axe_violations, describe, live_server
 from tests.factories import PASSWORD, make_item, make_section, make_user
 from tests.support import empty_all_tables, make_app
 from workflow.extensions import db
@@ -188,7 +188,7 @@ def test_leaving_the_page_keeps_a_draft_that_comes_back(server, browser):
         second.wait_for_url(room)
         assert "保存していない入力内容を復元しました。" in second.locator("main").inner_text()
         assert second.locator("#opinions-1-opinion").input_value() == "二つ目の意見（追加した行）"
-        violations = serious_violations(second)
+        violations = axe_violations(second)
         assert not violations, describe(violations)
         second.locator("button", has_text="下書きを破棄").click()
         second.wait_for_url(room)
@@ -231,7 +231,7 @@ def test_the_room_on_a_phone_and_a_tablet(server, browser, width):
                 }).map(b => b.textContent.trim())"""
         )
         assert wrapped == []
-        violations = serious_violations(page)
+        violations = axe_violations(page)
         assert not violations, describe(violations)
     finally:
         context.close()

@@ -156,10 +156,15 @@ def no_public_comment_planned(event) -> bool:
 
 
 def every_entry_decided(event) -> bool:
-    meeting = event.model
+    check_every_entry_decided(event.model)
+    return True
+
+
+def check_every_entry_decided(meeting) -> None:
+    """開催済 needs an agenda whose every entry has its outcome (the page asks before its
+    confirmation step, the machine when it fires)."""
     if not meeting.entries:
         _fail("entries", "議題のない会議は開催済にできません。")
     undecided = [str(e.position + 1) for e in meeting.entries if e.outcome is None]
     if undecided:
         _fail("entries", f"結果が未登録の議題があります（{'、'.join(undecided)}番）。")
-    return True

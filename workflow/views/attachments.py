@@ -36,7 +36,7 @@ from workflow.permissions import (
 from workflow.queries import attachments as read
 from workflow.services import attachments as service
 from workflow.services import transaction
-from workflow.states.states import ItemStatus
+from workflow.states.states import ItemStatus, MeetingStatus
 from workflow.views.common import flash_workflow_error, meeting_arg
 from workflow.wareki import to_fullwidth_digits
 
@@ -59,7 +59,9 @@ def section_context(owner: Owner) -> dict[str, Any]:
     return {
         "attachments": rows,
         "attachment_owner": "item" if isinstance(owner, Item) else "meeting",
-        "can_change_attachments": can_change_attachments(current_user, owner),
+        # A cancelled meeting's 資料 stay as they were (the service refuses changes too).
+        "can_change_attachments": can_change_attachments(current_user, owner)
+        and not (isinstance(owner, Meeting) and owner.status == MeetingStatus.CANCELLED),
         # 差替え: the secretariat's changes reach the list frozen for the coming meeting too.
         "attachments_reach_frozen": isinstance(owner, Item)
         and owner.status == ItemStatus.SCHEDULED

@@ -45,6 +45,7 @@ from workflow.queries.meetings import fiscal_years, meeting_ids, with_entry_coun
 from workflow.schemas.errors import error_body
 from workflow.services import events, meetings, public_comment, room_drafts, transaction
 from workflow.services.public_comment import today
+from workflow.states import guards
 from workflow.states.machine import EVENT_LABELS, check_allowed
 from workflow.states.routing import forward_targets
 from workflow.states.states import ItemStatus, MeetingStatus, Outcome, because
@@ -169,6 +170,7 @@ def show(meeting_id: int) -> str:
         event_labels=EVENT_LABELS,
         form=SimpleForm(formdata=None, data={"version": meeting.version}),
         can_minutes=can_read_minutes(current_user, meeting),
+        all_decided=bool(meeting.entries) and all(e.outcome for e in meeting.entries),
         **attachments.section_context(meeting),  # 資料 (templates/attachments/_section.html)
     )
 
@@ -261,6 +263,8 @@ def fire(meeting_id: int, event: str) -> Response | tuple[str, int]:
     if asks and not confirmed():
         try:
             check_allowed(meeting, event)  # the state's answer now, not after the page
+            if event == "hold":
+                guards.check_every_entry_decided(meeting)
         except WorkflowError as error:
             flash_workflow_error(error)
             return redirect(back)
