@@ -117,10 +117,12 @@ def test_an_incomplete_request_comes_back_with_a_focused_summary_of_links(page):
     links = summary.locator("a")
     texts = links.all_inner_texts()
     assert "申込日を入力してください。" in texts
-    assert "付議先は、審議の経路にある会議から選んでください。" not in texts  # no route to be on
+    # 付議先 was let go with the route it was on (js/form.js): no route to be on.
+    assert "付議先を選んでください。" in texts
+    assert "付議先は、審議の経路にある会議から選んでください。" not in texts
     assert "審議の経路を一つ以上選んでください。" in texts
     assert "局・区を入力してください。" in texts
-    assert len(texts) == 5  # 申込日, 審議の経路, 局・区, 概要, 論点 — all at once
+    assert len(texts) == 6  # 申込日, 付議先, 審議の経路, 局・区, 概要, 論点 — all at once
     _shot(page, "summary")
     _axe(page)
     # Each field also says it beside itself.
@@ -161,6 +163,21 @@ def test_the_deadline_card_follows_the_route_boxes(page):
     assert not card.locator("[data-no-route]").is_visible()
     _shot(page, "deadlines")
     _axe(page)
+
+
+def test_target_offers_only_the_meetings_on_the_route(page):
+    """付議先 follows 審議の経路: kinds not ticked cannot be chosen, and a choice the route
+    lost is let go (申込 then asks for one)."""
+    target = page.locator("#target_kind")
+    assert target.input_value() == "policy_coordination"  # the usual route's last kind
+    assert target.locator("option[value=policy_decision]").is_disabled()
+    page.uncheck("input[name=route][value=policy_coordination]")
+    assert target.input_value() == ""
+    assert target.locator("option[value=policy_coordination]").is_disabled()
+    page.check("input[name=route][value=policy_decision]")
+    assert not target.locator("option[value=policy_decision]").is_disabled()
+    target.select_option("policy_decision")
+    assert target.input_value() == "policy_decision"
 
 
 @pytest.mark.parametrize("who", ["jimukyoku"])

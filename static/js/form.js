@@ -50,3 +50,26 @@
     });
   });
 })();
+/* 付議先 must be a meeting on the route (items.missing_fields): offer only the kinds ticked in
+   審議の経路, and let go of a choice the route no longer has (the page then asks for one). */
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var target = document.getElementById("target_kind");
+    var boxes = Array.prototype.slice.call(document.querySelectorAll("input[name='route']"));
+    if (!target || !boxes.length) { return; }
+    function sync(letGo) {
+      var ticked = {};
+      boxes.forEach(function (box) { if (box.checked) { ticked[box.value] = true; } });
+      Array.prototype.forEach.call(target.options, function (option) {
+        option.disabled = option.value !== "" && ticked[option.value] !== true;
+      });
+      var chosen = target.options[target.selectedIndex];
+      if (chosen && chosen.disabled) {
+        if (letGo) { target.value = ""; } else { chosen.disabled = false; }  /* as saved */
+      }
+    }
+    boxes.forEach(function (box) { box.addEventListener("change", function () { sync(true); }); });
+    sync(false);
+  });
+})();

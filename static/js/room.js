@@ -111,8 +111,11 @@
         }
         if (response.status === 400) {
           blocked = "stale";
-          showAlert("この画面は古くなっています（別の画面でログインし直したためです）。"
-            + "入力内容はこの画面に残っています。読み込み直すと、入力内容を戻して続けられます。",
+          /* The page's CSRF token no longer matches the sign-in: it ended (a cookie gone) or
+             another tab signed in again. Reloading asks for a sign-in if one is needed. */
+          showAlert("この画面の有効期限が切れています（ログインの期限切れ、またはほかの画面で"
+            + "ログインし直したためです）。入力内容はこの端末に残っています。読み込み直して、"
+            + "求められたらログインすると、入力内容を戻して続けられます。",
             "読み込み直す", form.dataset.roomUrl, pressed);
           return "stale";
         }
