@@ -202,3 +202,12 @@ def test_public_lists_put_each_title_on_its_own_line(client, people, twins):
     calls = client.get("/public/comments/").get_data(as_text=True)
     assert '<ul class="entries">' in calls
     assert "公園条例の改正案" in calls
+
+
+def test_the_item_list_shows_each_items_application_date(client, people, twins):
+    """Outside search too, two items of one title are told apart: the list shows 申込日."""
+    login(client, people["secretariat"])
+    html = client.get("/items/?q=" + TITLE).get_data(as_text=True)
+    assert '<th scope="col">申込日</th>' in html
+    assert '<td class="nowrap" data-label="申込日">R8.5.1</td>' in html  # the new one
+    assert '<td class="nowrap" data-label="申込日">未記入</td>' in html  # the draft

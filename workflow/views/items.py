@@ -67,6 +67,7 @@ from workflow.views.common import (
     send_pdf,
     version_from,
 )
+from workflow.wareki import to_wareki_short
 
 bp = Blueprint("items", __name__, url_prefix="/items")
 
@@ -106,6 +107,7 @@ class ListRow(NamedTuple):
     status: str  # the state's value (the badge's class)
     status_label: str
     next_step: str
+    applied: str  # 申込日 「R1.10.11」 (tells apart two items of one title), or 「未記入」
     updated: str  # 「R1.10.11」
 
 
@@ -123,7 +125,7 @@ def _list_rows(rows) -> list[ListRow]:
     own_name = own.name if own is not None else None
     reader_kind = item_status.SECRETARIAT if is_secretariat(current_user) else item_status.OTHER
     out = []
-    for item_id, title, section, _applied, _target, status, _level, awaited, _v, updated, _ in rows:
+    for item_id, title, section, applied, _target, status, _level, awaited, _v, updated, _ in rows:
         out.append(
             ListRow(
                 f"{prefix}{item_id}",
@@ -134,6 +136,7 @@ def _list_rows(rows) -> list[ListRow]:
                 item_status.next_step_text(
                     status, awaited, item_status.OWNER if section == own_name else reader_kind
                 ),
+                to_wareki_short(applied) if applied else "未記入",
                 jst_short(updated),
             )
         )
