@@ -330,8 +330,10 @@ def test_unknown_era_message_lists_the_supported_eras() -> None:
 
 
 def test_unparseable_message_gives_examples() -> None:
-    with pytest.raises(WarekiError, match="例: 令和元年10月11日、R1.10.11、2019-10-11"):
+    """和暦 examples only: a message on a 和暦 screen shows no ISO date (issue 20)."""
+    with pytest.raises(WarekiError, match="例：令和元年10月11日、R1.10.11") as excinfo:
         parse_wareki("きのう")
+    assert "2019-10-11" not in str(excinfo.value)
 
 
 def test_parse_rejects_non_strings() -> None:

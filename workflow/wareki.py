@@ -68,7 +68,7 @@ _SEPARATED_FORM = re.compile(
     r"(?P<era>[^0-9]*?)(?P<year>元|[0-9]{1,4})(?P<sep>[./-])"
     r"(?P<month>[0-9]{1,2})(?P=sep)(?P<day>[0-9]{1,2})"
 )
-_EXAMPLES = "例: 令和元年10月11日、R1.10.11、2019-10-11"
+_EXAMPLES = "例：令和元年10月11日、R1.10.11"
 
 
 def _era_end(era: Era) -> date | None:
