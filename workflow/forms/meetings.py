@@ -55,7 +55,8 @@ class MeetingForm(FlaskForm):
     )
     number = StringField(
         "回数（第N回）",
-        description="空欄なら、年度内の回数を自動で数えます。",
+        description="空欄なら、年度内の回数を開催日の順に自動で数えます"
+        "（開催済・中止の会議と、回数を入れた会議の番号は変わらず、その番号は飛ばします）。",
         validators=[MaxLength(6)],
     )
     second_kind = SelectField(
