@@ -392,3 +392,26 @@ def test_pasted_lists_in_the_shapes_people_copy_them(pasted):
         (data.get(f"attendance-{i}-section"), f"attendance-{i}-deputy" in data) for i in range(3)
     ]
     assert rows == [("企画課", False), ("財政課", True), ("情報政策課", False)]
+
+
+def test_a_section_attends_once(app):
+    """出席課 typed twice (by hand or pasted beside a typed row) is refused at its row, in the
+    service the page and the API share; nothing is recorded."""
+    from workflow.errors import ValidationFailed
+    from workflow.schemas.meetings import Deliberation
+    from workflow.schemas.types import validate
+
+    with pytest.raises(ValidationFailed) as refused:
+        validate(
+            Deliberation,
+            {
+                "attendance": [
+                    {"section": "情報政策課"},
+                    {"section": "財政課"},
+                    {"section": "情報政策課 "},
+                ]
+            },
+        )
+    assert refused.value.fields == {
+        "attendance[2].section": ["出席課「情報政策課」が二度あります。一つにしてください。"]
+    }

@@ -3,9 +3,11 @@ and the outcome, fire a meeting event. The services check the same fields with t
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from typing_extensions import TypedDict
 
 from workflow.schemas.limits import LINE_MAX, NAME_MAX, NUMBER_MAX, REASON_MAX, TEXT_MAX
@@ -23,6 +25,7 @@ from workflow.schemas.types import (
     enum_value,
     flag,
     integer,
+    refuse_at,
     rows,
     text,
 )
@@ -140,6 +143,17 @@ class Deliberation(Body):
         "", description="partial・closed のとき必須: 該当する情報公開条例の条項"
     )
     version: integer(nullable=True) = Field(None, description="会議の version（任意）")
+
+    @model_validator(mode="after")
+    def _each_section_attends_once(self) -> Deliberation:
+        seen: set[str] = set()
+        for n, row in enumerate(self.attendance):
+            name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", row.section))
+            if name in seen:
+                message = f"出席課「{row.section}」が二度あります。一つにしてください。"
+                raise refuse_at(("attendance", n, "section"), message)
+            seen.add(name)
+        return self
 
 
 class OutcomeBody(Body):

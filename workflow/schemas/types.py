@@ -60,10 +60,12 @@ def refuse(message: str) -> PydanticCustomError:
     return PydanticCustomError("chogi", "{message}", {"message": message})
 
 
-def refuse_at(field: str, message: str) -> ValidationError:
-    """A model's refusal placed on one of its fields (for a rule across fields)."""
+def refuse_at(field: str | tuple[str | int, ...], message: str) -> ValidationError:
+    """A model's refusal placed on one of its fields (for a rule across fields); a tuple names
+    a field inside a row, e.g. ``("attendance", 2, "section")``."""
+    loc = field if isinstance(field, tuple) else (field,)
     return ValidationError.from_exception_data(
-        "chogi", [InitErrorDetails(type=refuse(message), loc=(field,), input=None)]
+        "chogi", [InitErrorDetails(type=refuse(message), loc=loc, input=None)]
     )
 
 
