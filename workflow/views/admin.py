@@ -48,11 +48,11 @@ from workflow.permissions import is_admin
 from workflow.queries import admin as queries
 from workflow.queries.sign_in import accounts_under_attack, addresses_under_attack
 from workflow.schemas.limits import ID_MAX, QUERY_MAX
-from workflow.services import admin, transaction
+from workflow.services import admin
 from workflow.sign_in_limits import Limits
 from workflow.states.states import Role
 from workflow.views import jst_minute
-from workflow.views.common import PER_PAGE, Page, errors_onto_form
+from workflow.views.common import PER_PAGE, Page, attempt
 from workflow.wareki import to_wareki
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -169,21 +169,8 @@ def admins_only() -> Response | None:
 
 
 def _attempt(form, change: Callable[[], Any]) -> WorkflowError | None:
-    """Run *change* and commit it with its audit row; on a refusal roll back and return the error:
-    a ValidationFailed's messages go beside *form*'s fields (the page's error summary lists them),
-    any other refusal (and any refusal without a form) is flashed."""
-    try:
-        change()
-        transaction.commit()
-    except WorkflowError as error:
-        db.session.rollback()
-        if form is not None and isinstance(error, ValidationFailed):
-            errors_onto_form(form, error)
-            return error
-        if form is None or not _taken_onto_form(form, error):
-            flash(error.message, "error")
-        return error
-    return None
+    """:func:`attempt`, with a value already taken (a login ID, a name, a code) beside its field."""
+    return attempt(form, change, place=_taken_onto_form)
 
 
 def _taken_onto_form(form, error: WorkflowError) -> bool:

@@ -110,6 +110,28 @@ def meeting_arg(reader) -> Meeting | None:
     return meeting
 
 
+def attempt(
+    form, change: Callable[[], Any], *, place: Callable[[Any, WorkflowError], bool] | None = None
+) -> WorkflowError | None:
+    """Run *change* and commit it; on a refusal roll back and return the error. A
+    ValidationFailed's messages go beside *form*'s fields (the page's error summary lists them);
+    any other refusal is flashed, unless *place* put it on the form (it says whether it did)."""
+    from workflow.errors import ValidationFailed
+    from workflow.services import transaction
+
+    try:
+        change()
+        transaction.commit()
+    except WorkflowError as error:
+        db.session.rollback()
+        if form is not None and isinstance(error, ValidationFailed):
+            errors_onto_form(form, error)
+        elif form is None or place is None or not place(form, error):
+            flash(error.message, "error")
+        return error
+    return None
+
+
 def errors_onto_form(form, error: WorkflowError) -> None:
     """A service's field messages (``ValidationFailed.fields``) beside the form's fields of the
     same name, for the page's error summary (templates/macros/forms.html ``error_summary``);

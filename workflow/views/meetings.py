@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import partial
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -54,6 +55,7 @@ from workflow.views.common import (
     MINUTES,
     PER_PAGE,
     Page,
+    attempt,
     confirmation_page,
     confirmed,
     errors_onto_form,
@@ -323,27 +325,17 @@ def edit(meeting_id: int):
     if not form.validate():
         return page(422)
     old_date = meeting.date
-    try:
-        meetings.update_meeting(
-            current_user,
-            meeting,
-            {
-                "date": form.parsed_date,
-                "number": form.parsed_number,
-                "start_time": form.parsed_time,
-                "venue": (form.venue.data or "").strip(),
-                "chair": (form.chair.data or "").strip(),
-                "joint_name": (form.joint_name.data or "").strip(),
-            },
-            version=version_from(form.version.data),
-        )
-        transaction.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        errors_onto_form(form, error)
-        return page(422)
-    except WorkflowError as error:
-        flash_workflow_error(error)
+    changes = {
+        "date": form.parsed_date,
+        "number": form.parsed_number,
+        "start_time": form.parsed_time,
+        "venue": (form.venue.data or "").strip(),
+        "chair": (form.chair.data or "").strip(),
+        "joint_name": (form.joint_name.data or "").strip(),
+    }
+    version = version_from(form.version.data)
+    change = partial(meetings.update_meeting, current_user, meeting, changes, version=version)
+    if (error := attempt(form, change)) is not None:
         return page(error.http_status)
     message = f"{meeting.title}を変更しました。"
     if meeting.date != old_date and meeting.entries:
@@ -374,20 +366,9 @@ def cancel(meeting_id: int):
         if "csrf_token" in form.errors:
             flash("画面を読み込み直してから、もう一度操作してください。", "error")
         return page(422)
-    try:
-        meetings.cancel(
-            current_user,
-            meeting,
-            reason=form.reason.data or "",
-            version=version_from(form.version.data),
-        )
-        transaction.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        errors_onto_form(form, error)
-        return page(422)
-    except WorkflowError as error:
-        flash_workflow_error(error)
+    reason, version = form.reason.data or "", version_from(form.version.data)
+    change = partial(meetings.cancel, current_user, meeting, reason=reason, version=version)
+    if (error := attempt(form, change)) is not None:
         return page(error.http_status)
     flash(confirmations.meeting_done(meeting, "cancel"), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting.id))
