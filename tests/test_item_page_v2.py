@@ -131,14 +131,14 @@ def test_a_returned_amendment_is_quoted_to_the_owner(client, people):
     assert "もう一度「修正版の提出」をしてください。" in box
     login(client, people["owner"])
     home = _text(client.get("/").get_data(as_text=True))
-    assert "修正の差戻しの理由:図表の数値が直っていません。" in home
+    assert "修正の差戻しの理由：図表の数値が直っていません。" in home
 
 
 def test_every_return_path_is_quoted_in_full_on_the_home_page(client, people):
     returned = _make(people, ItemStatus.RETURNED)
     login(client, people["owner"])
     home = client.get("/").get_data(as_text=True)
-    assert f"差戻しの理由: {REASON}" in home
+    assert f"差戻しの理由：{REASON}" in home
     assert f"/items/{returned.id}" in home
 
 

@@ -106,8 +106,8 @@ def test_schedule_names_the_meeting_and_its_date_in_wareki(people):
     assert notice.title == (
         f"案件「{item.title}」が{meeting.title}（令和８年５月７日）の議題になりました"
     )
-    assert "日付: 令和８年５月７日" in notice.body
-    assert "会場: 第３会議室" in notice.body
+    assert "日付：令和８年５月７日" in notice.body
+    assert "会場：第３会議室" in notice.body
     assert notice.meeting_id == meeting.id
 
 
@@ -127,8 +127,8 @@ def test_outcome_gives_the_wording_and_what_comes_next(people, outcome, wording,
     got = told("record_outcome")
     assert set(got) == logins(people, *SECTION_A)
     notice = got[people["a_nomail"].login]
-    assert notice.title == f"案件「{item.title}」の結果: {wording}"
-    assert f"結果: {wording}" in notice.body
+    assert notice.title == f"案件「{item.title}」の結果：{wording}"
+    assert f"結果：{wording}" in notice.body
     assert next_step in notice.body
 
 

@@ -215,7 +215,7 @@ def test_an_answer_to_the_return_lets_it_go_and_is_kept_in_the_history(client, p
         .order_by(Notice.id.desc())
         .limit(1)
     )
-    assert f"差戻しへの回答: {answer}" in told.body  # the secretariat reads it in its notice
+    assert f"差戻しへの回答：{answer}" in told.body  # the secretariat reads it in its notice
 
 
 def test_a_changed_resubmission_needs_no_answer(people):
@@ -483,3 +483,30 @@ def test_withdraw_and_conclude_ask_first(client, people):
     assert done.status_code == 302
     db.session.expire_all()
     assert db.session.get(Item, item.id).status == ItemStatus.WITHDRAWN
+
+
+def test_a_complete_new_request_asks_by_get_so_a_reload_files_nothing_twice(client, people):
+    """「保存して申し込む」 on a new request saves it and redirects to the confirmation page
+    (a GET): reloading it does not post /items/new again."""
+    from tests.test_views import BASE_FORM
+
+    login(client, people["department"])
+    r = client.post("/items/new", data={**BASE_FORM, "save_and_submit": "1"})
+    (item,) = db.session.scalars(sa.select(Item)).all()
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith(f"/items/{item.id}/events/submit")
+    for _ in range(2):  # the page, and its reload
+        page = client.get(r.headers["Location"])
+        assert page.status_code == 200
+        assert "庁議事務局に申し込みます。" in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Item)) == 1
+    assert db.session.get(Item, item.id).status == ItemStatus.DRAFT
+
+
+def test_target_offers_no_review_kind(client, people):
+    """付議先 is a rung of the ladder: 事務事業調整会議 (passed on the way) is not offered."""
+    login(client, people["department"])
+    html = client.get("/items/new").get_data(as_text=True)
+    target = re.search(r'<select[^>]*id="target_kind".*?</select>', html, re.S).group(0)
+    assert 'value="affairs_coordination"' not in target
+    assert 'value="policy_decision"' in target

@@ -59,7 +59,7 @@ def test_the_anonymous_have_no_tasks(world):
 def test_a_return_carries_its_reason_in_full_first_and_sent_back_work_comes_first(world):
     own = world["own"]
     task = by_id(own, world["returned"].id, "returned")
-    assert task.message.startswith(f"差戻しの理由: {REASON}\n")
+    assert task.message.startswith(f"差戻しの理由：{REASON}\n")
     assert task.url == f"/items/{world['returned'].id}"
     assert task.title == world["returned"].title
     returned = tasks_for(own)[:3]
@@ -67,7 +67,7 @@ def test_a_return_carries_its_reason_in_full_first_and_sent_back_work_comes_firs
     later = tasks_for(own)[3:]
     assert [t.since for t in later] == sorted(t.since for t in later)
     amendment = by_id(own, world["amendment_returned"].id, "amendment_returned")
-    assert amendment.message.startswith(f"修正の差戻しの理由: {AMEND_REASON}\n")
+    assert amendment.message.startswith(f"修正の差戻しの理由：{AMEND_REASON}\n")
 
 
 def test_the_messages_name_the_meeting_and_what_to_do(world):
@@ -111,7 +111,7 @@ def test_what_is_to_be_filed_names_the_next_meetings_deadline(world, monkeypatch
     assert f"次の{world['empty_soon'].title}（令和２年２月７日）の申込締切" in forwarded.message
     monkeypatch.setattr(public_comment, "today", lambda: date(2020, 1, 20))
     returned = by_id(own, world["returned"].id, "returned")
-    assert returned.message.startswith(f"差戻しの理由: {REASON}\n")
+    assert returned.message.startswith(f"差戻しの理由：{REASON}\n")
     assert returned.message.endswith("（令和２年１月３１日）の申込締切は令和２年１月２４日です。")
     # Nothing to file for an amendment.
     assert "申込締切" not in by_id(own, world["amending"].id, "amend").message

@@ -209,8 +209,9 @@ class ItemForm(FlaskForm):
         self.kept_notes = list(kept_notes or [])
         if self.show_notes:
             self._offer_notes(opinion_ids or [])
+        # 付議先 is a rung of the ladder: a review kind (事務事業調整会議) is passed on the way.
         self.target_kind.choices = options(
-            [("", "（選択してください）")] + [(k.code, k.name) for k in kinds]
+            [("", "（選択してください）")] + [(k.code, k.name) for k in kinds if not k.review]
         )
         self.section.choices = options([(s, s) for s in sections])
         self.route.choices = options([(k.code, k.name) for k in kinds])

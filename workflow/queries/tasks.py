@@ -245,7 +245,7 @@ def _decided(item_ids: list[int]) -> dict[tuple[int, int], _Decided]:
 def _notes(decided: _Decided | None) -> str:
     if decided is None or not decided.special_notes.strip():
         return ""
-    return f"特記事項: {decided.special_notes.strip()}\n"
+    return f"特記事項：{decided.special_notes.strip()}\n"
 
 
 def _first_kinds(item_ids: list[int]) -> dict[int, str]:
@@ -324,32 +324,32 @@ def _department_tasks(user: User) -> list[Task]:
             case ItemStatus.RETURNED if row.event == "record_outcome":
                 kind = "returned"
                 message = (
-                    f"{where}の結果: {Outcome.REMANDED.label}\n{_notes(entry)}"
+                    f"{where}の結果：{Outcome.REMANDED.label}\n{_notes(entry)}"
                     "申込書を直して、もう一度申し込んでください。\n" + due
                 )
             case ItemStatus.RETURNED:
                 kind = "returned"
                 message = (
-                    f"差戻しの理由: {row.reason}\n"
+                    f"差戻しの理由：{row.reason}\n"
                     "理由に沿って申込書を直し、もう一度申し込んでください。\n" + due
                 )
             case ItemStatus.AMENDING if row.event == "return_amendment":
                 kind = "amendment_returned"
                 message = (
-                    f"修正の差戻しの理由: {row.reason}\n"
+                    f"修正の差戻しの理由：{row.reason}\n"
                     "理由に沿って修正し、もう一度「修正版の提出」をしてください。"
                 )
             case ItemStatus.AMENDING:
                 kind = "amend"
                 message = (
-                    f"{where}の結果: {Outcome.APPROVED_WITH_AMENDMENTS.label}\n{_notes(entry)}"
+                    f"{where}の結果：{Outcome.APPROVED_WITH_AMENDMENTS.label}\n{_notes(entry)}"
                     "申込書を修正して保存し、「修正版の提出」をしてください。"
                 )
             case ItemStatus.ACCEPTED:
                 kind = "forwarded"
                 forward = entry.forward_name if entry is not None else None
                 message = (
-                    f"{where}の結果: {Outcome.FORWARDED.wording(forward)}\n"
+                    f"{where}の結果：{Outcome.FORWARDED.wording(forward)}\n"
                     f"次は{row.awaited_name or '上部の会議'}に付議されます。"
                     "その会議に出す様式２（申込日・検討経過など）を見直して保存してください。\n"
                     + due

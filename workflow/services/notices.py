@@ -234,13 +234,13 @@ def _scheduled(row: HistoryEvent) -> None:
     meeting = _row_meeting(row)
     lines = [
         f"案件「{item.title}」を次の会議の議題にしました。",
-        f"会議: {meeting.title}",
-        f"日付: {to_wareki(meeting.date)}",
+        f"会議：{meeting.title}",
+        f"日付：{to_wareki(meeting.date)}",
     ]
     if meeting.start_time is not None:
-        lines.append(f"開始: {meeting.start_time:%H:%M}")
+        lines.append(f"開始：{meeting.start_time:%H:%M}")
     if meeting.venue:
-        lines.append(f"会場: {meeting.venue}")
+        lines.append(f"会場：{meeting.venue}")
     notify(
         section_users(item.section_id),
         kind=row.event,
@@ -281,10 +281,10 @@ def _outcome(row: HistoryEvent) -> None:
     notify(
         section_users(item.section_id),
         kind=row.event,
-        title=f"案件「{item.title}」の結果: {wording}",
+        title=f"案件「{item.title}」の結果：{wording}",
         body=(
             f"{_meeting_line(meeting)}で、案件「{item.title}」の結果が登録されました。\n"
-            f"結果: {wording}\n\n{_next_step(item, outcome)}"
+            f"結果：{wording}\n\n{_next_step(item, outcome)}"
         ),
         url=item_url(item.id),
         item=item,
@@ -324,11 +324,11 @@ def _submitted(row: HistoryEvent) -> None:
     lines = [f"{item.section.name}から案件「{item.title}」の{verb}がありました。"]
     if again and row.reason:  # an answer to the return (services.items.submit)
         lines.append("差し戻した案件が、回答を添えて再び申し込まれました。")
-        lines.append(f"差戻しへの回答: {row.reason}")
+        lines.append(f"差戻しへの回答：{row.reason}")
     elif again:
         lines.append("差し戻した案件が、修正されて再び申し込まれました。")
     if item.route:
-        lines.append(f"付議先: {_kind_name(item.route[0])}")
+        lines.append(f"付議先：{_kind_name(item.route[0])}")
     if item.late:
         lines.append("申込締切の後の申込です（締切後）。")
     lines.append("受付の画面で内容を確かめ、受け付けるか差し戻してください。")
@@ -437,13 +437,13 @@ def _meeting_edited(row: HistoryEvent) -> None:
     old, new = (date.fromisoformat(value) for value in changed["date"])
     lines = [
         f"{meeting.title}の開催日が変わりました。",
-        f"変更前: {to_wareki(old)}",
-        f"変更後: {to_wareki(new)}",
+        f"変更前：{to_wareki(old)}",
+        f"変更後：{to_wareki(new)}",
     ]
     if meeting.start_time is not None:
-        lines.append(f"開始: {meeting.start_time:%H:%M}")
+        lines.append(f"開始：{meeting.start_time:%H:%M}")
     if meeting.venue:
-        lines.append(f"会場: {meeting.venue}")
+        lines.append(f"会場：{meeting.venue}")
     lines.append("この会議の議題の案件は、変更後の日に審議します。")
     notify(
         section_users(*section_ids),
@@ -622,7 +622,7 @@ def _remind_closing(on: date) -> int:
                 body=(
                     f"案件「{item.title}」のパブリックコメント（意見募集）は"
                     f"{to_wareki(process.closes_on)}に締め切ります。\n"
-                    f"届いた意見: {len(process.opinions)}件\n"
+                    f"届いた意見：{len(process.opinions)}件\n"
                     "締切の後、庁議事務局が意見募集を終了し、意見ごとに市の考え方を入力します。"
                 ),
                 url=item_url(item.id),

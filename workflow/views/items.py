@@ -433,6 +433,8 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
         except WorkflowError as error:
             flash_workflow_error(error)
             return redirect(url_for("items.show", item_id=item.id))
+        if was_new:  # the confirmation page by GET: a reload must not post /items/new again
+            return redirect(url_for("items.fire", item_id=item.id, event="submit"))
         return confirmation_page(
             confirmations.item_confirmation(item, "submit"),
             subject=item.title,
