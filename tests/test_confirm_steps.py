@@ -217,3 +217,21 @@ def test_hold_is_not_offered_while_an_entry_has_no_outcome(client: FlaskClient):
     asked = client.get(f"/meetings/{meeting.id}/events/hold", follow_redirects=True)
     assert "開催済にしますか" not in _text(asked)
     assert "結果が未登録の議題があります（1番）。" in _flashes(_text(asked))
+
+
+def test_closing_a_public_comment_waits_for_its_closing_day(client: FlaskClient, monkeypatch):
+    """意見募集を終了する is disabled, with the day it may be pressed, until the closing day."""
+    from datetime import date
+
+    from workflow.services import public_comment
+
+    _department, secretariat, item = _item_at(ItemStatus.PUBLIC_COMMENT)  # closes 2020-02-04
+    db.session.commit()
+    login(client, secretariat)
+    monkeypatch.setattr(public_comment, "today", lambda: date(2020, 2, 3))
+    page = _text(client.get(f"/public-comments/{item.id}"))
+    assert 'disabled aria-describedby="close-hint"' in page
+    assert "締切日（令和２年２月４日）から、意見募集を終了できます。" in page
+    monkeypatch.setattr(public_comment, "today", lambda: date(2020, 2, 4))
+    page = _text(client.get(f"/public-comments/{item.id}"))
+    assert 'aria-describedby="close-hint"' not in page

@@ -473,6 +473,7 @@ def test_withdraw_and_conclude_ask_first(client, people):
     html = asked.get_data(as_text=True)
     assert asked.status_code == 200
     assert "取り下げると、この案件の手続は終わり、元に戻せません。" in html
+    assert "取下げの理由：事業中止" in html  # what was typed, shown back before it counts
     assert 'name="reason" value="事業中止"' in html
     db.session.expire_all()
     assert db.session.get(Item, item.id).status == ItemStatus.ACCEPTED

@@ -81,6 +81,8 @@ def _page(item: Item, status: int = 200, **forms):
         process=process,
         allowed=allowed,
         statuses=PublicCommentStatus,
+        # 意見募集を終了する waits for the closing day (guards.closing_day): disabled before it.
+        before_closing=process is not None and pc.today() < process.closes_on,
         **defaults,
     ), status
 

@@ -41,7 +41,8 @@ ITEM_CONFIRMED = ("submit", "accept", "withdraw", "conclude")
 MEETING_CONFIRMED = ("hold", "confirm", "publish")
 
 
-def item_confirmation(item: Item, event: str) -> Confirmation | None:
+def item_confirmation(item: Item, event: str, reason: str = "") -> Confirmation | None:
+    """The words of *event*'s page; *reason*: the one typed for 取下げ, shown back to its writer."""
     if event == "submit":
         return Confirmation(
             heading=f"「{item.title}」を申し込みますか",
@@ -66,6 +67,7 @@ def item_confirmation(item: Item, event: str) -> Confirmation | None:
             happens=(
                 "取り下げると、この案件の手続は終わり、元に戻せません。",
                 "審議予定の会議があれば、その議題から外れます。",
+                f"取下げの理由：{reason}",
             ),
             audience=f"所管課（{item.section.name}）と庁議事務局の職員が、取り下げたことと"
             "その理由を案件の画面で見ます。",

@@ -651,7 +651,7 @@ def fire(item_id: int, event: str) -> Response | tuple[str, int]:
             hidden = {"from": "intake"} if back == url_for("items.intake") else {}
             hidden.update({k: v for k, v in params.items() if v})  # the answer or the reason
             return confirmation_page(
-                confirmations.item_confirmation(item, event),
+                confirmations.item_confirmation(item, event, params.get("reason", "")),
                 subject=item.title,
                 back_url=back,
                 version=version,
