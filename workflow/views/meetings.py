@@ -470,8 +470,7 @@ def room(meeting_id: int, n: int):
         formdata, unknown, added, first = with_pasted_attendance(request.form, _section_names())
         form = DeliberationForm(formdata=formdata, forward_kinds=forward)
         if unknown:
-            form.attendance_paste.errors = [_unknown_sections(unknown)]
-            flash(_unknown_sections(unknown), "error")
+            form.attendance_paste.errors = [_unknown_sections(unknown)]  # in the summary
             return page(form, 422, focus="attendance_paste")
         if pasting:
             if added:
@@ -505,7 +504,8 @@ def room(meeting_id: int, n: int):
     except ValidationFailed as error:
         db.session.rollback()
         form.add_service_errors(error.fields)
-        flash(error.message, "error")
+        if not error.fields:  # the summary lists what has a field; this names none
+            flash(error.message, "error")
         return page(form, 422)
     except WorkflowError as error:
         flash_workflow_error(error)
