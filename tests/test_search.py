@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from tests.factories import item_meeting_id, make_item, make_section, make_user
+from tests.factories import item_meeting_id, make_item, make_meeting, make_section, make_user
 from tests.support import (
     API,
     auth,
@@ -765,10 +765,11 @@ def test_minutes_clause_agrees_with_can_read_minutes(people, transit):
         lambda: meetings.confirm(sec, meeting),
         lambda: meetings.publish(sec, meeting),
     ]
+    # 中止 leaves the path: a second meeting, planned and then cancelled, shows that state.
+    cancelled = make_meeting(sec, meeting.kind, meeting.date)
     seen = set()
-    for step in steps:
-        step()
-        db.session.flush()
+
+    def agree(meeting) -> None:
         seen.add(meeting.status)
         for user in [None, *people.values()]:
             in_sql = db.session.scalar(
@@ -777,6 +778,14 @@ def test_minutes_clause_agrees_with_can_read_minutes(people, transit):
                 .where(Meeting.id == meeting.id, readable_minutes(user))
             )
             assert bool(in_sql) == can_read_minutes(user, meeting), (user, meeting.status)
+
+    for step in steps:
+        step()
+        db.session.flush()
+        agree(meeting)
+    meetings.cancel(sec, cancelled, reason="議題がないため")
+    db.session.flush()
+    agree(cancelled)
     assert seen == set(MeetingStatus)
 
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import item_meeting_id, make_item, make_meeting, make_section, make_user
-from tests.support import API, auth, login
+from tests.support import API, BASE_FORM, auth, login
 from workflow.errors import ValidationFailed
 from workflow.extensions import db
 from workflow.models import HistoryEvent, Item, Notice
@@ -489,8 +489,6 @@ def test_withdraw_and_conclude_ask_first(client, people):
 def test_a_complete_new_request_asks_by_get_so_a_reload_files_nothing_twice(client, people):
     """「保存して申し込む」 on a new request saves it and redirects to the confirmation page
     (a GET): reloading it does not post /items/new again."""
-    from tests.test_views import BASE_FORM
-
     login(client, people["department"])
     r = client.post("/items/new", data={**BASE_FORM, "save_and_submit": "1"})
     (item,) = db.session.scalars(sa.select(Item)).all()

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm.exc import StaleDataError
 
 from tests.factories import make_item, make_meeting, make_section, make_user
-from tests.support import login
+from tests.support import BASE_FORM, login
 from workflow.demo.sample import play_sample
 from workflow.errors import CONFLICT_MESSAGE
 from workflow.extensions import db
@@ -36,39 +36,6 @@ def people(app: Flask) -> dict[str, User]:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-BASE_FORM = {
-    "title": "市民協働推進計画の策定について",
-    "applied_on": "令和元年10月8日",
-    "target_kind": "policy_coordination",
-    "route": ["section_managers", "policy_coordination"],
-    "section": "情報政策課",
-    "bureau": "企画財政局",  # the new page pre-fills them from the section; a post carries them
-    "division": "企画部",
-    "in_implementation_plan": "no",
-    "summary": "概要です。",
-    "discussion_points-0": "計画案について",
-    "history-0-when": "R1.5.24",
-    "history-0-meeting": "第１回検討会議",
-    "history-0-content": "進め方について",
-    "public_comment_planned": "yes",
-    "public_comment_period_text": "令和元年12月～令和2年1月",
-    "press_release": "none",
-    "council_channel": "committee",
-    "council_timing": "令和元年１２月",
-    "ordinance_kind": "none",
-    "ordinance_change": "",
-    "advisory_body": "no",
-    "personal_info_use": "no",
-    "coordination-0-department": "企画政策課",
-    "coordination-0-content": "総合計画との整合",
-    "coordination-0-status": "done",
-    "details-0-heading": "事案の概要",
-    "details-0-body": "○目的\n本市では…",
-    "details-1-heading": "事業スケジュール",
-    "details-1-body": "令和２年３月 策定",
-}
 
 
 # -- access ------------------------------------------------------------------------------
