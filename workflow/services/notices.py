@@ -228,6 +228,16 @@ def _accepted(row: HistoryEvent) -> None:
     )
 
 
+def _time_and_place(meeting: Meeting) -> list[str]:
+    """A meeting's 開始 and 会場 lines, those that are set."""
+    lines = []
+    if meeting.start_time is not None:
+        lines.append(f"開始：{meeting.start_time:%H:%M}")
+    if meeting.venue:
+        lines.append(f"会場：{meeting.venue}")
+    return lines
+
+
 def _scheduled(row: HistoryEvent) -> None:
     """付議: the owning section, with the meeting's name and date (and time and place if set)."""
     item = db.session.get(Item, row.item_id)
@@ -237,10 +247,7 @@ def _scheduled(row: HistoryEvent) -> None:
         f"会議：{meeting.title}",
         f"日付：{to_wareki(meeting.date)}",
     ]
-    if meeting.start_time is not None:
-        lines.append(f"開始：{meeting.start_time:%H:%M}")
-    if meeting.venue:
-        lines.append(f"会場：{meeting.venue}")
+    lines += _time_and_place(meeting)
     notify(
         section_users(item.section_id),
         kind=row.event,
@@ -440,10 +447,7 @@ def _meeting_edited(row: HistoryEvent) -> None:
         f"変更前：{to_wareki(old)}",
         f"変更後：{to_wareki(new)}",
     ]
-    if meeting.start_time is not None:
-        lines.append(f"開始：{meeting.start_time:%H:%M}")
-    if meeting.venue:
-        lines.append(f"会場：{meeting.venue}")
+    lines += _time_and_place(meeting)
     lines.append("この会議の議題の案件は、変更後の日に審議します。")
     notify(
         section_users(*section_ids),
