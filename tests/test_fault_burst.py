@@ -58,6 +58,15 @@ RETRY_PAUSE = 0.2
 MAX_ATTEMPTS = 30  # of one operation
 HARNESS = "chogi-fault-harness"  # application_name of the test's own connections
 SECTION = "情報政策課"
+# What 申込 requires besides title and section (the API fills no defaults; issue 20).
+COMPLETE = {
+    "applied_on": "2019-08-01",
+    "route": ["section_managers", "policy_coordination"],
+    "target_kind": "policy_coordination",
+    "bureau": "企画財政局",
+    "summary": "障害試験の案件の概要。",
+    "discussion_points": ["障害試験の論点"],
+}
 NOT_SAVED = "保存されていません"
 RETRYABLE = {
     (503, "database_unavailable"),
@@ -289,7 +298,7 @@ class Burst:
         while time.monotonic() < self.burst_end:
             n += 1
             title = f"障害試験 {client.number}-{n}"
-            body = json.dumps({"title": title, "section": SECTION}, ensure_ascii=False)
+            body = json.dumps({**COMPLETE, "title": title, "section": SECTION}, ensure_ascii=False)
             create = Operation("create", title, f"{API}/items", body.encode(), client.department)
             self.complete(create)
             if not create.succeeded:

@@ -428,11 +428,11 @@ def test_on_postgresql_a_common_short_word_reads_the_texts_newest_first(people, 
         sql = _newest_matches(word, _short_word_share(word)).compile(db.engine)
         return GRAMS_FUNCTION in str(sql)
 
-    assert _short_word_share("市民") > 0.4  # in half of the texts
+    assert _short_word_share("市民") > 0.3  # in a third of the texts (title, summary, 論点)
     assert _short_word_share("鬱") == 0.0  # in none: not among the index's common elements
     assert not offered_the_index("の")  # in every text
     assert not offered_the_index("市民")
-    assert offered_the_index("橋")  # in one of 301
+    assert offered_the_index("橋")  # in one item of 151
     assert offered_the_index("鬱")
     assert titles(people["secretariat"], "市民")[:2] == ["市民の声 その149", "市民の声 その148"]
     assert titles(people["secretariat"], "橋") == ["橋りょうの点検"]
