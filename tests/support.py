@@ -166,6 +166,18 @@ def admin_events() -> list[str]:
 API = "/api/v1"
 
 
+def meeting_numbers(kind: str = "section_managers") -> list[tuple[str, int]]:
+    """(ISO date, 第N回) of every meeting of *kind*, in date order: how numbering tests read it."""
+    from workflow.models import Meeting
+
+    rows = db.session.execute(
+        sa.select(Meeting.date, Meeting.number)
+        .where(Meeting.kind == kind)
+        .order_by(Meeting.date, Meeting.id)
+    ).all()
+    return [(day.isoformat(), number) for day, number in rows]
+
+
 def login(client: FlaskClient, user) -> FlaskClient:
     """Sign *client* in as *user* through the sign-in page (factories' PASSWORD)."""
     response = client.post("/login", data={"login": user.login, "password": PASSWORD})

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from tests.factories import make_item, make_meeting, make_section, make_user
-from tests.support import API, auth, flask_db, login
+from tests.support import API, auth, flask_db, login, meeting_numbers
 from workflow.errors import Conflict, NotAllowedNow, ValidationFailed
 from workflow.extensions import db
-from workflow.models import HistoryEvent, Item, Meeting, Notice
+from workflow.models import HistoryEvent, Item, Notice
 from workflow.services import meetings
 from workflow.states.machine import MEETING_MACHINE
 from workflow.states.states import ItemStatus, MeetingStatus, Role
@@ -35,15 +35,6 @@ def _notices(user, kind: str) -> list[Notice]:
     return list(
         db.session.scalars(select(Notice).where(Notice.user_id == user.id, Notice.kind == kind))
     )
-
-
-def _numbers(kind: str = SM) -> list[tuple[str, int]]:
-    rows = db.session.execute(
-        sa.select(Meeting.date, Meeting.number)
-        .where(Meeting.kind == kind)
-        .order_by(Meeting.date, Meeting.id)
-    ).all()
-    return [(day.isoformat(), number) for day, number in rows]
 
 
 def _scheduled_world():
@@ -131,7 +122,7 @@ def test_a_cancelled_meeting_keeps_its_number_and_the_next_counts_past_it(app):
     make_meeting(secretariat, SM, date(2019, 9, 10))
     meetings.cancel(secretariat, first, reason=REASON)
     make_meeting(secretariat, SM, date(2019, 5, 10))  # earlier than the cancelled one
-    assert _numbers() == [("2019-05-10", 2), ("2019-06-10", 1), ("2019-09-10", 3)]
+    assert meeting_numbers() == [("2019-05-10", 2), ("2019-06-10", 1), ("2019-09-10", 3)]
 
 
 def test_cancelled_meetings_are_not_the_next_planned_one(app):
@@ -205,7 +196,7 @@ def test_api_patch_edits_a_planned_meeting_and_renumbers(app):
     assert (body["number"], body["date"], body["start_time"]) == (1, "2019-05-20", "13:30")
     assert (body["venue"], body["chair"], body["number_fixed"]) == ("第二会議室", "副市長", False)
     db.session.expire_all()
-    assert _numbers() == [("2019-05-20", 1), ("2019-06-10", 2)]
+    assert meeting_numbers() == [("2019-05-20", 1), ("2019-06-10", 2)]
     (row,) = _history("edit_meeting", meeting_id=july.id)
     assert row.params["date"] == ["2019-07-10", "2019-05-20"]
     assert row.params["number"] == [2, 1]
@@ -218,7 +209,7 @@ def test_api_patch_edits_a_planned_meeting_and_renumbers(app):
     assert (response.get_json()["number"], response.get_json()["number_fixed"]) == (5, True)
     db.session.expire_all()
     # The next planned one counts on from the number before it (DOMAIN §2).
-    assert _numbers() == [("2019-05-20", 5), ("2019-06-10", 6)]
+    assert meeting_numbers() == [("2019-05-20", 5), ("2019-06-10", 6)]
     response = client.patch(url, json={"number": None}, headers=staff)
     assert (response.get_json()["number"], response.get_json()["number_fixed"]) == (1, False)
     # Only a date change is told; the time is no news to the sections.
@@ -254,7 +245,7 @@ def test_a_date_in_another_fiscal_year_renumbers_both_years(app):
     db.session.commit()
     db.session.expire_all()
     assert march.fiscal_year == 2020
-    assert _numbers() == [("2020-03-10", 1), ("2020-04-20", 1), ("2020-05-10", 2)]
+    assert meeting_numbers() == [("2020-03-10", 1), ("2020-04-20", 1), ("2020-05-10", 2)]
     # Its agenda went with it: the item is still on it, scheduled.
     assert [e.item_id for e in march.entries] == [item.id]
     assert db.session.get(Item, item.id).status == ItemStatus.SCHEDULED

@@ -6,12 +6,12 @@ import threading
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 
 from tests.factories import make_meeting, make_user
+from tests.support import meeting_numbers
 from workflow.errors import ValidationFailed, WorkflowError
 from workflow.extensions import db
-from workflow.models import Meeting, User
+from workflow.models import User
 from workflow.services import meetings
 from workflow.services.numbering import plan_numbers
 from workflow.services.transaction import unit_of_work
@@ -22,21 +22,12 @@ pytestmark = pytest.mark.usefixtures("app")
 SM = "section_managers"
 
 
-def _numbers(kind: str = SM) -> list[tuple[str, int]]:
-    rows = db.session.execute(
-        sa.select(Meeting.date, Meeting.number)
-        .where(Meeting.kind == kind)
-        .order_by(Meeting.date, Meeting.id)
-    ).all()
-    return [(day.isoformat(), number) for day, number in rows]
-
-
 def test_a_meeting_registered_later_for_an_earlier_day_takes_its_place():
     secretariat = make_user(Role.SECRETARIAT)
     make_meeting(secretariat, SM, date(2019, 6, 10))
     make_meeting(secretariat, SM, date(2019, 9, 10))
     make_meeting(secretariat, SM, date(2019, 7, 10))  # registered last, held second
-    assert _numbers() == [("2019-06-10", 1), ("2019-07-10", 2), ("2019-09-10", 3)]
+    assert meeting_numbers() == [("2019-06-10", 1), ("2019-07-10", 2), ("2019-09-10", 3)]
 
 
 def test_held_and_hand_numbered_meetings_keep_their_numbers():
@@ -46,7 +37,7 @@ def test_held_and_hand_numbered_meetings_keep_their_numbers():
     make_meeting(secretariat, SM, date(2019, 9, 10), number=3)  # typed by hand
     make_meeting(secretariat, SM, date(2019, 10, 10))
     make_meeting(secretariat, SM, date(2019, 5, 10))  # before the held one
-    assert _numbers() == [
+    assert meeting_numbers() == [
         ("2019-05-10", 2),  # 1 is the held meeting's: the next free number
         ("2019-06-10", 1),
         ("2019-09-10", 3),
@@ -58,8 +49,8 @@ def test_held_and_hand_numbered_meetings_keep_their_numbers():
     assert "number" in taken.value.fields
     # One typed by hand moves a planned meeting's automatic number out of its way.
     make_meeting(secretariat, SM, date(2019, 12, 1), number=4)
-    assert ("2019-12-01", 4) in _numbers()
-    assert len({n for _d, n in _numbers()}) == len(_numbers())
+    assert ("2019-12-01", 4) in meeting_numbers()
+    assert len({n for _d, n in meeting_numbers()}) == len(meeting_numbers())
 
 
 def test_numbers_are_counted_per_kind_and_fiscal_year():
@@ -67,8 +58,8 @@ def test_numbers_are_counted_per_kind_and_fiscal_year():
     make_meeting(secretariat, SM, date(2020, 3, 31))  # 令和元年度
     make_meeting(secretariat, SM, date(2020, 4, 1))  # 令和２年度: 第１回 again
     make_meeting(secretariat, "policy_coordination", date(2020, 3, 1))
-    assert _numbers() == [("2020-03-31", 1), ("2020-04-01", 1)]
-    assert _numbers("policy_coordination") == [("2020-03-01", 1)]
+    assert meeting_numbers() == [("2020-03-31", 1), ("2020-04-01", 1)]
+    assert meeting_numbers("policy_coordination") == [("2020-03-01", 1)]
 
 
 def test_the_plan_never_gives_a_number_twice():
@@ -114,5 +105,5 @@ def test_parallel_creates_all_succeed_with_distinct_numbers(app):
         t.join(120)
     assert results == ["ok"] * count
     db.session.expire_all()
-    numbers = [n for _day, n in _numbers()]
+    numbers = [n for _day, n in meeting_numbers()]
     assert numbers == list(range(1, count + 1))  # by date, whatever order they committed in
