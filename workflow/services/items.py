@@ -296,6 +296,16 @@ def check_submittable(item: Item, comment: str = "") -> None:
         raise ValidationFailed(UNCHANGED_MESSAGE if only_unchanged else INCOMPLETE_MESSAGE, fields)
 
 
+def check_ready_to_submit(
+    actor: User | None, item: Item, comment: str = "", version: int | None = None
+) -> None:
+    """Everything :func:`submit` asks before it fires: permission, version and state
+    (:func:`authorize`), then a complete request (:func:`check_submittable`). The pages ask it
+    before their confirmation step."""
+    authorize(actor, item, "submit", version)
+    check_submittable(item, comment)
+
+
 def submit(actor: User, item: Item, *, version: int | None = None, comment: str = "") -> Item:
     """Send the request to the secretariat; the first submission is version 1 of the form.
 
@@ -308,9 +318,8 @@ def submit(actor: User, item: Item, *, version: int | None = None, comment: str 
     from workflow import deadlines
     from workflow.services import public_comment
 
-    authorize(actor, item, "submit", version)
     comment = (comment or "").strip()
-    check_submittable(item, comment)
+    check_ready_to_submit(actor, item, comment, version)
     awaited = item.level_kind or (item.route[0] if item.route else None)
     item.late = deadlines.is_late(awaited, public_comment.today())
     fire_item(actor, item, "submit", reason=comment)

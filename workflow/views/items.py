@@ -419,8 +419,7 @@ def _form_page(item: Item | None) -> str | Response | tuple[str, int]:
     elif then_submit:
         comment = (form.comment.data or "").strip()
         try:
-            items.authorize(current_user, item, "submit")
-            items.check_submittable(item, comment)
+            items.check_ready_to_submit(current_user, item, comment)
         except ValidationFailed as error:
             # The save stands (nothing typed is lost). A new request goes on from its edit page
             # (a reload must not post /items/new again); there, or on the form shown, the
@@ -644,9 +643,10 @@ def fire(item_id: int, event: str) -> Response | tuple[str, int]:
         if asks and not confirmed():
             # Who may, whether the state allows it and whether the request is complete: said
             # now, not after the confirmation page.
-            items.authorize(current_user, item, event)
             if event == "submit":
-                items.check_submittable(item, params["comment"])
+                items.check_ready_to_submit(current_user, item, params["comment"])
+            else:
+                items.authorize(current_user, item, event)
             version = form.version.data if request.method == "POST" else item.version
             hidden = {"from": "intake"} if back == url_for("items.intake") else {}
             hidden.update({k: v for k, v in params.items() if v})  # the answer or the reason
